@@ -1,0 +1,35 @@
+/**
+ * Circuit size profiles. One profile fixes every circuit parameter of an epoch:
+ *  - lotsPerBatch (N): collateral lots per segment batch (power of two: binary Merkle tree)
+ *  - liabsPerBatch (M): liabilities per segment batch (power of two)
+ *  - assetsPerSegment (A): asset slots per segment (price + collateral factor each)
+ *  - lotsPerGlobalBatch (G): lots per batch of the global lot list
+ *
+ * `test` keeps both circuits under 2^13 constraints so a development ptau can be
+ * generated in minutes when no prepared one is available.
+ */
+export interface Profile {
+  readonly name: string;
+  readonly lotsPerBatch: number;
+  readonly liabsPerBatch: number;
+  readonly assetsPerSegment: number;
+  readonly lotsPerGlobalBatch: number;
+}
+
+export const PROFILES: Readonly<Record<string, Profile>> = {
+  test: { name: "test", lotsPerBatch: 4, liabsPerBatch: 4, assetsPerSegment: 4, lotsPerGlobalBatch: 8 },
+  default: { name: "default", lotsPerBatch: 32, liabsPerBatch: 32, assetsPerSegment: 8, lotsPerGlobalBatch: 64 },
+  large: { name: "large", lotsPerBatch: 64, liabsPerBatch: 64, assetsPerSegment: 8, lotsPerGlobalBatch: 128 },
+};
+
+export function getProfile(name: string): Profile {
+  const p = PROFILES[name];
+  if (!p) {
+    throw new Error(`profile: unknown profile "${name}" (known: ${Object.keys(PROFILES).join(", ")})`);
+  }
+  return p;
+}
+
+/** The circuits of bulkhead; each is instantiated once per profile. */
+export type CircuitName = "segment" | "lotlist";
+export const CIRCUITS: readonly CircuitName[] = ["segment", "lotlist"];

@@ -1,0 +1,218 @@
+/**
+ * Witness-level circuit testing in the manner of circomkit: compute a witness with the
+ * circuit's wasm, check it against the R1CS ourselves, and edit signals by name to show that a
+ * tampered witness violates a constraint (`expectConstraintFail`). Independent of snarkjs'
+ * prover, so a failing constraint is seen directly.
+ */
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { FIELD_P } from "../../src/encoding.js";
+
+const require = createRequire(import.meta.url);
+export const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
+const CIRCUITS = path.join(REPO, "circuits");
+const CIRCOMLIB = path.join(REPO, "node_modules/circomlib/circuits");
+
+interface Lc {
+  idx: Uint32Array;
+  coef: bigint[];
+}
+interface Constraint {
+  a: Lc;
+  b: Lc;
+  c: Lc;
+}
+
+export interface R1cs {
+  nWires: number;
+  nOutputs: number;
+  nPubInputs: number;
+  nPrvInputs: number;
+  nConstraints: number;
+  constraints: Constraint[];
+}
+
+/** Minimal R1CS (iden3 binary format v1) reader: header and constraints. */
+export function readR1cs(file: string): R1cs {
+  const buf = readFileSync(file);
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (buf.toString("ascii", 0, 4) !== "r1cs") throw new Error(`${file}: not an r1cs file`);
+  const nSections = dv.getUint32(8, true);
+  let pos = 12;
+  const sections = new Map<number, { start: number; size: number }>();
+  for (let i = 0; i < nSections; i++) {
+    const type = dv.getUint32(pos, true);
+    const size = Number(dv.getBigUint64(pos + 4, true));
+    sections.set(type, { start: pos + 12, size });
+    pos += 12 + size;
+  }
+  const h = sections.get(1);
+  const cs = sections.get(2);
+  if (!h || !cs) throw new Error(`${file}: missing r1cs sections`);
+  let p = h.start;
+  const n8 = dv.getUint32(p, true);
+  p += 4 + n8;
+  const nWires = dv.getUint32(p, true);
+  const nOutputs = dv.getUint32(p + 4, true);
+  const nPubInputs = dv.getUint32(p + 8, true);
+  const nPrvInputs = dv.getUint32(p + 12, true);
+  const nConstraints = dv.getUint32(p + 24, true);
+  const readBig = (at: number): bigint => {
+    let v = 0n;
+    for (let i = n8 - 1; i >= 0; i--) v = (v << 8n) | BigInt(buf[at + i] as number);
+    return v;
+  };
+  p = cs.start;
+  const readLc = (): Lc => {
+    const n = dv.getUint32(p, true);
+    p += 4;
+    const idx = new Uint32Array(n);
+    const coef: bigint[] = [];
+    for (let i = 0; i < n; i++) {
+      idx[i] = dv.getUint32(p, true);
+      coef.push(readBig(p + 4));
+      p += 4 + n8;
+    }
+    return { idx, coef };
+  };
+  const constraints: Constraint[] = [];
+  for (let i = 0; i < nConstraints; i++) constraints.push({ a: readLc(), b: readLc(), c: readLc() });
+  return { nWires, nOutputs, nPubInputs, nPrvInputs, nConstraints, constraints };
+}
+
+function evalLc(lc: Lc, w: readonly bigint[]): bigint {
+  let s = 0n;
+  for (let i = 0; i < lc.idx.length; i++) s += (lc.coef[i] as bigint) * (w[lc.idx[i] as number] as bigint);
+  return s % FIELD_P;
+}
+
+/** Index of the first violated constraint, or -1 when the witness satisfies the R1CS. */
+export function firstViolation(r1cs: R1cs, w: readonly bigint[]): number {
+  if (w.length !== r1cs.nWires) throw new Error(`witness has ${w.length} wires, r1cs ${r1cs.nWires}`);
+  if (w[0] !== 1n) return -2;
+  for (let i = 0; i < r1cs.constraints.length; i++) {
+    const c = r1cs.constraints[i] as Constraint;
+    if ((evalLc(c.a, w) * evalLc(c.b, w) - evalLc(c.c, w)) % FIELD_P !== 0n) return i;
+  }
+  return -1;
+}
+
+export interface TestCircuit {
+  name: string;
+  dir: string;
+  r1cs: R1cs;
+  /** signal name ("main.x", "main.c.y[2]") -> witness index (only signals kept by --O2) */
+  signals: Map<string, number>;
+  witness(input: Record<string, unknown>): Promise<bigint[]>;
+}
+
+type WitnessCalculator = {
+  calculateWitness(input: Record<string, unknown>, sanityCheck: boolean): Promise<bigint[]>;
+};
+
+async function load(name: string, dir: string): Promise<TestCircuit> {
+  const r1cs = readR1cs(path.join(dir, "main.r1cs"));
+  const signals = new Map<string, number>();
+  for (const line of readFileSync(path.join(dir, "main.sym"), "utf8").split("\n")) {
+    const parts = line.split(",");
+    if (parts.length < 4) continue;
+    const widx = Number(parts[1]);
+    if (widx >= 0) signals.set(parts.slice(3).join(","), widx);
+  }
+  const builder = require(path.join(dir, "main_js/witness_calculator.js")) as (
+    code: Buffer,
+  ) => Promise<WitnessCalculator>;
+  const wasm = readFileSync(path.join(dir, "main_js/main.wasm"));
+  return {
+    name,
+    dir,
+    r1cs,
+    signals,
+    async witness(input) {
+      // a fresh instance each time: a failed assert leaves the wasm instance unusable
+      const wc = await builder(wasm);
+      return wc.calculateWitness(input, true);
+    },
+  };
+}
+
+/**
+ * Compile `mainSource` (r1cs + wasm + sym, --O2) into build/test-circuits/<hash>/, reusing an
+ * earlier compile of the same sources. Writes into a temporary dir, then renames.
+ */
+export async function compileTestCircuit(name: string, mainSource: string): Promise<TestCircuit> {
+  const h = createHash("sha256").update(mainSource);
+  for (const f of readdirSync(CIRCUITS).sort()) if (f.endsWith(".circom")) h.update(f).update(readFileSync(path.join(CIRCUITS, f)));
+  const key = h.digest("hex").slice(0, 16);
+  const root = path.join(REPO, "build/test-circuits");
+  const dir = path.join(root, `${name}-${key}`);
+  if (!existsSync(path.join(dir, "main.sym"))) {
+    const tmp = path.join(root, `.tmp-${name}-${key}-${process.pid}`);
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    writeFileSync(path.join(tmp, "main.circom"), mainSource);
+    const res = spawnSync(
+      path.join(REPO, "node_modules/.bin/circom2"),
+      // circom2 (wasm) only sees files below its working directory: run it from the repo root
+      [path.relative(REPO, path.join(tmp, "main.circom")), "--r1cs", "--wasm", "--sym", "--O2"]
+        .concat(["-o", path.relative(REPO, tmp), "-l", CIRCUITS, "-l", CIRCOMLIB]),
+      { cwd: REPO, encoding: "utf8" },
+    );
+    if (res.status !== 0) throw new Error(`circom2 failed for ${name}: ${res.stdout}\n${res.stderr}`);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+  }
+  return load(name, dir);
+}
+
+/** The witness must satisfy every constraint. */
+export function expectSatisfied(c: TestCircuit, w: readonly bigint[]): void {
+  const v = firstViolation(c.r1cs, w);
+  if (v !== -1) throw new Error(`${c.name}: honest witness violates constraint ${v}`);
+}
+
+/** Replace signals (by name, without the "main." prefix) in a copy of an honest witness. */
+export function editWitness(c: TestCircuit, w: readonly bigint[], edits: Record<string, bigint>): bigint[] {
+  const out = [...w];
+  for (const [name, value] of Object.entries(edits)) {
+    const idx = c.signals.get(`main.${name}`);
+    if (idx === undefined) throw new Error(`${c.name}: signal ${name} is not in the witness (eliminated or unknown)`);
+    out[idx] = ((value % FIELD_P) + FIELD_P) % FIELD_P;
+  }
+  return out;
+}
+
+/** Read a signal of a witness by name (without "main."). */
+export function readSignal(c: TestCircuit, w: readonly bigint[], name: string): bigint {
+  const idx = c.signals.get(`main.${name}`);
+  if (idx === undefined) throw new Error(`${c.name}: signal ${name} is not in the witness`);
+  return w[idx] as bigint;
+}
+
+/** The tampered witness must violate at least one constraint. */
+export function expectConstraintFail(c: TestCircuit, w: readonly bigint[]): void {
+  if (firstViolation(c.r1cs, w) === -1) throw new Error(`${c.name}: tampered witness satisfies every constraint`);
+}
+
+/** No witness exists for this input: witness generation must hit a failing constraint. */
+export async function expectWitnessFail(c: TestCircuit, input: Record<string, unknown>): Promise<void> {
+  let w: bigint[] | undefined;
+  try {
+    w = await c.witness(input);
+  } catch (e) {
+    const msg = String((e as Error).message ?? e);
+    if (/Assert Failed/.test(msg)) return;
+    throw e;
+  }
+  // the generator did not assert: the witness it produced must still violate the R1CS
+  expectConstraintFail(c, w);
+}
+
+/** Public signals (outputs then public inputs) of a witness, as decimal strings. */
+export function publicSignals(c: TestCircuit, w: readonly bigint[]): string[] {
+  const n = c.r1cs.nOutputs + c.r1cs.nPubInputs;
+  return w.slice(1, 1 + n).map(String);
+}
