@@ -1,0 +1,658 @@
+/**
+ * Circuit artifacts: compile (circom2), Groth16 setup (snarkjs), content-hash caching.
+ *
+ * Every circuit instance `<circuit>-<profile>` lives in `build/<circuit>-<profile>/` with fixed
+ * names: main.circom, main.r1cs, main.wasm, main.sym, circuit.zkey, vkey.json, meta.json.
+ * The directory is always built in a temporary sibling and renamed into place as a whole, so
+ * it is either complete or absent, never half-written.
+ *
+ * Cache keys:
+ *  - compileKey = H(all circuit sources, main file, circomlib + circom2 versions, params, flags)
+ *  - setupKey   = H(compileKey, ptau sha256, phase-2 contributions)
+ * A build with an unchanged compileKey and a complete directory does no work. A production
+ * setup (`--ptau`) is kept by later builds without `--ptau` as long as the circuit is unchanged.
+ */
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { readR1csHeader } from "./binfile.js";
+import { withSnarkjs } from "./curve.js";
+import { acquireLock, atomicWriteJson, exists, readJsonIfExists, replaceDir, withTmpDir } from "./fsutil.js";
+import { hashJson, sha256File } from "./hash.js";
+import { BUILD_DIR, CIRCUITS_DIR, NODE_MODULES, packageVersion } from "./paths.js";
+import { type CircuitName, getProfile, type Profile } from "./profiles.js";
+import { type Reporter, silentReporter } from "./progress.js";
+import {
+  DEV_LABEL,
+  type PtauChoice,
+  type PtauOptions,
+  ptauSha256,
+  requiredPower,
+  resolvePtau,
+} from "./ptau.js";
+import { type Logger as SnarkjsLogger, sj as snarkjs } from "./snarkjs.js";
+
+export const ARTIFACT_FORMAT = "bulkhead-artifact/1";
+export const DEV_ZKEY_CONTRIBUTION = "bulkhead dev contribution, insecure, development only";
+export const PENDING_LABEL = "pending phase-2 contribution (run: bulkhead setup contribute)";
+const COMPILE_FLAGS = ["--r1cs", "--wasm", "--sym", "--O2"];
+
+/** What to compile: one instantiation of a circuit template. */
+export interface CircuitSpec {
+  /** Directory name under build/, e.g. "segment-test". */
+  id: string;
+  circuit: string;
+  profile: string;
+  /** File in `circuitsDir` that defines the template (checked to exist before compiling). */
+  entry: string;
+  /** Full text of main.circom. */
+  mainSource: string;
+  /** Include directory holding the circuit sources; every *.circom in it is part of the cache key. */
+  circuitsDir: string;
+  params: Record<string, number>;
+}
+
+export interface Contribution {
+  name: string;
+  kind: "dev-beacon" | "contribution" | "beacon";
+  /** Contribution hash as printed by snarkjs (hex). */
+  hash: string;
+  at: string;
+}
+
+export interface ArtifactMeta {
+  format: typeof ARTIFACT_FORMAT;
+  id: string;
+  circuit: string;
+  profile: string;
+  params: Record<string, number>;
+  /** The input hash: compile cache key. */
+  compileKey: string;
+  setupKey: string;
+  constraints: number;
+  nPublic: number;
+  nOutputs: number;
+  nPublicInputs: number;
+  nPrivateInputs: number;
+  wires: number;
+  toolchain: { circom2: string; circomlib: string; snarkjs: string };
+  ptau: {
+    path: string;
+    power: number;
+    sha256: string;
+    source: string;
+    secure: boolean;
+    hashVerified: boolean;
+  };
+  powerNeeded: number;
+  contributions: Contribution[];
+  /** True unless the ptau is a production file and at least one phase-2 contribution was made. */
+  insecure: boolean;
+  /** "production", DEV_LABEL ("insecure, development only"), or PENDING_LABEL. */
+  security: string;
+  r1csSha256: string;
+  zkeySha256: string;
+  vkeySha256: string;
+  files: Record<string, { name: string; size: number }>;
+  timings: { compileMs?: number; setupMs?: number; contributeMs?: number };
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Artifacts {
+  dir: string;
+  r1cs: string;
+  wasm: string;
+  zkey: string;
+  sym: string;
+  vkeyPath: string;
+  /** Parsed verification key (snarkjs JSON format). */
+  vkey: Record<string, unknown>;
+  meta: ArtifactMeta;
+}
+
+export interface BuildOptions extends PtauOptions {
+  /** Root of generated artifacts (default `<repo>/build`). */
+  buildDir?: string;
+  reporter?: Reporter;
+  /** Rebuild even when the cache says up to date. */
+  force?: boolean;
+}
+
+export interface EnsureResult extends Artifacts {
+  /** "hit": nothing done; "setup": compile reused, setup redone; "compile": everything rebuilt. */
+  work: "hit" | "setup" | "compile";
+}
+
+const FILES = {
+  main: "main.circom",
+  r1cs: "main.r1cs",
+  wasm: "main.wasm",
+  sym: "main.sym",
+  zkey: "circuit.zkey",
+  vkey: "vkey.json",
+  meta: "meta.json",
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Specs
+
+/** The bulkhead circuits' main files for a profile. */
+export function circuitSpec(circuit: CircuitName, profile: string | Profile): CircuitSpec {
+  const p = typeof profile === "string" ? getProfile(profile) : profile;
+  if (circuit === "segment") {
+    const params = { N: p.lotsPerBatch, M: p.liabsPerBatch, A: p.assetsPerSegment };
+    return {
+      id: `segment-${p.name}`,
+      circuit,
+      profile: p.name,
+      entry: "segment_batch.circom",
+      mainSource: `pragma circom 2.1.6;\n\ninclude "segment_batch.circom";\n\ncomponent main {public [r, prevState, meta, params]} = SegmentBatch(${params.N}, ${params.M}, ${params.A});\n`,
+      circuitsDir: CIRCUITS_DIR,
+      params,
+    };
+  }
+  if (circuit === "lotlist") {
+    const params = { G: p.lotsPerGlobalBatch };
+    return {
+      id: `lotlist-${p.name}`,
+      circuit,
+      profile: p.name,
+      entry: "lot_list_batch.circom",
+      mainSource: `pragma circom 2.1.6;\n\ninclude "lot_list_batch.circom";\n\ncomponent main {public [r, prevState, meta]} = LotListBatch(${params.G});\n`,
+      circuitsDir: CIRCUITS_DIR,
+      params,
+    };
+  }
+  throw new Error(`unknown circuit "${circuit as string}" (known: segment, lotlist)`);
+}
+
+export function artifactDir(id: string, buildDir = BUILD_DIR): string {
+  return path.join(buildDir, id);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cache keys
+
+async function listCircom(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    let entries: import("node:fs").Dirent[];
+    try {
+      entries = await fs.readdir(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.name.endsWith(".circom")) out.push(p);
+    }
+  };
+  await walk(dir);
+  return out.sort();
+}
+
+let toolchainCache: ArtifactMeta["toolchain"] | undefined;
+export function toolchainVersions(): ArtifactMeta["toolchain"] {
+  toolchainCache ??= {
+    circom2: packageVersion("circom2"),
+    circomlib: packageVersion("circomlib"),
+    snarkjs: packageVersion("snarkjs"),
+  };
+  return toolchainCache;
+}
+
+/** Hash of everything the r1cs/wasm depend on. */
+export async function compileKey(spec: CircuitSpec): Promise<string> {
+  const files = await listCircom(spec.circuitsDir);
+  const sources: [string, string][] = [];
+  for (const f of files) sources.push([path.relative(spec.circuitsDir, f), await sha256File(f)]);
+  const { circom2, circomlib } = toolchainVersions();
+  return hashJson({
+    main: spec.mainSource,
+    sources,
+    circom2,
+    circomlib,
+    params: spec.params,
+    flags: COMPILE_FLAGS,
+  });
+}
+
+function setupKeyOf(ck: string, ptauSha: string, contributions: Contribution[]): string {
+  return hashJson({ compileKey: ck, ptau: ptauSha, contributions: contributions.map((c) => c.hash) });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compile
+
+function commonAncestor(paths: string[]): string {
+  const split = paths.map((p) => path.resolve(p).split(path.sep));
+  const first = split[0] ?? [];
+  let n = first.length;
+  for (const parts of split) {
+    let i = 0;
+    while (i < n && parts[i] === first[i]) i++;
+    n = i;
+  }
+  return first.slice(0, n).join(path.sep) || path.sep;
+}
+
+function stripAnsi(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences
+  return s.replace(/\u001b\[[0-9;]*m/g, "");
+}
+
+/** First error of circom's output, as one line. */
+export function circomErrorLine(output: string): string {
+  const lines = stripAnsi(output)
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const idx = lines.findIndex((l) => /^error(\[\w+\])?:/.test(l));
+  if (idx < 0) return lines[lines.length - 1] ?? "circom failed without output";
+  let msg = lines[idx] as string;
+  const loc = lines.slice(idx + 1, idx + 4).find((l) => /^┌─/.test(l));
+  if (loc) msg += ` at ${loc.replace(/^┌─\s*/, "").replace(/"/g, "")}`;
+  return msg.length > 300 ? `${msg.slice(0, 300)}…` : msg;
+}
+
+function runCircom(cwd: string, args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const cli = path.join(NODE_MODULES, "circom2", "cli.js");
+    const child = spawn(process.execPath, [cli, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d) => {
+      output += d;
+    });
+    child.stderr.on("data", (d) => {
+      output += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? 1, output }));
+  });
+}
+
+/** Compile `spec` into `outDir` (which must exist): main.circom, main.r1cs, main.wasm, main.sym. */
+async function compileInto(spec: CircuitSpec, outDir: string): Promise<void> {
+  const entry = path.join(spec.circuitsDir, spec.entry);
+  if (!(await exists(entry))) {
+    throw new Error(`${spec.id}: circuit source ${path.relative(process.cwd(), entry) || entry} not found`);
+  }
+  const mainFile = path.join(outDir, FILES.main);
+  await fs.writeFile(mainFile, spec.mainSource);
+  const circomlib = path.join(NODE_MODULES, "circomlib", "circuits");
+  // circom2 (WASI) only sees paths below its working directory: run it from the common ancestor
+  // of every path involved, with relative paths.
+  const cwd = commonAncestor([outDir, spec.circuitsDir, circomlib]);
+  const rel = (p: string) => path.relative(cwd, p) || ".";
+  const args = [
+    rel(mainFile),
+    ...COMPILE_FLAGS,
+    "-o",
+    rel(outDir),
+    "-l",
+    rel(spec.circuitsDir),
+    "-l",
+    rel(circomlib),
+  ];
+  const { code, output } = await runCircom(cwd, args);
+  const wasmSrc = path.join(outDir, "main_js", "main.wasm");
+  if (code !== 0 || !(await exists(path.join(outDir, FILES.r1cs))) || !(await exists(wasmSrc))) {
+    throw new Error(`${spec.id}: circom compile failed: ${circomErrorLine(output)}`);
+  }
+  await fs.rename(wasmSrc, path.join(outDir, FILES.wasm));
+  await fs.rm(path.join(outDir, "main_js"), { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Setup
+
+function captureLogger(): SnarkjsLogger & { errors: string[] } {
+  const errors: string[] = [];
+  return {
+    errors,
+    info: () => undefined,
+    debug: () => undefined,
+    warn: () => undefined,
+    error: (m: string) => {
+      errors.push(m);
+    },
+  };
+}
+
+function toHex(h: unknown): string {
+  if (h instanceof Uint8Array) return Buffer.from(h).toString("hex");
+  return typeof h === "string" ? h : "";
+}
+
+async function fileInfo(dir: string): Promise<ArtifactMeta["files"]> {
+  const files: ArtifactMeta["files"] = {};
+  for (const [k, name] of Object.entries(FILES)) {
+    if (k === "meta") continue;
+    const st = await fs.stat(path.join(dir, name));
+    files[k] = { name, size: st.size };
+  }
+  return files;
+}
+
+/** newZKey + (dev) labelled deterministic beacon contribution + vkey export, inside `dir`. */
+async function setupInto(
+  spec: CircuitSpec,
+  dir: string,
+  ck: string,
+  ptau: PtauChoice,
+  powerNeeded: number,
+  compileMs: number | undefined,
+  reporter: Reporter,
+): Promise<ArtifactMeta> {
+  const t0 = Date.now();
+  const r1cs = path.join(dir, FILES.r1cs);
+  const hdr = await readR1csHeader(r1cs);
+  const z0 = path.join(dir, "circuit_0.zkey");
+  const zkey = path.join(dir, FILES.zkey);
+  const progress = reporter.progress(`${spec.id} setup`, ptau.secure ? 2 : 3);
+  const log = captureLogger();
+  const res = await snarkjs.zKey.newZKey(r1cs, ptau.path, z0, log);
+  if (res === -1) throw new Error(`${spec.id}: zkey new failed: ${log.errors[0] ?? "unknown error"}`);
+  progress.tick(1, "zkey new");
+  const contributions: Contribution[] = [];
+  if (!ptau.secure) {
+    const beaconHash = createHash("sha256").update(`${DEV_ZKEY_CONTRIBUTION}/${spec.id}`).digest("hex");
+    const h = await snarkjs.zKey.beacon(z0, zkey, DEV_ZKEY_CONTRIBUTION, beaconHash, 10, log);
+    if (h === false)
+      throw new Error(`${spec.id}: dev contribution failed: ${log.errors[0] ?? "unknown error"}`);
+    await fs.rm(z0);
+    contributions.push({
+      name: DEV_ZKEY_CONTRIBUTION,
+      kind: "dev-beacon",
+      hash: toHex(h),
+      at: new Date().toISOString(),
+    });
+    progress.tick(1, "dev contribution");
+  } else {
+    await fs.rename(z0, zkey);
+  }
+  const vkey = await snarkjs.zKey.exportVerificationKey(zkey);
+  await fs.writeFile(path.join(dir, FILES.vkey), `${JSON.stringify(vkey, null, 2)}\n`);
+  progress.finish("vkey");
+  const now = new Date().toISOString();
+  const meta: ArtifactMeta = {
+    format: ARTIFACT_FORMAT,
+    id: spec.id,
+    circuit: spec.circuit,
+    profile: spec.profile,
+    params: spec.params,
+    compileKey: ck,
+    setupKey: setupKeyOf(ck, ptau.sha256, contributions),
+    constraints: hdr.nConstraints,
+    nPublic: hdr.nPublic,
+    nOutputs: hdr.nPubOut,
+    nPublicInputs: hdr.nPubIn,
+    nPrivateInputs: hdr.nPrvIn,
+    wires: hdr.nWires,
+    toolchain: toolchainVersions(),
+    ptau: {
+      path: ptau.path,
+      power: ptau.power,
+      sha256: ptau.sha256,
+      source: ptau.source,
+      secure: ptau.secure,
+      hashVerified: ptau.hashVerified,
+    },
+    powerNeeded,
+    contributions,
+    insecure: true,
+    security: ptau.secure ? PENDING_LABEL : DEV_LABEL,
+    r1csSha256: await sha256File(r1cs),
+    zkeySha256: await sha256File(zkey),
+    vkeySha256: await sha256File(path.join(dir, FILES.vkey)),
+    files: await fileInfo(dir),
+    timings: { compileMs, setupMs: Date.now() - t0 },
+    createdAt: now,
+    updatedAt: now,
+  };
+  await atomicWriteJson(path.join(dir, FILES.meta), meta);
+  return meta;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Public API
+
+async function readMeta(dir: string): Promise<ArtifactMeta | undefined> {
+  try {
+    const meta = await readJsonIfExists<ArtifactMeta>(path.join(dir, FILES.meta));
+    return meta?.format === ARTIFACT_FORMAT ? meta : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function filesIntact(dir: string, meta: ArtifactMeta): Promise<boolean> {
+  for (const [, f] of Object.entries(meta.files ?? {})) {
+    try {
+      if ((await fs.stat(path.join(dir, f.name))).size !== f.size) return false;
+    } catch {
+      return false;
+    }
+  }
+  return Object.keys(meta.files ?? {}).length > 0;
+}
+
+async function toArtifacts(dir: string, meta: ArtifactMeta): Promise<Artifacts> {
+  const vkeyPath = path.join(dir, FILES.vkey);
+  return {
+    dir,
+    r1cs: path.join(dir, FILES.r1cs),
+    wasm: path.join(dir, FILES.wasm),
+    sym: path.join(dir, FILES.sym),
+    zkey: path.join(dir, FILES.zkey),
+    vkeyPath,
+    vkey: JSON.parse(await fs.readFile(vkeyPath, "utf8")) as Record<string, unknown>,
+    meta,
+  };
+}
+
+/**
+ * Make sure the artifacts of `spec` are built and current (compile + setup as needed), and
+ * return them. Idempotent and cached; concurrent callers are serialized by a lock file.
+ */
+export async function ensureArtifact(spec: CircuitSpec, opts: BuildOptions = {}): Promise<EnsureResult> {
+  return withSnarkjs(() => ensureArtifactInner(spec, opts));
+}
+
+async function ensureArtifactInner(spec: CircuitSpec, opts: BuildOptions): Promise<EnsureResult> {
+  const reporter = opts.reporter ?? silentReporter;
+  const buildDir = opts.buildDir ?? BUILD_DIR;
+  const dir = artifactDir(spec.id, buildDir);
+  const release = await acquireLock(path.join(buildDir, ".locks", `${spec.id}.lock`));
+  try {
+    const ck = await compileKey(spec);
+    const old = await readMeta(dir);
+    const compileOk = !opts.force && old?.compileKey === ck && (await filesIntact(dir, old));
+    let setupOk = compileOk;
+    if (compileOk && old && opts.ptauFile) {
+      // An explicit ptau must be the one the current keys come from.
+      setupOk =
+        old.ptau.secure && old.ptau.sha256 === (await ptauSha256(path.resolve(opts.ptauFile), opts.cacheDir));
+    }
+    if (compileOk && setupOk && old) {
+      reporter.info(`${spec.id}: up to date (cache hit)`, { id: spec.id, work: "hit" });
+      if (old.insecure) reporter.warn(`${spec.id}: keys are ${old.security}`);
+      return { ...(await toArtifacts(dir, old)), work: "hit" };
+    }
+    if (!compileOk && old?.ptau.secure && !opts.ptauFile) {
+      reporter.warn(
+        `${spec.id}: circuit changed; the previous production setup is replaced by a dev setup (pass --ptau)`,
+      );
+    }
+    const meta = await withTmpDir(
+      buildDir,
+      async (tmp) => {
+        let compileMs: number | undefined;
+        if (compileOk && old) {
+          for (const f of [FILES.main, FILES.r1cs, FILES.wasm, FILES.sym]) {
+            await fs.copyFile(path.join(dir, f), path.join(tmp, f));
+          }
+          compileMs = old.timings.compileMs;
+          reporter.info(`${spec.id}: compile up to date; redoing setup`);
+        } else {
+          reporter.info(`${spec.id}: compiling (circom2 --O2)`);
+          const t = Date.now();
+          await compileInto(spec, tmp);
+          compileMs = Date.now() - t;
+        }
+        const hdr = await readR1csHeader(path.join(tmp, FILES.r1cs));
+        const power = requiredPower(hdr.nConstraints, hdr.nPublic);
+        reporter.info(
+          `${spec.id}: ${hdr.nConstraints} constraints, ${hdr.nPublic} public signals, needs ptau 2^${power}`,
+        );
+        const ptau = await resolvePtau(power, { ...opts, reporter });
+        const m = await setupInto(spec, tmp, ck, ptau, power, compileMs, reporter);
+        await replaceDir(tmp, dir);
+        return m;
+      },
+      spec.id,
+    );
+    reporter.info(
+      `${spec.id}: built (${meta.constraints} constraints, compile ${Math.round((meta.timings.compileMs ?? 0) / 1000)}s, setup ${Math.round((meta.timings.setupMs ?? 0) / 1000)}s)`,
+      { id: spec.id, work: compileOk ? "setup" : "compile" },
+    );
+    if (meta.insecure) reporter.warn(`${spec.id}: keys are ${meta.security}`);
+    return { ...(await toArtifacts(dir, meta)), work: compileOk ? "setup" : "compile" };
+  } finally {
+    await release();
+  }
+}
+
+/** `ensureArtifact` for a bulkhead circuit and profile: build/<circuit>-<profile>/. */
+export async function ensureCircuit(
+  circuit: CircuitName,
+  profile: string,
+  opts: BuildOptions = {},
+): Promise<EnsureResult> {
+  return ensureArtifact(circuitSpec(circuit, profile), opts);
+}
+
+/** Read already-built artifacts (no building). Throws a clear error when missing or incomplete. */
+export async function loadArtifactsById(id: string, buildDir = BUILD_DIR): Promise<Artifacts> {
+  const dir = artifactDir(id, buildDir);
+  const meta = await readMeta(dir);
+  if (!meta || !(await filesIntact(dir, meta))) {
+    const [circuit, profile] = id.split(/-(.*)/s);
+    throw new Error(
+      `${id}: artifacts not built (run: bulkhead build --profile ${profile ?? "test"} --circuits ${circuit ?? id})`,
+    );
+  }
+  return toArtifacts(dir, meta);
+}
+
+export async function loadArtifacts(
+  circuit: CircuitName,
+  profile: string,
+  buildDir = BUILD_DIR,
+): Promise<Artifacts> {
+  return loadArtifactsById(`${circuit}-${profile}`, buildDir);
+}
+
+export interface ContributeOptions {
+  /** Entropy for the contribution (snarkjs mixes in its own random bytes too). */
+  entropy?: string;
+  /** Contributor name, recorded in the zkey and meta.json. */
+  name?: string;
+  /** The ptau the keys were made from (default: the path recorded in meta.json). */
+  ptauFile?: string;
+  buildDir?: string;
+  reporter?: Reporter;
+  cacheDir?: string;
+}
+
+/**
+ * Production phase 2: add one contribution to the circuit's zkey, verify the result against
+ * the r1cs and ptau (`zkey verify`), re-export the vkey and record everything in meta.json.
+ */
+export async function contributeArtifact(id: string, opts: ContributeOptions = {}): Promise<Artifacts> {
+  return withSnarkjs(() => contributeInner(id, opts));
+}
+
+async function contributeInner(id: string, opts: ContributeOptions): Promise<Artifacts> {
+  const reporter = opts.reporter ?? silentReporter;
+  const buildDir = opts.buildDir ?? BUILD_DIR;
+  const release = await acquireLock(path.join(buildDir, ".locks", `${id}.lock`));
+  try {
+    const cur = await loadArtifactsById(id, buildDir);
+    const meta = cur.meta;
+    if (!meta.ptau.secure) {
+      throw new Error(
+        `${id}: keys come from a development ptau; run "bulkhead setup init --ptau FILE" first`,
+      );
+    }
+    const ptauPath = path.resolve(opts.ptauFile ?? meta.ptau.path);
+    if (!(await exists(ptauPath))) throw new Error(`${id}: ptau ${ptauPath} not found (pass --ptau FILE)`);
+    if ((await ptauSha256(ptauPath, opts.cacheDir)) !== meta.ptau.sha256) {
+      throw new Error(`${id}: ${ptauPath} is not the ptau these keys were made from`);
+    }
+    const entropy =
+      opts.entropy ||
+      createHash("sha512")
+        .update(crypto.getRandomValues(new Uint8Array(64)))
+        .digest("hex");
+    const name = opts.name ?? "anonymous contributor";
+    const t0 = Date.now();
+    const next = await withTmpDir(
+      buildDir,
+      async (tmp) => {
+        for (const f of [FILES.main, FILES.r1cs, FILES.wasm, FILES.sym]) {
+          await fs.copyFile(path.join(cur.dir, f), path.join(tmp, f));
+        }
+        const progress = reporter.progress(`${id} contribute`, 2);
+        const zkey = path.join(tmp, FILES.zkey);
+        const h = await snarkjs.zKey.contribute(cur.zkey, zkey, name, entropy);
+        progress.tick(1, "contributed; verifying (zkey verify)");
+        const ok = await snarkjs.zKey.verifyFromR1cs(path.join(tmp, FILES.r1cs), ptauPath, zkey);
+        if (!ok) throw new Error(`${id}: zkey verify failed after the contribution`);
+        progress.finish("verified");
+        const vkey = await snarkjs.zKey.exportVerificationKey(zkey);
+        await fs.writeFile(path.join(tmp, FILES.vkey), `${JSON.stringify(vkey, null, 2)}\n`);
+        const contributions: Contribution[] = [
+          ...meta.contributions,
+          { name, kind: "contribution", hash: toHex(h), at: new Date().toISOString() },
+        ];
+        const m: ArtifactMeta = {
+          ...meta,
+          contributions,
+          setupKey: setupKeyOf(meta.compileKey, meta.ptau.sha256, contributions),
+          insecure: false,
+          security: "production",
+          zkeySha256: await sha256File(zkey),
+          vkeySha256: await sha256File(path.join(tmp, FILES.vkey)),
+          files: await fileInfo(tmp),
+          timings: { ...meta.timings, contributeMs: Date.now() - t0 },
+          updatedAt: new Date().toISOString(),
+        };
+        await atomicWriteJson(path.join(tmp, FILES.meta), m);
+        await replaceDir(tmp, cur.dir);
+        return m;
+      },
+      id,
+    );
+    reporter.info(
+      `${id}: contribution #${next.contributions.length} by "${name}" verified; vkey ${next.vkeySha256}`,
+    );
+    return toArtifacts(cur.dir, next);
+  } finally {
+    await release();
+  }
+}
+
+/** `zkey verify` of built artifacts against their r1cs and ptau. Returns true when valid. */
+export async function verifyArtifact(
+  id: string,
+  opts: { ptauFile?: string; buildDir?: string } = {},
+): Promise<boolean> {
+  const a = await loadArtifactsById(id, opts.buildDir);
+  const ptau = path.resolve(opts.ptauFile ?? a.meta.ptau.path);
+  if (!(await exists(ptau))) throw new Error(`${id}: ptau ${ptau} not found (pass --ptau FILE)`);
+  return withSnarkjs(() => snarkjs.zKey.verifyFromR1cs(a.r1cs, ptau, a.zkey));
+}

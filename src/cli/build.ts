@@ -1,0 +1,65 @@
+/** `bulkhead build`: circuits (compile + setup) of a profile, then contracts. Cached. */
+import type { Command } from "commander";
+import { ensureCircuit } from "../artifacts.js";
+import { buildContracts } from "../contracts-build.js";
+import { checkProfile, parseCircuits, printJson, reporterFor } from "./common.js";
+
+interface BuildCliOptions {
+  profile: string;
+  circuits?: string[];
+  ptau?: string;
+  ptauHash?: string;
+  contracts: boolean;
+  force?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command("build")
+    .description(
+      "compile the circuits of a profile, run their (dev or production) setup, and compile the contracts",
+    )
+    .option("-p, --profile <name>", "circuit size profile", "test")
+    .option("-c, --circuits <names...>", "circuits to build (default: all)")
+    .option("--ptau <file>", "production powers-of-tau file (default: a dev ptau, insecure)")
+    .option("--ptau-hash <hex>", "expected sha256 or blake2b-512 of --ptau")
+    .option("--no-contracts", "skip the contracts")
+    .option("--force", "rebuild even when up to date")
+    .option("--json", "JSON lines on stderr, JSON summary on stdout")
+    .option("-q, --quiet", "only warnings and errors")
+    .action(async (opts: BuildCliOptions) => {
+      const t0 = Date.now();
+      const profile = checkProfile(opts.profile);
+      const circuits = parseCircuits(opts.circuits);
+      const reporter = reporterFor(opts);
+      const results = [];
+      for (const circuit of circuits) {
+        const r = await ensureCircuit(circuit, profile, {
+          reporter,
+          ptauFile: opts.ptau,
+          ptauHash: opts.ptauHash,
+          force: opts.force,
+        });
+        results.push({
+          id: r.meta.id,
+          work: r.work,
+          dir: r.dir,
+          constraints: r.meta.constraints,
+          nPublic: r.meta.nPublic,
+          ptauPower: r.meta.ptau.power,
+          security: r.meta.security,
+          vkeySha256: r.meta.vkeySha256,
+        });
+      }
+      let contracts: { work: string; contracts: string[] } | undefined;
+      if (opts.contracts) {
+        const c = await buildContracts({ profile, reporter, force: opts.force });
+        contracts = { work: c.work, contracts: c.contracts };
+      }
+      const elapsedMs = Date.now() - t0;
+      if (opts.json) printJson({ profile, circuits: results, contracts, elapsedMs });
+      else reporter.info(`build (${profile}): done in ${(elapsedMs / 1000).toFixed(1)}s`);
+    });
+}

@@ -1,0 +1,284 @@
+/**
+ * Contracts build: generated Groth16 verifiers + contracts/*.sol compiled with solcjs.
+ *
+ * Output, replaced as a whole directory (never half-written): build/contracts/
+ *   <Name>Verifier.sol   generated from each built circuit's zkey (SegmentVerifier, LotListVerifier)
+ *   <Contract>.json      { contractName, sourceName, abi, bytecode, deployedBytecode }
+ *   manifest.json        cache key, solc version and settings, profile, verifier vkey hashes
+ * Source unit names are repo-relative ("contracts/X.sol", "build/contracts/SegmentVerifier.sol");
+ * `@openzeppelin/...` imports resolve from node_modules.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { type Artifacts, loadArtifactsById } from "./artifacts.js";
+import { withSnarkjs } from "./curve.js";
+import { atomicWriteJson, exists, readJsonIfExists, replaceDir, withTmpDir } from "./fsutil.js";
+import { hashJson, sha256Hex } from "./hash.js";
+import { BUILD_DIR, CONTRACTS_DIR, NODE_MODULES, packageVersion, REPO_ROOT } from "./paths.js";
+import { CIRCUITS, type CircuitName } from "./profiles.js";
+import { type Reporter, silentReporter } from "./progress.js";
+import { sj as snarkjs } from "./snarkjs.js";
+
+export const CONTRACTS_FORMAT = "bulkhead-contracts/1";
+
+/** Solidity contract name of each circuit's generated verifier. */
+export const VERIFIER_NAMES: Readonly<Record<CircuitName, string>> = {
+  segment: "SegmentVerifier",
+  lotlist: "LotListVerifier",
+};
+
+export const SOLC_SETTINGS = {
+  optimizer: { enabled: true, runs: 200 },
+  evmVersion: "cancun",
+  outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } },
+} as const;
+
+export interface CompiledContract {
+  contractName: string;
+  sourceName: string;
+  abi: unknown[];
+  bytecode: string;
+  deployedBytecode: string;
+}
+
+export interface ContractsManifest {
+  format: typeof CONTRACTS_FORMAT;
+  key: string;
+  solc: string;
+  settings: typeof SOLC_SETTINGS;
+  profile: string;
+  verifiers: Record<string, { artifactId: string; vkeySha256: string; insecure: boolean; security: string }>;
+  contracts: string[];
+  builtAt: string;
+}
+
+export interface ContractsBuildOptions {
+  /** Profile whose circuits provide the verifiers (default "test"). */
+  profile?: string;
+  buildDir?: string;
+  contractsDir?: string;
+  /** Circuits to generate verifiers for (default: every circuit with built artifacts). */
+  circuits?: readonly CircuitName[];
+  reporter?: Reporter;
+  force?: boolean;
+}
+
+export interface ContractsBuildResult {
+  dir: string;
+  work: "hit" | "compile";
+  contracts: string[];
+  manifest: ContractsManifest;
+}
+
+/** Render the snarkjs Groth16 Solidity verifier for a zkey, with the contract renamed. */
+export async function generateVerifierSource(zkey: string, contractName: string): Promise<string> {
+  const template = await fs.readFile(
+    path.join(NODE_MODULES, "snarkjs", "templates", "verifier_groth16.sol.ejs"),
+    "utf8",
+  );
+  const src = await withSnarkjs(() => snarkjs.zKey.exportSolidityVerifier(zkey, { groth16: template }));
+  if (!/contract Groth16Verifier\b/.test(src))
+    throw new Error("unexpected snarkjs verifier template (no Groth16Verifier)");
+  return src.replace(/contract Groth16Verifier\b/, `contract ${contractName}`);
+}
+
+function contractsOutDir(buildDir: string): string {
+  return path.join(buildDir, "contracts");
+}
+
+async function readSolSources(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  let names: string[] = [];
+  try {
+    names = (await fs.readdir(dir)).filter((n) => n.endsWith(".sol")).sort();
+  } catch {
+    return out;
+  }
+  for (const n of names) {
+    const file = path.join(dir, n);
+    out[path.relative(REPO_ROOT, file).split(path.sep).join("/")] = await fs.readFile(file, "utf8");
+  }
+  return out;
+}
+
+/** Import callback (synchronous, as solc requires): node_modules packages (e.g. @openzeppelin/...) and repo-relative files. */
+function findImport(p: string): { contents: string } | { error: string } {
+  const candidates = [path.join(NODE_MODULES, p), path.join(REPO_ROOT, p)];
+  for (const c of candidates) {
+    const norm = path.resolve(c);
+    if (!norm.startsWith(REPO_ROOT)) continue;
+    if (existsSync(norm)) return { contents: readFileSync(norm, "utf8") };
+  }
+  return { error: `import not found: ${p}` };
+}
+
+interface SolcOutput {
+  errors?: {
+    severity: string;
+    formattedMessage?: string;
+    message: string;
+    sourceLocation?: { file: string };
+  }[];
+  contracts?: Record<
+    string,
+    Record<
+      string,
+      { abi: unknown[]; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }
+    >
+  >;
+}
+
+/** Compile Solidity sources (standard JSON). Throws a one-line error on the first compile error. */
+export async function compileSolidity(
+  sources: Record<string, string>,
+): Promise<Record<string, CompiledContract>> {
+  const solc = (await import("solc")).default as { compile(input: string, cb: unknown): string };
+  const input = {
+    language: "Solidity",
+    sources: Object.fromEntries(Object.entries(sources).map(([k, content]) => [k, { content }])),
+    settings: SOLC_SETTINGS,
+  };
+  const out = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport })) as SolcOutput;
+  const errors = (out.errors ?? []).filter((e) => e.severity === "error");
+  if (errors.length > 0) {
+    const e = errors[0];
+    const first = (e?.formattedMessage ?? e?.message ?? "unknown error").split("\n").filter(Boolean);
+    const where = first.find((l) => /-->/.test(l))?.trim() ?? "";
+    throw new Error(`solc: ${first[0]}${where ? ` (${where.replace(/^-->\s*/, "")})` : ""}`);
+  }
+  const result: Record<string, CompiledContract> = {};
+  for (const [sourceName, contracts] of Object.entries(out.contracts ?? {})) {
+    if (!(sourceName in sources)) continue; // imported library code (e.g. OpenZeppelin)
+    for (const [contractName, c] of Object.entries(contracts)) {
+      if (result[contractName]) {
+        throw new Error(
+          `solc: contract name ${contractName} defined in both ${result[contractName].sourceName} and ${sourceName}`,
+        );
+      }
+      result[contractName] = {
+        contractName,
+        sourceName,
+        abi: c.abi,
+        bytecode: `0x${c.evm.bytecode.object}`,
+        deployedBytecode: `0x${c.evm.deployedBytecode.object}`,
+      };
+    }
+  }
+  return result;
+}
+
+/**
+ * Generate the verifiers of the built circuits of `profile` and compile them with contracts/*.sol
+ * into build/contracts/. Cached: nothing is regenerated or compiled when no input changed.
+ */
+export async function buildContracts(opts: ContractsBuildOptions = {}): Promise<ContractsBuildResult> {
+  const reporter = opts.reporter ?? silentReporter;
+  const buildDir = opts.buildDir ?? BUILD_DIR;
+  const profile = opts.profile ?? "test";
+  const outDir = contractsOutDir(buildDir);
+  const old = await readJsonIfExists<ContractsManifest>(path.join(outDir, "manifest.json")).catch(
+    () => undefined,
+  );
+
+  // Which verifiers, from which artifacts.
+  const wanted = opts.circuits ?? CIRCUITS;
+  const arts: { circuit: CircuitName; name: string; art: Artifacts }[] = [];
+  for (const circuit of wanted) {
+    try {
+      arts.push({
+        circuit,
+        name: VERIFIER_NAMES[circuit],
+        art: await loadArtifactsById(`${circuit}-${profile}`, buildDir),
+      });
+    } catch (err) {
+      if (opts.circuits) throw err;
+      reporter.warn(`contracts: no ${VERIFIER_NAMES[circuit]} (${(err as Error).message})`);
+    }
+  }
+
+  // Verifier sources: reuse the previous file when the vkey is unchanged.
+  const verifierSources: Record<string, string> = {};
+  const verifiers: ContractsManifest["verifiers"] = {};
+  for (const { name, art } of arts) {
+    const key = `build/contracts/${name}.sol`;
+    const prevFile = path.join(outDir, `${name}.sol`);
+    const prev = old?.verifiers[name];
+    if (
+      !opts.force &&
+      prev?.vkeySha256 === art.meta.vkeySha256 &&
+      prev.artifactId === art.meta.id &&
+      (await exists(prevFile))
+    ) {
+      verifierSources[key] = await fs.readFile(prevFile, "utf8");
+    } else {
+      reporter.info(`contracts: generating ${name} from ${art.meta.id}`);
+      verifierSources[key] = await generateVerifierSource(art.zkey, name);
+    }
+    verifiers[name] = {
+      artifactId: art.meta.id,
+      vkeySha256: art.meta.vkeySha256,
+      insecure: art.meta.insecure,
+      security: art.meta.security,
+    };
+  }
+
+  const contractsDir = opts.contractsDir ?? CONTRACTS_DIR;
+  const sources = { ...(await readSolSources(contractsDir)), ...verifierSources };
+  if (Object.keys(sources).length === 0)
+    throw new Error("contracts: nothing to compile (no contracts/*.sol, no built circuits)");
+  const solcVersion = packageVersion("solc");
+  const key = hashJson({
+    sources: Object.fromEntries(Object.entries(sources).map(([k, v]) => [k, sha256Hex(v)])),
+    solc: solcVersion,
+    openzeppelin: packageVersion("@openzeppelin/contracts"),
+    settings: SOLC_SETTINGS,
+  });
+
+  if (!opts.force && old?.format === CONTRACTS_FORMAT && old.key === key) {
+    let complete = true;
+    for (const c of old.contracts) if (!(await exists(path.join(outDir, `${c}.json`)))) complete = false;
+    if (complete) {
+      reporter.info("contracts: up to date (cache hit)");
+      return { dir: outDir, work: "hit", contracts: old.contracts, manifest: old };
+    }
+  }
+
+  reporter.info(`contracts: compiling ${Object.keys(sources).length} source(s) with solc ${solcVersion}`);
+  const t0 = Date.now();
+  const compiled = await compileSolidity(sources);
+  const manifest: ContractsManifest = {
+    format: CONTRACTS_FORMAT,
+    key,
+    solc: solcVersion,
+    settings: SOLC_SETTINGS,
+    profile,
+    verifiers,
+    contracts: Object.keys(compiled).sort(),
+    builtAt: new Date().toISOString(),
+  };
+  await withTmpDir(
+    buildDir,
+    async (tmp) => {
+      for (const [k, src] of Object.entries(verifierSources))
+        await fs.writeFile(path.join(tmp, path.basename(k)), src);
+      for (const c of Object.values(compiled))
+        await atomicWriteJson(path.join(tmp, `${c.contractName}.json`), c);
+      await atomicWriteJson(path.join(tmp, "manifest.json"), manifest);
+      await replaceDir(tmp, outDir);
+    },
+    "contracts",
+  );
+  reporter.info(
+    `contracts: built ${manifest.contracts.join(", ")} in ${Math.round((Date.now() - t0) / 1000)}s`,
+  );
+  return { dir: outDir, work: "compile", contracts: manifest.contracts, manifest };
+}
+
+/** Read a compiled contract from build/contracts/<name>.json (clear error when not built). */
+export async function loadContract(name: string, buildDir = BUILD_DIR): Promise<CompiledContract> {
+  const file = path.join(contractsOutDir(buildDir), `${name}.json`);
+  const c = await readJsonIfExists<CompiledContract>(file);
+  if (!c) throw new Error(`contract ${name} not built (run: bulkhead build)`);
+  return c;
+}
