@@ -6,7 +6,10 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
+import * as auditCmd from "./cli/audit.js";
 import * as buildCmd from "./cli/build.js";
+import * as proveCmd from "./cli/prove.js";
+import * as receiptCmd from "./cli/receipt.js";
 import * as setupCmd from "./cli/setup.js";
 import { terminateCurves } from "./curve.js";
 import { bulkheadVersion } from "./paths.js";
@@ -16,7 +19,7 @@ export interface CommandModule {
 }
 
 /** Command groups, in help order. */
-export const COMMANDS: CommandModule[] = [buildCmd, setupCmd];
+export const COMMANDS: CommandModule[] = [buildCmd, setupCmd, proveCmd, receiptCmd, auditCmd];
 
 export function createProgram(): Command {
   const program = new Command();
@@ -43,7 +46,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) {
-      code = err.exitCode === 0 ? 0 : 1; // commander already printed its message
+      code = err.exitCode; // commander (or a command, e.g. receipt verify: 2) already printed its message
     } else {
       process.stderr.write(`error: ${oneLine(err)}\n`);
       if (process.env.BULKHEAD_DEBUG && err instanceof Error && err.stack)

@@ -1,0 +1,317 @@
+/**
+ * The epoch bundle: everything a publisher may publish about one epoch, self-describing and
+ * versioned. Lives in `DIR/public/`:
+ *
+ *   bundle.json            this format (BUNDLE_FORMAT, BUNDLE_VERSION)
+ *   vkeys/<circuit>.json   the verification keys, sha256 recorded in bundle.json
+ *
+ * bundle.json holds: epoch, circuit profile, dev-setup flag (+ warning), the manifest (per segment:
+ * id, name, marginBps, published asset slots with symbol, decimals, price and cfBps, packed params,
+ * batch roots; the global lot-list commitments), manifestHash, r, and per batch the public signals
+ * and Groth16 proof. All big integers are decimal strings. Nothing in it is private: no amount,
+ * lot id, account, salt, leaf or total.
+ */
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import type { Groth16Proof } from "snarkjs";
+import { FIELD_P, type Manifest, PRICE_DECIMALS } from "./encoding.js";
+import type { CircuitName, Profile } from "./profiles.js";
+
+export const BUNDLE_FORMAT = "bulkhead-epoch-bundle";
+export const BUNDLE_VERSION = 1;
+export const BUNDLE_FILE = "bundle.json";
+export const DEV_SETUP_WARNING =
+  "INSECURE, DEVELOPMENT ONLY: the proving keys come from a development trusted setup; anyone holding its randomness can forge proofs.";
+
+export interface BundleAsset {
+  slot: number;
+  symbol: string;
+  decimals: number;
+  /** quote units per whole token (decimal string, at most PRICE_DECIMALS fractional digits) */
+  price: string;
+  /** price in circuit units: price * 10^priceDecimals * 10^(maxAssetDecimals - decimals) */
+  circuitPrice: string;
+  cfBps: number;
+}
+export interface BundleSegment {
+  id: number;
+  name: string;
+  marginBps: number;
+  assets: BundleAsset[];
+  params: string[];
+  batchRoots: string[];
+}
+export interface BundleProof {
+  publicSignals: string[];
+  proof: Groth16Proof;
+}
+export interface BundleVkey {
+  /** relative to the bundle directory */
+  file: string;
+  sha256: string;
+}
+export interface Bundle {
+  format: typeof BUNDLE_FORMAT;
+  version: typeof BUNDLE_VERSION;
+  epoch: string;
+  profile: Omit<Profile, "name"> & { name: string };
+  devSetup: boolean;
+  warning?: string;
+  units: {
+    priceDecimals: number;
+    /** D: the largest decimals among the snapshot's assets */
+    maxAssetDecimals: number;
+  };
+  manifest: {
+    segments: BundleSegment[];
+    globalCommitments: string[];
+  };
+  manifestHash: string;
+  r: string;
+  proofs: {
+    /** same order as manifest.segments */
+    segments: { id: number; batches: BundleProof[] }[];
+    lotList: BundleProof[];
+  };
+  vkeys: Record<CircuitName, BundleVkey>;
+}
+
+/** The manifest in encoding.ts form (bigints). */
+export function bundleManifest(b: Bundle): Manifest {
+  return {
+    epoch: BigInt(b.epoch),
+    segments: b.manifest.segments.map((s) => ({
+      id: BigInt(s.id),
+      marginBps: BigInt(s.marginBps),
+      params: s.params.map((x) => BigInt(x)),
+      batchRoots: s.batchRoots.map((x) => BigInt(x)),
+    })),
+    globalCommitments: b.manifest.globalCommitments.map((x) => BigInt(x)),
+  };
+}
+
+export class BundleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BundleError";
+  }
+}
+
+// ---------------------------------------------------------------- structural validation
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const DEC = /^(0|[1-9]\d*)$/;
+
+/**
+ * Checks the shape of a parsed bundle.json (types, field elements below p, array lengths that
+ * must agree) and returns it typed. Cryptographic checks are the audit's job.
+ */
+export function parseBundle(raw: unknown): Bundle {
+  const problems: string[] = [];
+  const bad = (p: string, m: string) => problems.push(`${p}: ${m}`);
+  const field = (p: string, v: unknown) => {
+    if (typeof v !== "string" || !DEC.test(v)) bad(p, "not a decimal integer string");
+    else if (BigInt(v) >= FIELD_P) bad(p, "not below the field modulus");
+  };
+  const int = (p: string, v: unknown, max: number) => {
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0 || v > max)
+      bad(p, `not an integer in [0, ${max}]`);
+  };
+  const fieldList = (p: string, v: unknown, len?: number) => {
+    if (!Array.isArray(v)) {
+      bad(p, "not an array");
+      return;
+    }
+    if (len !== undefined && v.length !== len) bad(p, `expected ${len} entries, got ${v.length}`);
+    for (const [i, x] of v.entries()) field(`${p}[${i}]`, x);
+  };
+  const proofOk = (p: string, v: unknown) => {
+    if (!isObj(v)) {
+      bad(p, "not an object");
+      return;
+    }
+    fieldList(`${p}.publicSignals`, v.publicSignals);
+    const pr = v.proof;
+    if (!isObj(pr)) {
+      bad(`${p}.proof`, "not an object");
+      return;
+    }
+    const coords = (q: string, x: unknown, n: number) => {
+      if (!Array.isArray(x) || x.length !== n || !x.every((c) => typeof c === "string" && DEC.test(c))) {
+        bad(q, `expected ${n} decimal coordinates`);
+      }
+    };
+    coords(`${p}.proof.pi_a`, pr.pi_a, 3);
+    coords(`${p}.proof.pi_c`, pr.pi_c, 3);
+    if (!Array.isArray(pr.pi_b) || pr.pi_b.length !== 3) bad(`${p}.proof.pi_b`, "expected 3 pairs");
+    else for (const [i, x] of (pr.pi_b as unknown[]).entries()) coords(`${p}.proof.pi_b[${i}]`, x, 2);
+    if (pr.protocol !== "groth16") bad(`${p}.proof.protocol`, "not groth16");
+    if (pr.curve !== "bn128") bad(`${p}.proof.curve`, "not bn128");
+  };
+
+  if (!isObj(raw)) throw new BundleError("bundle: not a JSON object");
+  if (raw.format !== BUNDLE_FORMAT) throw new BundleError(`bundle: format is not "${BUNDLE_FORMAT}"`);
+  if (raw.version !== BUNDLE_VERSION) {
+    throw new BundleError(
+      `bundle: unsupported version ${String(raw.version)} (this tool reads version ${BUNDLE_VERSION})`,
+    );
+  }
+  if (typeof raw.epoch !== "string" || !DEC.test(raw.epoch) || BigInt(raw.epoch) >= 1n << 64n)
+    bad("epoch", "not a uint64 string");
+  const prof = raw.profile;
+  if (!isObj(prof)) bad("profile", "not an object");
+  else {
+    if (typeof prof.name !== "string") bad("profile.name", "not a string");
+    for (const k of ["lotsPerBatch", "liabsPerBatch", "assetsPerSegment", "lotsPerGlobalBatch"])
+      int(`profile.${k}`, prof[k], 1 << 16);
+    for (const k of ["lotsPerBatch", "liabsPerBatch"]) {
+      const n = prof[k];
+      if (typeof n === "number" && (n < 1 || (n & (n - 1)) !== 0)) bad(`profile.${k}`, "not a power of two");
+    }
+    const a = prof.assetsPerSegment;
+    if (typeof a === "number" && (a < 1 || a > 16)) bad("profile.assetsPerSegment", "not in [1, 16]");
+  }
+  if (typeof raw.devSetup !== "boolean") bad("devSetup", "not a boolean");
+  const units = raw.units;
+  if (!isObj(units)) bad("units", "not an object");
+  else {
+    if (units.priceDecimals !== PRICE_DECIMALS) bad("units.priceDecimals", `must be ${PRICE_DECIMALS}`);
+    int("units.maxAssetDecimals", units.maxAssetDecimals, 30);
+  }
+  const A = isObj(prof) && typeof prof.assetsPerSegment === "number" ? prof.assetsPerSegment : 0;
+  const man = raw.manifest;
+  let segIds: unknown[] = [];
+  let batchCounts: number[] = [];
+  if (!isObj(man)) bad("manifest", "not an object");
+  else {
+    if (!Array.isArray(man.segments) || man.segments.length === 0)
+      bad("manifest.segments", "not a non-empty array");
+    else {
+      segIds = man.segments.map((s: unknown) => (isObj(s) ? s.id : undefined));
+      batchCounts = man.segments.map((s: unknown) =>
+        isObj(s) && Array.isArray(s.batchRoots) ? s.batchRoots.length : -1,
+      );
+      man.segments.forEach((s: unknown, i: number) => {
+        const p = `manifest.segments[${i}]`;
+        if (!isObj(s)) {
+          bad(p, "not an object");
+          return;
+        }
+        int(`${p}.id`, s.id, 2 ** 32 - 1);
+        if (typeof s.name !== "string") bad(`${p}.name`, "not a string");
+        int(`${p}.marginBps`, s.marginBps, 65535);
+        fieldList(`${p}.params`, s.params, Math.ceil(A / 2));
+        fieldList(`${p}.batchRoots`, s.batchRoots);
+        if (Array.isArray(s.batchRoots) && s.batchRoots.length === 0) bad(`${p}.batchRoots`, "empty");
+        if (!Array.isArray(s.assets)) bad(`${p}.assets`, "not an array");
+        else {
+          if (s.assets.length > A) bad(`${p}.assets`, `more than ${A} slots`);
+          s.assets.forEach((a: unknown, j: number) => {
+            const q = `${p}.assets[${j}]`;
+            if (!isObj(a)) {
+              bad(q, "not an object");
+              return;
+            }
+            if (a.slot !== j) bad(`${q}.slot`, `must be ${j}`);
+            if (typeof a.symbol !== "string") bad(`${q}.symbol`, "not a string");
+            int(`${q}.decimals`, a.decimals, 30);
+            if (typeof a.price !== "string" || !/^\d+(\.\d+)?$/.test(a.price))
+              bad(`${q}.price`, "not a decimal string");
+            field(`${q}.circuitPrice`, a.circuitPrice);
+            int(`${q}.cfBps`, a.cfBps, 10000);
+          });
+        }
+      });
+    }
+    fieldList("manifest.globalCommitments", man.globalCommitments);
+    if (Array.isArray(man.globalCommitments) && man.globalCommitments.length === 0)
+      bad("manifest.globalCommitments", "empty");
+  }
+  if (typeof raw.manifestHash !== "string" || !/^0x[0-9a-f]{64}$/.test(raw.manifestHash))
+    bad("manifestHash", "not a 0x-prefixed 32-byte hex string");
+  field("r", raw.r);
+  const proofs = raw.proofs;
+  if (!isObj(proofs)) bad("proofs", "not an object");
+  else {
+    if (!Array.isArray(proofs.segments) || proofs.segments.length !== segIds.length) {
+      bad("proofs.segments", "must have one entry per manifest segment");
+    } else {
+      proofs.segments.forEach((s: unknown, i: number) => {
+        const p = `proofs.segments[${i}]`;
+        if (!isObj(s)) {
+          bad(p, "not an object");
+          return;
+        }
+        if (s.id !== segIds[i]) bad(`${p}.id`, "does not match manifest.segments order");
+        if (!Array.isArray(s.batches) || s.batches.length !== batchCounts[i]) {
+          bad(`${p}.batches`, "must have one proof per manifest batch root");
+        } else for (const [j, b] of (s.batches as unknown[]).entries()) proofOk(`${p}.batches[${j}]`, b);
+      });
+    }
+    const gl = isObj(man) && Array.isArray(man.globalCommitments) ? man.globalCommitments.length : -1;
+    if (!Array.isArray(proofs.lotList) || proofs.lotList.length !== gl) {
+      bad("proofs.lotList", "must have one proof per global commitment");
+    } else for (const [j, b] of (proofs.lotList as unknown[]).entries()) proofOk(`proofs.lotList[${j}]`, b);
+  }
+  const vk = raw.vkeys;
+  if (!isObj(vk)) bad("vkeys", "not an object");
+  else {
+    for (const c of ["segment", "lotlist"]) {
+      const e = vk[c];
+      if (!isObj(e)) bad(`vkeys.${c}`, "missing");
+      else {
+        if (typeof e.file !== "string" || !/^vkeys\/[A-Za-z0-9_.-]+\.json$/.test(e.file))
+          bad(`vkeys.${c}.file`, "must be vkeys/<name>.json");
+        if (typeof e.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(e.sha256))
+          bad(`vkeys.${c}.sha256`, "not a sha256 hex string");
+      }
+    }
+  }
+  if (problems.length > 0) {
+    throw new BundleError(
+      `bundle: malformed (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems
+        .slice(0, 20)
+        .map((p) => `  - ${p}`)
+        .join("\n")}`,
+    );
+  }
+  return raw as unknown as Bundle;
+}
+
+/** Reads DIR/bundle.json (DIR = the public directory, or a path to bundle.json itself). */
+export async function readBundle(dirOrFile: string): Promise<{ bundle: Bundle; dir: string }> {
+  let file = dirOrFile;
+  let dir = dirOrFile;
+  const st = await fs.stat(dirOrFile).catch(() => undefined);
+  if (!st) throw new BundleError(`bundle: ${dirOrFile} does not exist`);
+  if (st.isDirectory()) file = path.join(dirOrFile, BUNDLE_FILE);
+  else dir = path.dirname(dirOrFile);
+  let text: string;
+  try {
+    text = await fs.readFile(file, "utf8");
+  } catch (err) {
+    throw new BundleError(`bundle: cannot read ${file}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new BundleError(`bundle: ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  return { bundle: parseBundle(raw), dir };
+}
+
+/** Reads one verification key of the bundle (path confined to the bundle directory). */
+export async function readBundleVkey(
+  b: Bundle,
+  dir: string,
+  circuit: CircuitName,
+): Promise<{ text: string; vkey: unknown }> {
+  const entry = b.vkeys[circuit];
+  const file = path.resolve(dir, entry.file);
+  if (!file.startsWith(path.resolve(dir) + path.sep))
+    throw new BundleError(`bundle: vkey path ${entry.file} escapes the bundle`);
+  const text = await fs.readFile(file, "utf8");
+  return { text, vkey: JSON.parse(text) };
+}

@@ -1,0 +1,151 @@
+/** `bulkhead prove` (snapshot -> epoch bundle + receipts) and `bulkhead check` (validation only). */
+import type { Command } from "commander";
+import { CommanderError } from "commander";
+import { type ProveSummary, proveSnapshot } from "../pipeline.js";
+import { getProfile } from "../profiles.js";
+import { formatDuration } from "../progress.js";
+import { loadSnapshot, SnapshotError } from "../snapshot.js";
+import { checkProfile, printJson, reporterFor } from "./common.js";
+
+interface ProveCliOptions {
+  snapshot: string;
+  out: string;
+  profile: string;
+  secret?: string;
+  round?: boolean;
+  workers?: string;
+  singleThread?: boolean;
+  selfAudit: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Exit with `code` after the command printed its own message. */
+export function exitWith(code: number): never {
+  throw new CommanderError(code, "bulkhead.exit", "");
+}
+
+function reportSnapshotError(err: unknown, json: boolean | undefined): never {
+  if (!(err instanceof SnapshotError)) throw err;
+  if (json) printJson({ ok: false, error: "invalid snapshot", problems: err.problems });
+  process.stderr.write(`error: ${err.message}\n`);
+  exitWith(1);
+}
+
+export function formatProveSummary(s: ProveSummary): string {
+  const lines: string[] = [];
+  lines.push(
+    `epoch ${s.epoch} (profile ${s.profile}): ${s.proofs.total} proofs (${s.proofs.proven} proven, ${s.proofs.reused} reused)`,
+  );
+  const rows = [["segment", "name", "lots", "liabilities", "batches", "healthy"]];
+  for (const g of s.segments) {
+    rows.push([
+      String(g.id),
+      g.name,
+      String(g.lots),
+      String(g.liabilities),
+      String(g.batches),
+      g.empty ? "yes (empty segment: one padding batch)" : g.healthy ? "yes" : "NO (insolvent)",
+    ]);
+  }
+  rows.push([
+    "lot list",
+    "(global)",
+    String(s.segments.reduce((n, g) => n + g.lots, 0)),
+    "-",
+    String(s.lotListBatches),
+    "-",
+  ]);
+  const widths = rows[0]?.map((_, k) => Math.max(...rows.map((r) => (r[k] ?? "").length))) ?? [];
+  for (const [n, r] of rows.entries()) {
+    lines.push(
+      `  ${r
+        .map((c, k) => c.padEnd(widths[k] ?? 0))
+        .join("  ")
+        .trimEnd()}`,
+    );
+    if (n === 0) lines.push(`  ${widths.map((w) => "-".repeat(w)).join("  ")}`);
+  }
+  lines.push(`manifest ${s.manifestHash}`);
+  lines.push(`public  (publish): ${s.publicDir}`);
+  lines.push(`private (keep):    ${s.privateDir}  (${s.receipts} receipts, totals.json, secret)`);
+  const t = s.timings;
+  lines.push(
+    `time: ${formatDuration(t.totalMs)} (artifacts ${formatDuration(t.artifactsMs)}, witnesses ${formatDuration(t.witnessMs)}, proving ${formatDuration(t.proveMs)}, writing ${formatDuration(t.writeMs)})`,
+  );
+  if (s.devSetup) lines.push("WARNING: development trusted setup: INSECURE, development only");
+  return lines.join("\n");
+}
+
+export function register(program: Command): void {
+  program
+    .command("prove")
+    .description(
+      "prove an epoch: snapshot -> DIR/public (bundle to publish) + DIR/private (receipts, totals)",
+    )
+    .requiredOption("-s, --snapshot <file>", "snapshot JSON (see docs)")
+    .requiredOption("-o, --out <dir>", "output directory (re-run on the same directory to resume)")
+    .option("-p, --profile <name>", "circuit size profile", "test")
+    .option("--secret <file>", "publisher secret for salts (default: DIR/private/secret, generated once)")
+    .option("--round", "round too-precise amounts: collateral down, liabilities up (default: reject)")
+    .option("-w, --workers <n>", "proving worker threads (default: all cores)")
+    .option("--single-thread", "single-threaded curve inside each worker")
+    .option("--no-self-audit", "skip the audit of the written bundle")
+    .option("--json", "JSON lines on stderr, JSON summary on stdout")
+    .option("-q, --quiet", "only warnings and errors")
+    .action(async (opts: ProveCliOptions) => {
+      checkProfile(opts.profile);
+      const reporter = reporterFor(opts);
+      const workers = opts.workers === undefined ? undefined : Number.parseInt(opts.workers, 10);
+      if (workers !== undefined && !(workers >= 1)) throw new Error("--workers must be a positive integer");
+      let summary: ProveSummary;
+      try {
+        summary = await proveSnapshot({
+          snapshot: opts.snapshot,
+          out: opts.out,
+          profile: opts.profile,
+          secretFile: opts.secret,
+          round: opts.round,
+          workers,
+          singleThread: opts.singleThread,
+          selfAudit: opts.selfAudit,
+          reporter,
+        });
+      } catch (err) {
+        reportSnapshotError(err, opts.json);
+      }
+      if (opts.json) printJson({ ok: true, ...summary });
+      else if (!opts.quiet) process.stderr.write(`${formatProveSummary(summary)}\n`);
+    });
+
+  program
+    .command("check")
+    .description("validate a snapshot without proving anything (every problem, with its path)")
+    .requiredOption("-s, --snapshot <file>", "snapshot JSON")
+    .option("-p, --profile <name>", "circuit size profile (asset slots)", "test")
+    .option("--round", "round too-precise amounts: collateral down, liabilities up")
+    .option("--json", "JSON summary on stdout")
+    .action(async (opts: { snapshot: string; profile: string; round?: boolean; json?: boolean }) => {
+      const profile = getProfile(checkProfile(opts.profile));
+      try {
+        const s = await loadSnapshot(opts.snapshot, { profile, round: opts.round });
+        const summary = {
+          ok: true,
+          epoch: String(s.epoch),
+          segments: s.segments.length,
+          lots: s.lots.length,
+          liabilities: s.liabilities.length,
+          notes: s.notes,
+        };
+        if (opts.json) printJson(summary);
+        else {
+          process.stderr.write(
+            `snapshot OK: epoch ${summary.epoch}, ${summary.segments} segments, ${summary.lots} lots, ${summary.liabilities} liabilities\n`,
+          );
+          for (const n of s.notes) process.stderr.write(`note: ${n}\n`);
+        }
+      } catch (err) {
+        reportSnapshotError(err, opts.json);
+      }
+    });
+}

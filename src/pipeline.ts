@@ -1,0 +1,446 @@
+/**
+ * `bulkhead prove`: snapshot -> validated epoch -> proofs -> DIR/public (bundle) + DIR/private
+ * (receipts, totals, secret, work). One code path for the CLI, the demo, tests and benchmarks.
+ *
+ * Layout of DIR:
+ *   public/bundle.json, public/vkeys/<circuit>.json        publishable
+ *   private/secret                                         publisher secret (generated once)
+ *   private/work/<key>.json                                finished proofs, keyed by sha256 of
+ *                                                          (circuit, profile, vkey, input)
+ *   private/receipts/{lots,accounts}/*.json, index.json    user receipts
+ *   private/totals.json                                    per-segment sums (protocol records)
+ *
+ * Resumable: each proof is written atomically to private/work/ as soon as it is done; a re-run
+ * reuses every work file whose public signals equal the expected ones and whose proof verifies,
+ * and proves only the rest. public/ and private/receipts/ are assembled in a temporary directory
+ * and renamed into place, so they are either the complete old or the complete new version.
+ */
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import type { Groth16Proof } from "snarkjs";
+import { ensureCircuit } from "./artifacts.js";
+import { auditBundle } from "./audit.js";
+import {
+  BUNDLE_FILE,
+  BUNDLE_FORMAT,
+  BUNDLE_VERSION,
+  type Bundle,
+  type BundleProof,
+  DEV_SETUP_WARNING,
+} from "./bundle.js";
+import { terminateCurves } from "./curve.js";
+import { PRICE_DECIMALS } from "./encoding.js";
+import { buildEpoch, type EpochBuild, type ProofJob } from "./epoch.js";
+import { acquireLock, atomicWriteJson, readJsonIfExists, replaceDir, withTmpDir } from "./fsutil.js";
+import { hashJson, sha256Hex } from "./hash.js";
+import { type CircuitName, getProfile, type Profile } from "./profiles.js";
+import { type Reporter, silentReporter } from "./progress.js";
+import { type ProveOutput, type ProveRequest, proveMany } from "./prover.js";
+import { buildReceipts } from "./receipts.js";
+import { loadOrCreateSecret } from "./salts.js";
+import { formatDecimal, loadSnapshot, type Snapshot } from "./snapshot.js";
+import { sj } from "./snarkjs.js";
+
+export interface CircuitKeys {
+  wasm: string;
+  zkey: string;
+  vkeyPath: string;
+  /** true for keys from a development (insecure) setup */
+  insecure: boolean;
+}
+
+export interface ProveOptions {
+  /** snapshot file (JSON) or an already validated snapshot */
+  snapshot: string | Snapshot;
+  /** output directory DIR */
+  out: string;
+  /** profile name (default "default") */
+  profile?: string;
+  /** publisher secret file; default DIR/private/secret, generated on first use */
+  secretFile?: string;
+  /** round too-precise amounts (collateral down, liabilities up) */
+  round?: boolean;
+  /** worker threads (default: all cores) */
+  workers?: number;
+  singleThread?: boolean;
+  reporter?: Reporter;
+  /** build directory of artifacts (default <repo>/build) */
+  buildDir?: string;
+  /** use these keys instead of ensureCircuit (benchmarks, tests) */
+  keys?: Record<CircuitName, CircuitKeys>;
+  /** audit the written bundle before returning (default true) */
+  selfAudit?: boolean;
+  /** testing hook: stop (throw) after this many newly proven batches, as if killed */
+  stopAfter?: number;
+}
+
+export interface SegmentSummary {
+  id: number;
+  name: string;
+  batches: number;
+  lots: number;
+  liabilities: number;
+  healthy: boolean;
+  empty: boolean;
+}
+export interface ProveSummary {
+  out: string;
+  publicDir: string;
+  privateDir: string;
+  bundleFile: string;
+  epoch: string;
+  profile: string;
+  manifestHash: string;
+  r: string;
+  devSetup: boolean;
+  segments: SegmentSummary[];
+  lotListBatches: number;
+  proofs: { total: number; reused: number; proven: number };
+  receipts: number;
+  timings: { artifactsMs: number; witnessMs: number; proveMs: number; writeMs: number; totalMs: number };
+  notes: string[];
+  secret: { file: string; created: boolean };
+}
+
+interface WorkFile {
+  format: "bulkhead-work-proof";
+  key: string;
+  job: string;
+  circuit: CircuitName;
+  publicSignals: string[];
+  proof: Groth16Proof;
+}
+
+export function jobKey(job: ProofJob, profile: Profile, vkeySha256: string): string {
+  return hashJson({ v: 1, circuit: job.circuit, profile, vkey: vkeySha256, input: job.input });
+}
+
+const sameSignals = (a: readonly string[], b: readonly string[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
+export class StoppedError extends Error {
+  constructor(n: number) {
+    super(`stopped after ${n} new proofs (stopAfter)`);
+    this.name = "StoppedError";
+  }
+}
+
+export async function proveSnapshot(opts: ProveOptions): Promise<ProveSummary> {
+  const t0 = Date.now();
+  const reporter = opts.reporter ?? silentReporter;
+  const profile = getProfile(opts.profile ?? "default");
+  // 1. validate everything before writing anything
+  const snapshot =
+    typeof opts.snapshot === "string"
+      ? await loadSnapshot(opts.snapshot, { profile, round: opts.round })
+      : opts.snapshot;
+  const notes = [...snapshot.notes];
+  for (const n of notes) reporter.info(`note: ${n}`);
+
+  // 2. circuit artifacts (cached; built when missing)
+  const tA = Date.now();
+  const keys: Record<CircuitName, CircuitKeys> = opts.keys ?? {
+    segment: await keysOf("segment", profile, opts, reporter),
+    lotlist: await keysOf("lotlist", profile, opts, reporter),
+  };
+  const vkeyText: Record<CircuitName, string> = {
+    segment: await fs.readFile(keys.segment.vkeyPath, "utf8"),
+    lotlist: await fs.readFile(keys.lotlist.vkeyPath, "utf8"),
+  };
+  const vkeySha: Record<CircuitName, string> = {
+    segment: sha256Hex(vkeyText.segment),
+    lotlist: sha256Hex(vkeyText.lotlist),
+  };
+  const devSetup = keys.segment.insecure || keys.lotlist.insecure;
+  if (devSetup) reporter.warn("proving keys come from a development setup: INSECURE, development only");
+  const artifactsMs = Date.now() - tA;
+
+  const out = path.resolve(opts.out);
+  const publicDir = path.join(out, "public");
+  const privateDir = path.join(out, "private");
+  const workDir = path.join(privateDir, "work");
+  await fs.mkdir(privateDir, { recursive: true });
+  const release = await acquireLock(path.join(privateDir, ".lock"));
+  try {
+    // 3. secret, witnesses, manifest
+    const secret = await loadOrCreateSecret(opts.secretFile, path.join(privateDir, "secret"));
+    if (secret.created)
+      reporter.info(
+        `generated a new publisher secret in ${secret.file} (keep it private; reuse it to reproduce)`,
+      );
+    const tW = Date.now();
+    const build = await buildEpoch(snapshot, profile, secret.secret);
+    const witnessMs = Date.now() - tW;
+    reporter.info(
+      `epoch ${snapshot.epoch}: ${build.segments.length} segment(s), ${build.jobs.length} batch proof(s) (profile ${profile.name}), manifest ${build.manifestHash}`,
+    );
+
+    // 4. reuse finished proofs
+    const tP = Date.now();
+    const proofs = new Map<string, BundleProof>();
+    const todo: { job: ProofJob; key: string }[] = [];
+    let reused = 0;
+    const vkeys: Record<CircuitName, unknown> = {
+      segment: JSON.parse(vkeyText.segment),
+      lotlist: JSON.parse(vkeyText.lotlist),
+    };
+    for (const job of build.jobs) {
+      const key = jobKey(job, profile, vkeySha[job.circuit]);
+      const w = await readJsonIfExists<WorkFile>(path.join(workDir, `${key}.json`)).catch(() => undefined);
+      if (
+        w?.format === "bulkhead-work-proof" &&
+        w.key === key &&
+        Array.isArray(w.publicSignals) &&
+        sameSignals(w.publicSignals, job.publicSignals) &&
+        (await sj.groth16.verify(vkeys[job.circuit], job.publicSignals, w.proof).catch(() => false))
+      ) {
+        proofs.set(job.id, { publicSignals: job.publicSignals, proof: w.proof });
+        reused++;
+      } else {
+        todo.push({ job, key });
+      }
+    }
+    await terminateCurves();
+    if (reused > 0) reporter.info(`resuming: ${reused} finished proof(s) reused, ${todo.length} to prove`);
+
+    // 5. prove the rest on all cores
+    let proven = 0;
+    if (todo.length > 0) {
+      const progress = reporter.progress("proving", todo.length);
+      const byId = new Map(todo.map((t) => [t.job.id, t]));
+      const reqs: ProveRequest[] = todo.map(({ job }) => ({
+        id: job.id,
+        input: job.input,
+        wasm: keys[job.circuit].wasm,
+        zkey: keys[job.circuit].zkey,
+      }));
+      await proveMany(reqs, {
+        workers: opts.workers,
+        singleThread: opts.singleThread,
+        onProof: async (req: ProveRequest, res: ProveOutput) => {
+          const t = byId.get(req.id);
+          if (!t) throw new Error(`unexpected proof ${req.id}`);
+          if (!sameSignals(res.publicSignals, t.job.publicSignals)) {
+            throw new Error(
+              `${req.id}: the circuit's public signals differ from the input builder's (circuit and src/inputs.ts disagree)`,
+            );
+          }
+          const wf: WorkFile = {
+            format: "bulkhead-work-proof",
+            key: t.key,
+            job: t.job.id,
+            circuit: t.job.circuit,
+            publicSignals: res.publicSignals,
+            proof: res.proof,
+          };
+          await atomicWriteJson(path.join(workDir, `${t.key}.json`), wf);
+          proofs.set(req.id, { publicSignals: res.publicSignals, proof: res.proof });
+          proven++;
+          progress.tick(1, req.id);
+          if (opts.stopAfter !== undefined && proven >= opts.stopAfter) throw new StoppedError(proven);
+        },
+      });
+      progress.finish();
+    }
+    const proveMs = Date.now() - tP;
+
+    // 6. write public/ and private/ atomically
+    const tO = Date.now();
+    const bundle = makeBundle(build, proofs, vkeySha, devSetup);
+    await withTmpDir(
+      out,
+      async (tmp) => {
+        await atomicWriteJson(path.join(tmp, BUNDLE_FILE), bundle);
+        await fs.mkdir(path.join(tmp, "vkeys"));
+        await fs.writeFile(path.join(tmp, "vkeys", "segment.json"), vkeyText.segment);
+        await fs.writeFile(path.join(tmp, "vkeys", "lotlist.json"), vkeyText.lotlist);
+        await replaceDir(tmp, publicDir);
+      },
+      "public",
+    );
+    const receipts = buildReceipts(build);
+    await withTmpDir(
+      privateDir,
+      async (tmp) => {
+        const index: { lots: Record<string, string>; accounts: Record<string, string> } = {
+          lots: {},
+          accounts: {},
+        };
+        await fs.mkdir(path.join(tmp, "lots"));
+        await fs.mkdir(path.join(tmp, "accounts"));
+        for (const { file, receipt } of receipts) {
+          await fs.writeFile(path.join(tmp, file), `${JSON.stringify(receipt, null, 2)}\n`);
+          if (receipt.kind === "lot") index.lots[receipt.lotId] = file;
+          else index.accounts[receipt.account] = file;
+        }
+        await fs.writeFile(path.join(tmp, "index.json"), `${JSON.stringify(index, null, 2)}\n`);
+        await replaceDir(tmp, path.join(privateDir, "receipts"));
+      },
+      "receipts",
+    );
+    await atomicWriteJson(path.join(privateDir, "totals.json"), totalsOf(build));
+    // drop work files of other inputs (older runs) so work/ does not grow without bound
+    const keep = new Set([...build.jobs].map((j) => `${jobKey(j, profile, vkeySha[j.circuit])}.json`));
+    for (const f of await fs.readdir(workDir).catch(() => [] as string[])) {
+      if (f.endsWith(".json") && !keep.has(f)) await fs.rm(path.join(workDir, f), { force: true });
+    }
+    const writeMs = Date.now() - tO;
+
+    // 7. self-audit of what was written
+    if (opts.selfAudit ?? true) {
+      const rep = await auditBundle(publicDir);
+      await terminateCurves();
+      if (!rep.ok)
+        throw new Error(`self-audit of the written bundle failed: ${rep.errors.slice(0, 3).join("; ")}`);
+      reporter.info(`self-audit passed: ${rep.proofsVerified} proofs verified`);
+    }
+
+    return {
+      out,
+      publicDir,
+      privateDir,
+      bundleFile: path.join(publicDir, BUNDLE_FILE),
+      epoch: String(snapshot.epoch),
+      profile: profile.name,
+      manifestHash: build.manifestHash,
+      r: String(build.r),
+      devSetup,
+      segments: build.segments.map((s) => ({
+        id: Number(s.segment.id),
+        name: s.segment.name,
+        batches: s.batches.length,
+        lots: s.lots.length,
+        liabilities: s.liabilities.length,
+        healthy: s.healthy,
+        empty: s.lots.length === 0 && s.liabilities.length === 0,
+      })),
+      lotListBatches: build.list.length,
+      proofs: { total: build.jobs.length, reused, proven },
+      receipts: receipts.length,
+      timings: { artifactsMs, witnessMs, proveMs, writeMs, totalMs: Date.now() - t0 },
+      notes,
+      secret: { file: secret.file, created: secret.created },
+    };
+  } finally {
+    await release();
+  }
+}
+
+async function keysOf(
+  circuit: CircuitName,
+  profile: Profile,
+  opts: ProveOptions,
+  reporter: Reporter,
+): Promise<CircuitKeys> {
+  const a = await ensureCircuit(circuit, profile.name, { buildDir: opts.buildDir, reporter });
+  return { wasm: a.wasm, zkey: a.zkey, vkeyPath: a.vkeyPath, insecure: a.meta.insecure };
+}
+
+/** The public bundle of a built and proven epoch. */
+export function makeBundle(
+  build: EpochBuild,
+  proofs: ReadonlyMap<string, BundleProof>,
+  vkeySha: Record<CircuitName, string>,
+  devSetup: boolean,
+): Bundle {
+  const get = (id: string): BundleProof => {
+    const p = proofs.get(id);
+    if (!p) throw new Error(`bundle: proof ${id} missing`);
+    return { publicSignals: p.publicSignals, proof: p.proof };
+  };
+  const byId = new Map(build.jobs.map((j) => [j.id, j]));
+  const segJobs = (id: bigint) => build.jobs.filter((j) => j.circuit === "segment" && j.segmentId === id);
+  const b: Bundle = {
+    format: BUNDLE_FORMAT,
+    version: BUNDLE_VERSION,
+    epoch: String(build.snapshot.epoch),
+    profile: { ...build.profile },
+    devSetup,
+    ...(devSetup ? { warning: DEV_SETUP_WARNING } : {}),
+    units: { priceDecimals: PRICE_DECIMALS, maxAssetDecimals: build.snapshot.maxDecimals },
+    manifest: {
+      segments: build.segments.map((s, i) => ({
+        id: Number(s.segment.id),
+        name: s.segment.name,
+        marginBps: Number(s.segment.marginBps),
+        assets: s.segment.slots.map((a) => ({
+          slot: a.slot,
+          symbol: a.symbol,
+          decimals: a.decimals,
+          price: a.price,
+          circuitPrice: String(a.circuitPrice),
+          cfBps: Number(a.cfBps),
+        })),
+        params: (build.manifest.segments[i]?.params ?? []).map(String),
+        batchRoots: (build.manifest.segments[i]?.batchRoots ?? []).map(String),
+      })),
+      globalCommitments: build.manifest.globalCommitments.map(String),
+    },
+    manifestHash: build.manifestHash,
+    r: String(build.r),
+    proofs: {
+      segments: build.segments.map((s) => ({
+        id: Number(s.segment.id),
+        batches: segJobs(s.segment.id).map((j) => get(j.id)),
+      })),
+      lotList: build.jobs.filter((j) => j.circuit === "lotlist").map((j) => get(j.id)),
+    },
+    vkeys: {
+      segment: { file: "vkeys/segment.json", sha256: vkeySha.segment },
+      lotlist: { file: "vkeys/lotlist.json", sha256: vkeySha.lotlist },
+    },
+  };
+  if (byId.size !== proofs.size) throw new Error("bundle: proof count mismatch");
+  return b;
+}
+
+/**
+ * Per-segment totals for the protocol's own records (private). Values are in quote units:
+ * collateralValue = Σ amount·price·cf, requiredValue = Σ amount·price·(1 + margin),
+ * liabilityValue = Σ amount·price.
+ */
+export function totalsOf(build: EpochBuild) {
+  const D = build.snapshot.maxDecimals;
+  const valueDecimals = PRICE_DECIMALS + D + 4; // circuit value units carry a bps factor
+  const decimalsOf = new Map(build.snapshot.assets.map((a) => [a.symbol, a.decimals]));
+  return {
+    format: "bulkhead-totals",
+    version: 1,
+    epoch: String(build.snapshot.epoch),
+    manifestHash: build.manifestHash,
+    unit: "quote units",
+    segments: build.segments.map((s) => {
+      const perAsset: Record<string, { collateral: bigint; liabilities: bigint }> = {};
+      let liabPlain = 0n;
+      for (const slot of s.segment.slots) perAsset[slot.symbol] = { collateral: 0n, liabilities: 0n };
+      for (const l of s.lots) (perAsset[l.lot.asset] as { collateral: bigint }).collateral += l.lot.amount;
+      for (const l of s.liabilities) {
+        (perAsset[l.liability.asset] as { liabilities: bigint }).liabilities += l.liability.amount;
+        liabPlain += l.liability.amount * ((s.segment.slots[l.liability.slot]?.circuitPrice ?? 0n) * 10000n);
+      }
+      const coverage =
+        s.requiredValue === 0n ? null : formatDecimal((s.collateralValue * 10000n) / s.requiredValue, 4);
+      return {
+        id: Number(s.segment.id),
+        name: s.segment.name,
+        healthy: s.healthy,
+        lots: s.lots.length,
+        liabilities: s.liabilities.length,
+        collateralValue: formatDecimal(s.collateralValue, valueDecimals),
+        requiredValue: formatDecimal(s.requiredValue, valueDecimals),
+        liabilityValue: formatDecimal(liabPlain, valueDecimals),
+        /** collateralValue / requiredValue (>= 1 iff healthy), rounded down to 4 decimals */
+        coverage,
+        assets: Object.fromEntries(
+          Object.entries(perAsset).map(([sym, v]) => [
+            sym,
+            {
+              collateral: formatDecimal(v.collateral, decimalsOf.get(sym) ?? 0),
+              liabilities: formatDecimal(v.liabilities, decimalsOf.get(sym) ?? 0),
+            },
+          ]),
+        ),
+      };
+    }),
+  };
+}

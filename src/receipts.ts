@@ -1,0 +1,412 @@
+/**
+ * User receipts: what a user needs to check, offline and without revealing anything to anyone,
+ * that their position was counted in the right segment of a published epoch.
+ *
+ *  - lot receipt (one per collateral lot): lot fields, salt, leaf, segment, batch, index, the
+ *    Merkle path in the batch's lot tree and the liability root, so that
+ *    H2(rootFromPath(leaf, path), liabRoot) must equal the manifest's batchRoot.
+ *  - account receipt (one per account): every liability of the account, each with the same data
+ *    (path in the liability tree, lotRoot as the other half of the batch root).
+ *
+ * `verifyReceipt` recomputes the leaf from the fields, folds the path up to the batch root,
+ * compares it with the bundle's manifest, checks that the leaf's slot is the asset the segment
+ * publishes, and then runs the full offline audit of the epoch (every proof, chaining,
+ * fingerprints), reporting the segment's health.
+ */
+import * as fs from "node:fs/promises";
+import { type AuditOptions, type AuditReport, auditBundle } from "./audit.js";
+import { type Bundle, type BundleSegment, readBundle } from "./bundle.js";
+import {
+  accountIdOf,
+  batchRoot,
+  FIELD_P,
+  initPoseidon,
+  liabilityLeaf,
+  lotLeaf,
+  rootFromPath,
+} from "./encoding.js";
+import type { EpochBuild } from "./epoch.js";
+import { sha256Hex } from "./hash.js";
+import { formatDecimal, parseDecimal } from "./snapshot.js";
+
+export const RECEIPT_FORMAT = "bulkhead-receipt";
+export const RECEIPT_VERSION = 1;
+
+interface ReceiptHead {
+  format: typeof RECEIPT_FORMAT;
+  version: typeof RECEIPT_VERSION;
+  epoch: string;
+  manifestHash: string;
+}
+export interface ReceiptPosition {
+  segment: { id: number; name: string };
+  asset: string;
+  slot: number;
+  /** whole tokens (decimal string) */
+  amount: string;
+  /** smallest unit (integer string): the value in the leaf */
+  amountUnits: string;
+  salt: string;
+  leaf: string;
+  batch: number;
+  /** leaf index inside the batch's tree */
+  index: number;
+  /** Merkle siblings from the leaf up */
+  path: string[];
+}
+export interface LotReceipt extends ReceiptHead {
+  kind: "lot";
+  lotId: string;
+  /** lotId as a decimal integer (the value in the leaf) */
+  lotIdValue: string;
+  position: ReceiptPosition & { liabRoot: string };
+}
+export interface AccountReceipt extends ReceiptHead {
+  kind: "account";
+  account: string;
+  accountId: string;
+  positions: (ReceiptPosition & { lotRoot: string })[];
+}
+export type Receipt = LotReceipt | AccountReceipt;
+
+const safeName = (s: string) => /^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$/.test(s);
+
+/** Every receipt of an epoch, with a relative file name under DIR/private/receipts/. */
+export function buildReceipts(build: EpochBuild): { file: string; receipt: Receipt }[] {
+  const head: ReceiptHead = {
+    format: RECEIPT_FORMAT,
+    version: RECEIPT_VERSION,
+    epoch: String(build.snapshot.epoch),
+    manifestHash: build.manifestHash,
+  };
+  const out: { file: string; receipt: Receipt }[] = [];
+  const decimalsOf = new Map(build.snapshot.assets.map((a) => [a.symbol, a.decimals]));
+  const byAccount = new Map<string, AccountReceipt>();
+  for (const sb of build.segments) {
+    const seg = { id: Number(sb.segment.id), name: sb.segment.name };
+    for (const p of sb.lots) {
+      const res = sb.batches[p.batch];
+      if (!res) throw new Error("receipts: batch missing");
+      const path = pathOf(res.lotLevels, p.index);
+      out.push({
+        file: `lots/0x${p.lot.lotId.toString(16)}.json`,
+        receipt: {
+          ...head,
+          kind: "lot",
+          lotId: p.lot.lotIdText,
+          lotIdValue: String(p.lot.lotId),
+          position: {
+            segment: seg,
+            asset: p.lot.asset,
+            slot: p.lot.slot,
+            amount: formatDecimal(p.lot.amount, decimalsOf.get(p.lot.asset) ?? 0),
+            amountUnits: String(p.lot.amount),
+            salt: String(p.fields.salt),
+            leaf: String(p.leaf),
+            batch: p.batch,
+            index: p.index,
+            path,
+            liabRoot: String(res.liabRoot),
+          },
+        },
+      });
+    }
+    for (const p of sb.liabilities) {
+      const res = sb.batches[p.batch];
+      if (!res) throw new Error("receipts: batch missing");
+      let r = byAccount.get(p.liability.account);
+      if (!r) {
+        r = {
+          ...head,
+          kind: "account",
+          account: p.liability.account,
+          accountId: String(p.liability.accountId),
+          positions: [],
+        };
+        byAccount.set(p.liability.account, r);
+      }
+      r.positions.push({
+        segment: seg,
+        asset: p.liability.asset,
+        slot: p.liability.slot,
+        amount: formatDecimal(p.liability.amount, decimalsOf.get(p.liability.asset) ?? 0),
+        amountUnits: String(p.liability.amount),
+        salt: String(p.fields.salt),
+        leaf: String(p.leaf),
+        batch: p.batch,
+        index: p.index,
+        path: pathOf(res.liabLevels, p.index),
+        lotRoot: String(res.lotRoot),
+      });
+    }
+  }
+  // file names: the account itself when it is a safe, case-insensitively unique name
+  const lower = new Map<string, number>();
+  for (const a of byAccount.keys()) lower.set(a.toLowerCase(), (lower.get(a.toLowerCase()) ?? 0) + 1);
+  for (const [account, r] of byAccount) {
+    const name =
+      safeName(account) && lower.get(account.toLowerCase()) === 1
+        ? account
+        : `account-${sha256Hex(account).slice(0, 16)}`;
+    out.push({ file: `accounts/${name}.json`, receipt: r });
+  }
+  return out;
+}
+
+function pathOf(levels: readonly bigint[][], index: number): string[] {
+  const siblings: string[] = [];
+  let i = index;
+  for (let l = 0; l < levels.length - 1; l++) {
+    siblings.push(String((levels[l] as bigint[])[i ^ 1]));
+    i >>= 1;
+  }
+  return siblings;
+}
+
+// ---------------------------------------------------------------- verification
+
+export interface PositionCheck {
+  segment: number;
+  asset: string;
+  amount: string;
+  batch: number;
+  included: boolean;
+  /** segment health from the bundle (null when the segment is unknown) */
+  healthy: boolean | null;
+  reason?: string;
+}
+export interface ReceiptVerdict {
+  /** included, and the epoch audit passed */
+  ok: boolean;
+  included: boolean;
+  /** the full epoch audit passed */
+  verified: boolean;
+  /** every segment the receipt touches is healthy */
+  healthy: boolean;
+  kind: Receipt["kind"] | "unknown";
+  subject: string;
+  epoch: string;
+  positions: PositionCheck[];
+  reasons: string[];
+  verdict: string;
+  audit?: AuditReport;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const isDec = (v: unknown): v is string => typeof v === "string" && /^(0|[1-9]\d*)$/.test(v);
+
+function lastHealthy(bundle: Bundle, segId: number): boolean | null {
+  const i = bundle.manifest.segments.findIndex((s) => s.id === segId);
+  const proofs = bundle.proofs.segments[i];
+  const last = proofs?.batches[proofs.batches.length - 1];
+  if (!last) return null;
+  return last.publicSignals[2] === "1";
+}
+
+function checkPosition(
+  bundle: Bundle,
+  pos: Record<string, unknown>,
+  leafOf: (segmentId: bigint, slot: bigint, amount: bigint, salt: bigint) => bigint,
+  side: "lot" | "liability",
+): PositionCheck {
+  const seg = isObj(pos.segment) ? pos.segment : {};
+  const segId = typeof seg.id === "number" ? seg.id : -1;
+  const res: PositionCheck = {
+    segment: segId,
+    asset: String(pos.asset),
+    amount: String(pos.amount),
+    batch: typeof pos.batch === "number" ? pos.batch : -1,
+    included: false,
+    healthy: null,
+  };
+  const fail = (reason: string): PositionCheck => ({ ...res, reason });
+  const bseg: BundleSegment | undefined = bundle.manifest.segments.find((s) => s.id === segId);
+  if (!bseg) return fail(`segment ${segId} is not in the bundle`);
+  res.healthy = lastHealthy(bundle, segId);
+  const { slot, batch, index } = pos;
+  if (typeof slot !== "number" || !Number.isInteger(slot) || slot < 0) return fail("bad slot");
+  if (typeof batch !== "number" || !Number.isInteger(batch) || batch < 0 || batch >= bseg.batchRoots.length) {
+    return fail(`batch ${String(batch)} is not a batch of segment ${segId}`);
+  }
+  const published = bseg.assets[slot];
+  if (!published) return fail(`slot ${slot} is not a published asset slot of segment ${segId}`);
+  if (published.symbol !== pos.asset) {
+    return fail(`slot ${slot} of segment ${segId} is ${published.symbol}, not ${String(pos.asset)}`);
+  }
+  if (!isDec(pos.amountUnits) || !isDec(pos.salt) || !isDec(pos.leaf))
+    return fail("malformed amountUnits/salt/leaf");
+  const amountUnits = BigInt(pos.amountUnits);
+  const dec = parseDecimal(pos.amount, published.decimals, "exact");
+  if (!dec.ok || dec.value !== amountUnits) {
+    return fail(`amount ${String(pos.amount)} ${published.symbol} does not match amountUnits ${amountUnits}`);
+  }
+  const salt = BigInt(pos.salt);
+  if (salt >= FIELD_P || amountUnits >= 1n << 96n) return fail("salt or amount out of range");
+  const leaf = leafOf(BigInt(segId), BigInt(slot), amountUnits, salt);
+  if (leaf !== BigInt(pos.leaf)) return fail("the leaf does not match the receipt's fields");
+  const n = side === "lot" ? bundle.profile.lotsPerBatch : bundle.profile.liabsPerBatch;
+  const depth = Math.log2(n);
+  const path = pos.path;
+  if (!Array.isArray(path) || path.length !== depth || !path.every(isDec))
+    return fail(`Merkle path must have ${depth} siblings`);
+  if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index >= n)
+    return fail("bad leaf index");
+  const half = rootFromPath(leaf, { index, siblings: path.map((x) => BigInt(x)) });
+  const other = side === "lot" ? pos.liabRoot : pos.lotRoot;
+  if (!isDec(other)) return fail(`missing ${side === "lot" ? "liabRoot" : "lotRoot"}`);
+  const root = side === "lot" ? batchRoot(half, BigInt(other)) : batchRoot(BigInt(other), half);
+  if (String(root) !== bseg.batchRoots[batch]) {
+    return fail(`not included: the path does not lead to batch ${batch}'s root of segment ${segId}`);
+  }
+  return { ...res, included: true };
+}
+
+/**
+ * Checks a receipt against a bundle: inclusion (leaf, path, batch root, slot asset) without any
+ * proof verification. Pure and fast; `verifyReceipt` adds the audit.
+ */
+export async function checkReceiptInclusion(
+  receipt: unknown,
+  bundle: Bundle,
+): Promise<Omit<ReceiptVerdict, "verified" | "ok" | "verdict" | "audit">> {
+  await initPoseidon();
+  const reasons: string[] = [];
+  const base = {
+    kind: "unknown" as ReceiptVerdict["kind"],
+    subject: "?",
+    epoch: bundle.epoch,
+    positions: [] as PositionCheck[],
+  };
+  if (!isObj(receipt) || receipt.format !== RECEIPT_FORMAT) {
+    return { ...base, included: false, healthy: false, reasons: ["not a bulkhead receipt"] };
+  }
+  if (receipt.version !== RECEIPT_VERSION) {
+    return {
+      ...base,
+      included: false,
+      healthy: false,
+      reasons: [`unsupported receipt version ${String(receipt.version)}`],
+    };
+  }
+  if (receipt.epoch !== bundle.epoch)
+    reasons.push(`the receipt is for epoch ${String(receipt.epoch)}, the bundle for epoch ${bundle.epoch}`);
+  if (receipt.manifestHash !== bundle.manifestHash) {
+    reasons.push("the receipt's manifest hash differs from the bundle's (another epoch or another bundle)");
+  }
+  const positions: PositionCheck[] = [];
+  let kind: ReceiptVerdict["kind"] = "unknown";
+  let subject = "?";
+  if (receipt.kind === "lot") {
+    kind = "lot";
+    subject = `lot ${String(receipt.lotId)}`;
+    const pos = isObj(receipt.position) ? receipt.position : {};
+    if (!isDec(receipt.lotIdValue)) reasons.push("malformed lotIdValue");
+    else {
+      const lotId = BigInt(receipt.lotIdValue);
+      let textOk = false;
+      try {
+        textOk = BigInt(String(receipt.lotId)) === lotId;
+      } catch {
+        textOk = false;
+      }
+      if (!textOk) reasons.push("lotId and lotIdValue disagree");
+      else if (lotId < 1n || lotId >= 1n << 128n) reasons.push("lotId out of range");
+      else {
+        positions.push(
+          checkPosition(
+            bundle,
+            pos,
+            (segmentId, slot, amount, salt) => lotLeaf({ lotId, segmentId, slot, amount, salt }),
+            "lot",
+          ),
+        );
+      }
+    }
+  } else if (receipt.kind === "account") {
+    kind = "account";
+    subject = `account ${String(receipt.account)}`;
+    if (typeof receipt.account !== "string") reasons.push("malformed account");
+    else {
+      const accountId = accountIdOf(receipt.account);
+      if (receipt.accountId !== String(accountId)) reasons.push("accountId does not match the account");
+      const list = Array.isArray(receipt.positions) ? receipt.positions : [];
+      if (list.length === 0) reasons.push("the receipt lists no position");
+      for (const pos of list) {
+        positions.push(
+          checkPosition(
+            bundle,
+            isObj(pos) ? pos : {},
+            (segmentId, slot, amount, salt) => liabilityLeaf({ accountId, segmentId, slot, amount, salt }),
+            "liability",
+          ),
+        );
+      }
+    }
+  } else {
+    reasons.push(`unknown receipt kind ${String(receipt.kind)}`);
+  }
+  for (const p of positions) if (p.reason) reasons.push(`segment ${p.segment} batch ${p.batch}: ${p.reason}`);
+  const included = reasons.length === 0 && positions.length > 0 && positions.every((p) => p.included);
+  const healthy = positions.length > 0 && positions.every((p) => p.healthy === true);
+  return { kind, subject, epoch: bundle.epoch, positions, included, healthy, reasons };
+}
+
+/**
+ * Full receipt verification: inclusion, then the full audit of the epoch (every proof, chaining,
+ * fingerprints, public-input derivation). `ok` = included and verified; `healthy` tells whether
+ * the segment(s) of the position are healthy.
+ */
+export async function verifyReceipt(
+  receiptOrFile: unknown,
+  bundleDir: string,
+  opts: AuditOptions = {},
+): Promise<ReceiptVerdict> {
+  let receipt = receiptOrFile;
+  if (typeof receiptOrFile === "string") {
+    try {
+      receipt = JSON.parse(await fs.readFile(receiptOrFile, "utf8"));
+    } catch (err) {
+      return failVerdict(`cannot read receipt ${receiptOrFile}: ${(err as Error).message}`);
+    }
+  }
+  let bundle: Bundle;
+  try {
+    bundle = (await readBundle(bundleDir)).bundle;
+  } catch (err) {
+    return failVerdict((err as Error).message);
+  }
+  const inc = await checkReceiptInclusion(receipt, bundle);
+  const audit = await auditBundle(bundleDir, opts);
+  const verified = audit.ok;
+  const reasons = [...inc.reasons];
+  if (!verified) reasons.push(...audit.errors.map((e) => `audit: ${e}`));
+  const ok = inc.included && verified;
+  let verdict: string;
+  if (!inc.included) verdict = `NOT INCLUDED: ${inc.subject} is not in epoch ${bundle.epoch} as stated`;
+  else if (!verified)
+    verdict = `NOT VERIFIED: ${inc.subject} is included, but the epoch's proofs do not verify`;
+  else if (!inc.healthy) {
+    const bad = [...new Set(inc.positions.filter((p) => p.healthy !== true).map((p) => p.segment))];
+    verdict = `INCLUDED, but segment${bad.length > 1 ? "s" : ""} ${bad.join(", ")} ${bad.length > 1 ? "are" : "is"} UNHEALTHY (insolvent) in epoch ${bundle.epoch}`;
+  } else {
+    const segs = [...new Set(inc.positions.map((p) => p.segment))];
+    verdict = `VERIFIED: ${inc.subject} is included in epoch ${bundle.epoch}, segment${segs.length > 1 ? "s" : ""} ${segs.join(", ")} healthy, all proofs valid`;
+  }
+  return { ...inc, ok, verified, reasons, verdict, audit };
+}
+
+function failVerdict(reason: string): ReceiptVerdict {
+  return {
+    ok: false,
+    included: false,
+    verified: false,
+    healthy: false,
+    kind: "unknown",
+    subject: "?",
+    epoch: "?",
+    positions: [],
+    reasons: [reason],
+    verdict: `NOT VERIFIED: ${reason}`,
+  };
+}
