@@ -3,7 +3,10 @@
  * case passes and a forged witness or forged public input is rejected.
  */
 import assert from "node:assert/strict";
+import { ensureCircuit } from "../src/artifacts.js";
+import { withSnarkjs } from "../src/curve.js";
 import {
+  decodeSegmentSignals,
   FIELD_P,
   initPoseidon,
   listCommitment,
@@ -16,22 +19,22 @@ import {
   poseidon,
   segmentStateHash,
 } from "../src/encoding.js";
-import { type CircuitInput, batchValues } from "../src/inputs.js";
+import { batchValues, type CircuitInput } from "../src/inputs.js";
 import { PROFILES } from "../src/profiles.js";
+import { sj } from "../src/snarkjs.js";
 import {
   EPOCH,
-  MARGIN,
-  R,
-  SLOTS,
-  TEST,
   liability,
   listChain,
   lot,
+  MARGIN,
   product,
+  R,
+  SLOTS,
   segmentChain,
+  TEST,
 } from "./helpers/scenario.js";
 import {
-  type TestCircuit,
   compileTestCircuit,
   editWitness,
   expectConstraintFail,
@@ -39,6 +42,7 @@ import {
   expectWitnessFail,
   publicSignals,
   readSignal,
+  type TestCircuit,
 } from "./helpers/witness.js";
 
 const segmentMain = (N: number, M: number, A: number): string =>
@@ -47,7 +51,10 @@ const listMain = (G: number): string =>
   `pragma circom 2.1.6;\ninclude "lot_list_batch.circom";\ncomponent main {public [r, prevState, meta]} = LotListBatch(${G});\n`;
 
 /** Copy an input and override some of its entries; `arr: [i, v]` sets one array element. */
-function tamper(input: CircuitInput, edits: Record<string, string | bigint | [number, bigint]>): CircuitInput {
+function tamper(
+  input: CircuitInput,
+  edits: Record<string, string | bigint | [number, bigint]>,
+): CircuitInput {
   const out: CircuitInput = structuredClone(input);
   for (const [k, v] of Object.entries(edits)) {
     if (Array.isArray(v)) {
@@ -61,13 +68,16 @@ function tamper(input: CircuitInput, edits: Record<string, string | bigint | [nu
   return out;
 }
 
-describe("circuits", function () {
+describe("circuits", () => {
   let seg: TestCircuit;
   let list: TestCircuit;
 
   before(async () => {
     await initPoseidon();
-    seg = await compileTestCircuit("segment-test", segmentMain(TEST.lotsPerBatch, TEST.liabsPerBatch, TEST.assetsPerSegment));
+    seg = await compileTestCircuit(
+      "segment-test",
+      segmentMain(TEST.lotsPerBatch, TEST.liabsPerBatch, TEST.assetsPerSegment),
+    );
     list = await compileTestCircuit("lotlist-test", listMain(TEST.lotsPerGlobalBatch));
   });
 
@@ -125,9 +135,15 @@ component main = Gadgets();
 
     it("SlotSelect: one bit for an active entry, none for padding, slot < A", async () => {
       const w = await g.witness(base);
-      assert.deepEqual([0, 1, 2].map((j) => readSignal(g, w, `bits[${j}]`)), [0n, 0n, 1n]);
+      assert.deepEqual(
+        [0, 1, 2].map((j) => readSignal(g, w, `bits[${j}]`)),
+        [0n, 0n, 1n],
+      );
       const pad = await g.witness({ ...base, active: "0", slot: "0" });
-      assert.deepEqual([0, 1, 2].map((j) => readSignal(g, pad, `bits[${j}]`)), [0n, 0n, 0n]);
+      assert.deepEqual(
+        [0, 1, 2].map((j) => readSignal(g, pad, `bits[${j}]`)),
+        [0n, 0n, 0n],
+      );
       await expectWitnessFail(g, { ...base, slot: "3" }); // outside the slots
       await expectWitnessFail(g, { ...base, active: "0", slot: "1" }); // padding naming a slot
       // two bits set (with --O2, `active` and `slot` are substituted by sums of the bits, so a
@@ -139,7 +155,10 @@ component main = Gadgets();
     it("MerkleTreeRoot and ListCommitment match src/encoding.ts", async () => {
       const w = await g.witness(base);
       assert.equal(readSignal(g, w, "root"), merkleRoot([1n, 2n, 3n, 4n]));
-      assert.equal(readSignal(g, w, "commit"), listCommitment(Array.from({ length: 17 }, (_, i) => BigInt(i + 1))));
+      assert.equal(
+        readSignal(g, w, "commit"),
+        listCommitment(Array.from({ length: 17 }, (_, i) => BigInt(i + 1))),
+      );
       expectConstraintFail(g, editWitness(g, w, { root: merkleRoot([1n, 2n, 4n, 3n]) }));
     });
   });
@@ -191,8 +210,16 @@ component main = Gadgets();
       ];
       for (const c of cases) {
         const lots = [0, 1, 2, 3].map((i) => lot(BigInt(i + 1), 3n, BigInt(i % c.slots.length), c.amt()));
-        const liabs = [0, 1, 2, 3].map((i) => liability(BigInt(i + 1), 3n, BigInt(i % c.slots.length), c.amt()));
-        const [b] = segmentChain({ segmentId: 3n, lots, liabilities: liabs, slots: c.slots, marginBps: c.margin });
+        const liabs = [0, 1, 2, 3].map((i) =>
+          liability(BigInt(i + 1), 3n, BigInt(i % c.slots.length), c.amt()),
+        );
+        const [b] = segmentChain({
+          segmentId: 3n,
+          lots,
+          liabilities: liabs,
+          slots: c.slots,
+          marginBps: c.margin,
+        });
         assert.ok(b);
         const w = await seg.witness(b.input);
         expectSatisfied(seg, w);
@@ -205,7 +232,11 @@ component main = Gadgets();
     });
 
     it("rejects a negative amount written as p - x, and amounts >= 2^96", async () => {
-      const [b] = segmentChain({ segmentId: 1n, lots: lots1().slice(0, 2), liabilities: liabs1().slice(0, 2) });
+      const [b] = segmentChain({
+        segmentId: 1n,
+        lots: lots1().slice(0, 2),
+        liabilities: liabs1().slice(0, 2),
+      });
       assert.ok(b);
       await expectWitnessFail(seg, tamper(b.input, { lotAmount: [0, FIELD_P - 5n] }));
       await expectWitnessFail(seg, tamper(b.input, { liabAmount: [0, FIELD_P - 5n] }));
@@ -214,14 +245,21 @@ component main = Gadgets();
     });
 
     it("rejects prices and factors out of bounds in the public parameters", async () => {
-      const [b] = segmentChain({ segmentId: 1n, lots: lots1().slice(0, 2), liabilities: liabs1().slice(0, 2) });
+      const [b] = segmentChain({
+        segmentId: 1n,
+        lots: lots1().slice(0, 2),
+        liabilities: liabs1().slice(0, 2),
+      });
       assert.ok(b);
       const word = (lo: bigint, hi: bigint) => lo + (hi << 112n);
       const good = packSegmentParams(SLOTS, TEST.assetsPerSegment);
       // cf = 10001
       await expectWitnessFail(seg, tamper(b.input, { params: [0, word(1n + (10001n << 96n), 1n)] }));
       // price 0
-      await expectWitnessFail(seg, tamper(b.input, { params: [0, word(0n + (8500n << 96n), (good[0] as bigint) >> 112n)] }));
+      await expectWitnessFail(
+        seg,
+        tamper(b.input, { params: [0, word(0n + (8500n << 96n), (good[0] as bigint) >> 112n)] }),
+      );
       // a word beyond 224 bits (price bits spilling past both slots)
       await expectWitnessFail(seg, tamper(b.input, { params: [1, (good[1] as bigint) + (1n << 230n)] }));
       // params = p - 1
@@ -263,14 +301,20 @@ component main = Gadgets();
     });
 
     it("padding slots are inert: no amount, no asset, no leaf, no fingerprint factor", async () => {
-      const [b] = segmentChain({ segmentId: 1n, lots: lots1().slice(0, 2), liabilities: liabs1().slice(0, 2) });
+      const [b] = segmentChain({
+        segmentId: 1n,
+        lots: lots1().slice(0, 2),
+        liabilities: liabs1().slice(0, 2),
+      });
       assert.ok(b);
       await expectWitnessFail(seg, tamper(b.input, { lotAmount: [3, 1000n] }));
       await expectWitnessFail(seg, tamper(b.input, { liabAmount: [3, 1000n] }));
       await expectWitnessFail(seg, tamper(b.input, { lotSlot: [3, 1n] }));
       // whatever the padding's id and salt, the tree and the fingerprint do not change
       const w = await seg.witness(b.input);
-      const w2 = await seg.witness(tamper(b.input, { lotId: [3, 999n], lotSalt: [3, 123n], liabAccount: [3, 5n] }));
+      const w2 = await seg.witness(
+        tamper(b.input, { lotId: [3, 999n], lotSalt: [3, 123n], liabAccount: [3, 5n] }),
+      );
       assert.deepEqual(publicSignals(seg, w2), publicSignals(seg, w));
       // a padding slot forced to carry a leaf into the tree or a factor into the fingerprint
       expectConstraintFail(seg, editWitness(seg, w, { "lotFactor[3].usedLeaf": 5n }));
@@ -278,7 +322,11 @@ component main = Gadgets();
     });
 
     it("rejects an active entry after padding (entries are a prefix)", async () => {
-      const [b] = segmentChain({ segmentId: 1n, lots: lots1().slice(0, 2), liabilities: liabs1().slice(0, 2) });
+      const [b] = segmentChain({
+        segmentId: 1n,
+        lots: lots1().slice(0, 2),
+        liabilities: liabs1().slice(0, 2),
+      });
       assert.ok(b);
       await expectWitnessFail(seg, tamper(b.input, { lotActive: [3, 1n] }));
       await expectWitnessFail(seg, tamper(b.input, { liabActive: [3, 1n] }));
@@ -328,7 +376,10 @@ component main = Gadgets();
       expectConstraintFail(seg, editWitness(seg, w, { healthy: 1n, "geq.out": 1n }));
       // with --O2 the comparator's sign bit is substituted by geq.out: flipping it is the edit above
       const bit0 = readSignal(seg, w, "geq.lt.n2b.out[0]");
-      expectConstraintFail(seg, editWitness(seg, w, { healthy: 1n, "geq.out": 1n, "geq.lt.n2b.out[0]": 1n - bit0 }));
+      expectConstraintFail(
+        seg,
+        editWitness(seg, w, { healthy: 1n, "geq.out": 1n, "geq.lt.n2b.out[0]": 1n - bit0 }),
+      );
     });
 
     it("an insolvent segment is proven and flagged unhealthy while others stay healthy", async () => {
@@ -357,7 +408,13 @@ component main = Gadgets();
       const omitted = tamper(b.input, { liabActive: [2, 0n], liabAmount: [2, 0n], liabSlot: [2, 0n] });
       assert.notEqual((await sig(omitted))[1], published[1]);
       // a lot placed in another segment: the leaf (hence the root) names the public segment id
-      const meta2 = packSegmentMeta({ segmentId: 2n, marginBps: MARGIN, isFirst: true, isLast: true, epoch: EPOCH });
+      const meta2 = packSegmentMeta({
+        segmentId: 2n,
+        marginBps: MARGIN,
+        isFirst: true,
+        isLast: true,
+        epoch: EPOCH,
+      });
       assert.notEqual((await sig(tamper(b.input, { meta: meta2 })))[1], published[1]);
       // the same witness cannot produce different parameters: meta and params are inputs the
       // verifier supplies, and the proof check is in test/groth16 below
@@ -365,10 +422,14 @@ component main = Gadgets();
   });
 
   describe("LotListBatch", () => {
-    const sorted = () => [1n, 5n, 6n, 900n, 2n ** 127n, 2n ** 128n - 1n].map((id, i) => lot(id, 1n + BigInt(i % 3), 0n, 100n));
+    const sorted = () =>
+      [1n, 5n, 6n, 900n, 2n ** 127n, 2n ** 128n - 1n].map((id, i) => lot(id, 1n + BigInt(i % 3), 0n, 100n));
 
     it("honest sorted lists satisfy every constraint, across batches", async () => {
-      const lots = [...sorted(), ...[2n ** 100n, 2n ** 100n + 1n, 2n ** 110n, 2n ** 120n].map((id) => lot(id, 2n, 1n, 5n))];
+      const lots = [
+        ...sorted(),
+        ...[2n ** 100n, 2n ** 100n + 1n, 2n ** 110n, 2n ** 120n].map((id) => lot(id, 2n, 1n, 5n)),
+      ];
       lots.sort((a, b) => (a.lotId < b.lotId ? -1 : 1));
       const chain = listChain(lots);
       assert.equal(chain.length, 2);
@@ -421,7 +482,10 @@ component main = Gadgets();
       await expectWitnessFail(list, b.input);
       const [c] = listChain(sorted());
       assert.ok(c);
-      await expectWitnessFail(list, tamper(c.input, { prevState: listStateHash({ lastId: 0n, fp: 1n, salt: 3n }) }));
+      await expectWitnessFail(
+        list,
+        tamper(c.input, { prevState: listStateHash({ lastId: 0n, fp: 1n, salt: 3n }) }),
+      );
       await expectWitnessFail(list, tamper(c.input, { prevFp: 7n }));
       await expectWitnessFail(list, tamper(c.input, { prevLastId: 1000n }));
     });
@@ -464,7 +528,13 @@ component main = Gadgets();
       assert.ok(b);
       const forged = structuredClone(b.input);
       const fields = ["lotId", "lotSegment", "lotSlot", "lotAmount", "lotSalt", "lotActive"] as const;
-      const key = { lotId: "lotId", lotSegment: "segmentId", lotSlot: "slot", lotAmount: "amount", lotSalt: "salt" } as const;
+      const key = {
+        lotId: "lotId",
+        lotSegment: "segmentId",
+        lotSlot: "slot",
+        lotAmount: "amount",
+        lotSalt: "salt",
+      } as const;
       for (let i = 0; i < 2; i++) {
         const l = both[i] as (typeof inA)[number];
         for (const f of fields) {
@@ -482,7 +552,13 @@ component main = Gadgets();
       assert.ok(b);
       await expectWitnessFail(
         list,
-        tamper(b.input, { lotId: [1, l.lotId], lotSegment: [1, 1n], lotAmount: [1, l.amount], lotSalt: [1, l.salt], lotActive: [1, 1n] }),
+        tamper(b.input, {
+          lotId: [1, l.lotId],
+          lotSegment: [1, 1n],
+          lotAmount: [1, l.amount],
+          lotSalt: [1, l.salt],
+          lotActive: [1, 1n],
+        }),
       );
     });
 
@@ -493,18 +569,86 @@ component main = Gadgets();
     });
   });
 
+  describe("Groth16: forged public inputs are rejected by the verifier", () => {
+    it("segment batch: parameters, flags, state, root and outputs are bound by the proof", async () => {
+      const art = await ensureCircuit("segment", "test");
+      const [b] = segmentChain({
+        segmentId: 2n,
+        lots: [lot(21n, 2n, 0n, 1n * 10n ** 18n)],
+        liabilities: [liability(201n, 2n, 1n, 3000n * 10n ** 6n)],
+      });
+      assert.ok(b && !b.healthy);
+      await withSnarkjs(async () => {
+        const { proof, publicSignals: ps } = await sj.groth16.fullProve(b.input, art.wasm, art.zkey);
+        assert.deepEqual(ps, b.publicSignals);
+        assert.equal(await sj.groth16.verify(art.vkey, ps, proof), true);
+        const forged = (i: number, v: bigint): string[] => ps.map((x, j) => (j === i ? String(v) : x));
+        const cheaperPrices = packSegmentParams(
+          SLOTS.map((sl, j) => (j === 1 ? { ...sl, price: sl.price / 2n } : sl)),
+          TEST.assetsPerSegment,
+        );
+        const lowerMargin = packSegmentMeta({
+          segmentId: 2n,
+          marginBps: 0n,
+          isFirst: true,
+          isLast: true,
+          epoch: EPOCH,
+        });
+        const cases: [string, string[]][] = [
+          ["healthy claimed", forged(2, 1n)],
+          ["fingerprint changed", forged(3, b.fingerprint + 1n)],
+          ["root changed", forged(1, b.batchRoot + 1n)],
+          ["next state changed", forged(0, b.nextState + 1n)],
+          ["other r", forged(4, R + 1n)],
+          ["prevState changed", forged(5, 1n)],
+          ["margin lowered after proving", forged(6, lowerMargin)],
+          ["price changed after proving", forged(7, cheaperPrices[0] as bigint)],
+          ["epoch changed", forged(6, b.meta + (1n << 50n))],
+        ];
+        for (const [what, sig] of cases) {
+          assert.equal(await sj.groth16.verify(art.vkey, sig, proof), false, what);
+        }
+        // snarkjs reduces public signals mod p, so `healthy = p` would alias 0: our decoder (used
+        // by the audit and the chain client) refuses any signal >= p before verifying
+        const aliased = forged(2, FIELD_P);
+        assert.throws(
+          () => decodeSegmentSignals(aliased, TEST.assetsPerSegment),
+          /not below the field modulus/,
+        );
+      });
+    });
+
+    it("lot-list batch: commitment, state, r and flags are bound by the proof", async () => {
+      const art = await ensureCircuit("lotlist", "test");
+      const [b] = listChain([lot(3n, 1n, 0n, 5n), lot(8n, 2n, 1n, 6n)]);
+      assert.ok(b);
+      await withSnarkjs(async () => {
+        const { proof, publicSignals: ps } = await sj.groth16.fullProve(b.input, art.wasm, art.zkey);
+        assert.deepEqual(ps, b.publicSignals);
+        assert.equal(await sj.groth16.verify(art.vkey, ps, proof), true);
+        for (let i = 0; i < ps.length; i++) {
+          const sig = ps.map((x, j) => (j === i ? String(BigInt(x) + 1n) : x));
+          assert.equal(await sj.groth16.verify(art.vkey, sig, proof), false, `signal ${i} changed`);
+        }
+      });
+    });
+  });
+
   describe("constraint counts (pinned: a change in cost must be seen)", () => {
     // profile -> [segment, lotlist] constraints with circom --O2
     const PINNED: Record<string, [number, number]> = {
-      test: [0, 0],
-      default: [0, 0],
-      large: [0, 0],
+      test: [7566, 4646],
+      default: [46130, 32466],
+      large: [89522, 64118],
     };
     for (const [name, [segWant, listWant]] of Object.entries(PINNED)) {
-      it(`profile ${name}`, async function () {
+      it(`profile ${name}`, async () => {
         const p = PROFILES[name];
         assert.ok(p);
-        const s = await compileTestCircuit(`segment-${name}`, segmentMain(p.lotsPerBatch, p.liabsPerBatch, p.assetsPerSegment));
+        const s = await compileTestCircuit(
+          `segment-${name}`,
+          segmentMain(p.lotsPerBatch, p.liabsPerBatch, p.assetsPerSegment),
+        );
         const l = await compileTestCircuit(`lotlist-${name}`, listMain(p.lotsPerGlobalBatch));
         assert.deepEqual([s.r1cs.nConstraints, l.r1cs.nConstraints], [segWant, listWant]);
       });
