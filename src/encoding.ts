@@ -169,7 +169,11 @@ export function packSegmentMeta(m: SegmentMeta): bigint {
   checkBits("marginBps", m.marginBps, MARGIN_BITS);
   checkBits("epoch", m.epoch, EPOCH_BITS);
   return (
-    m.segmentId + (m.marginBps << 32n) + (m.isFirst ? 1n << 48n : 0n) + (m.isLast ? 1n << 49n : 0n) + (m.epoch << 50n)
+    m.segmentId +
+    (m.marginBps << 32n) +
+    (m.isFirst ? 1n << 48n : 0n) +
+    (m.isLast ? 1n << 49n : 0n) +
+    (m.epoch << 50n)
   );
 }
 export function unpackSegmentMeta(meta: bigint): SegmentMeta {
@@ -201,7 +205,8 @@ export interface SlotParams {
 }
 /** Fills unused slots (price 1, cf 0) up to `assets` slots and packs two slots per word. */
 export function packSegmentParams(slots: readonly SlotParams[], assets: number): bigint[] {
-  if (slots.length > assets) throw new Error(`params: ${slots.length} assets exceed the profile's ${assets} slots`);
+  if (slots.length > assets)
+    throw new Error(`params: ${slots.length} assets exceed the profile's ${assets} slots`);
   const full: SlotParams[] = [...slots];
   while (full.length < assets) full.push({ price: 1n, cfBps: 0n });
   const words: bigint[] = [];
@@ -325,11 +330,20 @@ export function decodeSegmentSignals(signals: readonly (string | bigint)[], asse
   return { nextState, batchRoot: batchRootV, healthy, fingerprint, r, prevState, meta, params: v.slice(7) };
 }
 export function encodeSegmentSignals(s: SegmentSignals): string[] {
-  return [s.nextState, s.batchRoot, s.healthy, s.fingerprint, s.r, s.prevState, s.meta, ...s.params].map(String);
+  return [s.nextState, s.batchRoot, s.healthy, s.fingerprint, s.r, s.prevState, s.meta, ...s.params].map(
+    String,
+  );
 }
 export function decodeListSignals(signals: readonly (string | bigint)[]): ListSignals {
   const v = toFieldList(signals, LIST_SIGNAL_COUNT, "lot-list public signals");
-  const [nextState, commitment, fingerprint, r, prevState, meta] = v as [bigint, bigint, bigint, bigint, bigint, bigint];
+  const [nextState, commitment, fingerprint, r, prevState, meta] = v as [
+    bigint,
+    bigint,
+    bigint,
+    bigint,
+    bigint,
+    bigint,
+  ];
   return { nextState, commitment, fingerprint, r, prevState, meta };
 }
 export function encodeListSignals(s: ListSignals): string[] {

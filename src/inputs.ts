@@ -4,14 +4,12 @@
  * value the proof will expose, so callers can build the manifest before proving anything.
  */
 import {
+  batchRoot,
   EMPTY_STATE,
   FIELD_P,
   type LiabilityFields,
   type ListState,
   type LotFields,
-  type SegmentState,
-  type SlotParams,
-  batchRoot,
   liabilityLeaf,
   listCommitment,
   listStateHash,
@@ -21,6 +19,8 @@ import {
   packListMeta,
   packSegmentMeta,
   packSegmentParams,
+  type SegmentState,
+  type SlotParams,
   segmentStateHash,
 } from "./encoding.js";
 import type { Profile } from "./profiles.js";
@@ -86,7 +86,8 @@ export function batchValues(
 
 export function buildSegmentBatch(q: SegmentBatchRequest): SegmentBatchResult {
   const { lotsPerBatch: N, liabsPerBatch: M, assetsPerSegment: A } = q.profile;
-  if (q.lots.length > N) throw new Error(`segment ${q.segmentId}: ${q.lots.length} lots exceed a batch of ${N}`);
+  if (q.lots.length > N)
+    throw new Error(`segment ${q.segmentId}: ${q.lots.length} lots exceed a batch of ${N}`);
   if (q.liabilities.length > M) {
     throw new Error(`segment ${q.segmentId}: ${q.liabilities.length} liabilities exceed a batch of ${M}`);
   }
@@ -120,13 +121,17 @@ export function buildSegmentBatch(q: SegmentBatchRequest): SegmentBatchResult {
   const { coll, liab } = batchValues(q.slots, q.marginBps, q.lots, q.liabilities);
   let fp = prev.fp;
   for (const leaf of lotLeaves) fp = (fp * mod(q.r - leaf)) % FIELD_P;
-  const next: SegmentState = { collSum: prev.collSum + coll, liabSum: prev.liabSum + liab, fp, salt: q.nextSalt };
+  const next: SegmentState = {
+    collSum: prev.collSum + coll,
+    liabSum: prev.liabSum + liab,
+    fp,
+    salt: q.nextSalt,
+  };
   const nextState = segmentStateHash(next);
   const healthy = q.isLast && next.collSum >= next.liabSum;
   const fingerprint = q.isLast ? fp : 0n;
 
-  const col = <T>(xs: readonly T[], f: (x: T) => bigint, n: number): string[] =>
-    str(pad(xs.map(f), n));
+  const col = <T>(xs: readonly T[], f: (x: T) => bigint, n: number): string[] => str(pad(xs.map(f), n));
   const input: CircuitInput = {
     r: String(q.r),
     prevState: String(prevState),
@@ -148,7 +153,16 @@ export function buildSegmentBatch(q: SegmentBatchRequest): SegmentBatchResult {
     liabSalt: col(q.liabilities, (l) => l.salt, M),
     liabActive: col(q.liabilities, () => 1n, M),
   };
-  const publicSignals = str([nextState, root, healthy ? 1n : 0n, fingerprint, q.r, prevState, meta, ...params]);
+  const publicSignals = str([
+    nextState,
+    root,
+    healthy ? 1n : 0n,
+    fingerprint,
+    q.r,
+    prevState,
+    meta,
+    ...params,
+  ]);
   return {
     input,
     publicSignals,

@@ -1,10 +1,10 @@
 /** Small hand-made epochs for circuit tests, built with the one input builder (src/inputs.ts). */
-import { FIELD_P, type LiabilityFields, type LotFields, type SlotParams, mod } from "../../src/encoding.js";
+import { FIELD_P, type LiabilityFields, type LotFields, mod, type SlotParams } from "../../src/encoding.js";
 import {
-  type ListBatchResult,
-  type SegmentBatchResult,
   buildListBatch,
   buildSegmentBatch,
+  type ListBatchResult,
+  type SegmentBatchResult,
 } from "../../src/inputs.js";
 import { getProfile } from "../../src/profiles.js";
 

@@ -6,7 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { FIELD_P } from "../../src/encoding.js";
@@ -145,7 +145,8 @@ async function load(name: string, dir: string): Promise<TestCircuit> {
  */
 export async function compileTestCircuit(name: string, mainSource: string): Promise<TestCircuit> {
   const h = createHash("sha256").update(mainSource);
-  for (const f of readdirSync(CIRCUITS).sort()) if (f.endsWith(".circom")) h.update(f).update(readFileSync(path.join(CIRCUITS, f)));
+  for (const f of readdirSync(CIRCUITS).sort())
+    if (f.endsWith(".circom")) h.update(f).update(readFileSync(path.join(CIRCUITS, f)));
   const key = h.digest("hex").slice(0, 16);
   const root = path.join(REPO, "build/test-circuits");
   const dir = path.join(root, `${name}-${key}`);
@@ -157,8 +158,14 @@ export async function compileTestCircuit(name: string, mainSource: string): Prom
     const res = spawnSync(
       path.join(REPO, "node_modules/.bin/circom2"),
       // circom2 (wasm) only sees files below its working directory: run it from the repo root
-      [path.relative(REPO, path.join(tmp, "main.circom")), "--r1cs", "--wasm", "--sym", "--O2"]
-        .concat(["-o", path.relative(REPO, tmp), "-l", CIRCUITS, "-l", CIRCOMLIB]),
+      [path.relative(REPO, path.join(tmp, "main.circom")), "--r1cs", "--wasm", "--sym", "--O2"].concat([
+        "-o",
+        path.relative(REPO, tmp),
+        "-l",
+        CIRCUITS,
+        "-l",
+        CIRCOMLIB,
+      ]),
       { cwd: REPO, encoding: "utf8" },
     );
     if (res.status !== 0) throw new Error(`circom2 failed for ${name}: ${res.stdout}\n${res.stderr}`);
@@ -179,7 +186,8 @@ export function editWitness(c: TestCircuit, w: readonly bigint[], edits: Record<
   const out = [...w];
   for (const [name, value] of Object.entries(edits)) {
     const idx = c.signals.get(`main.${name}`);
-    if (idx === undefined) throw new Error(`${c.name}: signal ${name} is not in the witness (eliminated or unknown)`);
+    if (idx === undefined)
+      throw new Error(`${c.name}: signal ${name} is not in the witness (eliminated or unknown)`);
     out[idx] = ((value % FIELD_P) + FIELD_P) % FIELD_P;
   }
   return out;
@@ -194,7 +202,8 @@ export function readSignal(c: TestCircuit, w: readonly bigint[], name: string): 
 
 /** The tampered witness must violate at least one constraint. */
 export function expectConstraintFail(c: TestCircuit, w: readonly bigint[]): void {
-  if (firstViolation(c.r1cs, w) === -1) throw new Error(`${c.name}: tampered witness satisfies every constraint`);
+  if (firstViolation(c.r1cs, w) === -1)
+    throw new Error(`${c.name}: tampered witness satisfies every constraint`);
 }
 
 /** No witness exists for this input: witness generation must hit a failing constraint. */
