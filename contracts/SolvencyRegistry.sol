@@ -1,0 +1,507 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+import {ISolvencyRegistry} from "./ISolvencyRegistry.sol";
+
+/**
+ * @title SolvencyRegistry
+ * @notice On-chain registry of bulkhead solvency epochs (docs/SPEC.md is normative).
+ *
+ * Flow per epoch:
+ *   1. `commitEpoch` fixes the manifest (every segment's id, margin, packed parameters and batch
+ *      roots, plus the global lot list's batch commitments) and derives `r` from it.
+ *   2. `submitSegmentBatch` / `submitListBatch` verify one Groth16 batch proof each, in order.
+ *      Every public input the registry can derive (r, batch root / commitment, prevState, meta with
+ *      epoch and first/last flags, params) is derived from stored state, never taken from the caller.
+ *   3. `finalizeEpoch` checks that every batch arrived and that the product of the segments'
+ *      fingerprints equals the global list's (no lot counted twice); then the epoch becomes the
+ *      latest finalized one and its per-segment records become current.
+ *
+ * A segment's current record is its entry in the latest finalized epoch. A segment that the latest
+ * finalized epoch does not list has no current record (`isHealthy` is false): a health proof of an
+ * older epoch is never presented as current.
+ *
+ * Verifiers are snarkjs Groth16 verifiers:
+ *   verifyProof(uint[2] a, uint[2][2] b, uint[2] c, uint[K] pubSignals) returns (bool)
+ * with K = 7 + ceil(A/2) for the segment circuit and K = 6 for the lot-list circuit. Because K
+ * depends on the deployment's asset-slot count A, the registry calls them with a selector computed
+ * once in the constructor.
+ */
+contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
+    // ------------------------------------------------------------------ constants
+
+    /// BN254 scalar field modulus.
+    uint256 public constant FIELD_P = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    uint256 public constant MAX_CF_BPS = 10000;
+    uint16 public constant MAX_MARGIN_BPS = 50000;
+    uint256 public constant LIST_SIGNAL_COUNT = 6;
+    /// Upper bound on asset slots per segment (the segment circuit supports 1..16).
+    uint16 public constant MAX_ASSET_SLOTS = 16;
+
+    bytes32 public constant PUBLISHER_ROLE = keccak256("PUBLISHER_ROLE");
+    /// The admin role is OpenZeppelin's DEFAULT_ADMIN_ROLE (it administers PUBLISHER_ROLE).
+    bytes32 public constant ADMIN_ROLE = DEFAULT_ADMIN_ROLE;
+
+    uint256 private constant MASK96 = (uint256(1) << 96) - 1;
+    uint256 private constant MASK112 = (uint256(1) << 112) - 1;
+
+    // ------------------------------------------------------------------ types
+
+    /// One segment of the manifest, exactly SPEC's `SegmentEntry`.
+    struct SegmentEntry {
+        uint32 id;
+        uint16 marginBps;
+        uint256[] params;
+        uint256[] batchRoots;
+    }
+
+    struct SegmentData {
+        uint32 id;
+        uint16 marginBps;
+        /// batches accepted so far (the next expected batch index)
+        uint32 accepted;
+        /// health result of the last batch (valid once accepted == batchRoots.length)
+        bool healthy;
+        /// nextState of the last accepted batch; replaced by the fingerprint once the last batch is in
+        uint256 state;
+        uint256[] params;
+        uint256[] batchRoots;
+    }
+
+    struct EpochData {
+        bytes32 manifestHash;
+        uint256 r;
+        uint64 committedAt;
+        uint64 finalizedAt;
+        uint32 listAccepted;
+        /// nextState of the last accepted list batch; the list fingerprint once the last batch is in
+        uint256 listState;
+        uint256[] globalCommitments;
+        SegmentData[] segments;
+    }
+
+    /// A Groth16 proof as the snarkjs Solidity verifier takes it (b's coordinates already swapped,
+    /// as `snarkjs.groth16.exportSolidityCallData` prints them).
+    struct Proof {
+        uint256[2] a;
+        uint256[2][2] b;
+        uint256[2] c;
+    }
+
+    /// Read view of one segment of an epoch.
+    struct SegmentView {
+        uint32 id;
+        uint16 marginBps;
+        uint32 accepted;
+        uint32 batchCount;
+        bool complete;
+        bool healthy;
+        uint256[] params;
+        uint256[] batchRoots;
+    }
+
+    /// Read view of a whole epoch (everything receipts, status and resumable publishing need).
+    struct EpochView {
+        uint64 epoch;
+        bytes32 manifestHash;
+        uint256 r;
+        uint64 committedAt;
+        uint64 finalizedAt;
+        bool finalized;
+        uint32 listAccepted;
+        uint256[] globalCommitments;
+        SegmentView[] segments;
+    }
+
+    /// A segment's current record (its entry in the latest finalized epoch).
+    struct SegmentRecord {
+        uint64 epoch;
+        bool healthy;
+        uint16 marginBps;
+        uint64 finalizedAt;
+        uint256[] params;
+        uint256[] batchRoots;
+    }
+
+    // ------------------------------------------------------------------ errors
+
+    error InvalidConfiguration();
+    error EpochNotIncreasing(uint64 epoch, uint64 lastCommitted);
+    error EmptyManifest();
+    error SegmentsNotSorted(uint256 index, uint32 id);
+    error SegmentHasNoBatch(uint32 segmentId);
+    error ListHasNoBatch();
+    error ValueNotInField(uint256 value);
+    error InvalidParamsLength(uint32 segmentId, uint256 length, uint256 expected);
+    error InvalidSlotParams(uint32 segmentId, uint256 slot);
+    error MarginTooHigh(uint32 segmentId, uint16 marginBps);
+    error EpochNotCommitted(uint64 epoch);
+    error EpochAlreadyFinalized(uint64 epoch);
+    error SegmentNotInManifest(uint64 epoch, uint256 segmentIndex);
+    error BatchNotInManifest(uint64 epoch, uint256 batchIndex, uint256 batchCount);
+    error BatchAlreadyAccepted(uint64 epoch, uint256 batchIndex);
+    error BatchOutOfOrder(uint64 epoch, uint256 batchIndex, uint256 expected);
+    error ResultOnNonLastBatch(uint256 batchIndex);
+    error InvalidHealthFlag(uint256 healthy);
+    error InvalidProof();
+    error SegmentIncomplete(uint64 epoch, uint32 segmentId, uint256 accepted, uint256 batchCount);
+    error ListIncomplete(uint64 epoch, uint256 accepted, uint256 batchCount);
+    error FingerprintMismatch(uint64 epoch, uint256 segmentsProduct, uint256 listFingerprint);
+    error StaleEpoch(uint64 epoch, uint64 latestFinalized);
+    error NoFinalizedEpoch();
+    error UnknownSegment(uint32 segmentId);
+
+    // ------------------------------------------------------------------ events
+
+    event EpochCommitted(
+        uint64 indexed epoch, bytes32 manifestHash, uint256 r, uint256 segmentCount, uint256 listBatchCount
+    );
+    event SegmentBatchAccepted(
+        uint64 indexed epoch, uint32 indexed segmentId, uint256 batchIndex, uint256 nextState, bool isLast
+    );
+    event ListBatchAccepted(uint64 indexed epoch, uint256 batchIndex, uint256 nextState, bool isLast);
+    event SegmentRecorded(uint32 indexed segmentId, uint64 indexed epoch, bool healthy);
+    event EpochFinalized(uint64 indexed epoch, uint256 segmentCount, uint256 unhealthyCount);
+
+    // ------------------------------------------------------------------ state
+
+    address public immutable segmentVerifier;
+    address public immutable listVerifier;
+    /// Asset slots per segment (A) of the deployment's circuit profile.
+    uint16 public immutable assetSlots;
+    /// ceil(A/2): packed parameter words per segment.
+    uint256 public immutable paramWords;
+    bytes4 private immutable segmentSelector;
+    bytes4 private immutable listSelector;
+
+    mapping(uint64 => EpochData) private epochs;
+    /// The last committed epoch (0: none; epochs start at 1).
+    uint64 public lastCommittedEpoch;
+    /// The latest finalized epoch (0: none).
+    uint64 public latestEpoch;
+
+    constructor(address admin, address segmentVerifier_, address listVerifier_, uint16 assetSlots_) {
+        if (
+            admin == address(0) || segmentVerifier_.code.length == 0 || listVerifier_.code.length == 0
+                || assetSlots_ == 0 || assetSlots_ > MAX_ASSET_SLOTS
+        ) revert InvalidConfiguration();
+        segmentVerifier = segmentVerifier_;
+        listVerifier = listVerifier_;
+        assetSlots = assetSlots_;
+        uint256 words = (uint256(assetSlots_) + 1) / 2;
+        paramWords = words;
+        segmentSelector = _verifySelector(7 + words);
+        listSelector = _verifySelector(LIST_SIGNAL_COUNT);
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    }
+
+    function _verifySelector(uint256 k) private pure returns (bytes4) {
+        return bytes4(
+            keccak256(
+                abi.encodePacked("verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[", Strings.toString(k), "])")
+            )
+        );
+    }
+
+    // ------------------------------------------------------------------ commit
+
+    /**
+     * Commits the manifest of `epoch` (SPEC "Manifest and r"): stores what batch submission needs
+     * and derives r = keccak256(abi.encode(epoch, keccak256(abi.encode(segments, globalCommitments)))) mod p.
+     */
+    function commitEpoch(uint64 epoch, SegmentEntry[] calldata segments, uint256[] calldata globalCommitments)
+        external
+        onlyRole(PUBLISHER_ROLE)
+        returns (bytes32 manifestHash, uint256 r)
+    {
+        if (epoch <= lastCommittedEpoch) revert EpochNotIncreasing(epoch, lastCommittedEpoch);
+        if (segments.length == 0) revert EmptyManifest();
+        if (globalCommitments.length == 0) revert ListHasNoBatch();
+
+        manifestHash = keccak256(abi.encode(segments, globalCommitments));
+        r = uint256(keccak256(abi.encode(epoch, manifestHash))) % FIELD_P;
+
+        lastCommittedEpoch = epoch;
+        EpochData storage e = epochs[epoch];
+        e.manifestHash = manifestHash;
+        e.r = r;
+        e.committedAt = uint64(block.timestamp);
+
+        for (uint256 i = 0; i < globalCommitments.length; i++) {
+            _checkField(globalCommitments[i]);
+        }
+        e.globalCommitments = globalCommitments;
+
+        uint256 words = paramWords;
+        for (uint256 i = 0; i < segments.length; i++) {
+            SegmentEntry calldata s = segments[i];
+            if (i > 0 && s.id <= segments[i - 1].id) revert SegmentsNotSorted(i, s.id);
+            if (s.marginBps > MAX_MARGIN_BPS) revert MarginTooHigh(s.id, s.marginBps);
+            if (s.batchRoots.length == 0) revert SegmentHasNoBatch(s.id);
+            if (s.params.length != words) revert InvalidParamsLength(s.id, s.params.length, words);
+            _checkParams(s.id, s.params);
+            for (uint256 b = 0; b < s.batchRoots.length; b++) {
+                _checkField(s.batchRoots[b]);
+            }
+            SegmentData storage d = e.segments.push();
+            d.id = s.id;
+            d.marginBps = s.marginBps;
+            d.params = s.params;
+            d.batchRoots = s.batchRoots;
+        }
+        emit EpochCommitted(epoch, manifestHash, r, segments.length, globalCommitments.length);
+    }
+
+    /// Every param word must unpack (SPEC "Packed public inputs") to 1 <= price < 2^96 and
+    /// cf <= 10000 per slot, with nothing above the last slot (an odd A leaves the top half 0).
+    function _checkParams(uint32 segmentId, uint256[] calldata params) private view {
+        uint256 slots = assetSlots;
+        for (uint256 k = 0; k < params.length; k++) {
+            uint256 w = params[k];
+            if (w >> 224 != 0) revert InvalidSlotParams(segmentId, 2 * k);
+            for (uint256 h = 0; h < 2; h++) {
+                uint256 slot = 2 * k + h;
+                uint256 half = (w >> (112 * h)) & MASK112;
+                if (slot >= slots) {
+                    if (half != 0) revert InvalidSlotParams(segmentId, slot);
+                    continue;
+                }
+                if (half & MASK96 == 0 || half >> 96 > MAX_CF_BPS) revert InvalidSlotParams(segmentId, slot);
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ submit
+
+    /**
+     * Verifies batch `batchIndex` of the segment at `segmentIndex` (manifest order) of `epoch`.
+     * The caller supplies only the proof and the circuit's outputs (nextState, healthy, fingerprint);
+     * healthy and fingerprint must be 0 unless this is the segment's last batch.
+     */
+    function submitSegmentBatch(
+        uint64 epoch,
+        uint256 segmentIndex,
+        uint256 batchIndex,
+        Proof calldata proof,
+        uint256 nextState,
+        uint256 healthy,
+        uint256 fingerprint
+    ) external onlyRole(PUBLISHER_ROLE) {
+        EpochData storage e = _openEpoch(epoch);
+        if (segmentIndex >= e.segments.length) revert SegmentNotInManifest(epoch, segmentIndex);
+        SegmentData storage s = e.segments[segmentIndex];
+        uint256 count = s.batchRoots.length;
+        _checkOrder(epoch, batchIndex, count, s.accepted);
+        _checkField(nextState);
+        _checkField(healthy);
+        _checkField(fingerprint);
+        bool isLast = batchIndex + 1 == count;
+        if (!isLast && (healthy != 0 || fingerprint != 0)) revert ResultOnNonLastBatch(batchIndex);
+        if (healthy > 1) revert InvalidHealthFlag(healthy);
+
+        uint256[] memory pub = _segmentSignals(e.r, s, epoch, batchIndex, isLast);
+        pub[0] = nextState;
+        pub[2] = healthy;
+        pub[3] = fingerprint;
+        if (!_verify(segmentVerifier, segmentSelector, proof, pub)) revert InvalidProof();
+
+        s.accepted = uint32(batchIndex + 1);
+        if (isLast) {
+            s.healthy = healthy == 1;
+            s.state = fingerprint;
+        } else {
+            s.state = nextState;
+        }
+        emit SegmentBatchAccepted(epoch, s.id, batchIndex, nextState, isLast);
+    }
+
+    /// SPEC segment public signals with every derivable entry filled in (outputs 0, 2, 3 left to the caller).
+    function _segmentSignals(uint256 r, SegmentData storage s, uint64 epoch, uint256 batchIndex, bool isLast)
+        private
+        view
+        returns (uint256[] memory pub)
+    {
+        uint256 words = paramWords;
+        pub = new uint256[](7 + words);
+        pub[1] = s.batchRoots[batchIndex];
+        pub[4] = r;
+        pub[5] = batchIndex == 0 ? 0 : s.state;
+        pub[6] = uint256(s.id) | (uint256(s.marginBps) << 32) | (batchIndex == 0 ? uint256(1) << 48 : 0)
+            | (isLast ? uint256(1) << 49 : 0) | (uint256(epoch) << 50);
+        for (uint256 k = 0; k < words; k++) {
+            pub[7 + k] = s.params[k];
+        }
+    }
+
+    /// Verifies batch `batchIndex` of the global lot list of `epoch`; fingerprint must be 0 unless last.
+    function submitListBatch(
+        uint64 epoch,
+        uint256 batchIndex,
+        Proof calldata proof,
+        uint256 nextState,
+        uint256 fingerprint
+    ) external onlyRole(PUBLISHER_ROLE) {
+        EpochData storage e = _openEpoch(epoch);
+        uint256 count = e.globalCommitments.length;
+        uint256 accepted = e.listAccepted;
+        _checkOrder(epoch, batchIndex, count, accepted);
+        _checkField(nextState);
+        _checkField(fingerprint);
+        bool isLast = batchIndex + 1 == count;
+        if (!isLast && fingerprint != 0) revert ResultOnNonLastBatch(batchIndex);
+
+        uint256[] memory pub = new uint256[](LIST_SIGNAL_COUNT);
+        pub[0] = nextState;
+        pub[1] = e.globalCommitments[batchIndex];
+        pub[2] = fingerprint;
+        pub[3] = e.r;
+        pub[4] = batchIndex == 0 ? 0 : e.listState;
+        pub[5] = (batchIndex == 0 ? 1 : 0) | (isLast ? 2 : 0) | (uint256(epoch) << 2);
+        if (!_verify(listVerifier, listSelector, proof, pub)) revert InvalidProof();
+
+        e.listAccepted = uint32(accepted + 1);
+        e.listState = isLast ? fingerprint : nextState;
+        emit ListBatchAccepted(epoch, batchIndex, nextState, isLast);
+    }
+
+    function _openEpoch(uint64 epoch) private view returns (EpochData storage e) {
+        e = epochs[epoch];
+        if (e.committedAt == 0) revert EpochNotCommitted(epoch);
+        if (e.finalizedAt != 0) revert EpochAlreadyFinalized(epoch);
+    }
+
+    function _checkOrder(uint64 epoch, uint256 batchIndex, uint256 count, uint256 accepted) private pure {
+        if (batchIndex >= count) revert BatchNotInManifest(epoch, batchIndex, count);
+        if (batchIndex < accepted) revert BatchAlreadyAccepted(epoch, batchIndex);
+        if (batchIndex > accepted) revert BatchOutOfOrder(epoch, batchIndex, accepted);
+    }
+
+    function _checkField(uint256 v) private pure {
+        if (v >= FIELD_P) revert ValueNotInField(v);
+    }
+
+    /// Calls verifyProof(a, b, c, pub) with pub as a fixed-size array (no length word).
+    function _verify(
+        address verifier,
+        bytes4 selector,
+        Proof calldata proof,
+        uint256[] memory pub
+    ) private view returns (bool) {
+        (bool ok, bytes memory ret) =
+            verifier.staticcall(abi.encodePacked(selector, proof.a, proof.b[0], proof.b[1], proof.c, pub));
+        return ok && ret.length == 32 && abi.decode(ret, (uint256)) == 1;
+    }
+
+    // ------------------------------------------------------------------ finalize
+
+    /**
+     * Finalizes `epoch`: every batch of every segment and of the lot list accepted, and
+     * prod(segment fingerprints) == list fingerprint (mod p). The epoch then becomes the latest
+     * finalized one: each of its segments' records becomes current (healthy or not, independently).
+     */
+    function finalizeEpoch(uint64 epoch) external onlyRole(PUBLISHER_ROLE) {
+        EpochData storage e = _openEpoch(epoch);
+        if (epoch <= latestEpoch) revert StaleEpoch(epoch, latestEpoch);
+        uint256 listCount = e.globalCommitments.length;
+        if (e.listAccepted != listCount) revert ListIncomplete(epoch, e.listAccepted, listCount);
+        uint256 n = e.segments.length;
+        uint256 product = 1;
+        uint256 unhealthy = 0;
+        for (uint256 i = 0; i < n; i++) {
+            SegmentData storage s = e.segments[i];
+            uint256 count = s.batchRoots.length;
+            if (s.accepted != count) revert SegmentIncomplete(epoch, s.id, s.accepted, count);
+            product = mulmod(product, s.state, FIELD_P);
+            if (!s.healthy) unhealthy++;
+        }
+        if (product != e.listState) revert FingerprintMismatch(epoch, product, e.listState);
+
+        e.finalizedAt = uint64(block.timestamp);
+        latestEpoch = epoch;
+        for (uint256 i = 0; i < n; i++) {
+            SegmentData storage s = e.segments[i];
+            emit SegmentRecorded(s.id, epoch, s.healthy);
+        }
+        emit EpochFinalized(epoch, n, unhealthy);
+    }
+
+    // ------------------------------------------------------------------ reads
+
+    /// True iff the segment is listed in the latest finalized epoch and was proven healthy there.
+    function isHealthy(uint32 segmentId) external view returns (bool) {
+        uint64 latest = latestEpoch;
+        if (latest == 0) return false;
+        (bool found, uint256 i) = _findSegment(epochs[latest], segmentId);
+        return found && epochs[latest].segments[i].healthy;
+    }
+
+    /// The segment's current record; reverts when the latest finalized epoch does not list it.
+    function segmentRecord(uint32 segmentId) external view returns (SegmentRecord memory rec) {
+        uint64 latest = latestEpoch;
+        if (latest == 0) revert NoFinalizedEpoch();
+        EpochData storage e = epochs[latest];
+        (bool found, uint256 i) = _findSegment(e, segmentId);
+        if (!found) revert UnknownSegment(segmentId);
+        SegmentData storage s = e.segments[i];
+        rec = SegmentRecord({
+            epoch: latest,
+            healthy: s.healthy,
+            marginBps: s.marginBps,
+            finalizedAt: e.finalizedAt,
+            params: s.params,
+            batchRoots: s.batchRoots
+        });
+    }
+
+    /// Whole epoch in one call (committed or finalized); reverts when `epoch` was never committed.
+    function getEpoch(uint64 epoch) public view returns (EpochView memory v) {
+        EpochData storage e = epochs[epoch];
+        if (e.committedAt == 0) revert EpochNotCommitted(epoch);
+        v.epoch = epoch;
+        v.manifestHash = e.manifestHash;
+        v.r = e.r;
+        v.committedAt = e.committedAt;
+        v.finalizedAt = e.finalizedAt;
+        v.finalized = e.finalizedAt != 0;
+        v.listAccepted = e.listAccepted;
+        v.globalCommitments = e.globalCommitments;
+        uint256 n = e.segments.length;
+        v.segments = new SegmentView[](n);
+        for (uint256 i = 0; i < n; i++) {
+            SegmentData storage s = e.segments[i];
+            uint256 count = s.batchRoots.length;
+            v.segments[i] = SegmentView({
+                id: s.id,
+                marginBps: s.marginBps,
+                accepted: s.accepted,
+                batchCount: uint32(count),
+                complete: s.accepted == count,
+                healthy: s.accepted == count && s.healthy,
+                params: s.params,
+                batchRoots: s.batchRoots
+            });
+        }
+    }
+
+    /// The latest finalized epoch in one call: every segment's roots, parameters and health.
+    function latestEpochView() external view returns (EpochView memory) {
+        if (latestEpoch == 0) revert NoFinalizedEpoch();
+        return getEpoch(latestEpoch);
+    }
+
+    /// Binary search over the epoch's strictly increasing segment ids.
+    function _findSegment(EpochData storage e, uint32 segmentId) private view returns (bool, uint256) {
+        uint256 lo = 0;
+        uint256 hi = e.segments.length;
+        while (lo < hi) {
+            uint256 mid = (lo + hi) / 2;
+            uint32 id = e.segments[mid].id;
+            if (id == segmentId) return (true, mid);
+            if (id < segmentId) lo = mid + 1;
+            else hi = mid;
+        }
+        return (false, 0);
+    }
+}

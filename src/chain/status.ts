@@ -1,0 +1,97 @@
+/** `bulkhead status`: the registry's latest finalized epoch, per segment, plus any epoch in progress. */
+import type { Contract } from "ethers";
+import { unpackSegmentParams } from "../encoding.js";
+import { type EpochView, readEpoch, readLatestEpoch } from "./registry.js";
+
+export interface SegmentStatus {
+  id: number;
+  healthy: boolean;
+  marginBps: number;
+  batches: number;
+  /** per asset slot: circuit price and collateral factor (unused slots: price 1, cf 0) */
+  slots: { price: string; cfBps: number }[];
+}
+export interface RegistryStatus {
+  registry: string;
+  chainId: string;
+  assetSlots: number;
+  latestEpoch: string | null;
+  finalizedAt: string | null;
+  manifestHash: string | null;
+  segments: SegmentStatus[];
+  healthyCount: number;
+  unhealthyCount: number;
+  /** the last committed epoch when it is not finalized yet */
+  pending: { epoch: string; batchesAccepted: number; batchesTotal: number } | null;
+}
+
+export async function readStatus(registry: Contract): Promise<RegistryStatus> {
+  const assets = Number(await registry.getFunction("assetSlots").staticCall());
+  const lastCommitted = BigInt(await registry.getFunction("lastCommittedEpoch").staticCall());
+  const latest = await readLatestEpoch(registry);
+  const network = await registry.runner?.provider?.getNetwork();
+  let pending: RegistryStatus["pending"] = null;
+  if (lastCommitted > 0n && (!latest || lastCommitted !== latest.epoch)) {
+    const v: EpochView | undefined = await readEpoch(registry, lastCommitted);
+    if (v && !v.finalized) {
+      const total = v.segments.reduce((n, s) => n + s.batchCount, 0) + v.globalCommitments.length;
+      const acc = v.segments.reduce((n, s) => n + s.accepted, 0) + v.listAccepted;
+      pending = { epoch: String(v.epoch), batchesAccepted: acc, batchesTotal: total };
+    }
+  }
+  const segments: SegmentStatus[] = (latest?.segments ?? []).map((s) => ({
+    id: s.id,
+    healthy: s.healthy,
+    marginBps: s.marginBps,
+    batches: s.batchCount,
+    slots: unpackSegmentParams(s.params, assets).map((p) => ({
+      price: String(p.price),
+      cfBps: Number(p.cfBps),
+    })),
+  }));
+  return {
+    registry: await registry.getAddress(),
+    chainId: network ? String(network.chainId) : "?",
+    assetSlots: assets,
+    latestEpoch: latest ? String(latest.epoch) : null,
+    finalizedAt: latest ? new Date(latest.finalizedAt * 1000).toISOString() : null,
+    manifestHash: latest?.manifestHash ?? null,
+    segments,
+    healthyCount: segments.filter((s) => s.healthy).length,
+    unhealthyCount: segments.filter((s) => !s.healthy).length,
+    pending,
+  };
+}
+
+export function formatStatus(s: RegistryStatus): string {
+  const lines: string[] = [];
+  lines.push(`registry ${s.registry} (chain ${s.chainId}, ${s.assetSlots} asset slots)`);
+  if (!s.latestEpoch) lines.push("no finalized epoch yet");
+  else {
+    lines.push(`latest finalized epoch ${s.latestEpoch} at ${s.finalizedAt}, manifest ${s.manifestHash}`);
+    const rows = [["segment", "health", "margin bps", "batches"]];
+    for (const seg of s.segments) {
+      rows.push([
+        String(seg.id),
+        seg.healthy ? "healthy" : "UNHEALTHY",
+        String(seg.marginBps),
+        String(seg.batches),
+      ]);
+    }
+    const widths = (rows[0] as string[]).map((_, c) => Math.max(...rows.map((r) => (r[c] as string).length)));
+    for (const r of rows)
+      lines.push(
+        r
+          .map((cell, c) => cell.padEnd(widths[c] as number))
+          .join("  ")
+          .trimEnd(),
+      );
+    lines.push(`${s.healthyCount} healthy, ${s.unhealthyCount} unhealthy`);
+  }
+  if (s.pending) {
+    lines.push(
+      `epoch ${s.pending.epoch} committed, not finalized: ${s.pending.batchesAccepted}/${s.pending.batchesTotal} batches accepted`,
+    );
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,569 @@
+/**
+ * SolvencyRegistry on a real local node (anvil on 127.0.0.1, random free port, started and stopped
+ * here), with the real snarkjs verifiers of the `test` profile and real proofs of small epochs.
+ * Every rejection path of issue 5 has its own test; each test deploys a fresh registry.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import {
+  type Contract,
+  ContractFactory,
+  Interface,
+  type InterfaceAbi,
+  type JsonRpcProvider,
+  Wallet,
+} from "ethers";
+import { ensureCircuit } from "../src/artifacts.js";
+import { REGISTRY_ABI } from "../src/chain/abi.js";
+import { type AnvilNode, startAnvil } from "../src/chain/anvil.js";
+import { type DeployArtifacts, deployRegistry } from "../src/chain/deploy.js";
+import { publishEpoch } from "../src/chain/publish.js";
+import {
+  type ChainEpoch,
+  ChainError,
+  type ChainSegmentBatch,
+  manifestArgs,
+  manifestOf,
+  readEpoch,
+  readLatestEpoch,
+  registryAt,
+  sendTx,
+} from "../src/chain/registry.js";
+import { connectRpc } from "../src/chain/signer.js";
+import { readStatus } from "../src/chain/status.js";
+import { compileSolidity, generateVerifierSource } from "../src/contracts-build.js";
+import { terminateCurves } from "../src/curve.js";
+import { deriveR, FIELD_P, initPoseidon, manifestHash, type SlotParams } from "../src/encoding.js";
+import { buildSegmentBatch } from "../src/inputs.js";
+import { CONTRACTS_DIR } from "../src/paths.js";
+import { getProfile } from "../src/profiles.js";
+import {
+  liability,
+  lot,
+  type PlannedEpoch,
+  type Prover,
+  planEpoch,
+  proveEpoch,
+  proveSegment,
+  resalted,
+} from "./chain-epoch.js";
+
+const PROFILE = getProfile("test");
+const SLOTS: SlotParams[] = [
+  { price: 300000000000n, cfBps: 8000n },
+  { price: 100000000n, cfBps: 10000n },
+];
+
+describe("chain: SolvencyRegistry on anvil", function () {
+  this.timeout(600_000);
+
+  let node: AnvilNode | undefined;
+  let provider: JsonRpcProvider | undefined;
+  let admin: Wallet;
+  let outsider: Wallet;
+  let arts: DeployArtifacts;
+  let compiledAbi: InterfaceAbi;
+  let prover: Prover;
+  /** main epoch: segment 10 healthy (2 batches), 20 unhealthy, 30 healthy; lot list 2 batches */
+  let plan: PlannedEpoch;
+  let main: ChainEpoch;
+  /** segment 30's only batch, proven with r + 1 */
+  let wrongR: ChainSegmentBatch;
+  /** segment 10's batch 1, proven from a prevState with another salt than batch 0's nextState */
+  let brokenChain: ChainSegmentBatch;
+  /** lot 50 in segments 10 and 20; the list holds it once */
+  let dup: ChainEpoch;
+  const gas: Record<string, bigint[]> = {};
+
+  before(async () => {
+    const t0 = Date.now();
+    node = await startAnvil();
+    provider = await connectRpc(node.url, { pollingMs: 50 });
+    admin = new Wallet(node.privateKeys[0] as string, provider);
+    outsider = new Wallet(node.privateKeys[1] as string, provider);
+    await initPoseidon();
+
+    const seg = await ensureCircuit("segment", "test");
+    const list = await ensureCircuit("lotlist", "test");
+    prover = { segment: seg, lotlist: list, assets: PROFILE.assetsPerSegment };
+    const sources: Record<string, string> = {
+      "build/contracts/SegmentVerifier.sol": await generateVerifierSource(seg.zkey, "SegmentVerifier"),
+      "build/contracts/LotListVerifier.sol": await generateVerifierSource(list.zkey, "LotListVerifier"),
+    };
+    for (const f of ["SolvencyRegistry.sol", "ISolvencyRegistry.sol"]) {
+      sources[`contracts/${f}`] = await fs.readFile(path.join(CONTRACTS_DIR, f), "utf8");
+    }
+    const compiled = await compileSolidity(sources);
+    const pick = (n: string) => {
+      const c = compiled[n];
+      if (!c) throw new Error(`${n} not compiled`);
+      return c;
+    };
+    arts = {
+      segmentVerifier: pick("SegmentVerifier"),
+      listVerifier: pick("LotListVerifier"),
+      registry: pick("SolvencyRegistry"),
+      profile: "test",
+    };
+    compiledAbi = pick("SolvencyRegistry").abi as InterfaceAbi;
+
+    plan = planEpoch(PROFILE, 5n, [
+      {
+        id: 10n,
+        marginBps: 1000n,
+        slots: SLOTS,
+        lots: [1n, 3n, 5n, 7n, 9n, 11n].map((id) => lot(id, 10n, id % 2n === 1n ? 0n : 1n, 10n ** 18n)),
+        liabilities: [liability(77n, 10n, 1n, 1000n * 10n ** 8n)],
+      },
+      {
+        id: 20n,
+        marginBps: 500n,
+        slots: SLOTS,
+        lots: [lot(2n, 20n, 1n, 100n), lot(4n, 20n, 1n, 100n)],
+        liabilities: [liability(78n, 20n, 1n, 10n ** 20n)],
+      },
+      { id: 30n, marginBps: 0n, slots: SLOTS, lots: [lot(6n, 30n, 0n, 5n)], liabilities: [] },
+    ]);
+    main = await proveEpoch(prover, plan);
+
+    const s30 = plan.segments[2]?.spec;
+    const s10 = plan.segments[0];
+    if (!s30 || !s10) throw new Error("fixture");
+    const b30 = plan.segments[2]?.batches[0];
+    if (!b30) throw new Error("fixture");
+    wrongR = await proveSegment(
+      prover,
+      buildSegmentBatch({
+        profile: PROFILE,
+        epoch: plan.epoch,
+        segmentId: 30n,
+        marginBps: 0n,
+        slots: SLOTS,
+        isFirst: true,
+        isLast: true,
+        r: (plan.r + 1n) % FIELD_P,
+        prev: null,
+        nextSalt: b30.next.salt,
+        lots: s30.lots,
+        liabilities: [],
+      }),
+    );
+    const first10 = s10.batches[0];
+    const second10 = s10.batches[1];
+    if (!first10 || !second10) throw new Error("fixture");
+    brokenChain = await proveSegment(
+      prover,
+      buildSegmentBatch({
+        profile: PROFILE,
+        epoch: plan.epoch,
+        segmentId: 10n,
+        marginBps: 1000n,
+        slots: SLOTS,
+        isFirst: false,
+        isLast: true,
+        r: plan.r,
+        prev: resalted(first10.next),
+        nextSalt: second10.next.salt,
+        lots: s10.spec.lots.slice(4),
+        liabilities: [],
+      }),
+    );
+
+    const shared10 = lot(50n, 10n, 0n, 7n);
+    const one = lot(1n, 10n, 0n, 7n);
+    const dupPlan = planEpoch(
+      PROFILE,
+      6n,
+      [
+        { id: 10n, marginBps: 0n, slots: SLOTS, lots: [one, shared10], liabilities: [] },
+        { id: 20n, marginBps: 0n, slots: SLOTS, lots: [lot(50n, 20n, 0n, 7n)], liabilities: [] },
+      ],
+      [one, shared10],
+    );
+    dup = await proveEpoch(prover, dupPlan);
+    console.log(
+      `      fixture: anvil ${node.url}, artifacts, contracts and 11 proofs in ${Math.round((Date.now() - t0) / 1000)}s`,
+    );
+  });
+
+  after(async () => {
+    const rows = Object.entries(gas).map(([k, v]) => `${k}: ${v.map(String).join(", ")}`);
+    if (rows.length) console.log(`      gas (test profile, A=4):\n        ${rows.join("\n        ")}`);
+    provider?.destroy();
+    await node?.stop();
+    await terminateCurves();
+  });
+
+  const record = (k: string, v: bigint) => {
+    gas[k] ??= [];
+    gas[k].push(v);
+  };
+
+  async function freshRegistry(): Promise<Contract> {
+    const d = await deployRegistry(admin, arts, { assets: PROFILE.assetsPerSegment });
+    return registryAt(d.registry, admin);
+  }
+
+  async function expectRevert(p: Promise<unknown>, name: string): Promise<ChainError> {
+    try {
+      await p;
+    } catch (err) {
+      assert.ok(err instanceof ChainError, `expected a ChainError, got ${String(err)}`);
+      assert.equal(err.revertName, name, err.message);
+      return err;
+    }
+    assert.fail(`expected a revert with ${name}`);
+  }
+
+  const commit = (reg: Contract, e: ChainEpoch) =>
+    sendTx("commitEpoch", () => reg.getFunction("commitEpoch")(...manifestArgs(manifestOf(e))));
+  const submitSeg = (reg: Contract, e: ChainEpoch, si: number, bi: number, b?: ChainSegmentBatch) => {
+    const batch = b ?? e.segments[si]?.batches[bi];
+    if (!batch) throw new Error("no such batch in the fixture");
+    return sendTx(`submitSegmentBatch(${si}, ${bi})`, () =>
+      reg.getFunction("submitSegmentBatch")(
+        e.epoch,
+        si,
+        bi,
+        batch.proof,
+        batch.nextState,
+        batch.healthy,
+        batch.fingerprint,
+      ),
+    );
+  };
+  const submitList = (reg: Contract, e: ChainEpoch, bi: number) => {
+    const batch = e.list[bi];
+    if (!batch) throw new Error("no such list batch in the fixture");
+    return sendTx(`submitListBatch(${bi})`, () =>
+      reg.getFunction("submitListBatch")(e.epoch, bi, batch.proof, batch.nextState, batch.fingerprint),
+    );
+  };
+  const finalize = (reg: Contract, epoch: bigint) =>
+    sendTx("finalizeEpoch", () => reg.getFunction("finalizeEpoch")(epoch));
+
+  it("embeds the compiled registry ABI (src/chain/abi.ts)", () => {
+    const embedded = new Interface(REGISTRY_ABI as string[]).format().sort();
+    const compiled = new Interface(compiledAbi).format().sort();
+    assert.deepEqual(embedded, compiled);
+  });
+
+  it("computes manifestHash and r on chain exactly as encoding.ts", async () => {
+    const reg = await freshRegistry();
+    const m = manifestOf(main);
+    const [h, r] = (await reg.getFunction("commitEpoch").staticCall(...manifestArgs(m))) as [string, bigint];
+    assert.equal(h, manifestHash(m));
+    assert.equal(r, deriveR(m.epoch, h));
+    assert.equal(h, plan.manifestHash);
+    record("commitEpoch (3 segments, 4 roots, 2 commitments)", (await commit(reg, main)).gasUsed);
+    const v = await readEpoch(reg, main.epoch);
+    assert.ok(v);
+    assert.equal(v.manifestHash, plan.manifestHash);
+    assert.equal(v.r, plan.r);
+    assert.deepEqual(
+      v.segments.map((s) => [s.id, s.batchRoots]),
+      m.segments.map((s) => [Number(s.id), s.batchRoots]),
+    );
+  });
+
+  it("accepts a valid epoch and makes it readable; an unhealthy segment leaves the others healthy", async () => {
+    const reg = await freshRegistry();
+    assert.equal(await reg.getFunction("isHealthy")(10), false, "nothing is healthy before the first epoch");
+    const res = await publishEpoch(reg, main);
+    assert.equal(res.committed, "sent");
+    assert.equal(res.finalized, "sent");
+    assert.equal(res.batchesSent, 6);
+    if (res.gas.commitEpoch) record("commitEpoch (via publish)", res.gas.commitEpoch);
+    for (const g of res.gas.segmentBatches) record(`submitSegmentBatch (batch ${g.batch})`, g.gasUsed);
+    for (const g of res.gas.listBatches) record(`submitListBatch (batch ${g.batch})`, g.gasUsed);
+    if (res.gas.finalizeEpoch) record("finalizeEpoch (3 segments)", res.gas.finalizeEpoch);
+
+    assert.equal(await reg.getFunction("latestEpoch")(), 5n);
+    assert.equal(await reg.getFunction("isHealthy")(10), true);
+    assert.equal(await reg.getFunction("isHealthy")(20), false, "segment 20 is insolvent");
+    assert.equal(await reg.getFunction("isHealthy")(30), true, "segment 30 is unaffected by segment 20");
+    assert.equal(await reg.getFunction("isHealthy")(99), false, "an unknown segment is not healthy");
+    const rec = await reg.getFunction("segmentRecord")(10);
+    assert.equal(rec.epoch, 5n);
+    assert.equal(rec.healthy, true);
+    assert.equal(rec.marginBps, 1000n);
+    assert.ok(rec.finalizedAt > 0n);
+    assert.deepEqual([...rec.params], main.segments[0]?.params);
+    assert.deepEqual([...rec.batchRoots], main.segments[0]?.batchRoots);
+    await expectRevert(
+      reg
+        .getFunction("segmentRecord")(99)
+        .catch((e: unknown) => {
+          throw new ChainError("segmentRecord", e);
+        }),
+      "UnknownSegment",
+    );
+    const latest = await readLatestEpoch(reg);
+    assert.ok(latest?.finalized);
+    assert.deepEqual(
+      latest.segments.map((s) => [s.id, s.healthy, s.batchRoots]),
+      main.segments.map((s, i) => [Number(s.id), i !== 1, s.batchRoots]),
+    );
+    const status = await readStatus(reg);
+    assert.equal(status.latestEpoch, "5");
+    assert.equal(status.healthyCount, 2);
+    assert.equal(status.unhealthyCount, 1);
+
+    // publishing again is a no-op
+    const again = await publishEpoch(reg, main);
+    assert.equal(again.committed, "already");
+    assert.equal(again.finalized, "already");
+    assert.equal(again.batchesSent, 0);
+  });
+
+  it("resumes an interrupted publish, skipping accepted batches", async () => {
+    const reg = await freshRegistry();
+    await commit(reg, main);
+    await submitSeg(reg, main, 0, 0);
+    await submitList(reg, main, 0);
+    const res = await publishEpoch(reg, main);
+    assert.equal(res.committed, "already");
+    assert.equal(res.batchesSkipped, 2);
+    assert.equal(res.batchesSent, 4);
+    assert.equal(await reg.getFunction("latestEpoch")(), 5n);
+  });
+
+  it("rejects an invalid proof", async () => {
+    const reg = await freshRegistry();
+    await commit(reg, main);
+    const b = main.segments[2]?.batches[0];
+    const other = main.segments[0]?.batches[0];
+    assert.ok(b && other);
+    await expectRevert(
+      submitSeg(reg, main, 2, 0, { ...b, proof: { ...b.proof, a: other.proof.a } }),
+      "InvalidProof",
+    );
+    await expectRevert(
+      submitSeg(reg, main, 2, 0, { ...b, proof: { ...b.proof, a: [1n, 3n] } }),
+      "InvalidProof",
+    );
+    // a valid proof with a claimed output it does not prove
+    await expectRevert(submitSeg(reg, main, 2, 0, { ...b, healthy: 0n }), "InvalidProof");
+    await submitSeg(reg, main, 2, 0);
+  });
+
+  it("rejects a public input at or above the field modulus", async () => {
+    const reg = await freshRegistry();
+    await commit(reg, main);
+    const b = main.segments[2]?.batches[0];
+    assert.ok(b);
+    await expectRevert(
+      submitSeg(reg, main, 2, 0, { ...b, nextState: b.nextState + FIELD_P }),
+      "ValueNotInField",
+    );
+    await expectRevert(
+      submitSeg(reg, main, 2, 0, { ...b, fingerprint: b.fingerprint + FIELD_P }),
+      "ValueNotInField",
+    );
+    const l = main.list[0];
+    assert.ok(l);
+    await expectRevert(
+      sendTx("submitListBatch", () =>
+        reg.getFunction("submitListBatch")(main.epoch, 0, l.proof, l.nextState + FIELD_P, l.fingerprint),
+      ),
+      "ValueNotInField",
+    );
+    // manifest entries too
+    const bad = structuredClone(manifestOf(main));
+    (bad.segments[0] as { batchRoots: bigint[] }).batchRoots[0] = FIELD_P;
+    await expectRevert(
+      sendTx("commitEpoch", () => reg.getFunction("commitEpoch")(...manifestArgs({ ...bad, epoch: 9n }))),
+      "ValueNotInField",
+    );
+  });
+
+  it("derives r itself: a proof made with another r fails", async () => {
+    const reg = await freshRegistry();
+    await commit(reg, main);
+    await expectRevert(submitSeg(reg, main, 2, 0, wrongR), "InvalidProof");
+    await submitSeg(reg, main, 2, 0);
+  });
+
+  it("rejects a batch that is not in the manifest", async () => {
+    const reg = await freshRegistry();
+    await commit(reg, main);
+    const b = main.segments[2]?.batches[0];
+    assert.ok(b);
+    await expectRevert(submitSeg(reg, main, 2, 1, b), "BatchNotInManifest");
+    await expectRevert(submitSeg(reg, main, 3, 0, b), "SegmentNotInManifest");
+    await expectRevert(
+      sendTx("submitListBatch", () =>
+        reg.getFunction("submitListBatch")(main.epoch, 2, b.proof, b.nextState, b.fingerprint),
+      ),
+      "BatchNotInManifest",
+    );
+    await expectRevert(submitSeg(reg, { ...main, epoch: 4n }, 2, 0, b), "EpochNotCommitted");
+    // a real proof of another epoch's batch (other root, other r) at a valid position
+    const d = dup.segments[1]?.batches[0];
+    assert.ok(d);
+    await expectRevert(submitSeg(reg, main, 2, 0, d), "InvalidProof");
+  });
+
+  it("rejects a batch whose proof does not chain from the previous accepted batch", async () => {
+    const reg = await freshRegistry();
+    await commit(reg, main);
+    await submitSeg(reg, main, 0, 0);
+    await expectRevert(submitSeg(reg, main, 0, 1, brokenChain), "InvalidProof");
+    await submitSeg(reg, main, 0, 1);
+  });
+
+  it("rejects a replayed batch and an out-of-order batch", async () => {
+    const reg = await freshRegistry();
+    await commit(reg, main);
+    await expectRevert(submitSeg(reg, main, 0, 1), "BatchOutOfOrder");
+    await submitSeg(reg, main, 0, 0);
+    await expectRevert(submitSeg(reg, main, 0, 0), "BatchAlreadyAccepted");
+    await expectRevert(submitList(reg, main, 1), "BatchOutOfOrder");
+    await submitList(reg, main, 0);
+    await expectRevert(submitList(reg, main, 0), "BatchAlreadyAccepted");
+  });
+
+  it("rejects a non-zero result on a batch that is not the last", async () => {
+    const reg = await freshRegistry();
+    await commit(reg, main);
+    const b = main.segments[0]?.batches[0];
+    assert.ok(b);
+    await expectRevert(submitSeg(reg, main, 0, 0, { ...b, healthy: 1n }), "ResultOnNonLastBatch");
+  });
+
+  it("rejects a stale or repeated epoch", async () => {
+    const reg = await freshRegistry();
+    await commit(reg, main);
+    await expectRevert(commit(reg, main), "EpochNotIncreasing");
+    await expectRevert(commit(reg, { ...main, epoch: 4n }), "EpochNotIncreasing");
+    await expectRevert(commit(reg, { ...main, epoch: 0n }), "EpochNotIncreasing");
+    await publishEpoch(reg, main);
+    await expectRevert(submitSeg(reg, main, 0, 0), "EpochAlreadyFinalized");
+    await expectRevert(finalize(reg, main.epoch), "EpochAlreadyFinalized");
+    // a later epoch can be committed and, once it is finalized, an older one cannot overtake it
+    await commit(reg, dup);
+    await expectRevert(commit(reg, { ...dup, epoch: 5n }), "EpochNotIncreasing");
+  });
+
+  it("refuses to finalize with a missing batch", async () => {
+    const reg = await freshRegistry();
+    await commit(reg, main);
+    await submitSeg(reg, main, 0, 0);
+    await submitSeg(reg, main, 1, 0);
+    await submitSeg(reg, main, 2, 0);
+    await submitList(reg, main, 0);
+    await submitList(reg, main, 1);
+    await expectRevert(finalize(reg, main.epoch), "SegmentIncomplete");
+    await submitSeg(reg, main, 0, 1);
+    await finalize(reg, main.epoch);
+
+    const reg2 = await freshRegistry();
+    await commit(reg2, main);
+    for (const [si, s] of main.segments.entries())
+      for (const [bi] of s.batches.entries()) await submitSeg(reg2, main, si, bi);
+    await submitList(reg2, main, 0);
+    await expectRevert(finalize(reg2, main.epoch), "ListIncomplete");
+    await expectRevert(finalize(reg2, 77n), "EpochNotCommitted");
+  });
+
+  it("refuses to finalize when a lot is counted in two segments (fingerprint mismatch)", async () => {
+    const reg = await freshRegistry();
+    await commit(reg, dup);
+    for (const [si, s] of dup.segments.entries())
+      for (const [bi] of s.batches.entries()) await submitSeg(reg, dup, si, bi);
+    await submitList(reg, dup, 0);
+    await expectRevert(finalize(reg, dup.epoch), "FingerprintMismatch");
+    assert.equal(await reg.getFunction("latestEpoch")(), 0n);
+    assert.equal(await reg.getFunction("isHealthy")(10), false);
+  });
+
+  it("rejects callers without the publisher role", async () => {
+    const reg = await freshRegistry();
+    const asOutsider = registryAt(await reg.getAddress(), outsider);
+    await expectRevert(commit(asOutsider, main), "AccessControlUnauthorizedAccount");
+    await commit(reg, main);
+    await expectRevert(submitSeg(asOutsider, main, 2, 0), "AccessControlUnauthorizedAccount");
+    await expectRevert(submitList(asOutsider, main, 0), "AccessControlUnauthorizedAccount");
+    for (const [si, s] of main.segments.entries())
+      for (const [bi] of s.batches.entries()) await submitSeg(reg, main, si, bi);
+    for (const [bi] of main.list.entries()) await submitList(reg, main, bi);
+    await expectRevert(finalize(asOutsider, main.epoch), "AccessControlUnauthorizedAccount");
+    const role = (await reg.getFunction("PUBLISHER_ROLE")()) as string;
+    await expectRevert(
+      sendTx("grantRole", () => asOutsider.getFunction("grantRole")(role, outsider.address)),
+      "AccessControlUnauthorizedAccount",
+    );
+    await sendTx("grantRole", () => reg.getFunction("grantRole")(role, outsider.address));
+    await finalize(asOutsider, main.epoch);
+  });
+
+  it("validates the manifest on commit", async () => {
+    const reg = await freshRegistry();
+    const m = manifestOf(main);
+    const variant = (f: (x: typeof m) => void) => {
+      const c = structuredClone(m);
+      f(c);
+      return sendTx("commitEpoch", () => reg.getFunction("commitEpoch")(...manifestArgs(c)));
+    };
+    await expectRevert(
+      variant((c) => {
+        (c.segments[0] as { params: bigint[] }).params[0] = 1n + (10001n << 96n);
+      }),
+      "InvalidSlotParams",
+    );
+    await expectRevert(
+      variant((c) => {
+        (c.segments[0] as { params: bigint[] }).params[1] = 0n;
+      }),
+      "InvalidSlotParams",
+    );
+    await expectRevert(
+      variant((c) => {
+        (c.segments[0] as { params: bigint[] }).params.pop();
+      }),
+      "InvalidParamsLength",
+    );
+    await expectRevert(
+      variant((c) => {
+        (c.segments[0] as { marginBps: bigint }).marginBps = 50001n;
+      }),
+      "MarginTooHigh",
+    );
+    await expectRevert(
+      variant((c) => {
+        c.segments.reverse();
+      }),
+      "SegmentsNotSorted",
+    );
+    await expectRevert(
+      variant((c) => {
+        (c.segments[0] as { batchRoots: bigint[] }).batchRoots = [];
+      }),
+      "SegmentHasNoBatch",
+    );
+    await expectRevert(
+      variant((c) => {
+        c.globalCommitments = [];
+      }),
+      "ListHasNoBatch",
+    );
+    await expectRevert(
+      variant((c) => {
+        c.segments = [];
+      }),
+      "EmptyManifest",
+    );
+  });
+
+  it("refuses a registry without verifier code", async () => {
+    const f = new ContractFactory(arts.registry.abi as InterfaceAbi, arts.registry.bytecode, admin);
+    await assert.rejects(async () => {
+      try {
+        await f.deploy(admin.address, admin.address, admin.address, 4);
+      } catch (err) {
+        throw new ChainError("deploy", err);
+      }
+    }, /InvalidConfiguration/);
+  });
+});
