@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import * as auditCmd from "./cli/audit.js";
 import * as buildCmd from "./cli/build.js";
+import * as chainCmd from "./cli/chain.js";
 import * as proveCmd from "./cli/prove.js";
 import * as receiptCmd from "./cli/receipt.js";
 import * as setupCmd from "./cli/setup.js";
@@ -19,7 +20,7 @@ export interface CommandModule {
 }
 
 /** Command groups, in help order. */
-export const COMMANDS: CommandModule[] = [buildCmd, setupCmd, proveCmd, receiptCmd, auditCmd];
+export const COMMANDS: CommandModule[] = [buildCmd, setupCmd, proveCmd, receiptCmd, chainCmd, auditCmd];
 
 export function createProgram(): Command {
   const program = new Command();

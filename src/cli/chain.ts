@@ -1,0 +1,221 @@
+/**
+ * Chain commands: `deploy`, `publish`, `status`, and the `--rpc/--registry` mode of
+ * `receipt verify` (an option handler on the command of src/cli/receipt.ts, not a second command).
+ *
+ * Keys never come from a flag: $BULKHEAD_PRIVATE_KEY, or `--keystore FILE` with the password in
+ * $BULKHEAD_KEYSTORE_PASSWORD.
+ */
+import * as path from "node:path";
+import type { Command } from "commander";
+import { Option } from "commander";
+import { isAddress } from "ethers";
+import { readBundle } from "../bundle.js";
+import { deployRegistry, loadDeployArtifacts, readDeployment, writeDeployment } from "../chain/deploy.js";
+import { publishEpoch } from "../chain/publish.js";
+import { verifyReceiptOnChain } from "../chain/receipt.js";
+import { chainEpochFromBundle, registryAt } from "../chain/registry.js";
+import { connectRpc, loadSigner } from "../chain/signer.js";
+import { formatStatus, readStatus } from "../chain/status.js";
+import { BUILD_DIR } from "../paths.js";
+import { getProfile } from "../profiles.js";
+import { printJson, reporterFor } from "./common.js";
+import { exitWith } from "./prove.js";
+
+/** `--registry` takes an address or a deployment file written by `bulkhead deploy`. */
+async function resolveRegistry(value: string): Promise<string> {
+  if (isAddress(value)) return value;
+  const d = await readDeployment(value).catch((err: Error) => {
+    throw new Error(`--registry: not an address, and ${err.message}`);
+  });
+  return d.registry;
+}
+
+const jsonBig = (v: unknown): unknown =>
+  JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x)));
+
+export function register(program: Command): void {
+  program
+    .command("deploy")
+    .description("deploy the verifiers of the built profile and a SolvencyRegistry; grant the publisher role")
+    .requiredOption("--rpc <url>", "JSON-RPC endpoint")
+    .option(
+      "--keystore <file>",
+      "encrypted JSON keystore (password in $BULKHEAD_KEYSTORE_PASSWORD); default key: $BULKHEAD_PRIVATE_KEY",
+    )
+    .option(
+      "-p, --profile <name>",
+      "circuit profile of the built verifiers (default: the one in build/contracts)",
+    )
+    .option("--build-dir <dir>", "build directory", BUILD_DIR)
+    .option("--admin <address>", "admin of the registry (default: the deployer)")
+    .option("--publisher <address...>", "publisher addresses (default: the deployer)")
+    .option("-o, --out <file>", "deployment file (default: <build-dir>/deployments/chain-<chainId>.json)")
+    .option("--json", "JSON lines on stderr, the deployment on stdout")
+    .option("-q, --quiet", "only warnings and errors")
+    .action(
+      async (opts: {
+        rpc: string;
+        keystore?: string;
+        profile?: string;
+        buildDir: string;
+        admin?: string;
+        publisher?: string[];
+        out?: string;
+        json?: boolean;
+        quiet?: boolean;
+      }) => {
+        const reporter = reporterFor(opts);
+        const provider = await connectRpc(opts.rpc);
+        try {
+          const signer = await loadSigner(provider, { keystore: opts.keystore });
+          const arts = await loadDeployArtifacts(opts.buildDir);
+          if (opts.profile && arts.profile && opts.profile !== arts.profile) {
+            throw new Error(
+              `build/contracts holds verifiers of profile "${arts.profile}", not "${opts.profile}" (run: bulkhead build --profile ${opts.profile})`,
+            );
+          }
+          const profile = opts.profile ?? arts.profile;
+          if (!profile) throw new Error("unknown profile of the built verifiers (pass --profile)");
+          const d = await deployRegistry(signer, arts, {
+            assets: getProfile(profile).assetsPerSegment,
+            admin: opts.admin,
+            publishers: opts.publisher,
+            reporter,
+          });
+          const out = opts.out ?? path.join(opts.buildDir, "deployments", `chain-${d.chainId}.json`);
+          await writeDeployment(out, d);
+          reporter.info(`deployment written to ${out}`);
+          if (opts.json) printJson({ ...d, file: out });
+          else process.stdout.write(`${d.registry}\n`);
+        } finally {
+          provider.destroy();
+        }
+      },
+    );
+
+  program
+    .command("publish")
+    .description("commit an epoch's manifest, submit every batch proof in order, finalize (resumable)")
+    .argument("<dir>", "the epoch bundle directory (DIR/public)")
+    .requiredOption("--rpc <url>", "JSON-RPC endpoint")
+    .requiredOption("--registry <address|file>", "registry address or deployment file")
+    .option(
+      "--keystore <file>",
+      "encrypted JSON keystore (password in $BULKHEAD_KEYSTORE_PASSWORD); default key: $BULKHEAD_PRIVATE_KEY",
+    )
+    .option("--no-finalize", "commit and submit only")
+    .option("--json", "JSON lines on stderr, JSON result on stdout")
+    .option("-q, --quiet", "only warnings and errors")
+    .action(
+      async (
+        dir: string,
+        opts: {
+          rpc: string;
+          registry: string;
+          keystore?: string;
+          finalize: boolean;
+          json?: boolean;
+          quiet?: boolean;
+        },
+      ) => {
+        const reporter = reporterFor(opts);
+        const { bundle } = await readBundle(dir);
+        if (bundle.devSetup)
+          reporter.warn(
+            "the bundle's proofs come from a development trusted setup: INSECURE, development only",
+          );
+        const epoch = chainEpochFromBundle(bundle);
+        const provider = await connectRpc(opts.rpc);
+        try {
+          const signer = await loadSigner(provider, { keystore: opts.keystore });
+          const registry = registryAt(await resolveRegistry(opts.registry), signer);
+          const res = await publishEpoch(registry, epoch, { reporter, noFinalize: !opts.finalize });
+          if (opts.json) printJson(jsonBig(res));
+          else {
+            const lines = [
+              `epoch ${res.epoch}: commit ${res.committed}, ${res.batchesSent} batch(es) sent, ${res.batchesSkipped} already on chain, finalize ${opts.finalize ? res.finalized : "skipped"}`,
+            ];
+            for (const h of res.healthy)
+              lines.push(`  segment ${h.segmentId}: ${h.healthy ? "healthy" : "UNHEALTHY"}`);
+            process.stdout.write(`${lines.join("\n")}\n`);
+          }
+        } finally {
+          provider.destroy();
+        }
+      },
+    );
+
+  program
+    .command("status")
+    .description("per-segment health of the registry's latest finalized epoch")
+    .requiredOption("--rpc <url>", "JSON-RPC endpoint")
+    .requiredOption("--registry <address|file>", "registry address or deployment file")
+    .option("--json", "JSON on stdout")
+    .action(async (opts: { rpc: string; registry: string; json?: boolean }) => {
+      const provider = await connectRpc(opts.rpc);
+      try {
+        const registry = registryAt(await resolveRegistry(opts.registry), provider);
+        const s = await readStatus(registry);
+        if (opts.json) printJson(s);
+        else process.stdout.write(`${formatStatus(s)}\n`);
+      } finally {
+        provider.destroy();
+      }
+    });
+
+  registerReceiptOnChain(program);
+}
+
+/**
+ * Adds `--rpc URL --registry ADDR` to `receipt verify` (src/cli/receipt.ts). With them, the
+ * receipt is checked against the whole latest finalized epoch read from chain (and against the
+ * bundle too when `--bundle` is also given); `--bundle` becomes optional.
+ */
+function registerReceiptOnChain(program: Command): void {
+  const verify = program.commands
+    .find((c) => c.name() === "receipt")
+    ?.commands.find((c) => c.name() === "verify");
+  if (!verify) return;
+  const bundleOpt = verify.options.find((o) => o.long === "--bundle");
+  if (bundleOpt) bundleOpt.makeOptionMandatory(false);
+  verify.addOption(
+    new Option("--rpc <url>", "check against a SolvencyRegistry on chain (JSON-RPC endpoint)"),
+  );
+  verify.addOption(
+    new Option("--registry <address|file>", "registry address or deployment file (with --rpc)"),
+  );
+  verify.hook("preAction", async (_hooked, action) => {
+    const opts = action.opts() as { rpc?: string; registry?: string; bundle?: string; json?: boolean };
+    if (!opts.rpc && !opts.registry) {
+      if (!opts.bundle) throw new Error("receipt verify: pass --bundle DIR, or --rpc URL --registry ADDR");
+      return; // offline mode: the command's own action runs
+    }
+    if (!opts.rpc || !opts.registry) throw new Error("receipt verify: --rpc and --registry go together");
+    const file = action.args[0];
+    if (!file) throw new Error("receipt verify: missing receipt file");
+    const bundle = opts.bundle ? (await readBundle(opts.bundle)).bundle : undefined;
+    const provider = await connectRpc(opts.rpc);
+    let v: Awaited<ReturnType<typeof verifyReceiptOnChain>>;
+    try {
+      const registry = registryAt(await resolveRegistry(opts.registry), provider);
+      v = await verifyReceiptOnChain(file, registry, { bundle });
+    } finally {
+      provider.destroy();
+    }
+    if (opts.json) printJson(v);
+    else {
+      const lines = [v.verdict];
+      for (const p of v.positions) {
+        lines.push(
+          `  segment ${p.segment} batch ${p.batch}: ${p.asset}: ${p.included ? "included" : "NOT included"}${p.healthy === null ? "" : p.healthy ? ", segment healthy" : ", segment UNHEALTHY"}${p.reason ? ` (${p.reason})` : ""}`,
+        );
+      }
+      for (const r of v.reasons.filter((r) => !v.positions.some((p) => p.reason && r.endsWith(p.reason))))
+        lines.push(`  - ${r}`);
+      process.stdout.write(`${lines.join("\n")}\n`);
+    }
+    if (!v.ok) exitWith(1);
+    if (!v.healthy) exitWith(2);
+    exitWith(0);
+  });
+}
