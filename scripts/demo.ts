@@ -1,0 +1,175 @@
+/**
+ * `npm run demo`: the whole bulkhead flow on the bundled example (examples/snapshot.json, four
+ * segments, one insolvent, one empty), with the `test` circuit profile:
+ *
+ *   1. build the test-profile circuits (compile + dev setup; cached in build/)
+ *   2. prove the epoch on all cores -> out/demo/public (bundle) + out/demo/private (receipts)
+ *   3. audit the bundle offline, as an auditor would
+ *   4. verify a user's receipt that is included, and show one that is not
+ *   5. (chain) deploy the registry and publish the epoch: see CHAIN STEPS below
+ *
+ * Options: --out DIR (default out/demo), --workers N.
+ */
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { ensureCircuit } from "../src/artifacts.js";
+import { auditBundle, formatAudit } from "../src/audit.js";
+import { runChainDemo } from "../src/chain/demo.js";
+import { formatProveSummary } from "../src/cli/prove.js";
+import { terminateCurves } from "../src/curve.js";
+import { liabilityLeaf } from "../src/encoding.js";
+import { REPO_ROOT } from "../src/paths.js";
+import { type CircuitKeys, type ProveSummary, proveSnapshot } from "../src/pipeline.js";
+import type { CircuitName } from "../src/profiles.js";
+import { createReporter, formatDuration } from "../src/progress.js";
+import { type AccountReceipt, type LotReceipt, verifyReceipt } from "../src/receipts.js";
+
+const PROFILE = "test";
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const say = (s = "") => process.stdout.write(`${s}\n`);
+const step = (n: number, title: string) =>
+  say(`\n=== ${n}. ${title} ${"=".repeat(Math.max(0, 66 - title.length))}`);
+
+/** Context handed to the chain steps. */
+export interface DemoContext {
+  summary: ProveSummary;
+  publicDir: string;
+  privateDir: string;
+  say: (s?: string) => void;
+}
+
+/**
+ * CHAIN STEPS (on-chain issue): deploy the verifiers + SolvencyRegistry on a local anvil, commit
+ * the manifest, submit every batch proof, and read per-segment health back from the contract.
+ * Replace the body; keep it self-contained and printing what it does.
+ */
+async function chainSteps(ctx: DemoContext): Promise<void> {
+  const res = await runChainDemo(ctx);
+  if (!res.receiptOk) throw new Error("the receipt did not verify against the chain");
+}
+
+async function main(): Promise<void> {
+  const t0 = Date.now();
+  const out = path.resolve(arg("--out") ?? path.join(REPO_ROOT, "out", "demo"));
+  const workers = arg("--workers") ? Number(arg("--workers")) : undefined;
+  const reporter = createReporter({});
+  say("bulkhead demo: per-segment solvency proofs with no shared collateral");
+  say(
+    `snapshot: examples/snapshot.json   profile: ${PROFILE}   output: ${path.relative(process.cwd(), out) || out}`,
+  );
+
+  step(1, "circuits (compile + development setup, cached in build/)");
+  let t = Date.now();
+  const keys = {} as Record<CircuitName, CircuitKeys>;
+  for (const c of ["segment", "lotlist"] as const) {
+    const a = await ensureCircuit(c, PROFILE, { reporter: createReporter({ quiet: true }) });
+    keys[c] = { wasm: a.wasm, zkey: a.zkey, vkeyPath: a.vkeyPath, insecure: a.meta.insecure };
+    say(
+      `${a.meta.id}: ${a.meta.constraints} constraints, ${a.work === "hit" ? "cached" : "built"} (${a.meta.security})`,
+    );
+  }
+  const buildMs = Date.now() - t;
+
+  step(2, "prove the epoch (worker threads on all cores)");
+  // a fresh run every time (the publisher secret is kept, so leaves and receipts repeat)
+  rmSync(path.join(out, "public"), { recursive: true, force: true });
+  rmSync(path.join(out, "private", "work"), { recursive: true, force: true });
+  t = Date.now();
+  const summary = await proveSnapshot({
+    snapshot: path.join(REPO_ROOT, "examples", "snapshot.json"),
+    out,
+    profile: PROFILE,
+    workers,
+    keys,
+    reporter,
+    selfAudit: false,
+  });
+  const proveMs = Date.now() - t;
+  say(formatProveSummary(summary));
+
+  step(3, "audit the published bundle offline (auditor)");
+  t = Date.now();
+  const audit = await auditBundle(summary.publicDir);
+  const auditMs = Date.now() - t;
+  say(formatAudit(audit));
+  if (!audit.ok) throw new Error("the demo bundle did not pass its audit");
+
+  step(4, "user receipts (verified offline against the bundle)");
+  const index = JSON.parse(readFileSync(path.join(summary.privateDir, "receipts", "index.json"), "utf8")) as {
+    lots: Record<string, string>;
+    accounts: Record<string, string>;
+  };
+  const receiptsDir = path.join(summary.privateDir, "receipts");
+  const lotId = "0x9f3c0a11d2e4b7015c3a";
+  const lotFile = path.join(receiptsDir, index.lots[lotId] as string);
+  const lot = JSON.parse(readFileSync(lotFile, "utf8")) as LotReceipt;
+  say(
+    `a user holding lot ${lotId} (${lot.position.amount} ${lot.position.asset} in segment ${lot.position.segment.id}):`,
+  );
+  say(
+    `  $ bulkhead receipt verify ${path.relative(process.cwd(), lotFile)} --bundle ${path.relative(process.cwd(), summary.publicDir)}`,
+  );
+  const v1 = await verifyReceipt(lotFile, summary.publicDir);
+  say(`  ${v1.verdict}`);
+
+  const acct = "0xabc0000000000000000000000000000000000005";
+  const acctFile = path.join(receiptsDir, index.accounts[acct] as string);
+  const v2 = await verifyReceipt(acctFile, summary.publicDir);
+  say(`an account with a liability in the insolvent segment:`);
+  say(`  ${v2.verdict}`);
+
+  const forged = JSON.parse(readFileSync(acctFile, "utf8")) as AccountReceipt;
+  const pos = forged.positions[0];
+  if (pos) {
+    // edit the amount and recompute the leaf, so only the Merkle path can tell
+    pos.amount = "3800";
+    pos.amountUnits = `3800${"0".repeat(18)}`;
+    pos.leaf = String(
+      liabilityLeaf({
+        accountId: BigInt(forged.accountId),
+        segmentId: BigInt(pos.segment.id),
+        slot: BigInt(pos.slot),
+        amount: BigInt(pos.amountUnits),
+        salt: BigInt(pos.salt),
+      }),
+    );
+  }
+  const forgedFile = path.join(out, "forged-receipt.json");
+  writeFileSync(forgedFile, JSON.stringify(forged, null, 2));
+  say(
+    "a receipt claiming a different amount (38000 DAI edited to 3800 DAI), i.e. a position the epoch does not contain:",
+  );
+  const v3 = await verifyReceipt(forgedFile, summary.publicDir);
+  say(`  ${v3.verdict}`);
+  for (const r of v3.reasons) say(`    - ${r}`);
+  await terminateCurves();
+  if (!v1.ok || v2.included !== true || v3.included !== false) throw new Error("unexpected receipt verdicts");
+
+  step(5, "on chain");
+  await chainSteps({ summary, publicDir: summary.publicDir, privateDir: summary.privateDir, say });
+
+  say("\n=== done ===========================================================================");
+  say(
+    `total ${formatDuration(Date.now() - t0)}: circuits ${formatDuration(buildMs)}, proving ${formatDuration(proveMs)} (${summary.proofs.total} proofs), audit ${formatDuration(auditMs)}`,
+  );
+  say(`publish: ${summary.publicDir}`);
+  say(`keep private: ${summary.privateDir}`);
+  if (summary.devSetup)
+    say("note: development trusted setup (insecure): fine for a demo, never for production");
+}
+
+main()
+  .then(async () => {
+    await terminateCurves();
+    process.exit(0);
+  })
+  .catch(async (err) => {
+    process.stderr.write(`demo failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    await terminateCurves().catch(() => undefined);
+    process.exit(1);
+  });

@@ -1,0 +1,228 @@
+/** Offline audit: a valid bundle passes; every kind of tampering fails with a reason. */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { type AuditReport, auditBundle, formatAudit } from "../src/audit.js";
+import type { Bundle } from "../src/bundle.js";
+import { bundleManifest } from "../src/bundle.js";
+import { deriveR, FIELD_P, manifestHash } from "../src/encoding.js";
+import { copyPublic, provenExample, REPO } from "./helpers/epoch.js";
+
+type Edit = (b: Bundle, dir: string) => void;
+
+let n = 0;
+async function tampered(edit: Edit): Promise<AuditReport> {
+  const dir = await copyPublic(`tamper${n++}`);
+  const file = path.join(dir, "bundle.json");
+  const b = JSON.parse(readFileSync(file, "utf8")) as Bundle;
+  edit(b, dir);
+  writeFileSync(file, JSON.stringify(b, null, 2));
+  return auditBundle(dir);
+}
+
+function expectFail(rep: AuditReport, pattern: RegExp): void {
+  assert.equal(rep.ok, false, "audit must fail");
+  assert.ok(
+    rep.errors.some((e) => pattern.test(e)),
+    `expected an error matching ${pattern}, got:\n${rep.errors.join("\n")}`,
+  );
+}
+
+/** Recompute manifestHash and r after editing the manifest (a "consistent" forger). */
+function rehash(b: Bundle): void {
+  b.manifestHash = manifestHash(bundleManifest(b));
+  b.r = String(deriveR(BigInt(b.epoch), b.manifestHash));
+}
+
+const bumpDigit = (s: string): string => {
+  const last = Number(s.at(-1));
+  return `${s.slice(0, -1)}${(last + 1) % 10}`;
+};
+
+describe("audit", () => {
+  before(async function () {
+    this.timeout(900_000);
+    await provenExample();
+  });
+
+  it("passes on the proven example, reporting per-segment health", async () => {
+    const s = await provenExample();
+    const rep = await auditBundle(s.publicDir);
+    assert.equal(rep.ok, true, rep.errors.join("\n"));
+    assert.equal(rep.proofsVerified, 7);
+    assert.equal(rep.fingerprintOk, true);
+    assert.deepEqual(
+      rep.segments.map((x) => [x.id, x.batches, x.healthy, x.verified]),
+      [
+        [1, 2, true, true],
+        [2, 1, true, true],
+        [3, 1, false, true],
+        [4, 1, true, true],
+      ],
+    );
+    const text = formatAudit(rep);
+    assert.match(text, /AUDIT PASSED: epoch valid; unhealthy segment: 3/);
+  });
+
+  it("fails on a changed proof byte", async () => {
+    const rep = await tampered((b) => {
+      const p = b.proofs.segments[0]?.batches[1]?.proof;
+      if (p) p.pi_a[0] = bumpDigit(p.pi_a[0] as string);
+    });
+    expectFail(rep, /segment 1 batch 1: proof does not verify/);
+  });
+
+  it("fails on a changed public signal (nextState of a chained batch)", async () => {
+    const rep = await tampered((b) => {
+      const sig = b.proofs.segments[0]?.batches[0]?.publicSignals;
+      if (sig) sig[0] = String((BigInt(sig[0] as string) + 1n) % FIELD_P);
+    });
+    expectFail(rep, /segment 1 batch 0: proof does not verify/);
+    expectFail(rep, /segment 1 batch 1: public signal prevState is not the derived value/);
+  });
+
+  it("fails on a flipped health flag", async () => {
+    const rep = await tampered((b) => {
+      const sig = b.proofs.segments[2]?.batches[0]?.publicSignals;
+      if (sig) sig[2] = "1";
+    });
+    expectFail(rep, /segment 3 batch 0: proof does not verify/);
+  });
+
+  it("fails on a changed manifest root, even with manifestHash and r recomputed", async () => {
+    expectFail(
+      await tampered((b) => {
+        const s = b.manifest.segments[1];
+        if (s) s.batchRoots[0] = bumpDigit(s.batchRoots[0] as string);
+      }),
+      /manifestHash: recomputed/,
+    );
+    expectFail(
+      await tampered((b) => {
+        const s = b.manifest.segments[1];
+        if (s) s.batchRoots[0] = bumpDigit(s.batchRoots[0] as string);
+        rehash(b);
+      }),
+      /proof does not verify/,
+    );
+  });
+
+  it("fails on a changed price (published, circuit units, or both with params and hashes)", async () => {
+    expectFail(
+      await tampered((b) => {
+        const a = b.manifest.segments[0]?.assets[0];
+        if (a) a.price = "3500";
+      }),
+      /circuitPrice does not match price 3500/,
+    );
+    expectFail(
+      await tampered((b) => {
+        const a = b.manifest.segments[0]?.assets[0];
+        if (a) {
+          a.price = "3500";
+          a.circuitPrice = "350000000000";
+        }
+      }),
+      /params do not match the published asset slots/,
+    );
+  });
+
+  it("fails on a changed epoch", async () => {
+    const rep = await tampered((b) => {
+      b.epoch = "8";
+    });
+    expectFail(rep, /r: recomputed/);
+    expectFail(rep, /proof does not verify/);
+  });
+
+  it("fails on swapped batches", async () => {
+    const rep = await tampered((b) => {
+      const s = b.proofs.segments[0];
+      if (s) s.batches.reverse();
+    });
+    expectFail(rep, /segment 1 batch 0: public signal batchRoot is not the derived value/);
+    const rep2 = await tampered((b) => {
+      b.proofs.lotList.reverse();
+      b.manifest.globalCommitments.reverse();
+      rehash(b);
+    });
+    expectFail(rep2, /lot list batch 0: proof does not verify/);
+  });
+
+  it("fails when a segment is dropped (fingerprints no longer match)", async () => {
+    const rep = await tampered((b) => {
+      b.manifest.segments.splice(2, 1);
+      b.proofs.segments.splice(2, 1);
+      rehash(b);
+    });
+    assert.equal(rep.ok, false);
+  });
+
+  it("fails on a changed or substituted verification key", async () => {
+    expectFail(
+      await tampered((_b, dir) => {
+        const f = path.join(dir, "vkeys", "segment.json");
+        const vk = JSON.parse(readFileSync(f, "utf8"));
+        vk.vk_alpha_1[0] = bumpDigit(vk.vk_alpha_1[0]);
+        writeFileSync(f, JSON.stringify(vk));
+      }),
+      /vkeys.segment: sha256 .* differs/,
+    );
+    expectFail(
+      await tampered((b, dir) => {
+        const f = path.join(dir, "vkeys", "segment.json");
+        const vk = JSON.parse(readFileSync(f, "utf8"));
+        vk.vk_alpha_1[0] = bumpDigit(vk.vk_alpha_1[0]);
+        const text = JSON.stringify(vk);
+        writeFileSync(f, text);
+        b.vkeys.segment.sha256 = createHash("sha256").update(text).digest("hex");
+      }),
+      /proof does not verify/,
+    );
+    // a key pinned by the auditor must match
+    const s = await provenExample();
+    const rep = await auditBundle(s.publicDir, { expectedVkeys: { lotlist: "0".repeat(64) } });
+    expectFail(rep, /vkeys.lotlist: sha256 .* is not the trusted key/);
+  });
+
+  it("fails on a public signal at or above the field modulus and on a malformed bundle", async () => {
+    expectFail(
+      await tampered((b) => {
+        const sig = b.proofs.segments[3]?.batches[0]?.publicSignals;
+        if (sig) sig[3] = String(FIELD_P);
+      }),
+      /not below the field modulus/,
+    );
+    expectFail(
+      await tampered((b) => {
+        (b as unknown as { version: number }).version = 2;
+      }),
+      /unsupported version 2/,
+    );
+  });
+
+  it("CLI: `bulkhead audit` prints the table, exits 0 when valid and 1 with the reason when not", async function () {
+    this.timeout(120_000);
+    const s = await provenExample();
+    const cli = (args: string[]) =>
+      spawnSync(process.execPath, [path.join(REPO, "bin", "bulkhead.mjs"), ...args], {
+        encoding: "utf8",
+        cwd: REPO,
+      });
+    const ok = cli(["audit", s.publicDir, "--json"]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(JSON.parse(ok.stdout).ok, true);
+    const dir = await copyPublic("cli-tamper");
+    const file = path.join(dir, "bundle.json");
+    const b = JSON.parse(readFileSync(file, "utf8")) as Bundle;
+    b.epoch = "9";
+    writeFileSync(file, JSON.stringify(b));
+    const bad = cli(["audit", dir]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stdout, /segment\s+name\s+batches\s+proofs\s+healthy/);
+    assert.match(bad.stdout, /AUDIT FAILED/);
+    assert.match(bad.stdout, /r: recomputed/);
+  });
+});

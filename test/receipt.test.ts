@@ -1,0 +1,184 @@
+/** User receipts: inclusion + epoch verification, included and not-included cases, CLI verdicts. */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import type { Bundle } from "../src/bundle.js";
+import { initPoseidon, lotLeaf } from "../src/encoding.js";
+import { buildEpoch } from "../src/epoch.js";
+import { getProfile } from "../src/profiles.js";
+import {
+  type AccountReceipt,
+  buildReceipts,
+  checkReceiptInclusion,
+  type LotReceipt,
+  verifyReceipt,
+} from "../src/receipts.js";
+import { parseSecret } from "../src/salts.js";
+import { loadSnapshot } from "../src/snapshot.js";
+import { copyPublic, EXAMPLE, provenExample, REPO, tmpDir } from "./helpers/epoch.js";
+
+const read = <T>(f: string): T => JSON.parse(readFileSync(f, "utf8")) as T;
+
+describe("receipts", () => {
+  let publicDir: string;
+  let receiptsDir: string;
+  let index: { lots: Record<string, string>; accounts: Record<string, string> };
+  before(async function () {
+    this.timeout(900_000);
+    const s = await provenExample();
+    publicDir = s.publicDir;
+    receiptsDir = path.join(s.privateDir, "receipts");
+    index = read(path.join(receiptsDir, "index.json"));
+    await initPoseidon();
+  });
+  const lotFile = (id: string) => path.join(receiptsDir, index.lots[id] as string);
+  const accountFile = (a: string) => path.join(receiptsDir, index.accounts[a] as string);
+
+  it("a lot in a healthy segment: included, verified, healthy", async () => {
+    const v = await verifyReceipt(lotFile("0x9f3c0a11d2e4b7015c3a"), publicDir);
+    assert.equal(v.ok, true, v.reasons.join("\n"));
+    assert.equal(v.included, true);
+    assert.equal(v.verified, true);
+    assert.equal(v.healthy, true);
+    assert.match(
+      v.verdict,
+      /^VERIFIED: lot 0x9f3c0a11d2e4b7015c3a is included in epoch 7, segment 1 healthy/,
+    );
+    const r = read<LotReceipt>(lotFile("0x9f3c0a11d2e4b7015c3a"));
+    assert.equal(r.position.amount, "12.5");
+    assert.equal(r.position.amountUnits, "12500000000000000000");
+    assert.equal(r.position.path.length, 2);
+  });
+
+  it("an account with positions in two segments (second batch of segment 1 too)", async () => {
+    const v = await verifyReceipt(accountFile("0xabc0000000000000000000000000000000000001"), publicDir);
+    assert.equal(v.ok, true, v.reasons.join("\n"));
+    assert.deepEqual(
+      v.positions.map((p) => [p.segment, p.included, p.healthy]),
+      [
+        [1, true, true],
+        [2, true, true],
+      ],
+    );
+    const lot = await verifyReceipt(lotFile("0x7e2a91c03bd45f6e1f20"), publicDir);
+    assert.equal(lot.ok, true);
+    assert.equal(lot.positions[0]?.batch, 1);
+  });
+
+  it("a position in the insolvent segment: included and verified, but flagged unhealthy", async () => {
+    const v = await verifyReceipt(accountFile("0xabc0000000000000000000000000000000000005"), publicDir);
+    assert.equal(v.ok, true);
+    assert.equal(v.healthy, false);
+    assert.match(v.verdict, /^INCLUDED, but segment 3 is UNHEALTHY/);
+  });
+
+  it("not included: edited amount, edited amount with a matching leaf, wrong asset, wrong batch", async () => {
+    const orig = read<LotReceipt>(lotFile("0x2c9d48b1e07a36f5d4a9"));
+    const variants: [string, (r: LotReceipt) => void, RegExp][] = [
+      [
+        "amount",
+        (r) => {
+          r.position.amount = "12.5";
+          r.position.amountUnits = "1250000000";
+        },
+        /leaf does not match/,
+      ],
+      [
+        "amount+leaf",
+        (r) => {
+          r.position.amount = "12.5";
+          r.position.amountUnits = "1250000000";
+          r.position.leaf = String(
+            lotLeaf({
+              lotId: BigInt(r.lotIdValue),
+              segmentId: 2n,
+              slot: BigInt(r.position.slot),
+              amount: 1250000000n,
+              salt: BigInt(r.position.salt),
+            }),
+          );
+        },
+        /not included: the path does not lead to batch 0's root of segment 2/,
+      ],
+      [
+        "asset",
+        (r) => {
+          r.position.asset = "USDC";
+        },
+        /slot 1 of segment 2 is WBTC, not USDC/,
+      ],
+      [
+        "batch",
+        (r) => {
+          r.position.batch = 1;
+        },
+        /batch 1 is not a batch of segment 2/,
+      ],
+    ];
+    const { bundle } = await import("../src/bundle.js").then((m) => m.readBundle(publicDir));
+    for (const [name, edit, why] of variants) {
+      const r = structuredClone(orig);
+      edit(r);
+      const inc = await checkReceiptInclusion(r, bundle);
+      assert.equal(inc.included, false, name);
+      assert.ok(
+        inc.reasons.some((x) => why.test(x)),
+        `${name}: ${inc.reasons.join("; ")}`,
+      );
+    }
+  });
+
+  it("not included: a receipt of another run (other secret) of the same snapshot", async () => {
+    const profile = getProfile("test");
+    const snap = await loadSnapshot(EXAMPLE, { profile });
+    const other = await buildEpoch(snap, profile, parseSecret(Buffer.from("77".repeat(32))));
+    const r = buildReceipts(other).find((x) => x.receipt.kind === "lot")?.receipt;
+    const { bundle } = await import("../src/bundle.js").then((m) => m.readBundle(publicDir));
+    const inc = await checkReceiptInclusion(r, bundle);
+    assert.equal(inc.included, false);
+    assert.ok(inc.reasons.some((x) => /manifest hash differs/.test(x)));
+  });
+
+  it("included but not verified when the bundle's proofs are broken", async () => {
+    const dir = await copyPublic("receipt-broken");
+    const file = path.join(dir, "bundle.json");
+    const b = read<Bundle>(file);
+    const p = b.proofs.lotList[0]?.proof;
+    if (p)
+      p.pi_c[1] = `${(p.pi_c[1] as string).slice(0, -1)}${(Number((p.pi_c[1] as string).at(-1)) + 1) % 10}`;
+    writeFileSync(file, JSON.stringify(b));
+    const v = await verifyReceipt(lotFile("0x9f3c0a11d2e4b7015c3a"), dir);
+    assert.equal(v.included, true);
+    assert.equal(v.verified, false);
+    assert.equal(v.ok, false);
+    assert.match(v.verdict, /^NOT VERIFIED/);
+  });
+
+  it("CLI: exit 0 verified, 2 unhealthy segment, 1 not included", async function () {
+    this.timeout(120_000);
+    const cli = (file: string) =>
+      spawnSync(
+        process.execPath,
+        [path.join(REPO, "bin", "bulkhead.mjs"), "receipt", "verify", file, "--bundle", publicDir],
+        { encoding: "utf8", cwd: REPO },
+      );
+    const ok = cli(lotFile("0x9f3c0a11d2e4b7015c3a"));
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /^VERIFIED/);
+    const unhealthy = cli(accountFile("0xabc0000000000000000000000000000000000006"));
+    assert.equal(unhealthy.status, 2, unhealthy.stderr);
+    assert.match(unhealthy.stdout, /UNHEALTHY/);
+    const forged = read<AccountReceipt>(accountFile("0xabc0000000000000000000000000000000000002"));
+    const pos = forged.positions[0];
+    if (pos) {
+      pos.amount = "1";
+      pos.amountUnits = "1000000";
+    }
+    const f = path.join(tmpDir("forged"), "forged.json");
+    writeFileSync(f, JSON.stringify(forged));
+    const bad = cli(f);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stdout, /^NOT INCLUDED/);
+  });
+});
