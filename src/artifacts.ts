@@ -16,7 +16,7 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { readR1csHeader } from "./binfile.js";
+import { readPtauHeader, readR1csHeader } from "./binfile.js";
 import { withSnarkjs } from "./curve.js";
 import { acquireLock, atomicWriteJson, exists, readJsonIfExists, replaceDir, withTmpDir } from "./fsutil.js";
 import { hashJson, sha256File } from "./hash.js";
@@ -354,7 +354,15 @@ async function setupInto(
   const zkey = path.join(dir, FILES.zkey);
   const progress = reporter.progress(`${spec.id} setup`, ptau.secure ? 2 : 3);
   const log = captureLogger();
-  const res = await snarkjs.zKey.newZKey(r1cs, ptau.path, z0, log);
+  // newZKey prints nothing for minutes on large circuits: show that it is alive.
+  const heartbeat = setInterval(() => progress.update(0, "zkey new running"), 15_000);
+  heartbeat.unref();
+  let res: unknown;
+  try {
+    res = await snarkjs.zKey.newZKey(r1cs, ptau.path, z0, log);
+  } finally {
+    clearInterval(heartbeat);
+  }
   if (res === -1) throw new Error(`${spec.id}: zkey new failed: ${log.errors[0] ?? "unknown error"}`);
   progress.tick(1, "zkey new");
   const contributions: Contribution[] = [];
@@ -474,8 +482,9 @@ async function ensureArtifactInner(spec: CircuitSpec, opts: BuildOptions): Promi
     let setupOk = compileOk;
     if (compileOk && old && opts.ptauFile) {
       // An explicit ptau must be the one the current keys come from.
-      setupOk =
-        old.ptau.secure && old.ptau.sha256 === (await ptauSha256(path.resolve(opts.ptauFile), opts.cacheDir));
+      const file = path.resolve(opts.ptauFile);
+      await readPtauHeader(file); // one-line error for a missing or garbled file
+      setupOk = old.ptau.secure && old.ptau.sha256 === (await ptauSha256(file, opts.cacheDir));
     }
     if (compileOk && setupOk && old) {
       reporter.info(`${spec.id}: up to date (cache hit)`, { id: spec.id, work: "hit" });

@@ -318,13 +318,15 @@ describe("build foundation", function () {
     it("a truncated --ptau fails the setup and keeps the previous artifacts intact", async () => {
       const before = await loadArtifactsById("tiny-fixture", buildDir);
       const bad = path.join(work, "trunc.ptau");
-      const src = (await fs.readdir(path.join(cacheDir, "ptau"))).find((n) => n.endsWith(".ptau"));
-      assert.ok(src);
-      const bytes = await fs.readFile(path.join(cacheDir, "ptau", src));
-      await fs.writeFile(bad, bytes.subarray(0, bytes.length - 4096));
+      await fakePtau(bad, 9, true);
+      await fs.truncate(bad, (await fs.stat(bad)).size - 4096);
       await assert.rejects(
         ensureArtifact(tinySpec(), { buildDir, cacheDir, ptauFile: bad }),
         /truncated or corrupt/,
+      );
+      await assert.rejects(
+        ensureArtifact(tinySpec(), { buildDir, cacheDir, ptauFile: path.join(work, "missing.ptau") }),
+        /missing\.ptau: cannot open \(no such file\)/,
       );
       const after = await loadArtifactsById("tiny-fixture", buildDir);
       assert.equal(after.meta.vkeySha256, before.meta.vkeySha256);
