@@ -1,0 +1,165 @@
+/**
+ * The chain CLI end to end on a real local node: the example snapshot proven with the `test`
+ * profile, then `bulkhead deploy`, `publish` (twice: resumable, idempotent), `status --json` and
+ * `receipt verify --rpc --registry`, each as a separate process like a user would run them.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { type AnvilNode, startAnvil } from "../src/chain/anvil.js";
+import { buildContracts } from "../src/contracts-build.js";
+import { terminateCurves } from "../src/curve.js";
+import { REPO_ROOT } from "../src/paths.js";
+import { type ProveSummary, proveSnapshot } from "../src/pipeline.js";
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", path.join(REPO_ROOT, "src", "cli.ts"), ...args],
+      {
+        cwd: REPO_ROOT,
+        env: { ...process.env, BULKHEAD_PRIVATE_KEY: undefined, ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.once("error", reject);
+    child.once("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("chain CLI: deploy, publish, status, receipt verify --rpc", function () {
+  this.timeout(600_000);
+  let node: AnvilNode | undefined;
+  let tmp: string;
+  let summary: ProveSummary;
+  let key: string;
+  let depFile: string;
+
+  before(async () => {
+    node = await startAnvil();
+    key = node.privateKeys[0] as string;
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), "bulkhead-chain-cli-"));
+    depFile = path.join(tmp, "deployment.json");
+    summary = await proveSnapshot({
+      snapshot: path.join(REPO_ROOT, "examples", "snapshot.json"),
+      out: path.join(tmp, "epoch"),
+      profile: "test",
+      selfAudit: false,
+    });
+    await terminateCurves();
+    await buildContracts({ profile: "test" });
+  });
+
+  after(async () => {
+    await node?.stop();
+    if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+  });
+
+  it("deploy refuses to run without a key (no key flag exists)", async () => {
+    const r = await cli(["deploy", "--rpc", node?.url ?? "", "--out", depFile]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /BULKHEAD_PRIVATE_KEY/);
+  });
+
+  it("deploys, publishes (idempotently), shows status and verifies receipts against the chain", async () => {
+    const url = node?.url ?? "";
+    const dep = await cli(["deploy", "--rpc", url, "--out", depFile, "--json", "-q"], {
+      BULKHEAD_PRIVATE_KEY: key,
+    });
+    assert.equal(dep.code, 0, dep.stderr);
+    const d = JSON.parse(dep.stdout) as { registry: string; assetSlots: number; devSetup: boolean };
+    assert.equal(d.assetSlots, 4);
+    assert.equal(JSON.parse(await fs.readFile(depFile, "utf8")).registry, d.registry);
+
+    const pub = await cli(["publish", summary.publicDir, "--rpc", url, "--registry", depFile, "--json"], {
+      BULKHEAD_PRIVATE_KEY: key,
+    });
+    assert.equal(pub.code, 0, pub.stderr);
+    const res = JSON.parse(pub.stdout) as { committed: string; finalized: string; batchesSent: number };
+    assert.equal(res.committed, "sent");
+    assert.equal(res.finalized, "sent");
+    assert.equal(res.batchesSent, summary.proofs.total);
+    assert.match(pub.stderr, /"type":"progress","label":"publish epoch \d+"/);
+
+    const again = await cli(["publish", summary.publicDir, "--rpc", url, "--registry", d.registry], {
+      BULKHEAD_PRIVATE_KEY: key,
+    });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /commit already, 0 batch\(es\) sent/);
+
+    const st = await cli(["status", "--rpc", url, "--registry", d.registry, "--json"]);
+    assert.equal(st.code, 0, st.stderr);
+    const s = JSON.parse(st.stdout) as { latestEpoch: string; segments: { id: number; healthy: boolean }[] };
+    assert.equal(s.latestEpoch, String(summary.epoch));
+    assert.deepEqual(
+      s.segments.map((x) => [x.id, x.healthy]),
+      [
+        [1, true],
+        [2, true],
+        [3, false],
+        [4, true],
+      ],
+    );
+    const table = await cli(["status", "--rpc", url, "--registry", d.registry]);
+    assert.match(table.stdout, /3\s+UNHEALTHY/);
+
+    const index = JSON.parse(
+      await fs.readFile(path.join(summary.privateDir, "receipts", "index.json"), "utf8"),
+    ) as {
+      lots: Record<string, string>;
+      accounts: Record<string, string>;
+    };
+    const lotFile = path.join(summary.privateDir, "receipts", index.lots["0x9f3c0a11d2e4b7015c3a"] as string);
+    const ok = await cli(["receipt", "verify", lotFile, "--rpc", url, "--registry", d.registry]);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /VERIFIED ON CHAIN/);
+    const withBundle = await cli([
+      "receipt",
+      "verify",
+      lotFile,
+      "--rpc",
+      url,
+      "--registry",
+      d.registry,
+      "--bundle",
+      summary.publicDir,
+      "--json",
+    ]);
+    assert.equal(withBundle.code, 0, withBundle.stdout + withBundle.stderr);
+    assert.equal((JSON.parse(withBundle.stdout) as { ok: boolean }).ok, true);
+
+    const acctFile = path.join(
+      summary.privateDir,
+      "receipts",
+      index.accounts["0xabc0000000000000000000000000000000000005"] as string,
+    );
+    const unhealthy = await cli(["receipt", "verify", acctFile, "--rpc", url, "--registry", d.registry]);
+    assert.equal(unhealthy.code, 2, unhealthy.stdout + unhealthy.stderr);
+    assert.match(unhealthy.stdout, /UNHEALTHY/);
+
+    const forged = JSON.parse(await fs.readFile(lotFile, "utf8")) as { position: { amountUnits: string } };
+    forged.position.amountUnits = String(BigInt(forged.position.amountUnits) + 1n);
+    const forgedFile = path.join(tmp, "forged.json");
+    await fs.writeFile(forgedFile, JSON.stringify(forged));
+    const bad = await cli(["receipt", "verify", forgedFile, "--rpc", url, "--registry", d.registry]);
+    assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+    assert.match(bad.stdout, /NOT INCLUDED/);
+  });
+});
