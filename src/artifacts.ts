@@ -352,7 +352,8 @@ async function setupInto(
   const hdr = await readR1csHeader(r1cs);
   const z0 = path.join(dir, "circuit_0.zkey");
   const zkey = path.join(dir, FILES.zkey);
-  const progress = reporter.progress(`${spec.id} setup`, ptau.secure ? 2 : 3);
+  // Weights: zkey new dominates (8), dev contribution 1, vkey export 1.
+  const progress = reporter.progress(`${spec.id} setup`, ptau.secure ? 9 : 10);
   const log = captureLogger();
   // newZKey prints nothing for minutes on large circuits: show that it is alive.
   const heartbeat = setInterval(() => progress.update(0, "zkey new running"), 15_000);
@@ -364,7 +365,7 @@ async function setupInto(
     clearInterval(heartbeat);
   }
   if (res === -1) throw new Error(`${spec.id}: zkey new failed: ${log.errors[0] ?? "unknown error"}`);
-  progress.tick(1, "zkey new");
+  progress.tick(8, "zkey new");
   const contributions: Contribution[] = [];
   if (!ptau.secure) {
     const beaconHash = createHash("sha256").update(`${DEV_ZKEY_CONTRIBUTION}/${spec.id}`).digest("hex");
