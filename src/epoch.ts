@@ -44,10 +44,22 @@ export function batchCount(lots: number, liabilities: number, profile: Profile):
   return Math.max(1, Math.ceil(lots / profile.lotsPerBatch), Math.ceil(liabilities / profile.liabsPerBatch));
 }
 
+function groupBySegment<T extends { segmentId: bigint }>(xs: readonly T[]): Map<bigint, T[]> {
+  const m = new Map<bigint, T[]>();
+  for (const x of xs) {
+    const list = m.get(x.segmentId);
+    if (list) list.push(x);
+    else m.set(x.segmentId, [x]);
+  }
+  return m;
+}
+
 export function planEpoch(snapshot: Snapshot, profile: Profile): EpochPlan {
+  const lotsOf = groupBySegment(snapshot.lots);
+  const liabsOf = groupBySegment(snapshot.liabilities);
   const segments: SegmentPlan[] = snapshot.segments.map((segment) => {
-    const lots = snapshot.lots.filter((l) => l.segmentId === segment.id);
-    const liabs = snapshot.liabilities.filter((l) => l.segmentId === segment.id);
+    const lots = lotsOf.get(segment.id) ?? [];
+    const liabs = liabsOf.get(segment.id) ?? [];
     const n = batchCount(lots.length, liabs.length, profile);
     const batches = Array.from({ length: n }, (_, b) => ({
       lots: lots.slice(b * profile.lotsPerBatch, (b + 1) * profile.lotsPerBatch),

@@ -550,23 +550,30 @@ export function parseSnapshot(raw: unknown, opts: ParseOptions, source?: string)
   });
 
   // running-sum bound per segment (SPEC: < 2^240); unreachable in practice, checked anyway
-  if (problems.length === 0) {
-    for (const seg of segments) {
-      let coll = 0n;
-      let liab = 0n;
-      for (const l of lots) {
-        if (l.segmentId !== seg.id) continue;
-        const s = seg.slots[l.slot] as SegmentSlot;
-        coll += l.amount * s.circuitPrice * s.cfBps;
-      }
-      for (const l of liabilities) {
-        if (l.segmentId !== seg.id) continue;
-        const s = seg.slots[l.slot] as SegmentSlot;
-        liab += l.amount * s.circuitPrice * (10000n + seg.marginBps);
-      }
-      if (coll >= 1n << BigInt(SUM_BITS) || liab >= 1n << BigInt(SUM_BITS)) {
-        bad(`segments(id ${seg.id})`, `total value exceeds the circuit's 2^${SUM_BITS} running-sum bound`);
-      }
+  const coll = new Map<bigint, bigint>();
+  const liab = new Map<bigint, bigint>();
+  const nLots = new Map<bigint, number>();
+  const nLiabs = new Map<bigint, number>();
+  for (const l of problems.length === 0 ? lots : []) {
+    const s = segmentById.get(l.segmentId)?.slots[l.slot] as SegmentSlot;
+    coll.set(l.segmentId, (coll.get(l.segmentId) ?? 0n) + l.amount * s.circuitPrice * s.cfBps);
+    nLots.set(l.segmentId, (nLots.get(l.segmentId) ?? 0) + 1);
+  }
+  for (const l of problems.length === 0 ? liabilities : []) {
+    const seg = segmentById.get(l.segmentId) as Segment;
+    const s = seg.slots[l.slot] as SegmentSlot;
+    liab.set(
+      l.segmentId,
+      (liab.get(l.segmentId) ?? 0n) + l.amount * s.circuitPrice * (10000n + seg.marginBps),
+    );
+    nLiabs.set(l.segmentId, (nLiabs.get(l.segmentId) ?? 0) + 1);
+  }
+  for (const seg of segments) {
+    if (
+      (coll.get(seg.id) ?? 0n) >= 1n << BigInt(SUM_BITS) ||
+      (liab.get(seg.id) ?? 0n) >= 1n << BigInt(SUM_BITS)
+    ) {
+      bad(`segments(id ${seg.id})`, `total value exceeds the circuit's 2^${SUM_BITS} running-sum bound`);
     }
   }
 
@@ -574,8 +581,8 @@ export function parseSnapshot(raw: unknown, opts: ParseOptions, source?: string)
 
   segments.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   for (const seg of segments) {
-    const nl = lots.filter((l) => l.segmentId === seg.id).length;
-    const nd = liabilities.filter((l) => l.segmentId === seg.id).length;
+    const nl = nLots.get(seg.id) ?? 0;
+    const nd = nLiabs.get(seg.id) ?? 0;
     if (nl === 0 && nd === 0) {
       notes.push(`segment ${seg.id} (${seg.name}) is empty: proven as one all-padding batch (healthy)`);
     } else if (nl === 0) {
