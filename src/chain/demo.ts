@@ -61,9 +61,7 @@ export async function runChainDemo(ctx: ChainDemoContext): Promise<ChainDemoResu
     const segGas = res.gas.segmentBatches.map((g) => g.gasUsed);
     const listGas = res.gas.listBatches.map((g) => g.gasUsed);
     const range = (xs: bigint[]) =>
-      xs.length === 0
-        ? "-"
-        : `${xs.reduce((a, b) => (a < b ? a : b))}..${xs.reduce((a, b) => (a > b ? a : b))}`;
+      xs.length === 0 ? "-" : `${Math.min(...xs.map(Number))}..${Math.max(...xs.map(Number))}`;
     say(
       `  epoch ${res.epoch}: ${res.batchesSent} batch proofs verified on chain; gas: commitEpoch ${res.gas.commitEpoch ?? "-"}, submitSegmentBatch ${range(segGas)}, submitListBatch ${range(listGas)}, finalizeEpoch ${res.gas.finalizeEpoch ?? "-"}`,
     );
