@@ -8,10 +8,12 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
+import { loadArtifacts } from "../src/artifacts.js";
 import { type AnvilNode, startAnvil } from "../src/chain/anvil.js";
-import { buildContracts } from "../src/contracts-build.js";
+import { compileSolidity, generateVerifierSource } from "../src/contracts-build.js";
 import { terminateCurves } from "../src/curve.js";
-import { REPO_ROOT } from "../src/paths.js";
+import { atomicWriteJson } from "../src/fsutil.js";
+import { CONTRACTS_DIR, REPO_ROOT } from "../src/paths.js";
 import { type ProveSummary, proveSnapshot } from "../src/pipeline.js";
 
 interface Run {
@@ -51,6 +53,7 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
   let summary: ProveSummary;
   let key: string;
   let depFile: string;
+  let buildDir: string;
 
   before(async () => {
     node = await startAnvil();
@@ -63,8 +66,28 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
       profile: "test",
       selfAudit: false,
     });
+    // the contracts of the test profile, in a build directory of this test only (build/contracts may
+    // hold another profile's verifiers)
+    const sources: Record<string, string> = {};
+    for (const [circuit, name] of [
+      ["segment", "SegmentVerifier"],
+      ["lotlist", "LotListVerifier"],
+    ] as const) {
+      const art = await loadArtifacts(circuit, "test");
+      sources[`build/contracts/${name}.sol`] = await generateVerifierSource(art.zkey, name);
+    }
+    for (const f of ["SolvencyRegistry.sol", "ISolvencyRegistry.sol"]) {
+      sources[`contracts/${f}`] = await fs.readFile(path.join(CONTRACTS_DIR, f), "utf8");
+    }
+    buildDir = path.join(tmp, "build");
+    for (const c of Object.values(await compileSolidity(sources))) {
+      await atomicWriteJson(path.join(buildDir, "contracts", `${c.contractName}.json`), c);
+    }
+    await atomicWriteJson(path.join(buildDir, "contracts", "manifest.json"), {
+      profile: "test",
+      verifiers: { SegmentVerifier: { insecure: true }, LotListVerifier: { insecure: true } },
+    });
     await terminateCurves();
-    await buildContracts({ profile: "test" });
   });
 
   after(async () => {
@@ -73,16 +96,19 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
   });
 
   it("deploy refuses to run without a key (no key flag exists)", async () => {
-    const r = await cli(["deploy", "--rpc", node?.url ?? "", "--out", depFile]);
+    const r = await cli(["deploy", "--rpc", node?.url ?? "", "--build-dir", buildDir, "--out", depFile]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /BULKHEAD_PRIVATE_KEY/);
   });
 
   it("deploys, publishes (idempotently), shows status and verifies receipts against the chain", async () => {
     const url = node?.url ?? "";
-    const dep = await cli(["deploy", "--rpc", url, "--out", depFile, "--json", "-q"], {
-      BULKHEAD_PRIVATE_KEY: key,
-    });
+    const dep = await cli(
+      ["deploy", "--rpc", url, "--build-dir", buildDir, "--out", depFile, "--json", "-q"],
+      {
+        BULKHEAD_PRIVATE_KEY: key,
+      },
+    );
     assert.equal(dep.code, 0, dep.stderr);
     const d = JSON.parse(dep.stdout) as { registry: string; assetSlots: number; devSetup: boolean };
     assert.equal(d.assetSlots, 4);
