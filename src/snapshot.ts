@@ -16,6 +16,7 @@
  *    integral amounts); fractional amounts and prices must be strings.
  */
 import { readFile } from "node:fs/promises";
+import * as path from "node:path";
 import {
   AMOUNT_BITS,
   accountIdOf,
@@ -597,7 +598,89 @@ export function parseSnapshot(raw: unknown, opts: ParseOptions, source?: string)
   return { epoch, assets, maxDecimals, segments, lots, liabilities, rounded, notes };
 }
 
-/** Reads and validates a snapshot file (JSON). */
+// ---------------------------------------------------------------- CSV import
+
+/**
+ * Parses CSV text (RFC 4180: comma separated, optional double quotes, "" inside quotes) with a
+ * header row into objects keyed by the header. Blank lines are skipped. Values stay strings, so
+ * amounts keep their exact decimal text.
+ */
+export function parseCsv(text: string): Record<string, string>[] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = "";
+  let quoted = false;
+  let i = 0;
+  const endField = () => {
+    row.push(field);
+    field = "";
+  };
+  const endRow = () => {
+    endField();
+    if (!(row.length === 1 && row[0] === "")) rows.push(row);
+    row = [];
+  };
+  const t = text.replace(/^\uFEFF/, "");
+  while (i < t.length) {
+    const c = t[i] as string;
+    if (quoted) {
+      if (c === '"' && t[i + 1] === '"') {
+        field += '"';
+        i += 2;
+        continue;
+      }
+      if (c === '"') quoted = false;
+      else field += c;
+      i++;
+      continue;
+    }
+    if (c === '"' && field === "") quoted = true;
+    else if (c === ",") endField();
+    else if (c === "\n") endRow();
+    else if (c !== "\r") field += c;
+    i++;
+  }
+  if (quoted) throw new Error("unterminated quoted field");
+  if (field !== "" || row.length > 0) endRow();
+  const [header, ...body] = rows;
+  if (!header) return [];
+  const keys = header.map((h) => h.trim());
+  return body.map((r, n) => {
+    if (r.length !== keys.length)
+      throw new Error(`line ${n + 2}: ${r.length} fields, the header has ${keys.length}`);
+    return Object.fromEntries(keys.map((k, j) => [k, (r[j] as string).trim()]));
+  });
+}
+
+/**
+ * Replaces `"collateral": "file.csv"` / `"liabilities": "file.csv"` (paths relative to the
+ * snapshot file) by the CSV's rows: headers `lotId,segment,asset,amount` and
+ * `account,segment,asset,amount`. Row `k` (0-based, after the header) is reported as
+ * `collateral[k]`, i.e. CSV line k + 2.
+ */
+async function expandCsv(raw: unknown, file: string): Promise<unknown> {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return raw;
+  const obj = { ...(raw as Record<string, unknown>) };
+  const problems: string[] = [];
+  for (const key of ["collateral", "liabilities"]) {
+    const v = obj[key];
+    if (typeof v !== "string") continue;
+    if (!/\.csv$/i.test(v)) {
+      problems.push(`${key}: a string must name a .csv file`);
+      continue;
+    }
+    const csvFile = path.resolve(path.dirname(file), v);
+    try {
+      obj[key] = parseCsv(await readFile(csvFile, "utf8"));
+    } catch (err) {
+      problems.push(`${key}: ${csvFile}: ${(err as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new SnapshotError(problems, file);
+  return obj;
+}
+
+/** Reads and validates a snapshot file (JSON; collateral/liabilities may name CSV files). */
 export async function loadSnapshot(file: string, opts: ParseOptions): Promise<Snapshot> {
   let text: string;
   try {
@@ -611,5 +694,5 @@ export async function loadSnapshot(file: string, opts: ParseOptions): Promise<Sn
   } catch (err) {
     throw new SnapshotError([`(file): not valid JSON: ${(err as Error).message}`], file);
   }
-  return parseSnapshot(raw, opts, file);
+  return parseSnapshot(await expandCsv(raw, file), opts, file);
 }

@@ -10,6 +10,8 @@ import { deriveSalt, parseSecret, saltLabel } from "../src/salts.js";
 import {
   circuitPriceOf,
   formatDecimal,
+  loadSnapshot,
+  parseCsv,
   parseDecimal,
   parseSnapshot,
   type Snapshot,
@@ -295,6 +297,42 @@ describe("snapshot: validation", () => {
     });
     const s = parse(raw);
     assert.ok(s.notes.some((n) => n.startsWith("segment 3 (empty) is empty")));
+  });
+});
+
+describe("snapshot: CSV import", () => {
+  it("parses RFC 4180 CSV (quotes, escaped quotes, CRLF)", () => {
+    assert.deepEqual(parseCsv('account,segment,asset,amount\r\n"a,""b""",1,USDC,1.5\r\n\r\nc,2,ETH,2\r\n'), [
+      { account: 'a,"b"', segment: "1", asset: "USDC", amount: "1.5" },
+      { account: "c", segment: "2", asset: "ETH", amount: "2" },
+    ]);
+    assert.throws(() => parseCsv("a,b\n1\n"), /line 2: 1 fields/);
+  });
+
+  it("collateral / liabilities may name CSV files next to the snapshot; errors keep row paths", async () => {
+    const dir = tmpDir("csv");
+    const raw = base();
+    writeFileSync(
+      path.join(dir, "lots.csv"),
+      "lotId,segment,asset,amount\n0x9f3c,1,ETH,12.5\n7,2,USDC,100\n0x10,2,USDC,-4\n",
+    );
+    writeFileSync(path.join(dir, "liabs.csv"), "account,segment,asset,amount\n0xabc,1,USDC,1000.25\n");
+    writeFileSync(
+      path.join(dir, "snap.json"),
+      JSON.stringify({ ...raw, collateral: "lots.csv", liabilities: "liabs.csv" }),
+    );
+    await assert.rejects(loadSnapshot(path.join(dir, "snap.json"), { profile: TEST }), (err: unknown) => {
+      assert.ok(err instanceof SnapshotError);
+      assert.deepEqual(err.problems, ["collateral[2].amount: negative"]);
+      return true;
+    });
+    writeFileSync(
+      path.join(dir, "lots.csv"),
+      "lotId,segment,asset,amount\n0x9f3c,1,ETH,12.5\n7,2,USDC,100\n",
+    );
+    const s = await loadSnapshot(path.join(dir, "snap.json"), { profile: TEST });
+    assert.equal(s.lots.length, 2);
+    assert.equal(s.liabilities[0]?.amount, 1000250000n);
   });
 });
 
