@@ -18,7 +18,13 @@ export interface Profile {
 
 export const PROFILES: Readonly<Record<string, Profile>> = {
   test: { name: "test", lotsPerBatch: 4, liabsPerBatch: 4, assetsPerSegment: 4, lotsPerGlobalBatch: 8 },
-  default: { name: "default", lotsPerBatch: 32, liabsPerBatch: 32, assetsPerSegment: 8, lotsPerGlobalBatch: 64 },
+  default: {
+    name: "default",
+    lotsPerBatch: 32,
+    liabsPerBatch: 32,
+    assetsPerSegment: 8,
+    lotsPerGlobalBatch: 64,
+  },
   large: { name: "large", lotsPerBatch: 64, liabsPerBatch: 64, assetsPerSegment: 8, lotsPerGlobalBatch: 128 },
 };
 

@@ -20,18 +20,37 @@ declare module "snarkjs" {
     curve: string;
   }
   export const groth16: {
-    fullProve(input: unknown, wasm: string | Uint8Array, zkey: string | Uint8Array, logger?: unknown): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
-    prove(zkey: string | Uint8Array, witness: string | Uint8Array, logger?: unknown): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
-    verify(vkey: unknown, publicSignals: (string | bigint)[], proof: Groth16Proof, logger?: unknown): Promise<boolean>;
+    fullProve(
+      input: unknown,
+      wasm: string | Uint8Array,
+      zkey: string | Uint8Array,
+      logger?: unknown,
+    ): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
+    prove(
+      zkey: string | Uint8Array,
+      witness: string | Uint8Array,
+      logger?: unknown,
+    ): Promise<{ proof: Groth16Proof; publicSignals: string[] }>;
+    verify(
+      vkey: unknown,
+      publicSignals: (string | bigint)[],
+      proof: Groth16Proof,
+      logger?: unknown,
+    ): Promise<boolean>;
     exportSolidityCallData(proof: Groth16Proof, publicSignals: string[]): Promise<string>;
   };
   export const wtns: {
-    calculate(input: unknown, wasm: string | Uint8Array, wtnsFile: string | { type: string }, logger?: unknown): Promise<void>;
+    calculate(
+      input: unknown,
+      wasm: string | Uint8Array,
+      wtnsFile: string | { type: string },
+      logger?: unknown,
+    ): Promise<void>;
     check?(r1cs: string, wtns: string, logger?: unknown): Promise<boolean>;
   };
-  export const zKey: Record<string, (...args: any[]) => Promise<any>>;
-  export const powersOfTau: Record<string, (...args: any[]) => Promise<any>>;
-  export const r1cs: Record<string, (...args: any[]) => Promise<any>>;
-  export const plonk: Record<string, (...args: any[]) => Promise<any>>;
-  export const fflonk: Record<string, (...args: any[]) => Promise<any>>;
+  export const zKey: Record<string, (...args: unknown[]) => Promise<unknown>>;
+  export const powersOfTau: Record<string, (...args: unknown[]) => Promise<unknown>>;
+  export const r1cs: Record<string, (...args: unknown[]) => Promise<unknown>>;
+  export const plonk: Record<string, (...args: unknown[]) => Promise<unknown>>;
+  export const fflonk: Record<string, (...args: unknown[]) => Promise<unknown>>;
 }
