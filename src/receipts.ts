@@ -196,6 +196,76 @@ const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 const isDec = (v: unknown): v is string => typeof v === "string" && /^(0|[1-9]\d*)$/.test(v);
 
+/** Recomputes a position's leaf from its fields (the receipt's identity is bound in). */
+export type LeafOf = (segmentId: bigint, slot: bigint, amount: bigint, salt: bigint) => bigint;
+
+/** Who a receipt is about, its positions, and how to recompute their leaves. */
+export interface ReceiptSubject {
+  kind: Receipt["kind"] | "unknown";
+  subject: string;
+  /** identity problems (malformed or inconsistent ids) */
+  reasons: string[];
+  items: { pos: Record<string, unknown>; leafOf: LeafOf; label: "lot" | "liability" }[];
+}
+
+/**
+ * The one reading of a receipt's identity, shared by the offline (`checkReceiptInclusion`) and
+ * on-chain (`verifyReceiptOnChain`) checks: lotId text and value agree and are in range, the
+ * accountId is the one derived from the account.
+ */
+export function receiptSubject(receipt: Record<string, unknown>): ReceiptSubject {
+  const reasons: string[] = [];
+  const items: ReceiptSubject["items"] = [];
+  if (receipt.kind === "lot") {
+    const subject = `lot ${String(receipt.lotId)}`;
+    if (!isDec(receipt.lotIdValue)) reasons.push("malformed lotIdValue");
+    else {
+      const lotId = BigInt(receipt.lotIdValue);
+      let textOk = false;
+      try {
+        textOk = BigInt(String(receipt.lotId)) === lotId;
+      } catch {
+        textOk = false;
+      }
+      if (!textOk) reasons.push("lotId and lotIdValue disagree");
+      else if (lotId < 1n || lotId >= 1n << 128n) reasons.push("lotId out of range");
+      else {
+        items.push({
+          pos: isObj(receipt.position) ? receipt.position : {},
+          leafOf: (segmentId, slot, amount, salt) => lotLeaf({ lotId, segmentId, slot, amount, salt }),
+          label: "lot",
+        });
+      }
+    }
+    return { kind: "lot", subject, reasons, items };
+  }
+  if (receipt.kind === "account") {
+    const subject = `account ${String(receipt.account)}`;
+    if (typeof receipt.account !== "string") reasons.push("malformed account");
+    else {
+      const accountId = accountIdOf(receipt.account);
+      if (receipt.accountId !== String(accountId)) reasons.push("accountId does not match the account");
+      const list = Array.isArray(receipt.positions) ? receipt.positions : [];
+      if (list.length === 0) reasons.push("the receipt lists no position");
+      for (const pos of list) {
+        items.push({
+          pos: isObj(pos) ? pos : {},
+          leafOf: (segmentId, slot, amount, salt) =>
+            liabilityLeaf({ accountId, segmentId, slot, amount, salt }),
+          label: "liability",
+        });
+      }
+    }
+    return { kind: "account", subject, reasons, items };
+  }
+  return {
+    kind: "unknown",
+    subject: "?",
+    reasons: [`unknown receipt kind ${String(receipt.kind)}`],
+    items: [],
+  };
+}
+
 function lastHealthy(bundle: Bundle, segId: number): boolean | null {
   const i = bundle.manifest.segments.findIndex((s) => s.id === segId);
   const proofs = bundle.proofs.segments[i];
@@ -294,58 +364,10 @@ export async function checkReceiptInclusion(
   if (receipt.manifestHash !== bundle.manifestHash) {
     reasons.push("the receipt's manifest hash differs from the bundle's (another epoch or another bundle)");
   }
-  const positions: PositionCheck[] = [];
-  let kind: ReceiptVerdict["kind"] = "unknown";
-  let subject = "?";
-  if (receipt.kind === "lot") {
-    kind = "lot";
-    subject = `lot ${String(receipt.lotId)}`;
-    const pos = isObj(receipt.position) ? receipt.position : {};
-    if (!isDec(receipt.lotIdValue)) reasons.push("malformed lotIdValue");
-    else {
-      const lotId = BigInt(receipt.lotIdValue);
-      let textOk = false;
-      try {
-        textOk = BigInt(String(receipt.lotId)) === lotId;
-      } catch {
-        textOk = false;
-      }
-      if (!textOk) reasons.push("lotId and lotIdValue disagree");
-      else if (lotId < 1n || lotId >= 1n << 128n) reasons.push("lotId out of range");
-      else {
-        positions.push(
-          checkPosition(
-            bundle,
-            pos,
-            (segmentId, slot, amount, salt) => lotLeaf({ lotId, segmentId, slot, amount, salt }),
-            "lot",
-          ),
-        );
-      }
-    }
-  } else if (receipt.kind === "account") {
-    kind = "account";
-    subject = `account ${String(receipt.account)}`;
-    if (typeof receipt.account !== "string") reasons.push("malformed account");
-    else {
-      const accountId = accountIdOf(receipt.account);
-      if (receipt.accountId !== String(accountId)) reasons.push("accountId does not match the account");
-      const list = Array.isArray(receipt.positions) ? receipt.positions : [];
-      if (list.length === 0) reasons.push("the receipt lists no position");
-      for (const pos of list) {
-        positions.push(
-          checkPosition(
-            bundle,
-            isObj(pos) ? pos : {},
-            (segmentId, slot, amount, salt) => liabilityLeaf({ accountId, segmentId, slot, amount, salt }),
-            "liability",
-          ),
-        );
-      }
-    }
-  } else {
-    reasons.push(`unknown receipt kind ${String(receipt.kind)}`);
-  }
+  const who = receiptSubject(receipt);
+  const { kind, subject } = who;
+  reasons.push(...who.reasons);
+  const positions = who.items.map((it) => checkPosition(bundle, it.pos, it.leafOf, it.label));
   for (const p of positions) if (p.reason) reasons.push(`segment ${p.segment} batch ${p.batch}: ${p.reason}`);
   const included = reasons.length === 0 && positions.length > 0 && positions.every((p) => p.included);
   const healthy = positions.length > 0 && positions.every((p) => p.healthy === true);

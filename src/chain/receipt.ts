@@ -12,17 +12,8 @@
 import * as fs from "node:fs/promises";
 import type { Contract } from "ethers";
 import type { Bundle } from "../bundle.js";
-import {
-  accountIdOf,
-  batchRoot,
-  FIELD_P,
-  initPoseidon,
-  liabilityLeaf,
-  lotLeaf,
-  rootFromPath,
-  unpackSegmentParams,
-} from "../encoding.js";
-import { checkReceiptInclusion } from "../receipts.js";
+import { batchRoot, FIELD_P, initPoseidon, rootFromPath, unpackSegmentParams } from "../encoding.js";
+import { checkReceiptInclusion, receiptSubject } from "../receipts.js";
 import { type EpochView, readEpoch, readLatestEpoch } from "./registry.js";
 
 export interface ChainPositionCheck {
@@ -172,48 +163,12 @@ export async function verifyReceiptOnChain(
   }
   const assets = Number(await registry.getFunction("assetSlots").staticCall());
 
-  const positions: ChainPositionCheck[] = [];
-  let subject = "?";
-  if (receipt.kind === "lot") {
-    subject = `lot ${String(receipt.lotId)}`;
-    if (!isDec(receipt.lotIdValue)) reasons.push("malformed lotIdValue");
-    else {
-      const lotId = BigInt(receipt.lotIdValue);
-      if (lotId < 1n || lotId >= 1n << 128n) reasons.push("lotId out of range");
-      else {
-        positions.push(
-          checkOnChain(
-            view,
-            assets,
-            isObj(receipt.position) ? receipt.position : {},
-            (segmentId, slot, amount, salt) => lotLeaf({ lotId, segmentId, slot, amount, salt }),
-            "lot",
-          ),
-        );
-      }
-    }
-  } else if (receipt.kind === "account") {
-    subject = `account ${String(receipt.account)}`;
-    if (typeof receipt.account !== "string") reasons.push("malformed account");
-    else {
-      const accountId = accountIdOf(receipt.account);
-      const list = Array.isArray(receipt.positions) ? receipt.positions : [];
-      if (list.length === 0) reasons.push("the receipt lists no position");
-      for (const pos of list) {
-        positions.push(
-          checkOnChain(
-            view,
-            assets,
-            isObj(pos) ? pos : {},
-            (segmentId, slot, amount, salt) => liabilityLeaf({ accountId, segmentId, slot, amount, salt }),
-            "liability",
-          ),
-        );
-      }
-    }
-  } else {
-    reasons.push(`unknown receipt kind ${String(receipt.kind)}`);
-  }
+  const who = receiptSubject(receipt);
+  const { subject } = who;
+  reasons.push(...who.reasons);
+  const positions: ChainPositionCheck[] = who.items.map((it) =>
+    checkOnChain(view, assets, it.pos, it.leafOf, it.label),
+  );
   for (const p of positions) if (p.reason) reasons.push(`segment ${p.segment} batch ${p.batch}: ${p.reason}`);
 
   if (opts.bundle) {
