@@ -129,6 +129,20 @@ describe("receipts", () => {
     }
   });
 
+  it("not included: a receipt whose shown identity is not the one its leaf binds", async () => {
+    const { bundle } = await import("../src/bundle.js").then((m) => m.readBundle(publicDir));
+    const lot = read<LotReceipt>(lotFile("0x9f3c0a11d2e4b7015c3a"));
+    lot.lotId = "0x9f3c0a11d2e4b7015c3b"; // displayed id of someone else's lot
+    const a = await checkReceiptInclusion(lot, bundle);
+    assert.equal(a.included, false);
+    assert.ok(a.reasons.includes("lotId and lotIdValue disagree"), a.reasons.join("; "));
+    const acct = read<AccountReceipt>(accountFile("0xabc0000000000000000000000000000000000001"));
+    acct.account = "0xabc0000000000000000000000000000000000002";
+    const b = await checkReceiptInclusion(acct, bundle);
+    assert.equal(b.included, false);
+    assert.ok(b.reasons.includes("accountId does not match the account"), b.reasons.join("; "));
+  });
+
   it("not included: a receipt of another run (other secret) of the same snapshot", async () => {
     const profile = getProfile("test");
     const snap = await loadSnapshot(EXAMPLE, { profile });
