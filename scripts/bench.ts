@@ -25,7 +25,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { type JsonRpcProvider, Wallet } from "ethers";
-import { circuitSpec, compileKey, ensureCircuit } from "../src/artifacts.js";
+import { type CircuitSpec, circuitSpec, compileKey, ensureCircuit } from "../src/artifacts.js";
 import { auditBundle } from "../src/audit.js";
 import { readR1csHeader } from "../src/binfile.js";
 import { readBundle } from "../src/bundle.js";
@@ -41,11 +41,11 @@ import {
   sendTx,
 } from "../src/chain/registry.js";
 import { connectRpc } from "../src/chain/signer.js";
-import { compileSolidity, generateVerifierSource } from "../src/contracts-build.js";
+import { compileRegistryWith } from "../src/contracts-build.js";
 import { terminateCurves } from "../src/curve.js";
 import { buildEpoch, type EpochBuild } from "../src/epoch.js";
 import { atomicWrite, atomicWriteJson } from "../src/fsutil.js";
-import { BUILD_DIR, CONTRACTS_DIR, NODE_MODULES, packageVersion, REPO_ROOT } from "../src/paths.js";
+import { BUILD_DIR, NODE_MODULES, packageVersion, REPO_ROOT } from "../src/paths.js";
 import { type ProveOptions, proveSnapshot } from "../src/pipeline.js";
 import { type CircuitName, getProfile, type Profile } from "../src/profiles.js";
 import { defaultWorkers, proveMany } from "../src/prover.js";
@@ -217,6 +217,28 @@ async function runCircom(argv: string[]): Promise<{ code: number; output: string
   return { code: res.status ?? 1, output: `${res.stdout ?? ""}${res.stderr ?? ""}`, ms: now() - t };
 }
 
+/**
+ * Run circom2 (--O2) on `spec`'s main file into a fresh `tmp` directory, producing the r1cs or the
+ * C++ witness generator. Paths are relative to the repo root: circom2's sandbox sees nothing else.
+ */
+async function circomInto(spec: CircuitSpec, tmp: string, output: "--r1cs" | "--c") {
+  await fs.rm(tmp, { recursive: true, force: true });
+  await fs.mkdir(tmp, { recursive: true });
+  await fs.writeFile(path.join(tmp, "main.circom"), spec.mainSource);
+  const rel = (x: string) => path.relative(REPO_ROOT, x);
+  return runCircom([
+    rel(path.join(tmp, "main.circom")),
+    output,
+    "--O2",
+    "-o",
+    rel(tmp),
+    "-l",
+    rel(spec.circuitsDir),
+    "-l",
+    rel(path.join(NODE_MODULES, "circomlib", "circuits")),
+  ]);
+}
+
 /** Compile-only (r1cs, --O2) of one circuit at a given size; cached under build/bench-circuits/. */
 async function compileConstraints(circuit: CircuitName, p: Profile): Promise<number> {
   const spec = circuitSpec(circuit, p);
@@ -225,21 +247,7 @@ async function compileConstraints(circuit: CircuitName, p: Profile): Promise<num
   const r1cs = path.join(dir, "main.r1cs");
   if (!existsSync(r1cs)) {
     const tmp = `${dir}.tmp-${process.pid}`;
-    await fs.rm(tmp, { recursive: true, force: true });
-    await fs.mkdir(tmp, { recursive: true });
-    await fs.writeFile(path.join(tmp, "main.circom"), spec.mainSource);
-    const rel = (x: string) => path.relative(REPO_ROOT, x);
-    const res = await runCircom([
-      rel(path.join(tmp, "main.circom")),
-      "--r1cs",
-      "--O2",
-      "-o",
-      rel(tmp),
-      "-l",
-      rel(spec.circuitsDir),
-      "-l",
-      rel(path.join(NODE_MODULES, "circomlib", "circuits")),
-    ]);
+    const res = await circomInto(spec, tmp, "--r1cs");
     if (res.code !== 0)
       throw new Error(`circom2 ${circuit} ${JSON.stringify(spec.params)}: ${res.output.slice(-500)}`);
     await fs.rm(dir, { recursive: true, force: true });
@@ -348,21 +356,7 @@ async function buildCppWitness(
   if (cached && existsSync(cached.bin)) return { bin: cached.bin, dat: cached.dat, ms: 0 };
   const t = now();
   const tmp = `${dir}.tmp-${process.pid}`;
-  await fs.rm(tmp, { recursive: true, force: true });
-  await fs.mkdir(tmp, { recursive: true });
-  await fs.writeFile(path.join(tmp, "main.circom"), spec.mainSource);
-  const rel = (x: string) => path.relative(REPO_ROOT, x);
-  const res = await runCircom([
-    rel(path.join(tmp, "main.circom")),
-    "--c",
-    "--O2",
-    "-o",
-    rel(tmp),
-    "-l",
-    rel(spec.circuitsDir),
-    "-l",
-    rel(path.join(NODE_MODULES, "circomlib", "circuits")),
-  ]);
+  const res = await circomInto(spec, tmp, "--c");
   if (res.code !== 0) throw new Error(`circom2 --c: ${res.output.slice(-300)}`);
   const built = await findBin(tmp);
   if (!built) throw new Error("circom2 --c wrote no *_cpp directory");
@@ -385,14 +379,7 @@ interface Chain {
 }
 
 async function startChain(seg: { zkey: string }, list: { zkey: string }, p: Profile): Promise<Chain> {
-  const sources: Record<string, string> = {
-    "build/contracts/SegmentVerifier.sol": await generateVerifierSource(seg.zkey, "SegmentVerifier"),
-    "build/contracts/LotListVerifier.sol": await generateVerifierSource(list.zkey, "LotListVerifier"),
-  };
-  for (const f of ["SolvencyRegistry.sol", "ISolvencyRegistry.sol"]) {
-    sources[`contracts/${f}`] = await fs.readFile(path.join(CONTRACTS_DIR, f), "utf8");
-  }
-  const compiled = await compileSolidity(sources);
+  const compiled = await compileRegistryWith({ segment: seg.zkey, lotlist: list.zkey });
   const pick = (n: string) => {
     const c = compiled[n];
     if (!c) throw new Error(`${n} not compiled`);

@@ -169,6 +169,23 @@ export async function compileSolidity(
 }
 
 /**
+ * Compile contracts/*.sol together with verifiers generated from the given zkeys, in memory and
+ * uncached: for tests and benchmarks that need one profile's contracts whatever build/contracts
+ * holds.
+ */
+export async function compileRegistryWith(
+  zkeys: Readonly<Record<CircuitName, string>>,
+  contractsDir = CONTRACTS_DIR,
+): Promise<Record<string, CompiledContract>> {
+  const sources = await readSolSources(contractsDir);
+  for (const c of CIRCUITS) {
+    const name = VERIFIER_NAMES[c];
+    sources[`build/contracts/${name}.sol`] = await generateVerifierSource(zkeys[c], name);
+  }
+  return compileSolidity(sources);
+}
+
+/**
  * Generate the verifiers of the built circuits of `profile` and compile them with contracts/*.sol
  * into build/contracts/. Cached: nothing is regenerated or compiled when no input changed.
  */

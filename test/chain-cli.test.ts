@@ -10,10 +10,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { loadArtifacts } from "../src/artifacts.js";
 import { type AnvilNode, startAnvil } from "../src/chain/anvil.js";
-import { compileSolidity, generateVerifierSource } from "../src/contracts-build.js";
+import { compileRegistryWith } from "../src/contracts-build.js";
 import { terminateCurves } from "../src/curve.js";
 import { atomicWriteJson } from "../src/fsutil.js";
-import { CONTRACTS_DIR, REPO_ROOT } from "../src/paths.js";
+import { REPO_ROOT } from "../src/paths.js";
 import { type ProveSummary, proveSnapshot } from "../src/pipeline.js";
 
 interface Run {
@@ -68,19 +68,12 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
     });
     // the contracts of the test profile, in a build directory of this test only (build/contracts may
     // hold another profile's verifiers)
-    const sources: Record<string, string> = {};
-    for (const [circuit, name] of [
-      ["segment", "SegmentVerifier"],
-      ["lotlist", "LotListVerifier"],
-    ] as const) {
-      const art = await loadArtifacts(circuit, "test");
-      sources[`build/contracts/${name}.sol`] = await generateVerifierSource(art.zkey, name);
-    }
-    for (const f of ["SolvencyRegistry.sol", "ISolvencyRegistry.sol"]) {
-      sources[`contracts/${f}`] = await fs.readFile(path.join(CONTRACTS_DIR, f), "utf8");
-    }
+    const zkeys = {
+      segment: (await loadArtifacts("segment", "test")).zkey,
+      lotlist: (await loadArtifacts("lotlist", "test")).zkey,
+    };
     buildDir = path.join(tmp, "build");
-    for (const c of Object.values(await compileSolidity(sources))) {
+    for (const c of Object.values(await compileRegistryWith(zkeys))) {
       await atomicWriteJson(path.join(buildDir, "contracts", `${c.contractName}.json`), c);
     }
     await atomicWriteJson(path.join(buildDir, "contracts", "manifest.json"), {

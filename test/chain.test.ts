@@ -4,8 +4,6 @@
  * Every rejection path of issue 5 has its own test; each test deploys a fresh registry.
  */
 import assert from "node:assert/strict";
-import * as fs from "node:fs/promises";
-import * as path from "node:path";
 import {
   type Contract,
   ContractFactory,
@@ -32,11 +30,10 @@ import {
 } from "../src/chain/registry.js";
 import { connectRpc } from "../src/chain/signer.js";
 import { readStatus } from "../src/chain/status.js";
-import { compileSolidity, generateVerifierSource } from "../src/contracts-build.js";
+import { compileRegistryWith } from "../src/contracts-build.js";
 import { terminateCurves } from "../src/curve.js";
 import { deriveR, FIELD_P, initPoseidon, manifestHash, type SlotParams } from "../src/encoding.js";
 import { buildSegmentBatch } from "../src/inputs.js";
-import { CONTRACTS_DIR } from "../src/paths.js";
 import { getProfile } from "../src/profiles.js";
 import {
   liability,
@@ -87,14 +84,7 @@ describe("chain: SolvencyRegistry on anvil", function () {
     const seg = await ensureCircuit("segment", "test");
     const list = await ensureCircuit("lotlist", "test");
     prover = { segment: seg, lotlist: list, assets: PROFILE.assetsPerSegment };
-    const sources: Record<string, string> = {
-      "build/contracts/SegmentVerifier.sol": await generateVerifierSource(seg.zkey, "SegmentVerifier"),
-      "build/contracts/LotListVerifier.sol": await generateVerifierSource(list.zkey, "LotListVerifier"),
-    };
-    for (const f of ["SolvencyRegistry.sol", "ISolvencyRegistry.sol"]) {
-      sources[`contracts/${f}`] = await fs.readFile(path.join(CONTRACTS_DIR, f), "utf8");
-    }
-    const compiled = await compileSolidity(sources);
+    const compiled = await compileRegistryWith({ segment: seg.zkey, lotlist: list.zkey });
     const pick = (n: string) => {
       const c = compiled[n];
       if (!c) throw new Error(`${n} not compiled`);
