@@ -17,7 +17,6 @@
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import type { Groth16Proof } from "snarkjs";
 import { ensureCircuit } from "./artifacts.js";
 import { auditBundle } from "./audit.js";
 import {
@@ -39,6 +38,7 @@ import { type ProveOutput, type ProveRequest, proveMany } from "./prover.js";
 import { buildReceipts } from "./receipts.js";
 import { loadOrCreateSecret } from "./salts.js";
 import { formatDecimal, loadSnapshot, type Snapshot } from "./snapshot.js";
+import type { Groth16Proof } from "./snarkjs.js";
 import { sj } from "./snarkjs.js";
 
 export interface CircuitKeys {

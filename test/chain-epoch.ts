@@ -3,7 +3,7 @@
  * (src/inputs.ts), proven for real with the test-profile artifacts, and turned into what the
  * registry takes (src/chain/registry.ts).
  */
-import * as snarkjs from "snarkjs";
+
 import type { Artifacts } from "../src/artifacts.js";
 import {
   type ChainEpoch,
@@ -29,6 +29,7 @@ import {
   type SegmentBatchResult,
 } from "../src/inputs.js";
 import type { Profile } from "../src/profiles.js";
+import { sj as snarkjs } from "../src/snarkjs.js";
 
 let saltCounter = 1n;
 /** deterministic, distinct salts */

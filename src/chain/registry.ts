@@ -10,9 +10,9 @@ import {
   Interface,
   type TransactionReceipt,
 } from "ethers";
-import type { Groth16Proof } from "snarkjs";
 import { type Bundle, bundleManifest } from "../bundle.js";
 import { decodeListSignals, decodeSegmentSignals, type Manifest } from "../encoding.js";
+import type { Groth16Proof } from "../snarkjs.js";
 import { REGISTRY_ABI } from "./abi.js";
 
 export const REGISTRY_IFACE = new Interface(REGISTRY_ABI as string[]);
