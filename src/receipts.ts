@@ -274,10 +274,52 @@ function lastHealthy(bundle: Bundle, segId: number): boolean | null {
   return last.publicSignals[2] === "1";
 }
 
+/**
+ * The inclusion core shared by the offline and the on-chain receipt checks: recompute the leaf
+ * from the position's fields, follow its Merkle path, join the other tree's root into the batch
+ * root and compare with `root`. Returns why the position is not included, or null when it is.
+ * `depth` pins the path length when the profile is known (offline); otherwise any length up to 32.
+ */
+export function inclusionReason(
+  pos: Record<string, unknown>,
+  q: {
+    segId: number;
+    slot: number;
+    leafOf: LeafOf;
+    side: "lot" | "liability";
+    root: bigint;
+    depth?: number;
+    where: string;
+  },
+): string | null {
+  if (!isDec(pos.amountUnits) || !isDec(pos.salt) || !isDec(pos.leaf))
+    return "malformed amountUnits/salt/leaf";
+  const amount = BigInt(pos.amountUnits);
+  const salt = BigInt(pos.salt);
+  if (salt >= FIELD_P || amount >= 1n << 96n) return "salt or amount out of range";
+  const leaf = q.leafOf(BigInt(q.segId), BigInt(q.slot), amount, salt);
+  if (leaf !== BigInt(pos.leaf)) return "the leaf does not match the receipt's fields";
+  const path = pos.path;
+  if (q.depth !== undefined) {
+    if (!Array.isArray(path) || path.length !== q.depth || !path.every(isDec))
+      return `Merkle path must have ${q.depth} siblings`;
+  } else if (!Array.isArray(path) || !path.every(isDec) || path.length > 32) return "malformed Merkle path";
+  const index = pos.index;
+  if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index >= 2 ** path.length) {
+    return "bad leaf index";
+  }
+  const half = rootFromPath(leaf, { index, siblings: path.map((x) => BigInt(x)) });
+  const other = q.side === "lot" ? pos.liabRoot : pos.lotRoot;
+  if (!isDec(other) || BigInt(other) >= FIELD_P)
+    return `missing ${q.side === "lot" ? "liabRoot" : "lotRoot"}`;
+  const root = q.side === "lot" ? batchRoot(half, BigInt(other)) : batchRoot(BigInt(other), half);
+  return root === q.root ? null : `not included: the path does not lead to ${q.where}`;
+}
+
 function checkPosition(
   bundle: Bundle,
   pos: Record<string, unknown>,
-  leafOf: (segmentId: bigint, slot: bigint, amount: bigint, salt: bigint) => bigint,
+  leafOf: LeafOf,
   side: "lot" | "liability",
 ): PositionCheck {
   const seg = isObj(pos.segment) ? pos.segment : {};
@@ -294,7 +336,7 @@ function checkPosition(
   const bseg: BundleSegment | undefined = bundle.manifest.segments.find((s) => s.id === segId);
   if (!bseg) return fail(`segment ${segId} is not in the bundle`);
   res.healthy = lastHealthy(bundle, segId);
-  const { slot, batch, index } = pos;
+  const { slot, batch } = pos;
   if (typeof slot !== "number" || !Number.isInteger(slot) || slot < 0) return fail("bad slot");
   if (typeof batch !== "number" || !Number.isInteger(batch) || batch < 0 || batch >= bseg.batchRoots.length) {
     return fail(`batch ${String(batch)} is not a batch of segment ${segId}`);
@@ -304,31 +346,25 @@ function checkPosition(
   if (published.symbol !== pos.asset) {
     return fail(`slot ${slot} of segment ${segId} is ${published.symbol}, not ${String(pos.asset)}`);
   }
-  if (!isDec(pos.amountUnits) || !isDec(pos.salt) || !isDec(pos.leaf))
-    return fail("malformed amountUnits/salt/leaf");
-  const amountUnits = BigInt(pos.amountUnits);
-  const dec = parseDecimal(pos.amount, published.decimals, "exact");
-  if (!dec.ok || dec.value !== amountUnits) {
-    return fail(`amount ${String(pos.amount)} ${published.symbol} does not match amountUnits ${amountUnits}`);
+  if (isDec(pos.amountUnits)) {
+    const dec = parseDecimal(pos.amount, published.decimals, "exact");
+    if (!dec.ok || dec.value !== BigInt(pos.amountUnits)) {
+      return fail(
+        `amount ${String(pos.amount)} ${published.symbol} does not match amountUnits ${pos.amountUnits}`,
+      );
+    }
   }
-  const salt = BigInt(pos.salt);
-  if (salt >= FIELD_P || amountUnits >= 1n << 96n) return fail("salt or amount out of range");
-  const leaf = leafOf(BigInt(segId), BigInt(slot), amountUnits, salt);
-  if (leaf !== BigInt(pos.leaf)) return fail("the leaf does not match the receipt's fields");
   const n = side === "lot" ? bundle.profile.lotsPerBatch : bundle.profile.liabsPerBatch;
-  const depth = Math.log2(n);
-  const path = pos.path;
-  if (!Array.isArray(path) || path.length !== depth || !path.every(isDec))
-    return fail(`Merkle path must have ${depth} siblings`);
-  if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index >= n)
-    return fail("bad leaf index");
-  const half = rootFromPath(leaf, { index, siblings: path.map((x) => BigInt(x)) });
-  const other = side === "lot" ? pos.liabRoot : pos.lotRoot;
-  if (!isDec(other)) return fail(`missing ${side === "lot" ? "liabRoot" : "lotRoot"}`);
-  const root = side === "lot" ? batchRoot(half, BigInt(other)) : batchRoot(BigInt(other), half);
-  if (String(root) !== bseg.batchRoots[batch]) {
-    return fail(`not included: the path does not lead to batch ${batch}'s root of segment ${segId}`);
-  }
+  const why = inclusionReason(pos, {
+    segId,
+    slot,
+    leafOf,
+    side,
+    root: BigInt(bseg.batchRoots[batch] as string),
+    depth: Math.log2(n),
+    where: `batch ${batch}'s root of segment ${segId}`,
+  });
+  if (why) return fail(why);
   return { ...res, included: true };
 }
 

@@ -12,8 +12,8 @@
 import * as fs from "node:fs/promises";
 import type { Contract } from "ethers";
 import type { Bundle } from "../bundle.js";
-import { batchRoot, FIELD_P, initPoseidon, rootFromPath, unpackSegmentParams } from "../encoding.js";
-import { checkReceiptInclusion, receiptSubject } from "../receipts.js";
+import { initPoseidon, unpackSegmentParams } from "../encoding.js";
+import { checkReceiptInclusion, inclusionReason, type LeafOf, receiptSubject } from "../receipts.js";
 import { type EpochView, readEpoch, readLatestEpoch } from "./registry.js";
 
 export interface ChainPositionCheck {
@@ -51,7 +51,7 @@ function checkOnChain(
   view: EpochView,
   assets: number,
   pos: Record<string, unknown>,
-  leafOf: (segmentId: bigint, slot: bigint, amount: bigint, salt: bigint) => bigint,
+  leafOf: LeafOf,
   side: "lot" | "liability",
 ): ChainPositionCheck {
   const seg = isObj(pos.segment) ? pos.segment : {};
@@ -69,7 +69,7 @@ function checkOnChain(
   const s = view.segments.find((x) => x.id === segId);
   if (!s) return fail(`segment ${segId} is not in epoch ${view.epoch} on chain`);
   res.healthy = s.complete && s.healthy;
-  const { slot, batch, index } = pos;
+  const { slot, batch } = pos;
   if (typeof slot !== "number" || !Number.isInteger(slot) || slot < 0 || slot >= assets)
     return fail("bad slot");
   const p = unpackSegmentParams(s.params, assets)[slot];
@@ -78,28 +78,15 @@ function checkOnChain(
   if (typeof batch !== "number" || !Number.isInteger(batch) || batch < 0 || batch >= s.batchRoots.length) {
     return fail(`batch ${String(batch)} is not a batch of segment ${segId}`);
   }
-  if (!isDec(pos.amountUnits) || !isDec(pos.salt) || !isDec(pos.leaf))
-    return fail("malformed amountUnits/salt/leaf");
-  const amount = BigInt(pos.amountUnits);
-  const salt = BigInt(pos.salt);
-  if (salt >= FIELD_P || amount >= 1n << 96n) return fail("salt or amount out of range");
-  const leaf = leafOf(BigInt(segId), BigInt(slot), amount, salt);
-  if (leaf !== BigInt(pos.leaf)) return fail("the leaf does not match the receipt's fields");
-  const path = pos.path;
-  if (!Array.isArray(path) || !path.every(isDec) || path.length > 32) return fail("malformed Merkle path");
-  if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index >= 2 ** path.length) {
-    return fail("bad leaf index");
-  }
-  const half = rootFromPath(leaf, { index, siblings: path.map((x) => BigInt(x)) });
-  const other = side === "lot" ? pos.liabRoot : pos.lotRoot;
-  if (!isDec(other) || BigInt(other) >= FIELD_P)
-    return fail(`missing ${side === "lot" ? "liabRoot" : "lotRoot"}`);
-  const root = side === "lot" ? batchRoot(half, BigInt(other)) : batchRoot(BigInt(other), half);
-  if (root !== s.batchRoots[batch]) {
-    return fail(
-      `not included: the path does not lead to the on-chain root of segment ${segId} batch ${batch}`,
-    );
-  }
+  const why = inclusionReason(pos, {
+    segId,
+    slot,
+    leafOf,
+    side,
+    root: s.batchRoots[batch] as bigint,
+    where: `the on-chain root of segment ${segId} batch ${batch}`,
+  });
+  if (why) return fail(why);
   return { ...res, included: true };
 }
 
