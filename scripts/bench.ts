@@ -25,10 +25,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { type JsonRpcProvider, Wallet } from "ethers";
-import { type CircuitSpec, circuitSpec, compileKey, ensureCircuit } from "../src/artifacts.js";
-import { auditBundle } from "../src/audit.js";
-import { readR1csHeader } from "../src/binfile.js";
-import { readBundle } from "../src/bundle.js";
+import { auditBundle } from "../src/audit/audit.js";
+import { readBundle } from "../src/bundle/bundle.js";
 import { type AnvilNode, startAnvil } from "../src/chain/anvil.js";
 import { deployRegistry } from "../src/chain/deploy.js";
 import { publishEpoch } from "../src/chain/publish.js";
@@ -41,17 +39,19 @@ import {
   sendTx,
 } from "../src/chain/registry.js";
 import { connectRpc } from "../src/chain/signer.js";
-import { compileRegistryWith } from "../src/contracts-build.js";
-import { terminateCurves } from "../src/curve.js";
-import { buildEpoch, type EpochBuild } from "../src/epoch.js";
-import { atomicWrite, atomicWriteJson } from "../src/fsutil.js";
-import { BUILD_DIR, NODE_MODULES, packageVersion, REPO_ROOT } from "../src/paths.js";
-import { type ProveOptions, proveSnapshot } from "../src/pipeline.js";
-import { type CircuitName, getProfile, type Profile } from "../src/profiles.js";
-import { defaultWorkers, proveMany } from "../src/prover.js";
-import { readSecret } from "../src/salts.js";
-import { parseSnapshot, type Snapshot } from "../src/snapshot.js";
-import { sj } from "../src/snarkjs.js";
+import { buildEpoch, type EpochBuild } from "../src/epoch/plan.js";
+import { readSecret } from "../src/epoch/salts.js";
+import { type ProveOptions, proveSnapshot } from "../src/prove/pipeline.js";
+import { defaultWorkers, proveMany } from "../src/prove/pool.js";
+import { parseSnapshot, type Snapshot } from "../src/snapshot/snapshot.js";
+import { type CircuitName, getProfile, type Profile } from "../src/spec/profiles.js";
+import { type CircuitSpec, circuitSpec, compileKey, ensureCircuit } from "../src/toolchain/artifacts.js";
+import { readR1csHeader } from "../src/toolchain/binfile.js";
+import { compileRegistryWith } from "../src/toolchain/contracts.js";
+import { terminateCurves } from "../src/util/curve.js";
+import { atomicWrite, atomicWriteJson } from "../src/util/fsutil.js";
+import { BUILD_DIR, NODE_MODULES, packageVersion, REPO_ROOT } from "../src/util/paths.js";
+import { sj } from "../src/util/snarkjs.js";
 
 // ------------------------------------------------------------------------------------ options
 

@@ -12,17 +12,17 @@
  */
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { ensureCircuit } from "../src/artifacts.js";
-import { auditBundle, formatAudit } from "../src/audit.js";
-import { runChainDemo } from "../src/chain/demo.js";
+import { auditBundle, formatAudit } from "../src/audit/audit.js";
 import { formatProveSummary } from "../src/cli/prove.js";
-import { terminateCurves } from "../src/curve.js";
-import { liabilityLeaf } from "../src/encoding.js";
-import { REPO_ROOT } from "../src/paths.js";
-import { type CircuitKeys, type ProveSummary, proveSnapshot } from "../src/pipeline.js";
-import type { CircuitName } from "../src/profiles.js";
-import { createReporter, formatDuration } from "../src/progress.js";
-import { type AccountReceipt, type LotReceipt, verifyReceipt } from "../src/receipts.js";
+import { type CircuitKeys, type ProveSummary, proveSnapshot } from "../src/prove/pipeline.js";
+import { type AccountReceipt, type LotReceipt, verifyReceipt } from "../src/receipts/receipts.js";
+import { liabilityLeaf } from "../src/spec/encoding.js";
+import type { CircuitName } from "../src/spec/profiles.js";
+import { ensureCircuit } from "../src/toolchain/artifacts.js";
+import { terminateCurves } from "../src/util/curve.js";
+import { REPO_ROOT } from "../src/util/paths.js";
+import { createReporter, formatDuration } from "../src/util/progress.js";
+import { runChainDemo } from "./chain-demo.js";
 
 const PROFILE = "test";
 

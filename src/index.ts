@@ -1,12 +1,13 @@
 /** bulkhead library entry point. */
-export * from "./artifacts.js";
-export * from "./binfile.js";
-export * from "./contracts-build.js";
-export * from "./curve.js";
-export * from "./fsutil.js";
-export * from "./hash.js";
-export * from "./paths.js";
-export * from "./profiles.js";
-export * from "./progress.js";
-export * from "./ptau.js";
-export * from "./snarkjs.js";
+
+export * from "./spec/profiles.js";
+export * from "./toolchain/artifacts.js";
+export * from "./toolchain/binfile.js";
+export * from "./toolchain/contracts.js";
+export * from "./toolchain/ptau.js";
+export * from "./util/curve.js";
+export * from "./util/fsutil.js";
+export * from "./util/hash.js";
+export * from "./util/paths.js";
+export * from "./util/progress.js";
+export * from "./util/snarkjs.js";

@@ -3,11 +3,11 @@
  */
 import * as path from "node:path";
 import { ContractFactory, type InterfaceAbi, type Signer } from "ethers";
-import { type CompiledContract, type ContractsManifest, loadContract } from "../contracts-build.js";
-import { atomicWriteJson, readJsonIfExists } from "../fsutil.js";
-import { BUILD_DIR } from "../paths.js";
-import { getProfile } from "../profiles.js";
-import { type Reporter, silentReporter } from "../progress.js";
+import { getProfile } from "../spec/profiles.js";
+import { type CompiledContract, type ContractsManifest, loadContract } from "../toolchain/contracts.js";
+import { atomicWriteJson, readJsonIfExists } from "../util/fsutil.js";
+import { BUILD_DIR } from "../util/paths.js";
+import { type Reporter, silentReporter } from "../util/progress.js";
 import { ChainError, registryAt, sendTx } from "./registry.js";
 
 export const DEPLOYMENT_FORMAT = "bulkhead-deployment";

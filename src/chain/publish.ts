@@ -5,8 +5,8 @@
  * by running it again.
  */
 import type { Contract } from "ethers";
-import { deriveR, FIELD_P, manifestHash } from "../encoding.js";
-import { type Reporter, silentReporter } from "../progress.js";
+import { deriveR, FIELD_P, manifestHash } from "../spec/encoding.js";
+import { type Reporter, silentReporter } from "../util/progress.js";
 import { type ChainEpoch, manifestArgs, manifestOf, readEpoch, sendTx } from "./registry.js";
 
 export interface PublishGas {

@@ -11,9 +11,9 @@
  */
 import * as fs from "node:fs/promises";
 import type { Contract } from "ethers";
-import type { Bundle } from "../bundle.js";
-import { initPoseidon, unpackSegmentParams } from "../encoding.js";
-import { checkReceiptInclusion, inclusionReason, type LeafOf, receiptSubject } from "../receipts.js";
+import type { Bundle } from "../bundle/bundle.js";
+import { checkReceiptInclusion, inclusionReason, type LeafOf, receiptSubject } from "../receipts/receipts.js";
+import { initPoseidon, unpackSegmentParams } from "../spec/encoding.js";
 import { type EpochView, readEpoch, readLatestEpoch } from "./registry.js";
 
 export interface ChainPositionCheck {

@@ -10,9 +10,9 @@ import {
   Interface,
   type TransactionReceipt,
 } from "ethers";
-import { type Bundle, bundleManifest } from "../bundle.js";
-import { decodeListSignals, decodeSegmentSignals, type Manifest } from "../encoding.js";
-import type { Groth16Proof } from "../snarkjs.js";
+import { type Bundle, bundleManifest } from "../bundle/bundle.js";
+import { decodeListSignals, decodeSegmentSignals, type Manifest } from "../spec/encoding.js";
+import type { Groth16Proof } from "../util/snarkjs.js";
 import { REGISTRY_ABI } from "./abi.js";
 
 export const REGISTRY_IFACE = new Interface(REGISTRY_ABI as string[]);

@@ -1,6 +1,6 @@
 /** `bulkhead status`: the registry's latest finalized epoch, per segment, plus any epoch in progress. */
 import type { Contract } from "ethers";
-import { unpackSegmentParams } from "../encoding.js";
+import { unpackSegmentParams } from "../spec/encoding.js";
 import { type EpochView, readEpoch, readLatestEpoch } from "./registry.js";
 
 export interface SegmentStatus {

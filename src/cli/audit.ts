@@ -1,8 +1,8 @@
 /** `bulkhead audit DIR/public`: verify a whole epoch offline from the bundle. */
 import type { Command } from "commander";
-import { type AuditOptions, auditBundle, formatAudit } from "../audit.js";
-import type { CircuitName } from "../profiles.js";
-import { createProgress } from "../progress.js";
+import { type AuditOptions, auditBundle, formatAudit } from "../audit/audit.js";
+import type { CircuitName } from "../spec/profiles.js";
+import { createProgress } from "../util/progress.js";
 import { printJson } from "./common.js";
 import { exitWith } from "./prove.js";
 

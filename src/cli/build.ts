@@ -1,7 +1,7 @@
 /** `bulkhead build`: circuits (compile + setup) of a profile, then contracts. Cached. */
 import type { Command } from "commander";
-import { ensureCircuit } from "../artifacts.js";
-import { buildContracts } from "../contracts-build.js";
+import { ensureCircuit } from "../toolchain/artifacts.js";
+import { buildContracts } from "../toolchain/contracts.js";
 import { checkProfile, parseCircuits, printJson, reporterFor } from "./common.js";
 
 interface BuildCliOptions {

@@ -9,15 +9,15 @@ import * as path from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
 import { isAddress } from "ethers";
-import { readBundle } from "../bundle.js";
+import { readBundle } from "../bundle/bundle.js";
 import { deployRegistry, loadDeployArtifacts, readDeployment, writeDeployment } from "../chain/deploy.js";
 import { publishEpoch } from "../chain/publish.js";
 import { verifyReceiptOnChain } from "../chain/receipt.js";
 import { chainEpochFromBundle, registryAt } from "../chain/registry.js";
 import { connectRpc, loadSigner } from "../chain/signer.js";
 import { formatStatus, readStatus } from "../chain/status.js";
-import { BUILD_DIR } from "../paths.js";
-import { getProfile } from "../profiles.js";
+import { getProfile } from "../spec/profiles.js";
+import { BUILD_DIR } from "../util/paths.js";
 import { printJson, reporterFor } from "./common.js";
 import { exitWith } from "./prove.js";
 

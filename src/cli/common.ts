@@ -1,6 +1,6 @@
 /** Helpers shared by the CLI command modules (src/cli/*.ts). */
-import { CIRCUITS, type CircuitName, PROFILES } from "../profiles.js";
-import { createReporter, type Reporter } from "../progress.js";
+import { CIRCUITS, type CircuitName, PROFILES } from "../spec/profiles.js";
+import { createReporter, type Reporter } from "../util/progress.js";
 
 /** Options every command may take. */
 export interface CommonOptions {

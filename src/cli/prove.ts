@@ -1,10 +1,10 @@
 /** `bulkhead prove` (snapshot -> epoch bundle + receipts) and `bulkhead check` (validation only). */
 import type { Command } from "commander";
 import { CommanderError } from "commander";
-import { type ProveSummary, proveSnapshot } from "../pipeline.js";
-import { getProfile } from "../profiles.js";
-import { formatDuration } from "../progress.js";
-import { loadSnapshot, SnapshotError } from "../snapshot.js";
+import { type ProveSummary, proveSnapshot } from "../prove/pipeline.js";
+import { loadSnapshot, SnapshotError } from "../snapshot/snapshot.js";
+import { getProfile } from "../spec/profiles.js";
+import { formatDuration } from "../util/progress.js";
 import { checkProfile, printJson, reporterFor } from "./common.js";
 
 interface ProveCliOptions {

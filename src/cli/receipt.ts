@@ -5,7 +5,7 @@
  * 2 included and verified, but the segment is unhealthy (insolvent).
  */
 import type { Command } from "commander";
-import { verifyReceipt } from "../receipts.js";
+import { verifyReceipt } from "../receipts/receipts.js";
 import { parseVkeyHashes } from "./audit.js";
 import { printJson } from "./common.js";
 import { exitWith } from "./prove.js";

@@ -1,9 +1,9 @@
 /** `bulkhead setup ...`: trusted setup (production phase 2, dev ptau, verification, info). */
 import * as path from "node:path";
 import type { Command } from "commander";
-import { contributeArtifact, ensureCircuit, loadArtifacts, verifyArtifact } from "../artifacts.js";
-import { userCacheDir } from "../paths.js";
-import { generateDevPtau } from "../ptau.js";
+import { contributeArtifact, ensureCircuit, loadArtifacts, verifyArtifact } from "../toolchain/artifacts.js";
+import { generateDevPtau } from "../toolchain/ptau.js";
+import { userCacheDir } from "../util/paths.js";
 import { checkProfile, parseCircuit, parseCircuits, printJson, reporterFor } from "./common.js";
 
 export function register(program: Command): void {

@@ -1,12 +1,19 @@
 /** Small hand-made epochs for circuit tests, built with the one input builder (src/inputs.ts). */
-import { FIELD_P, type LiabilityFields, type LotFields, mod, type SlotParams } from "../../src/encoding.js";
+
 import {
   buildListBatch,
   buildSegmentBatch,
   type ListBatchResult,
   type SegmentBatchResult,
-} from "../../src/inputs.js";
-import { getProfile } from "../../src/profiles.js";
+} from "../../src/epoch/inputs.js";
+import {
+  FIELD_P,
+  type LiabilityFields,
+  type LotFields,
+  mod,
+  type SlotParams,
+} from "../../src/spec/encoding.js";
+import { getProfile } from "../../src/spec/profiles.js";
 
 export const TEST = getProfile("test");
 export const EPOCH = 7n;

@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { FIELD_P } from "../../src/encoding.js";
+import { FIELD_P } from "../../src/spec/encoding.js";
 
 const require = createRequire(import.meta.url);
 export const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");

@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { REPO_ROOT } from "../src/paths.js";
+import { REPO_ROOT } from "../../src/util/paths.js";
 
 type Json = Record<string, unknown>;
 

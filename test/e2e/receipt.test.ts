@@ -3,20 +3,20 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import type { Bundle } from "../src/bundle.js";
-import { initPoseidon, lotLeaf } from "../src/encoding.js";
-import { buildEpoch } from "../src/epoch.js";
-import { getProfile } from "../src/profiles.js";
+import type { Bundle } from "../../src/bundle/bundle.js";
+import { buildEpoch } from "../../src/epoch/plan.js";
+import { parseSecret } from "../../src/epoch/salts.js";
 import {
   type AccountReceipt,
   buildReceipts,
   checkReceiptInclusion,
   type LotReceipt,
   verifyReceipt,
-} from "../src/receipts.js";
-import { parseSecret } from "../src/salts.js";
-import { loadSnapshot } from "../src/snapshot.js";
-import { copyPublic, EXAMPLE, provenExample, REPO, tmpDir } from "./helpers/epoch.js";
+} from "../../src/receipts/receipts.js";
+import { loadSnapshot } from "../../src/snapshot/snapshot.js";
+import { initPoseidon, lotLeaf } from "../../src/spec/encoding.js";
+import { getProfile } from "../../src/spec/profiles.js";
+import { copyPublic, EXAMPLE, provenExample, REPO, tmpDir } from "../helpers/epoch.js";
 
 const read = <T>(f: string): T => JSON.parse(readFileSync(f, "utf8")) as T;
 
@@ -116,7 +116,7 @@ describe("receipts", () => {
         /batch 1 is not a batch of segment 2/,
       ],
     ];
-    const { bundle } = await import("../src/bundle.js").then((m) => m.readBundle(publicDir));
+    const { bundle } = await import("../../src/bundle/bundle.js").then((m) => m.readBundle(publicDir));
     for (const [name, edit, why] of variants) {
       const r = structuredClone(orig);
       edit(r);
@@ -130,7 +130,7 @@ describe("receipts", () => {
   });
 
   it("not included: a receipt whose shown identity is not the one its leaf binds", async () => {
-    const { bundle } = await import("../src/bundle.js").then((m) => m.readBundle(publicDir));
+    const { bundle } = await import("../../src/bundle/bundle.js").then((m) => m.readBundle(publicDir));
     const lot = read<LotReceipt>(lotFile("0x9f3c0a11d2e4b7015c3a"));
     lot.lotId = "0x9f3c0a11d2e4b7015c3b"; // displayed id of someone else's lot
     const a = await checkReceiptInclusion(lot, bundle);
@@ -148,7 +148,7 @@ describe("receipts", () => {
     const snap = await loadSnapshot(EXAMPLE, { profile });
     const other = await buildEpoch(snap, profile, parseSecret(Buffer.from("77".repeat(32))));
     const r = buildReceipts(other).find((x) => x.receipt.kind === "lot")?.receipt;
-    const { bundle } = await import("../src/bundle.js").then((m) => m.readBundle(publicDir));
+    const { bundle } = await import("../../src/bundle/bundle.js").then((m) => m.readBundle(publicDir));
     const inc = await checkReceiptInclusion(r, bundle);
     assert.equal(inc.included, false);
     assert.ok(inc.reasons.some((x) => /manifest hash differs/.test(x)));

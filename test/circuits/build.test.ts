@@ -16,14 +16,14 @@ import {
   loadArtifactsById,
   PENDING_LABEL,
   verifyArtifact,
-} from "../src/artifacts.js";
-import { readPtauHeader } from "../src/binfile.js";
-import { buildContracts, compileSolidity, generateVerifierSource } from "../src/contracts-build.js";
-import { atomicWrite, atomicWriteJson, TMP_PREFIX, withTmpDir } from "../src/fsutil.js";
-import { sha256File } from "../src/hash.js";
-import { REPO_ROOT } from "../src/paths.js";
-import { createProgress } from "../src/progress.js";
-import { DEV_LABEL, generateDevPtau, requiredPower, resolvePtau } from "../src/ptau.js";
+} from "../../src/toolchain/artifacts.js";
+import { readPtauHeader } from "../../src/toolchain/binfile.js";
+import { buildContracts, compileSolidity, generateVerifierSource } from "../../src/toolchain/contracts.js";
+import { DEV_LABEL, generateDevPtau, requiredPower, resolvePtau } from "../../src/toolchain/ptau.js";
+import { atomicWrite, atomicWriteJson, TMP_PREFIX, withTmpDir } from "../../src/util/fsutil.js";
+import { sha256File } from "../../src/util/hash.js";
+import { REPO_ROOT } from "../../src/util/paths.js";
+import { createProgress } from "../../src/util/progress.js";
 
 const FIXTURES = path.join(REPO_ROOT, "test", "fixtures", "circuits");
 const SHARED_PTAU = path.resolve(REPO_ROOT, "..", "shared", "ptau");

@@ -13,9 +13,9 @@
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { FIELD_P, type Manifest, PRICE_DECIMALS } from "./encoding.js";
-import type { CircuitName, Profile } from "./profiles.js";
-import type { Groth16Proof } from "./snarkjs.js";
+import { FIELD_P, type Manifest, PRICE_DECIMALS } from "../spec/encoding.js";
+import type { CircuitName, Profile } from "../spec/profiles.js";
+import type { Groth16Proof } from "../util/snarkjs.js";
 
 export const BUNDLE_FORMAT = "bulkhead-epoch-bundle";
 export const BUNDLE_VERSION = 1;

@@ -6,14 +6,14 @@
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
-import * as auditCmd from "./cli/audit.js";
-import * as buildCmd from "./cli/build.js";
-import * as chainCmd from "./cli/chain.js";
-import * as proveCmd from "./cli/prove.js";
-import * as receiptCmd from "./cli/receipt.js";
-import * as setupCmd from "./cli/setup.js";
-import { terminateCurves } from "./curve.js";
-import { bulkheadVersion } from "./paths.js";
+import { terminateCurves } from "../util/curve.js";
+import { bulkheadVersion } from "../util/paths.js";
+import * as auditCmd from "./audit.js";
+import * as buildCmd from "./build.js";
+import * as chainCmd from "./chain.js";
+import * as proveCmd from "./prove.js";
+import * as receiptCmd from "./receipt.js";
+import * as setupCmd from "./setup.js";
 
 export interface CommandModule {
   register(program: Command): void;

@@ -12,11 +12,10 @@ import {
   type JsonRpcProvider,
   Wallet,
 } from "ethers";
-import { ensureCircuit } from "../src/artifacts.js";
-import { REGISTRY_ABI } from "../src/chain/abi.js";
-import { type AnvilNode, startAnvil } from "../src/chain/anvil.js";
-import { type DeployArtifacts, deployRegistry } from "../src/chain/deploy.js";
-import { publishEpoch } from "../src/chain/publish.js";
+import { REGISTRY_ABI } from "../../src/chain/abi.js";
+import { type AnvilNode, startAnvil } from "../../src/chain/anvil.js";
+import { type DeployArtifacts, deployRegistry } from "../../src/chain/deploy.js";
+import { publishEpoch } from "../../src/chain/publish.js";
 import {
   type ChainEpoch,
   ChainError,
@@ -27,14 +26,15 @@ import {
   readLatestEpoch,
   registryAt,
   sendTx,
-} from "../src/chain/registry.js";
-import { connectRpc } from "../src/chain/signer.js";
-import { readStatus } from "../src/chain/status.js";
-import { compileRegistryWith } from "../src/contracts-build.js";
-import { terminateCurves } from "../src/curve.js";
-import { deriveR, FIELD_P, initPoseidon, manifestHash, type SlotParams } from "../src/encoding.js";
-import { buildSegmentBatch } from "../src/inputs.js";
-import { getProfile } from "../src/profiles.js";
+} from "../../src/chain/registry.js";
+import { connectRpc } from "../../src/chain/signer.js";
+import { readStatus } from "../../src/chain/status.js";
+import { buildSegmentBatch } from "../../src/epoch/inputs.js";
+import { deriveR, FIELD_P, initPoseidon, manifestHash, type SlotParams } from "../../src/spec/encoding.js";
+import { getProfile } from "../../src/spec/profiles.js";
+import { ensureCircuit } from "../../src/toolchain/artifacts.js";
+import { compileRegistryWith } from "../../src/toolchain/contracts.js";
+import { terminateCurves } from "../../src/util/curve.js";
 import {
   liability,
   lot,
@@ -44,7 +44,7 @@ import {
   proveEpoch,
   proveSegment,
   resalted,
-} from "./chain-epoch.js";
+} from "../helpers/chain-epoch.js";
 
 const PROFILE = getProfile("test");
 const SLOTS: SlotParams[] = [

@@ -8,13 +8,13 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadArtifacts } from "../src/artifacts.js";
-import { type AnvilNode, startAnvil } from "../src/chain/anvil.js";
-import { compileRegistryWith } from "../src/contracts-build.js";
-import { terminateCurves } from "../src/curve.js";
-import { atomicWriteJson } from "../src/fsutil.js";
-import { REPO_ROOT } from "../src/paths.js";
-import { type ProveSummary, proveSnapshot } from "../src/pipeline.js";
+import { type AnvilNode, startAnvil } from "../../src/chain/anvil.js";
+import { type ProveSummary, proveSnapshot } from "../../src/prove/pipeline.js";
+import { loadArtifacts } from "../../src/toolchain/artifacts.js";
+import { compileRegistryWith } from "../../src/toolchain/contracts.js";
+import { terminateCurves } from "../../src/util/curve.js";
+import { atomicWriteJson } from "../../src/util/fsutil.js";
+import { REPO_ROOT } from "../../src/util/paths.js";
 
 interface Run {
   code: number | null;

@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { BUNDLE_FORMAT, BUNDLE_VERSION, type Bundle, parseBundle } from "../src/bundle.js";
-import { type ProveSummary, proveSnapshot } from "../src/pipeline.js";
-import type { AccountReceipt, LotReceipt, Receipt } from "../src/receipts.js";
-import { EXAMPLE, provenExample, REPO, SECRET_HEX, secretFile, tmpDir } from "./helpers/epoch.js";
+import { BUNDLE_FORMAT, BUNDLE_VERSION, type Bundle, parseBundle } from "../../src/bundle/bundle.js";
+import { type ProveSummary, proveSnapshot } from "../../src/prove/pipeline.js";
+import type { AccountReceipt, LotReceipt, Receipt } from "../../src/receipts/receipts.js";
+import { EXAMPLE, provenExample, REPO, SECRET_HEX, secretFile, tmpDir } from "../helpers/epoch.js";
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {

@@ -11,14 +11,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
+import { CIRCUITS, type CircuitName } from "../spec/profiles.js";
+import { withSnarkjs } from "../util/curve.js";
+import { atomicWriteJson, exists, readJsonIfExists, replaceDir, withTmpDir } from "../util/fsutil.js";
+import { hashJson, sha256Hex } from "../util/hash.js";
+import { BUILD_DIR, CONTRACTS_DIR, NODE_MODULES, packageVersion, REPO_ROOT } from "../util/paths.js";
+import { type Reporter, silentReporter } from "../util/progress.js";
+import { sj as snarkjs } from "../util/snarkjs.js";
 import { type Artifacts, loadArtifactsById } from "./artifacts.js";
-import { withSnarkjs } from "./curve.js";
-import { atomicWriteJson, exists, readJsonIfExists, replaceDir, withTmpDir } from "./fsutil.js";
-import { hashJson, sha256Hex } from "./hash.js";
-import { BUILD_DIR, CONTRACTS_DIR, NODE_MODULES, packageVersion, REPO_ROOT } from "./paths.js";
-import { CIRCUITS, type CircuitName } from "./profiles.js";
-import { type Reporter, silentReporter } from "./progress.js";
-import { sj as snarkjs } from "./snarkjs.js";
 
 export const CONTRACTS_FORMAT = "bulkhead-contracts/1";
 

@@ -16,8 +16,8 @@
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { FIELD_P } from "./encoding.js";
-import { atomicWrite, exists } from "./fsutil.js";
+import { FIELD_P } from "../spec/encoding.js";
+import { atomicWrite, exists } from "../util/fsutil.js";
 
 export const MIN_SECRET_BYTES = 16;
 

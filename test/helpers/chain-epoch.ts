@@ -4,14 +4,19 @@
  * registry takes (src/chain/registry.ts).
  */
 
-import type { Artifacts } from "../src/artifacts.js";
 import {
   type ChainEpoch,
   type ChainListBatch,
   type ChainSegmentBatch,
   listBatchFromProof,
   segmentBatchFromProof,
-} from "../src/chain/registry.js";
+} from "../../src/chain/registry.js";
+import {
+  buildListBatch,
+  buildSegmentBatch,
+  type ListBatchResult,
+  type SegmentBatchResult,
+} from "../../src/epoch/inputs.js";
 import {
   deriveR,
   FIELD_P,
@@ -21,15 +26,10 @@ import {
   manifestHash,
   type SegmentState,
   type SlotParams,
-} from "../src/encoding.js";
-import {
-  buildListBatch,
-  buildSegmentBatch,
-  type ListBatchResult,
-  type SegmentBatchResult,
-} from "../src/inputs.js";
-import type { Profile } from "../src/profiles.js";
-import { sj as snarkjs } from "../src/snarkjs.js";
+} from "../../src/spec/encoding.js";
+import type { Profile } from "../../src/spec/profiles.js";
+import type { Artifacts } from "../../src/toolchain/artifacts.js";
+import { sj as snarkjs } from "../../src/util/snarkjs.js";
 
 let saltCounter = 1n;
 /** deterministic, distinct salts */

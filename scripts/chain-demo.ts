@@ -7,17 +7,17 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { Wallet } from "ethers";
-import { readBundle } from "../bundle.js";
-import { buildContracts } from "../contracts-build.js";
-import { getProfile } from "../profiles.js";
-import { createReporter, type Reporter } from "../progress.js";
-import { startAnvil } from "./anvil.js";
-import { deployRegistry, loadDeployArtifacts, writeDeployment } from "./deploy.js";
-import { publishEpoch } from "./publish.js";
-import { verifyReceiptOnChain } from "./receipt.js";
-import { chainEpochFromBundle, registryAt } from "./registry.js";
-import { connectRpc } from "./signer.js";
-import { formatStatus, readStatus } from "./status.js";
+import { readBundle } from "../src/bundle/bundle.js";
+import { startAnvil } from "../src/chain/anvil.js";
+import { deployRegistry, loadDeployArtifacts, writeDeployment } from "../src/chain/deploy.js";
+import { publishEpoch } from "../src/chain/publish.js";
+import { verifyReceiptOnChain } from "../src/chain/receipt.js";
+import { chainEpochFromBundle, registryAt } from "../src/chain/registry.js";
+import { connectRpc } from "../src/chain/signer.js";
+import { formatStatus, readStatus } from "../src/chain/status.js";
+import { getProfile } from "../src/spec/profiles.js";
+import { buildContracts } from "../src/toolchain/contracts.js";
+import { createReporter, type Reporter } from "../src/util/progress.js";
 
 export interface ChainDemoContext {
   publicDir: string;

@@ -16,13 +16,21 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
+import { type CircuitName, getProfile, type Profile } from "../spec/profiles.js";
+import { withSnarkjs } from "../util/curve.js";
+import {
+  acquireLock,
+  atomicWriteJson,
+  exists,
+  readJsonIfExists,
+  replaceDir,
+  withTmpDir,
+} from "../util/fsutil.js";
+import { hashJson, sha256File } from "../util/hash.js";
+import { BUILD_DIR, CIRCUITS_DIR, NODE_MODULES, packageVersion } from "../util/paths.js";
+import { type Reporter, silentReporter } from "../util/progress.js";
+import { type Logger as SnarkjsLogger, sj as snarkjs } from "../util/snarkjs.js";
 import { readPtauHeader, readR1csHeader } from "./binfile.js";
-import { withSnarkjs } from "./curve.js";
-import { acquireLock, atomicWriteJson, exists, readJsonIfExists, replaceDir, withTmpDir } from "./fsutil.js";
-import { hashJson, sha256File } from "./hash.js";
-import { BUILD_DIR, CIRCUITS_DIR, NODE_MODULES, packageVersion } from "./paths.js";
-import { type CircuitName, getProfile, type Profile } from "./profiles.js";
-import { type Reporter, silentReporter } from "./progress.js";
 import {
   DEV_LABEL,
   type PtauChoice,
@@ -31,7 +39,6 @@ import {
   requiredPower,
   resolvePtau,
 } from "./ptau.js";
-import { type Logger as SnarkjsLogger, sj as snarkjs } from "./snarkjs.js";
 
 export const ARTIFACT_FORMAT = "bulkhead-artifact/1";
 export const DEV_ZKEY_CONTRIBUTION = "bulkhead dev contribution, insecure, development only";

@@ -14,8 +14,10 @@
  * fingerprints), reporting the segment's health.
  */
 import * as fs from "node:fs/promises";
-import { type AuditOptions, type AuditReport, auditBundle } from "./audit.js";
-import { type Bundle, type BundleSegment, readBundle } from "./bundle.js";
+import { type AuditOptions, type AuditReport, auditBundle } from "../audit/audit.js";
+import { type Bundle, type BundleSegment, readBundle } from "../bundle/bundle.js";
+import type { EpochBuild } from "../epoch/plan.js";
+import { formatDecimal, parseDecimal } from "../snapshot/snapshot.js";
 import {
   accountIdOf,
   batchRoot,
@@ -24,10 +26,8 @@ import {
   liabilityLeaf,
   lotLeaf,
   rootFromPath,
-} from "./encoding.js";
-import type { EpochBuild } from "./epoch.js";
-import { sha256Hex } from "./hash.js";
-import { formatDecimal, parseDecimal } from "./snapshot.js";
+} from "../spec/encoding.js";
+import { sha256Hex } from "../util/hash.js";
 
 export const RECEIPT_FORMAT = "bulkhead-receipt";
 export const RECEIPT_VERSION = 1;

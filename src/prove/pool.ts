@@ -13,8 +13,8 @@
 import { createRequire } from "node:module";
 import * as os from "node:os";
 import { Worker } from "node:worker_threads";
-import type { CircuitInput } from "./inputs.js";
-import type { Groth16Proof } from "./snarkjs.js";
+import type { CircuitInput } from "../epoch/inputs.js";
+import type { Groth16Proof } from "../util/snarkjs.js";
 
 export interface ProveRequest {
   id: string;

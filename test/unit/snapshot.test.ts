@@ -3,10 +3,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { accountIdOf, deriveR, initPoseidon, manifestHash, packSegmentParams } from "../src/encoding.js";
-import { batchCount, buildEpoch, planEpoch } from "../src/epoch.js";
-import { getProfile } from "../src/profiles.js";
-import { deriveSalt, parseSecret, saltLabel } from "../src/salts.js";
+import { batchCount, buildEpoch, planEpoch } from "../../src/epoch/plan.js";
+import { deriveSalt, parseSecret, saltLabel } from "../../src/epoch/salts.js";
 import {
   circuitPriceOf,
   formatDecimal,
@@ -16,8 +14,16 @@ import {
   parseSnapshot,
   type Snapshot,
   SnapshotError,
-} from "../src/snapshot.js";
-import { EXAMPLE, REPO, tmpDir } from "./helpers/epoch.js";
+} from "../../src/snapshot/snapshot.js";
+import {
+  accountIdOf,
+  deriveR,
+  initPoseidon,
+  manifestHash,
+  packSegmentParams,
+} from "../../src/spec/encoding.js";
+import { getProfile } from "../../src/spec/profiles.js";
+import { EXAMPLE, REPO, tmpDir } from "../helpers/epoch.js";
 
 const TEST = getProfile("test");
 
@@ -414,7 +420,7 @@ describe("epoch planning, salts and manifest", () => {
       [true, true, false, true],
     );
     // fingerprints: product over segments equals the list's
-    const { FIELD_P } = await import("../src/encoding.js");
+    const { FIELD_P } = await import("../../src/spec/encoding.js");
     const prod = a.segments.reduce((acc, x) => (acc * (x.batches.at(-1)?.fingerprint ?? 0n)) % FIELD_P, 1n);
     assert.equal(prod, a.list.at(-1)?.fingerprint);
   });

@@ -9,6 +9,8 @@
  *    taken in snapshot order and fill batches from the first one;
  *  - the global list holds every lot sorted by lotId in batches of G (at least one batch).
  */
+
+import type { Liability, Lot, Segment, Snapshot } from "../snapshot/snapshot.js";
 import {
   deriveR,
   manifestHash as hashManifest,
@@ -17,7 +19,8 @@ import {
   type LotFields,
   type Manifest,
   type SlotParams,
-} from "./encoding.js";
+} from "../spec/encoding.js";
+import type { CircuitName, Profile } from "../spec/profiles.js";
 import {
   buildListBatch,
   buildSegmentBatch,
@@ -25,9 +28,7 @@ import {
   type ListBatchResult,
   type SegmentBatchResult,
 } from "./inputs.js";
-import type { CircuitName, Profile } from "./profiles.js";
 import { deriveSalt, saltLabel } from "./salts.js";
-import type { Liability, Lot, Segment, Snapshot } from "./snapshot.js";
 
 export interface SegmentPlan {
   segment: Segment;

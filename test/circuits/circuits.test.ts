@@ -3,8 +3,7 @@
  * case passes and a forged witness or forged public input is rejected.
  */
 import assert from "node:assert/strict";
-import { ensureCircuit } from "../src/artifacts.js";
-import { withSnarkjs } from "../src/curve.js";
+import { batchValues, type CircuitInput } from "../../src/epoch/inputs.js";
 import {
   decodeSegmentSignals,
   FIELD_P,
@@ -18,10 +17,11 @@ import {
   packSegmentParams,
   poseidon,
   segmentStateHash,
-} from "../src/encoding.js";
-import { batchValues, type CircuitInput } from "../src/inputs.js";
-import { PROFILES } from "../src/profiles.js";
-import { sj } from "../src/snarkjs.js";
+} from "../../src/spec/encoding.js";
+import { PROFILES } from "../../src/spec/profiles.js";
+import { ensureCircuit } from "../../src/toolchain/artifacts.js";
+import { withSnarkjs } from "../../src/util/curve.js";
+import { sj } from "../../src/util/snarkjs.js";
 import {
   EPOCH,
   liability,
@@ -33,7 +33,7 @@ import {
   SLOTS,
   segmentChain,
   TEST,
-} from "./helpers/scenario.js";
+} from "../helpers/scenario.js";
 import {
   compileTestCircuit,
   editWitness,
@@ -43,7 +43,7 @@ import {
   publicSignals,
   readSignal,
   type TestCircuit,
-} from "./helpers/witness.js";
+} from "../helpers/witness.js";
 
 const segmentMain = (N: number, M: number, A: number): string =>
   `pragma circom 2.1.6;\ninclude "segment_batch.circom";\ncomponent main {public [r, prevState, meta, params]} = SegmentBatch(${N}, ${M}, ${A});\n`;

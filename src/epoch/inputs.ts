@@ -22,8 +22,8 @@ import {
   type SegmentState,
   type SlotParams,
   segmentStateHash,
-} from "./encoding.js";
-import type { Profile } from "./profiles.js";
+} from "../spec/encoding.js";
+import type { Profile } from "../spec/profiles.js";
 
 export type CircuitInput = Record<string, string | string[]>;
 

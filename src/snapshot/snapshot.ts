@@ -28,8 +28,8 @@ import {
   PRICE_DECIMALS,
   SEGMENT_ID_BITS,
   SUM_BITS,
-} from "./encoding.js";
-import type { Profile } from "./profiles.js";
+} from "../spec/encoding.js";
+import type { Profile } from "../spec/profiles.js";
 
 /** Largest accepted `decimals` of an asset. */
 export const MAX_ASSET_DECIMALS = 30;

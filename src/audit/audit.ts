@@ -24,7 +24,8 @@ import {
   parseBundle,
   readBundle,
   readBundleVkey,
-} from "./bundle.js";
+} from "../bundle/bundle.js";
+import { circuitPriceOf, parseDecimal } from "../snapshot/snapshot.js";
 import {
   decodeListSignals,
   decodeSegmentSignals,
@@ -37,10 +38,9 @@ import {
   packSegmentMeta,
   packSegmentParams,
   segmentSignalCount,
-} from "./encoding.js";
-import type { CircuitName } from "./profiles.js";
-import { circuitPriceOf, parseDecimal } from "./snapshot.js";
-import { sj } from "./snarkjs.js";
+} from "../spec/encoding.js";
+import type { CircuitName } from "../spec/profiles.js";
+import { sj } from "../util/snarkjs.js";
 
 export interface AuditOptions {
   /** sha256 (hex) of trusted verification keys; checked in addition to the bundle's own record */

@@ -17,8 +17,7 @@
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { ensureCircuit } from "./artifacts.js";
-import { auditBundle } from "./audit.js";
+import { auditBundle } from "../audit/audit.js";
 import {
   BUNDLE_FILE,
   BUNDLE_FORMAT,
@@ -26,20 +25,21 @@ import {
   type Bundle,
   type BundleProof,
   DEV_SETUP_WARNING,
-} from "./bundle.js";
-import { terminateCurves } from "./curve.js";
-import { PRICE_DECIMALS } from "./encoding.js";
-import { buildEpoch, type EpochBuild, type ProofJob } from "./epoch.js";
-import { acquireLock, atomicWriteJson, readJsonIfExists, replaceDir, withTmpDir } from "./fsutil.js";
-import { hashJson, sha256Hex } from "./hash.js";
-import { type CircuitName, getProfile, type Profile } from "./profiles.js";
-import { type Reporter, silentReporter } from "./progress.js";
-import { type ProveOutput, type ProveRequest, proveMany } from "./prover.js";
-import { buildReceipts } from "./receipts.js";
-import { loadOrCreateSecret } from "./salts.js";
-import { formatDecimal, loadSnapshot, type Snapshot } from "./snapshot.js";
-import type { Groth16Proof } from "./snarkjs.js";
-import { sj } from "./snarkjs.js";
+} from "../bundle/bundle.js";
+import { buildEpoch, type EpochBuild, type ProofJob } from "../epoch/plan.js";
+import { loadOrCreateSecret } from "../epoch/salts.js";
+import { buildReceipts } from "../receipts/receipts.js";
+import { formatDecimal, loadSnapshot, type Snapshot } from "../snapshot/snapshot.js";
+import { PRICE_DECIMALS } from "../spec/encoding.js";
+import { type CircuitName, getProfile, type Profile } from "../spec/profiles.js";
+import { ensureCircuit } from "../toolchain/artifacts.js";
+import { terminateCurves } from "../util/curve.js";
+import { acquireLock, atomicWriteJson, readJsonIfExists, replaceDir, withTmpDir } from "../util/fsutil.js";
+import { hashJson, sha256Hex } from "../util/hash.js";
+import { type Reporter, silentReporter } from "../util/progress.js";
+import type { Groth16Proof } from "../util/snarkjs.js";
+import { sj } from "../util/snarkjs.js";
+import { type ProveOutput, type ProveRequest, proveMany } from "./pool.js";
 
 export interface CircuitKeys {
   wasm: string;

@@ -4,11 +4,11 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { type AuditReport, auditBundle, formatAudit } from "../src/audit.js";
-import type { Bundle } from "../src/bundle.js";
-import { bundleManifest } from "../src/bundle.js";
-import { deriveR, FIELD_P, manifestHash } from "../src/encoding.js";
-import { copyPublic, provenExample, REPO } from "./helpers/epoch.js";
+import { type AuditReport, auditBundle, formatAudit } from "../../src/audit/audit.js";
+import type { Bundle } from "../../src/bundle/bundle.js";
+import { bundleManifest } from "../../src/bundle/bundle.js";
+import { deriveR, FIELD_P, manifestHash } from "../../src/spec/encoding.js";
+import { copyPublic, provenExample, REPO } from "../helpers/epoch.js";
 
 type Edit = (b: Bundle, dir: string) => void;
 
