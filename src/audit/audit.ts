@@ -45,7 +45,13 @@ import {
 import type { CircuitName } from "../spec/profiles.js";
 import { developmentKeyOrigin } from "../toolchain/devkeys.js";
 import { sj } from "../util/snarkjs.js";
-import { anchorCheck, describeAnchor, type KeyAnchor, NO_ANCHOR_MESSAGE, UNANCHORED_WARNING } from "./anchor.js";
+import {
+  anchorCheck,
+  describeAnchor,
+  type KeyAnchor,
+  NO_ANCHOR_MESSAGE,
+  UNANCHORED_WARNING,
+} from "./anchor.js";
 
 export interface AuditOptions {
   /**
@@ -180,7 +186,8 @@ export async function auditParsedBundle(
   if (bundle.devSetup) warnings.push(bundle.warning ?? "development (insecure) trusted setup");
   const keys = await checkVkeys(bundle, dir, anchor, errors);
   if (keys.devKeys) {
-    if (!bundle.devSetup) warnings.push("the bundle's devSetup flag says false, but its keys are development keys");
+    if (!bundle.devSetup)
+      warnings.push("the bundle's devSetup flag says false, but its keys are development keys");
     if (!opts.allowDevKeys) {
       errors.push(
         `vkeys: NOT TRUSTWORTHY: development keys (from the ${keys.devKeys}): anyone can forge proofs under them (pass --allow-dev-keys / allowDevKeys for a demo)`,
@@ -232,7 +239,11 @@ export async function auditParsedBundle(
     manifestHash: bundle.manifestHash,
     r: bundle.r,
     segments,
-    lotList: { batches: bundle.proofs.lotList.length, verified: list.errors.length === 0, errors: list.errors },
+    lotList: {
+      batches: bundle.proofs.lotList.length,
+      verified: list.errors.length === 0,
+      errors: list.errors,
+    },
     fingerprintOk,
     proofsVerified: ctx.proofsVerified,
     proofsTotal,
@@ -333,11 +344,18 @@ function checkManifestHash(bundle: Bundle, manifest: Manifest, errors: string[])
 }
 
 /** Compares the published signals with the derived ones, naming each that differs. */
-function compareSignals(where: string, published: readonly string[], derived: bigint[], names: string[]): string[] {
+function compareSignals(
+  where: string,
+  published: readonly string[],
+  derived: bigint[],
+  names: string[],
+): string[] {
   const out: string[] = [];
   derived.forEach((v, k) => {
     if (BigInt(published[k] ?? "-1") !== v)
-      out.push(`${where}: public signal ${names[k] ?? `params[${k - names.length}]`} is not the derived value`);
+      out.push(
+        `${where}: public signal ${names[k] ?? `params[${k - names.length}]`} is not the derived value`,
+      );
   });
   return out;
 }

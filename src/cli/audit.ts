@@ -45,7 +45,10 @@ export function addAnchorOptions(cmd: Command): Command {
     .option("--vkey-hash <circuit=sha256...>", "anchor: pin a trusted verification key hash (both circuits)")
     .option("--trusted-keys <file>", "anchor: JSON {segment, lotlist}: sha256 hex or the key itself")
     .option("--local-keys", "anchor: the keys this checkout builds from the circuits (build/)")
-    .option("--trust-bundle-keys", "verify against the bundle's own keys (NOT trustworthy; warns on every line)")
+    .option(
+      "--trust-bundle-keys",
+      "verify against the bundle's own keys (NOT trustworthy; warns on every line)",
+    )
     .option("--allow-dev-keys", "accept development keys (demo only; the verdict still says so)");
 }
 

@@ -456,7 +456,16 @@ export async function verifyReceipt(
   if (!verified) reasons.push(...audit.errors.map((e) => `audit: ${e}`));
   const ok = inc.included && verified;
   const verdict = receiptVerdictLine(inc, audit, bundle.epoch, !!opts.allowDevKeys);
-  return { ...inc, ok, verified, reasons, verdict, devKeys: audit.devKeys, unanchored: audit.unanchored, audit };
+  return {
+    ...inc,
+    ok,
+    verified,
+    reasons,
+    verdict,
+    devKeys: audit.devKeys,
+    unanchored: audit.unanchored,
+    audit,
+  };
 }
 
 function receiptVerdictLine(

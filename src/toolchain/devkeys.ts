@@ -87,9 +87,7 @@ export function developmentKeyOrigin(vkey: unknown): string | null {
   const b = v.vk_beta_2;
   for (const k of DEV_PTAU_KEYS) {
     const alphaEq = str(at(a, 0)) === k.alpha1[0] && str(at(a, 1)) === k.alpha1[1];
-    const betaEq = [0, 1].every((i) =>
-      [0, 1].every((j) => str(at(at(b, i), j)) === k.beta2[i]?.[j]),
-    );
+    const betaEq = [0, 1].every((i) => [0, 1].every((j) => str(at(at(b, i), j)) === k.beta2[i]?.[j]));
     // either one alone betrays the ptau: alpha and beta are both its public randomness
     if (alphaEq || betaEq) return k.name;
   }
