@@ -283,7 +283,7 @@ async function checkVkeys(
         why = `${String(v.nPublic)} public signals, expected ${expectedPublic[c]} for this profile`;
       else {
         const a = await check({ circuit: c, text, vkey });
-        if (a) why = `not anchored: ${a} (anchor: ${describeAnchor(anchor)})`;
+        if (a) why = `${a} (not anchored to ${describeAnchor(anchor)})`;
       }
       if (why) errors.push(`vkeys.${c}: ${why}`);
       else vkeys[c] = vkey;
