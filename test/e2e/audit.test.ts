@@ -138,6 +138,31 @@ describe("audit", () => {
     );
   });
 
+  it("fails on a relabelled asset slot (symbol, decimals or token): the manifest commits them", async () => {
+    const edits: [string, (a: Bundle["manifest"]["segments"][number]["assets"][number]) => void][] = [
+      ["symbol", (a) => (a.symbol = "USDC")],
+      ["decimals", (a) => (a.decimals = 6)],
+      ["token", (a) => (a.token = "0x00000000000000000000000000000000000000e7")],
+    ];
+    for (const [name, edit] of edits) {
+      const rep = await tampered((b) => {
+        const a = b.manifest.segments[0]?.assets[0];
+        if (a) edit(a);
+      });
+      expectFail(rep, /manifestHash: recomputed/);
+      // a consistent forger who rehashes changes r, and every proof fails
+      const re = await tampered((b) => {
+        const a = b.manifest.segments[0]?.assets[0];
+        if (a) edit(a);
+        rehash(b);
+      });
+      assert.ok(
+        re.errors.some((e) => /proof does not verify|public signal r is not the derived value/.test(e)),
+        `${name}: ${re.errors.join("\n")}`,
+      );
+    }
+  });
+
   it("fails on a changed epoch", async () => {
     const rep = await tampered((b) => {
       b.epoch = "8";
