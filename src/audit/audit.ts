@@ -185,15 +185,7 @@ export async function auditParsedBundle(
   const warnings: string[] = [];
   if (bundle.devSetup) warnings.push(bundle.warning ?? "development (insecure) trusted setup");
   const keys = await checkVkeys(bundle, dir, anchor, errors);
-  if (keys.devKeys) {
-    if (!bundle.devSetup)
-      warnings.push("the bundle's devSetup flag says false, but its keys are development keys");
-    if (!opts.allowDevKeys) {
-      errors.push(
-        `vkeys: NOT TRUSTWORTHY: development keys (from the ${keys.devKeys}): anyone can forge proofs under them (pass --allow-dev-keys / allowDevKeys for a demo)`,
-      );
-    }
-  }
+  if (keys.devKeys) devKeyFindings(bundle, keys.devKeys, !!opts.allowDevKeys, errors, warnings);
   const paramsOk = checkPublishedParams(bundle, errors);
   const manifest = bundleManifest(bundle);
   const r = checkManifestHash(bundle, manifest, errors);
@@ -292,6 +284,22 @@ async function checkVkeys(
     }
   }
   return { vkeys, devKeys: dev.size > 0 ? [...dev].join(", ") : null };
+}
+
+/** Development keys are untrusted whatever the bundle claims; an error unless explicitly allowed. */
+function devKeyFindings(
+  bundle: Bundle,
+  devKeys: string,
+  allowed: boolean,
+  errors: string[],
+  warnings: string[],
+): void {
+  if (!bundle.devSetup)
+    warnings.push("the bundle's devSetup flag says false, but its keys are development keys");
+  if (allowed) return;
+  errors.push(
+    `vkeys: NOT TRUSTWORTHY: development keys (from the ${devKeys}): anyone can forge proofs under them (pass --allow-dev-keys / allowDevKeys for a demo)`,
+  );
 }
 
 /** Step 2a: circuitPrice = price * 10^8 * 10^(D - decimals) per slot, params = packSegmentParams(slots). */
