@@ -140,7 +140,7 @@ describe("audit", () => {
 
   it("fails on a relabelled asset slot (symbol, decimals or token): the manifest commits them", async () => {
     const edits: [string, (a: Bundle["manifest"]["segments"][number]["assets"][number]) => void][] = [
-      ["symbol", (a) => (a.symbol = "USDC")],
+      ["symbol", (a) => (a.symbol = "USDT")],
       ["decimals", (a) => (a.decimals = 6)],
       ["token", (a) => (a.token = "0x00000000000000000000000000000000000000e7")],
     ];
