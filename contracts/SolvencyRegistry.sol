@@ -10,8 +10,9 @@ import {ISolvencyRegistry} from "./ISolvencyRegistry.sol";
  * @notice On-chain registry of bulkhead solvency epochs (docs/SPEC.md is normative).
  *
  * Flow per epoch:
- *   1. `commitEpoch` fixes the manifest (every segment's id, margin, packed parameters and batch
- *      roots, plus the global lot list's batch commitments) and derives `r` from it.
+ *   1. `commitEpoch` fixes the manifest (every segment's id, margin, packed parameters, batch
+ *      roots and asset slots (symbol, decimals, token), plus the global lot list's batch
+ *      commitments) and derives `r` from it.
  *   2. `submitSegmentBatch` / `submitListBatch` verify one Groth16 batch proof each, in order.
  *      Every public input the registry can derive (r, batch root / commitment, prevState, meta with
  *      epoch and first/last flags, params) is derived from stored state, never taken from the caller.
@@ -49,12 +50,22 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
 
     // ------------------------------------------------------------------ types
 
+    /// One asset slot of a segment, exactly SPEC's `AssetSlot`: what a leaf's slot index and
+    /// base-unit amount mean (receipts check both against it).
+    struct AssetSlot {
+        string symbol;
+        uint8 decimals;
+        /// the token's address; zero when the publisher names none
+        address token;
+    }
+
     /// One segment of the manifest, exactly SPEC's `SegmentEntry`.
     struct SegmentEntry {
         uint32 id;
         uint16 marginBps;
         uint256[] params;
         uint256[] batchRoots;
+        AssetSlot[] assets;
     }
 
     struct SegmentData {
@@ -68,6 +79,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
         uint256 state;
         uint256[] params;
         uint256[] batchRoots;
+        AssetSlot[] assets;
     }
 
     struct EpochData {
@@ -100,6 +112,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
         bool healthy;
         uint256[] params;
         uint256[] batchRoots;
+        AssetSlot[] assets;
     }
 
     /// Read view of a whole epoch (everything receipts, status and resumable publishing need).
@@ -123,6 +136,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
         uint64 finalizedAt;
         uint256[] params;
         uint256[] batchRoots;
+        AssetSlot[] assets;
     }
 
     // ------------------------------------------------------------------ errors
@@ -152,6 +166,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
     error StaleEpoch(uint64 epoch, uint64 latestFinalized);
     error NoFinalizedEpoch();
     error UnknownSegment(uint32 segmentId);
+    error InvalidAssetSlots(uint32 segmentId, uint256 slot);
 
     // ------------------------------------------------------------------ events
 
@@ -250,8 +265,21 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
             d.marginBps = s.marginBps;
             d.params = s.params;
             d.batchRoots = s.batchRoots;
+            _storeAssets(d, s);
         }
         emit EpochCommitted(epoch, manifestHash, r, segments.length, globalCommitments.length);
+    }
+
+    /// Stores the segment's asset slots: at most one per slot, 1..32-byte symbols, decimals <= 30.
+    function _storeAssets(SegmentData storage d, SegmentEntry calldata s) private {
+        uint256 n = s.assets.length;
+        if (n > assetSlots) revert InvalidAssetSlots(s.id, n);
+        for (uint256 k = 0; k < n; k++) {
+            AssetSlot calldata a = s.assets[k];
+            uint256 len = bytes(a.symbol).length;
+            if (len == 0 || len > 32 || a.decimals > 30) revert InvalidAssetSlots(s.id, k);
+            d.assets.push(AssetSlot({symbol: a.symbol, decimals: a.decimals, token: a.token}));
+        }
     }
 
     /// Every param word must unpack (SPEC "Packed public inputs") to 1 <= price < 2^96 and
@@ -451,8 +479,23 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
             marginBps: s.marginBps,
             finalizedAt: e.finalizedAt,
             params: s.params,
-            batchRoots: s.batchRoots
+            batchRoots: s.batchRoots,
+            assets: s.assets
         });
+    }
+
+    /// @inheritdoc ISolvencyRegistry
+    function segmentStatus(uint32 segmentId)
+        external
+        view
+        returns (bool listed, bool healthy, uint64 epoch, uint64 finalizedAt)
+    {
+        epoch = latestEpoch;
+        if (epoch == 0) return (false, false, 0, 0);
+        EpochData storage e = epochs[epoch];
+        (bool found, uint256 i) = _findSegment(e, segmentId);
+        if (!found) return (false, false, epoch, e.finalizedAt);
+        return (true, e.segments[i].healthy, epoch, e.finalizedAt);
     }
 
     /// Whole epoch in one call (committed or finalized); reverts when `epoch` was never committed.
@@ -480,7 +523,8 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
                 complete: s.accepted == count,
                 healthy: s.accepted == count && s.healthy,
                 params: s.params,
-                batchRoots: s.batchRoots
+                batchRoots: s.batchRoots,
+                assets: s.assets
             });
         }
     }

@@ -7,11 +7,12 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { Wallet } from "ethers";
+import { auditBundle, formatAuditVerdict } from "../src/audit/audit.js";
 import { readBundle } from "../src/bundle/bundle.js";
 import { startAnvil } from "../src/chain/anvil.js";
 import { deployRegistry, loadDeployArtifacts, writeDeployment } from "../src/chain/deploy.js";
 import { publishEpoch } from "../src/chain/publish.js";
-import { verifyReceiptOnChain } from "../src/chain/receipt.js";
+import { formatChainReceiptVerdict, verifyReceiptOnChain } from "../src/chain/receipt.js";
 import { chainEpochFromBundle, registryAt } from "../src/chain/registry.js";
 import { connectRpc } from "../src/chain/signer.js";
 import { formatStatus, readStatus } from "../src/chain/status.js";
@@ -70,6 +71,14 @@ export async function runChainDemo(ctx: ChainDemoContext): Promise<ChainDemoResu
     const status = await readStatus(registryAt(d.registry, provider));
     for (const line of formatStatus(status).split("\n")) say(`  ${line}`);
 
+    say(`$ bulkhead audit ${ctx.publicDir} --rpc ${node.url} --registry ${d.registry} --allow-dev-keys -q`);
+    const anchored = await auditBundle(ctx.publicDir, {
+      anchor: { kind: "registry", runner: provider, registry: d.registry },
+      allowDevKeys: true,
+    });
+    for (const line of formatAuditVerdict(anchored).split("\n")) say(`  ${line}`);
+    say("  (the bundle's keys are exactly the ones inlined in the registry's deployed verifiers)");
+
     const index = JSON.parse(readFileSync(path.join(ctx.privateDir, "receipts", "index.json"), "utf8")) as {
       lots: Record<string, string>;
       accounts: Record<string, string>;
@@ -78,13 +87,13 @@ export async function runChainDemo(ctx: ChainDemoContext): Promise<ChainDemoResu
     let receiptOk = false;
     if (first) {
       const file = path.join(ctx.privateDir, "receipts", first);
-      say(`$ bulkhead receipt verify ${file} --rpc ${node.url} --registry ${d.registry}`);
-      const v = await verifyReceiptOnChain(file, registryAt(d.registry, provider));
-      say(`  ${v.verdict}`);
+      say(`$ bulkhead receipt verify ${file} --rpc ${node.url} --registry ${d.registry} --allow-dev-keys`);
+      const v = await verifyReceiptOnChain(file, registryAt(d.registry, provider), { allowDevKeys: true });
+      for (const line of formatChainReceiptVerdict(v).split("\n")) say(`  ${line}`);
       say(
         "  (the client read the whole latest epoch in one call; it never asked the node about this lot's segment)",
       );
-      receiptOk = v.included;
+      receiptOk = v.included && anchored.ok;
     }
     return {
       registry: d.registry,

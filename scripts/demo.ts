@@ -15,7 +15,12 @@ import * as path from "node:path";
 import { auditBundle, formatAudit } from "../src/audit/audit.js";
 import { formatProveSummary } from "../src/cli/prove.js";
 import { type CircuitKeys, type ProveSummary, proveSnapshot } from "../src/prove/pipeline.js";
-import { type AccountReceipt, type LotReceipt, verifyReceipt } from "../src/receipts/receipts.js";
+import {
+  type AccountReceipt,
+  formatReceiptVerdict,
+  type LotReceipt,
+  verifyReceipt,
+} from "../src/receipts/receipts.js";
 import { liabilityLeaf } from "../src/spec/encoding.js";
 import type { CircuitName } from "../src/spec/profiles.js";
 import { ensureCircuit } from "../src/toolchain/artifacts.js";
@@ -94,7 +99,10 @@ async function main(): Promise<void> {
 
   step(3, "audit the published bundle offline (auditor)");
   t = Date.now();
-  const audit = await auditBundle(summary.publicDir);
+  // anchored to the keys this checkout built (the demo's keys are development keys: allowed, and said so)
+  const anchored = { anchor: { kind: "local" as const }, allowDevKeys: true };
+  say(`  $ bulkhead audit ${path.relative(process.cwd(), summary.publicDir)} --local-keys --allow-dev-keys`);
+  const audit = await auditBundle(summary.publicDir, anchored);
   const auditMs = Date.now() - t;
   say(formatAudit(audit));
   if (!audit.ok) throw new Error("the demo bundle did not pass its audit");
@@ -112,16 +120,16 @@ async function main(): Promise<void> {
     `a user holding lot ${lotId} (${lot.position.amount} ${lot.position.asset} in segment ${lot.position.segment.id}):`,
   );
   say(
-    `  $ bulkhead receipt verify ${path.relative(process.cwd(), lotFile)} --bundle ${path.relative(process.cwd(), summary.publicDir)}`,
+    `  $ bulkhead receipt verify ${path.relative(process.cwd(), lotFile)} --bundle ${path.relative(process.cwd(), summary.publicDir)} --local-keys --allow-dev-keys`,
   );
-  const v1 = await verifyReceipt(lotFile, summary.publicDir);
-  say(`  ${v1.verdict}`);
+  const v1 = await verifyReceipt(lotFile, summary.publicDir, anchored);
+  for (const line of formatReceiptVerdict(v1).split("\n")) say(`  ${line}`);
 
   const acct = "0xabc0000000000000000000000000000000000005";
   const acctFile = path.join(receiptsDir, index.accounts[acct] as string);
-  const v2 = await verifyReceipt(acctFile, summary.publicDir);
+  const v2 = await verifyReceipt(acctFile, summary.publicDir, anchored);
   say(`an account with a liability in the insolvent segment:`);
-  say(`  ${v2.verdict}`);
+  for (const line of formatReceiptVerdict(v2).split("\n")) say(`  ${line}`);
 
   const forged = JSON.parse(readFileSync(acctFile, "utf8")) as AccountReceipt;
   const pos = forged.positions[0];
@@ -144,7 +152,7 @@ async function main(): Promise<void> {
   say(
     "a receipt claiming a different amount (38000 DAI edited to 3800 DAI), i.e. a position the epoch does not contain:",
   );
-  const v3 = await verifyReceipt(forgedFile, summary.publicDir);
+  const v3 = await verifyReceipt(forgedFile, summary.publicDir, anchored);
   say(`  ${v3.verdict}`);
   for (const r of v3.reasons) say(`    - ${r}`);
   await terminateCurves();

@@ -1,11 +1,12 @@
 /**
  * Offline audit of a published epoch bundle (docs/SPEC.md "Verifier checks"), trusting nothing
- * but the bundle's verification keys (optionally pinned by the caller):
+ * but verification keys anchored outside the bundle (anchor.ts; no anchor: refused):
  *
- *  1. bundle shape; verification keys match their recorded sha256 (and `expectedVkeys` when given),
- *     are Groth16/bn128 with the expected number of public signals;
+ *  1. bundle shape; verification keys match their recorded sha256, are anchored (registry
+ *     verifiers, pinned hashes or keys, or the checkout's own build), are Groth16/bn128 with the
+ *     expected number of public signals, and are not development keys (recognised from the key);
  *  2. published asset slots: circuitPrice = price * 10^8 * 10^(D - decimals), packed params =
- *     packSegmentParams(slots); manifestHash and r recomputed from the manifest;
+ *     packSegmentParams(slots); manifestHash (asset slots included) and r recomputed from the manifest;
  *  3. every public signal < p; every derivable public input derived by the auditor: r; prevState
  *     (0 for the first batch, else the previous batch's nextState); meta from the manifest with
  *     first/last by position; params; batchRoot / commitment from the manifest;
@@ -20,6 +21,7 @@ import { createHash } from "node:crypto";
 import {
   type Bundle,
   type BundleProof,
+  type BundleSegment,
   bundleManifest,
   parseBundle,
   readBundle,
@@ -32,6 +34,7 @@ import {
   deriveR,
   FIELD_P,
   LIST_SIGNAL_COUNT,
+  type Manifest,
   manifestHash,
   PRICE_DECIMALS,
   packListMeta,
@@ -40,11 +43,26 @@ import {
   segmentSignalCount,
 } from "../spec/encoding.js";
 import type { CircuitName } from "../spec/profiles.js";
+import { developmentKeyOrigin } from "../toolchain/devkeys.js";
 import { sj } from "../util/snarkjs.js";
+import {
+  anchorCheck,
+  describeAnchor,
+  type KeyAnchor,
+  NO_ANCHOR_MESSAGE,
+  UNANCHORED_WARNING,
+} from "./anchor.js";
 
 export interface AuditOptions {
-  /** sha256 (hex) of trusted verification keys; checked in addition to the bundle's own record */
+  /**
+   * Where the trusted verification keys come from (see anchor.ts). Without an anchor (and without
+   * `expectedVkeys`) the audit refuses: a bundle's own keys are the publisher's word.
+   */
+  anchor?: KeyAnchor;
+  /** sha256 (hex) of trusted verification keys: shorthand for a `trusted` anchor */
   expectedVkeys?: Partial<Record<CircuitName, string>>;
+  /** accept keys made from a known development ptau (the demo); the verdict still says so */
+  allowDevKeys?: boolean;
   /** progress callback: proofs verified so far */
   onProgress?: (done: number, total: number) => void;
 }
@@ -63,7 +81,14 @@ export interface AuditReport {
   ok: boolean;
   epoch: string;
   profile: string;
+  /** the bundle's own claim (see devKeys for what the keys are) */
   devSetup: boolean;
+  /** the development ptau the keys were made from, recognised from the keys themselves; null if none */
+  devKeys: string | null;
+  /** where the keys were anchored (describeAnchor) */
+  anchor: string;
+  /** the bundle's own keys were trusted on the publisher's word (--trust-bundle-keys) */
+  unanchored: boolean;
   manifestHash: string;
   r: string;
   segments: SegmentAudit[];
@@ -86,6 +111,15 @@ async function verifyProof(vkey: unknown, signals: bigint[], p: BundleProof): Pr
   }
 }
 
+/** The anchor the options name, or undefined (refuse). */
+export function anchorOf(opts: AuditOptions): KeyAnchor | undefined {
+  if (opts.anchor) return opts.anchor;
+  const pins = opts.expectedVkeys ?? {};
+  if (Object.keys(pins).length === 0) return undefined;
+  const keys = Object.fromEntries(Object.entries(pins).map(([c, h]) => [c, { sha256: h as string }]));
+  return { kind: "trusted", keys, source: "--vkey-hash" };
+}
+
 /** Audits a bundle directory (or bundle.json path). Never throws for a bad bundle: returns ok=false. */
 export async function auditBundle(dirOrFile: string, opts: AuditOptions = {}): Promise<AuditReport> {
   let bundle: Bundle;
@@ -93,17 +127,21 @@ export async function auditBundle(dirOrFile: string, opts: AuditOptions = {}): P
   try {
     ({ bundle, dir } = await readBundle(dirOrFile));
   } catch (err) {
-    return emptyReport((err as Error).message);
+    return emptyReport((err as Error).message, opts);
   }
   return auditParsedBundle(bundle, dir, opts);
 }
 
-function emptyReport(error: string): AuditReport {
+function emptyReport(error: string, opts: AuditOptions): AuditReport {
+  const anchor = anchorOf(opts);
   return {
     ok: false,
     epoch: "?",
     profile: "?",
     devSetup: false,
+    devKeys: null,
+    anchor: describeAnchor(anchor),
+    unanchored: anchor?.kind === "bundle",
     manifestHash: "?",
     r: "?",
     segments: [],
@@ -116,6 +154,20 @@ function emptyReport(error: string): AuditReport {
   };
 }
 
+/** What the steps of an audit share. */
+interface AuditCtx {
+  bundle: Bundle;
+  manifest: Manifest;
+  A: number;
+  epoch: bigint;
+  /** -1 when the manifest could not be hashed */
+  r: bigint;
+  vkeys: Partial<Record<CircuitName, unknown>>;
+  errors: string[];
+  tick: () => void;
+  proofsVerified: number;
+}
+
 export async function auditParsedBundle(
   raw: Bundle,
   dir: string,
@@ -125,46 +177,136 @@ export async function auditParsedBundle(
   try {
     bundle = parseBundle(raw);
   } catch (err) {
-    return emptyReport((err as Error).message);
+    return emptyReport((err as Error).message, opts);
   }
+  const anchor = anchorOf(opts);
+  if (!anchor) return emptyReport(NO_ANCHOR_MESSAGE, opts);
   const errors: string[] = [];
   const warnings: string[] = [];
-  const A = bundle.profile.assetsPerSegment;
-  const epoch = BigInt(bundle.epoch);
   if (bundle.devSetup) warnings.push(bundle.warning ?? "development (insecure) trusted setup");
+  const keys = await checkVkeys(bundle, dir, anchor, errors);
+  if (keys.devKeys) devKeyFindings(bundle, keys.devKeys, !!opts.allowDevKeys, errors, warnings);
+  const paramsOk = checkPublishedParams(bundle, errors);
+  const manifest = bundleManifest(bundle);
+  const r = checkManifestHash(bundle, manifest, errors);
+  const proofsTotal =
+    bundle.proofs.segments.reduce((n, s) => n + s.batches.length, 0) + bundle.proofs.lotList.length;
+  let done = 0;
+  const ctx: AuditCtx = {
+    bundle,
+    manifest,
+    A: bundle.profile.assetsPerSegment,
+    epoch: BigInt(bundle.epoch),
+    r,
+    vkeys: keys.vkeys,
+    errors,
+    tick: () => opts.onProgress?.(++done, proofsTotal),
+    proofsVerified: 0,
+  };
+  const segments: SegmentAudit[] = [];
+  const segFingerprints: bigint[] = [];
+  for (const [i, s] of bundle.manifest.segments.entries()) {
+    const res = await auditSegment(ctx, i, paramsOk[i] ?? false);
+    segments.push(res.audit);
+    if (res.fingerprint !== null) segFingerprints.push(res.fingerprint);
+    for (const e of res.audit.errors) errors.push(`segment ${s.id} ${e}`);
+  }
+  const list = await auditLotList(ctx);
+  for (const e of list.errors) errors.push(`lot list ${e}`);
+  const fingerprintOk = checkFingerprints(ctx, segFingerprints, list.fingerprint);
+  if (!fingerprintOk) {
+    for (const s of segments) {
+      s.verified = false;
+      s.healthy = null;
+    }
+  }
+  return {
+    ok: errors.length === 0,
+    epoch: bundle.epoch,
+    profile: bundle.profile.name,
+    devSetup: bundle.devSetup,
+    devKeys: keys.devKeys,
+    anchor: describeAnchor(anchor),
+    unanchored: anchor.kind === "bundle",
+    manifestHash: bundle.manifestHash,
+    r: bundle.r,
+    segments,
+    lotList: {
+      batches: bundle.proofs.lotList.length,
+      verified: list.errors.length === 0,
+      errors: list.errors,
+    },
+    fingerprintOk,
+    proofsVerified: ctx.proofsVerified,
+    proofsTotal,
+    errors,
+    warnings,
+  };
+}
 
-  // 1. verification keys
+/**
+ * Step 1: each verification key matches the bundle's recorded sha256, is anchored, is a
+ * Groth16/bn128 key with the profile's number of public signals; and whether it is a development key.
+ */
+async function checkVkeys(
+  bundle: Bundle,
+  dir: string,
+  anchor: KeyAnchor,
+  errors: string[],
+): Promise<{ vkeys: Partial<Record<CircuitName, unknown>>; devKeys: string | null }> {
   const vkeys: Partial<Record<CircuitName, unknown>> = {};
+  const dev = new Set<string>();
   const expectedPublic: Record<CircuitName, number> = {
-    segment: segmentSignalCount(A),
+    segment: segmentSignalCount(bundle.profile.assetsPerSegment),
     lotlist: LIST_SIGNAL_COUNT,
   };
+  const check = anchorCheck(anchor, bundle.profile.name);
   for (const c of ["segment", "lotlist"] as const) {
     try {
       const { text, vkey } = await readBundleVkey(bundle, dir, c);
       const h = sha256(text);
-      if (h !== bundle.vkeys[c].sha256)
-        errors.push(`vkeys.${c}: sha256 ${h} differs from the bundle's record`);
-      else if (opts.expectedVkeys?.[c] && opts.expectedVkeys[c] !== h) {
-        errors.push(`vkeys.${c}: sha256 ${h} is not the trusted key ${opts.expectedVkeys[c]}`);
-      } else {
-        const v = vkey as Record<string, unknown>;
-        if (v.protocol !== "groth16" || v.curve !== "bn128")
-          errors.push(`vkeys.${c}: not a groth16/bn128 key`);
-        else if (v.nPublic !== expectedPublic[c]) {
-          errors.push(
-            `vkeys.${c}: ${String(v.nPublic)} public signals, expected ${expectedPublic[c]} for this profile`,
-          );
-        } else vkeys[c] = vkey;
+      const v = vkey as Record<string, unknown>;
+      const origin = developmentKeyOrigin(vkey);
+      if (origin) dev.add(origin);
+      let why: string | null = null;
+      if (h !== bundle.vkeys[c].sha256) why = `sha256 ${h} differs from the bundle's record`;
+      else if (v.protocol !== "groth16" || v.curve !== "bn128") why = "not a groth16/bn128 key";
+      else if (v.nPublic !== expectedPublic[c])
+        why = `${String(v.nPublic)} public signals, expected ${expectedPublic[c]} for this profile`;
+      else {
+        const a = await check({ circuit: c, text, vkey });
+        if (a) why = `${a} (not anchored to ${describeAnchor(anchor)})`;
       }
+      if (why) errors.push(`vkeys.${c}: ${why}`);
+      else vkeys[c] = vkey;
     } catch (err) {
-      errors.push(`vkeys.${c}: cannot read: ${(err as Error).message}`);
+      errors.push(`vkeys.${c}: cannot read or anchor: ${(err as Error).message}`);
     }
   }
+  return { vkeys, devKeys: dev.size > 0 ? [...dev].join(", ") : null };
+}
 
-  // 2. published parameters, manifestHash, r
+/** Development keys are untrusted whatever the bundle claims; an error unless explicitly allowed. */
+function devKeyFindings(
+  bundle: Bundle,
+  devKeys: string,
+  allowed: boolean,
+  errors: string[],
+  warnings: string[],
+): void {
+  if (!bundle.devSetup)
+    warnings.push("the bundle's devSetup flag says false, but its keys are development keys");
+  if (allowed) return;
+  errors.push(
+    `vkeys: NOT TRUSTWORTHY: development keys (from the ${devKeys}): anyone can forge proofs under them (pass --allow-dev-keys / allowDevKeys for a demo)`,
+  );
+}
+
+/** Step 2a: circuitPrice = price * 10^8 * 10^(D - decimals) per slot, params = packSegmentParams(slots). */
+function checkPublishedParams(bundle: Bundle, errors: string[]): boolean[] {
   const D = bundle.units.maxAssetDecimals;
-  const paramsOk: boolean[] = bundle.manifest.segments.map((s) => {
+  const A = bundle.profile.assetsPerSegment;
+  return bundle.manifest.segments.map((s) => {
     const p = `segment ${s.id}`;
     const before = errors.length;
     const symbols = new Set<string>();
@@ -192,173 +334,191 @@ export async function auditParsedBundle(
     if (s.marginBps > 50000) errors.push(`${p}: marginBps ${s.marginBps} above the policy maximum 50000`);
     return errors.length === before;
   });
-  const manifest = bundleManifest(bundle);
-  let r = -1n;
+}
+
+/** Step 2b: manifestHash (which commits the asset slots too) and r recomputed; returns r or -1. */
+function checkManifestHash(bundle: Bundle, manifest: Manifest, errors: string[]): bigint {
   try {
     const mh = manifestHash(manifest);
     if (mh !== bundle.manifestHash)
       errors.push(`manifestHash: recomputed ${mh}, bundle says ${bundle.manifestHash}`);
-    r = deriveR(epoch, mh);
+    const r = deriveR(BigInt(bundle.epoch), mh);
     if (String(r) !== bundle.r) errors.push(`r: recomputed ${r}, bundle says ${bundle.r}`);
+    return r;
   } catch (err) {
     errors.push(`manifest: ${(err as Error).message}`);
+    return -1n;
   }
-
-  const proofsTotal =
-    bundle.proofs.segments.reduce((n, s) => n + s.batches.length, 0) + bundle.proofs.lotList.length;
-  let proofsVerified = 0;
-  let done = 0;
-  const tick = () => opts.onProgress?.(++done, proofsTotal);
-
-  // 3-5. segments
-  const segments: SegmentAudit[] = [];
-  const segFingerprints: bigint[] = [];
-  for (const [i, s] of bundle.manifest.segments.entries()) {
-    const segErrors: string[] = [];
-    const batches = bundle.proofs.segments[i]?.batches ?? [];
-    let prevNext = 0n;
-    let healthy: boolean | null = null;
-    let fp: bigint | null = null;
-    for (const [b, bp] of batches.entries()) {
-      const where = `batch ${b}`;
-      const isLast = b === batches.length - 1;
-      let sig: ReturnType<typeof decodeSegmentSignals>;
-      try {
-        sig = decodeSegmentSignals(bp.publicSignals, A);
-      } catch (err) {
-        segErrors.push(`${where}: ${(err as Error).message}`);
-        tick();
-        continue;
-      }
-      const meta = packSegmentMeta({
-        segmentId: BigInt(s.id),
-        marginBps: BigInt(s.marginBps),
-        isFirst: b === 0,
-        isLast,
-        epoch,
-      });
-      const params = manifest.segments[i]?.params ?? [];
-      const root = BigInt(s.batchRoots[b] as string);
-      const derived = [sig.nextState, root, sig.healthy, sig.fingerprint, r, prevNext, meta, ...params];
-      const names = ["nextState", "batchRoot", "healthy", "fingerprint", "r", "prevState", "meta"];
-      const published = bp.publicSignals.map((x) => BigInt(x));
-      derived.forEach((v, k) => {
-        if (published[k] !== v)
-          segErrors.push(
-            `${where}: public signal ${names[k] ?? `params[${k - 7}]`} is not the derived value`,
-          );
-      });
-      if (sig.healthy > 1n) segErrors.push(`${where}: healthy is not 0/1`);
-      if (!isLast && (sig.healthy !== 0n || sig.fingerprint !== 0n)) {
-        segErrors.push(`${where}: healthy/fingerprint must be 0 on a non-last batch`);
-      }
-      const vk = vkeys.segment;
-      if (!vk) segErrors.push(`${where}: not verified (no valid segment verification key)`);
-      else if (r < 0n) segErrors.push(`${where}: not verified (r unknown)`);
-      else if (await verifyProof(vk, derived, bp)) proofsVerified++;
-      else segErrors.push(`${where}: proof does not verify`);
-      tick();
-      if (isLast) {
-        healthy = sig.healthy === 1n;
-        fp = sig.fingerprint;
-      }
-      prevNext = sig.nextState;
-    }
-    if (!paramsOk[i]) segErrors.push("published parameters are inconsistent");
-    if (fp !== null) segFingerprints.push(fp);
-    segments.push({
-      id: s.id,
-      name: s.name,
-      batches: batches.length,
-      healthy: segErrors.length === 0 ? healthy : null,
-      verified: segErrors.length === 0,
-      errors: segErrors,
-    });
-    for (const e of segErrors) errors.push(`segment ${s.id} ${e}`);
-  }
-
-  // lot list
-  const listErrors: string[] = [];
-  let listFp: bigint | null = null;
-  {
-    let prevNext = 0n;
-    const batches = bundle.proofs.lotList;
-    for (const [b, bp] of batches.entries()) {
-      const where = `batch ${b}`;
-      const isLast = b === batches.length - 1;
-      let sig: ReturnType<typeof decodeListSignals>;
-      try {
-        sig = decodeListSignals(bp.publicSignals);
-      } catch (err) {
-        listErrors.push(`${where}: ${(err as Error).message}`);
-        tick();
-        continue;
-      }
-      const meta = packListMeta({ isFirst: b === 0, isLast, epoch });
-      const commitment = BigInt(bundle.manifest.globalCommitments[b] as string);
-      const derived = [sig.nextState, commitment, sig.fingerprint, r, prevNext, meta];
-      const names = ["nextState", "commitment", "fingerprint", "r", "prevState", "meta"];
-      const published = bp.publicSignals.map((x) => BigInt(x));
-      derived.forEach((v, k) => {
-        if (published[k] !== v)
-          listErrors.push(`${where}: public signal ${names[k]} is not the derived value`);
-      });
-      if (!isLast && sig.fingerprint !== 0n)
-        listErrors.push(`${where}: fingerprint must be 0 on a non-last batch`);
-      const vk = vkeys.lotlist;
-      if (!vk) listErrors.push(`${where}: not verified (no valid lot-list verification key)`);
-      else if (r < 0n) listErrors.push(`${where}: not verified (r unknown)`);
-      else if (await verifyProof(vk, derived, bp)) proofsVerified++;
-      else listErrors.push(`${where}: proof does not verify`);
-      tick();
-      if (isLast) listFp = sig.fingerprint;
-      prevNext = sig.nextState;
-    }
-    for (const e of listErrors) errors.push(`lot list ${e}`);
-  }
-
-  // 6. fingerprints
-  let fingerprintOk = false;
-  if (listFp !== null && segFingerprints.length === bundle.manifest.segments.length) {
-    const prod = segFingerprints.reduce((a, f) => (a * f) % FIELD_P, 1n);
-    fingerprintOk = prod === listFp;
-    if (!fingerprintOk) {
-      errors.push(
-        "fingerprints: the product of the segments' fingerprints differs from the global lot list's (a lot is shared, missing or invented)",
-      );
-    }
-  } else {
-    errors.push("fingerprints: not every fingerprint is available");
-  }
-  if (!fingerprintOk) {
-    for (const s of segments) {
-      s.verified = false;
-      s.healthy = null;
-    }
-  }
-
-  return {
-    ok: errors.length === 0,
-    epoch: bundle.epoch,
-    profile: bundle.profile.name,
-    devSetup: bundle.devSetup,
-    manifestHash: bundle.manifestHash,
-    r: bundle.r,
-    segments,
-    lotList: { batches: bundle.proofs.lotList.length, verified: listErrors.length === 0, errors: listErrors },
-    fingerprintOk,
-    proofsVerified,
-    proofsTotal,
-    errors,
-    warnings,
-  };
 }
 
-/** Human-readable per-segment table and verdict. */
+/** Compares the published signals with the derived ones, naming each that differs. */
+function compareSignals(
+  where: string,
+  published: readonly string[],
+  derived: bigint[],
+  names: string[],
+): string[] {
+  const out: string[] = [];
+  derived.forEach((v, k) => {
+    if (BigInt(published[k] ?? "-1") !== v)
+      out.push(
+        `${where}: public signal ${names[k] ?? `params[${k - names.length}]`} is not the derived value`,
+      );
+  });
+  return out;
+}
+
+/** Verifies one proof against derived signals; returns the error or null. */
+async function verifyDerived(
+  ctx: AuditCtx,
+  circuit: CircuitName,
+  where: string,
+  derived: bigint[],
+  bp: BundleProof,
+): Promise<string | null> {
+  const vk = ctx.vkeys[circuit];
+  const label = circuit === "segment" ? "segment" : "lot-list";
+  let why: string | null = null;
+  if (!vk) why = `${where}: not verified (no valid ${label} verification key)`;
+  else if (ctx.r < 0n) why = `${where}: not verified (r unknown)`;
+  else if (await verifyProof(vk, derived, bp)) ctx.proofsVerified++;
+  else why = `${where}: proof does not verify`;
+  ctx.tick();
+  return why;
+}
+
+/** Steps 3-5 for one segment: derived inputs, proofs, chaining, results only on the last batch. */
+async function auditSegment(
+  ctx: AuditCtx,
+  i: number,
+  paramsOk: boolean,
+): Promise<{ audit: SegmentAudit; fingerprint: bigint | null }> {
+  const s = ctx.bundle.manifest.segments[i] as BundleSegment;
+  const segErrors: string[] = [];
+  const batches = ctx.bundle.proofs.segments[i]?.batches ?? [];
+  let prevNext = 0n;
+  let healthy: boolean | null = null;
+  let fp: bigint | null = null;
+  for (const [b, bp] of batches.entries()) {
+    const where = `batch ${b}`;
+    const isLast = b === batches.length - 1;
+    let sig: ReturnType<typeof decodeSegmentSignals>;
+    try {
+      sig = decodeSegmentSignals(bp.publicSignals, ctx.A);
+    } catch (err) {
+      segErrors.push(`${where}: ${(err as Error).message}`);
+      ctx.tick();
+      continue;
+    }
+    const meta = packSegmentMeta({
+      segmentId: BigInt(s.id),
+      marginBps: BigInt(s.marginBps),
+      isFirst: b === 0,
+      isLast,
+      epoch: ctx.epoch,
+    });
+    const params = ctx.manifest.segments[i]?.params ?? [];
+    const root = BigInt(s.batchRoots[b] as string);
+    const derived = [sig.nextState, root, sig.healthy, sig.fingerprint, ctx.r, prevNext, meta, ...params];
+    const names = ["nextState", "batchRoot", "healthy", "fingerprint", "r", "prevState", "meta"];
+    segErrors.push(...compareSignals(where, bp.publicSignals, derived, names));
+    if (sig.healthy > 1n) segErrors.push(`${where}: healthy is not 0/1`);
+    if (!isLast && (sig.healthy !== 0n || sig.fingerprint !== 0n)) {
+      segErrors.push(`${where}: healthy/fingerprint must be 0 on a non-last batch`);
+    }
+    const why = await verifyDerived(ctx, "segment", where, derived, bp);
+    if (why) segErrors.push(why);
+    if (isLast) {
+      healthy = sig.healthy === 1n;
+      fp = sig.fingerprint;
+    }
+    prevNext = sig.nextState;
+  }
+  if (!paramsOk) segErrors.push("published parameters are inconsistent");
+  const audit: SegmentAudit = {
+    id: s.id,
+    name: s.name,
+    batches: batches.length,
+    healthy: segErrors.length === 0 ? healthy : null,
+    verified: segErrors.length === 0,
+    errors: segErrors,
+  };
+  return { audit, fingerprint: fp };
+}
+
+/** Steps 3-5 for the global lot list. */
+async function auditLotList(ctx: AuditCtx): Promise<{ errors: string[]; fingerprint: bigint | null }> {
+  const listErrors: string[] = [];
+  let fingerprint: bigint | null = null;
+  let prevNext = 0n;
+  const batches = ctx.bundle.proofs.lotList;
+  for (const [b, bp] of batches.entries()) {
+    const where = `batch ${b}`;
+    const isLast = b === batches.length - 1;
+    let sig: ReturnType<typeof decodeListSignals>;
+    try {
+      sig = decodeListSignals(bp.publicSignals);
+    } catch (err) {
+      listErrors.push(`${where}: ${(err as Error).message}`);
+      ctx.tick();
+      continue;
+    }
+    const meta = packListMeta({ isFirst: b === 0, isLast, epoch: ctx.epoch });
+    const commitment = BigInt(ctx.bundle.manifest.globalCommitments[b] as string);
+    const derived = [sig.nextState, commitment, sig.fingerprint, ctx.r, prevNext, meta];
+    const names = ["nextState", "commitment", "fingerprint", "r", "prevState", "meta"];
+    listErrors.push(...compareSignals(where, bp.publicSignals, derived, names));
+    if (!isLast && sig.fingerprint !== 0n)
+      listErrors.push(`${where}: fingerprint must be 0 on a non-last batch`);
+    const why = await verifyDerived(ctx, "lotlist", where, derived, bp);
+    if (why) listErrors.push(why);
+    if (isLast) fingerprint = sig.fingerprint;
+    prevNext = sig.nextState;
+  }
+  return { errors: listErrors, fingerprint };
+}
+
+/** Step 6: product of the segments' fingerprints == the global lot list's (mod p). */
+function checkFingerprints(ctx: AuditCtx, segFps: bigint[], listFp: bigint | null): boolean {
+  if (listFp === null || segFps.length !== ctx.bundle.manifest.segments.length) {
+    ctx.errors.push("fingerprints: not every fingerprint is available");
+    return false;
+  }
+  const prod = segFps.reduce((a, f) => (a * f) % FIELD_P, 1n);
+  if (prod === listFp) return true;
+  ctx.errors.push(
+    "fingerprints: the product of the segments' fingerprints differs from the global lot list's (a lot is shared, missing or invented)",
+  );
+  return false;
+}
+
+/** The verdict lines: development keys first, then pass/fail. */
+function verdictLines(rep: AuditReport): string[] {
+  const lines: string[] = [];
+  if (rep.devKeys) {
+    lines.push(
+      `NOT TRUSTWORTHY: development keys (from the ${rep.devKeys}): anyone can forge proofs under them`,
+    );
+  }
+  if (rep.ok) {
+    const bad = rep.segments.filter((s) => s.healthy === false).map((s) => s.id);
+    lines.push(
+      `AUDIT PASSED${bad.length ? `: epoch valid; unhealthy segment${bad.length > 1 ? "s" : ""}: ${bad.join(", ")}` : ": epoch valid, every segment healthy"}`,
+    );
+  } else {
+    lines.push(`AUDIT FAILED (${rep.errors.length} problem${rep.errors.length === 1 ? "" : "s"}):`);
+    for (const e of rep.errors.slice(0, 30)) lines.push(`  - ${e}`);
+    if (rep.errors.length > 30) lines.push(`  ... ${rep.errors.length - 30} more`);
+  }
+  return lines;
+}
+
+/** Human-readable per-segment table and verdict; every line warns when the keys were not anchored. */
 export function formatAudit(rep: AuditReport): string {
   const lines: string[] = [];
   lines.push(`epoch ${rep.epoch}  profile ${rep.profile}  manifest ${rep.manifestHash}`);
-  if (rep.devSetup)
+  lines.push(`keys anchored to: ${rep.anchor}`);
+  if (rep.devSetup && !rep.devKeys)
     lines.push("WARNING: development (insecure) trusted setup; proofs are not trustworthy for production");
   const rows = [["segment", "name", "batches", "proofs", "healthy", "coverage"]];
   for (const s of rep.segments) {
@@ -391,15 +551,12 @@ export function formatAudit(rep: AuditReport): string {
   }
   lines.push(`fingerprints (no shared collateral): ${rep.fingerprintOk ? "match" : "MISMATCH"}`);
   lines.push(`proofs verified: ${rep.proofsVerified}/${rep.proofsTotal}`);
-  if (rep.ok) {
-    const bad = rep.segments.filter((s) => s.healthy === false).map((s) => s.id);
-    lines.push(
-      `AUDIT PASSED${bad.length ? `: epoch valid; unhealthy segment${bad.length > 1 ? "s" : ""}: ${bad.join(", ")}` : ": epoch valid, every segment healthy"}`,
-    );
-  } else {
-    lines.push(`AUDIT FAILED (${rep.errors.length} problem${rep.errors.length === 1 ? "" : "s"}):`);
-    for (const e of rep.errors.slice(0, 30)) lines.push(`  - ${e}`);
-    if (rep.errors.length > 30) lines.push(`  ... ${rep.errors.length - 30} more`);
-  }
-  return lines.join("\n");
+  lines.push(...verdictLines(rep));
+  return (rep.unanchored ? lines.map((l) => `${UNANCHORED_WARNING} ${l}`) : lines).join("\n");
+}
+
+/** The verdict only (`audit -q`): the lines that say whether to trust the epoch. */
+export function formatAuditVerdict(rep: AuditReport): string {
+  const lines = verdictLines(rep).filter((l) => !l.startsWith("  "));
+  return (rep.unanchored ? lines.map((l) => `${UNANCHORED_WARNING} ${l}`) : lines).join("\n");
 }

@@ -6,19 +6,21 @@
  *   vkeys/<circuit>.json   the verification keys, sha256 recorded in bundle.json
  *
  * bundle.json holds: epoch, circuit profile, dev-setup flag (+ warning), the manifest (per segment:
- * id, name, marginBps, published asset slots with symbol, decimals, price and cfBps, packed params,
+ * id, name, marginBps, published asset slots with symbol, decimals, token (optional), price and
+ * cfBps (symbol, decimals and token are committed by the manifest hash), packed params,
  * batch roots; the global lot-list commitments), manifestHash, r, and per batch the public signals
  * and Groth16 proof. All big integers are decimal strings. Nothing in it is private: no amount,
  * lot id, account, salt, leaf or total.
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { FIELD_P, type Manifest, PRICE_DECIMALS } from "../spec/encoding.js";
+import { FIELD_P, type Manifest, manifestAssets, PRICE_DECIMALS } from "../spec/encoding.js";
 import type { CircuitName, Profile } from "../spec/profiles.js";
 import type { Groth16Proof } from "../util/snarkjs.js";
 
 export const BUNDLE_FORMAT = "bulkhead-epoch-bundle";
-export const BUNDLE_VERSION = 1;
+/** 2: the manifest hash commits each segment's asset slots (symbol, decimals, token). */
+export const BUNDLE_VERSION = 2;
 export const BUNDLE_FILE = "bundle.json";
 export const DEV_SETUP_WARNING =
   "INSECURE, DEVELOPMENT ONLY: the proving keys come from a development trusted setup; anyone holding its randomness can forge proofs.";
@@ -27,6 +29,8 @@ export interface BundleAsset {
   slot: number;
   symbol: string;
   decimals: number;
+  /** the token's address, when known (committed in the manifest; zero address when absent) */
+  token?: string;
   /** quote units per whole token (decimal string, at most PRICE_DECIMALS fractional digits) */
   price: string;
   /** price in circuit units: price * 10^priceDecimals * 10^(maxAssetDecimals - decimals) */
@@ -85,6 +89,7 @@ export function bundleManifest(b: Bundle): Manifest {
       marginBps: BigInt(s.marginBps),
       params: s.params.map((x) => BigInt(x)),
       batchRoots: s.batchRoots.map((x) => BigInt(x)),
+      assets: manifestAssets(s.assets),
     })),
     globalCommitments: b.manifest.globalCommitments.map((x) => BigInt(x)),
   };
@@ -103,53 +108,57 @@ const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 const DEC = /^(0|[1-9]\d*)$/;
 
+/** Collects path-precise problems; the checks below add to it. */
+class Problems {
+  readonly list: string[] = [];
+  bad(p: string, m: string): void {
+    this.list.push(`${p}: ${m}`);
+  }
+  field(p: string, v: unknown): void {
+    if (typeof v !== "string" || !DEC.test(v)) this.bad(p, "not a decimal integer string");
+    else if (BigInt(v) >= FIELD_P) this.bad(p, "not below the field modulus");
+  }
+  int(p: string, v: unknown, max: number): void {
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0 || v > max)
+      this.bad(p, `not an integer in [0, ${max}]`);
+  }
+  fieldList(p: string, v: unknown, len?: number): void {
+    if (!Array.isArray(v)) {
+      this.bad(p, "not an array");
+      return;
+    }
+    if (len !== undefined && v.length !== len) this.bad(p, `expected ${len} entries, got ${v.length}`);
+    for (const [i, x] of v.entries()) this.field(`${p}[${i}]`, x);
+  }
+  coords(q: string, x: unknown, n: number): void {
+    if (!Array.isArray(x) || x.length !== n || !x.every((c) => typeof c === "string" && DEC.test(c)))
+      this.bad(q, `expected ${n} decimal coordinates`);
+  }
+  proof(p: string, v: unknown): void {
+    if (!isObj(v)) {
+      this.bad(p, "not an object");
+      return;
+    }
+    this.fieldList(`${p}.publicSignals`, v.publicSignals);
+    const pr = v.proof;
+    if (!isObj(pr)) {
+      this.bad(`${p}.proof`, "not an object");
+      return;
+    }
+    this.coords(`${p}.proof.pi_a`, pr.pi_a, 3);
+    this.coords(`${p}.proof.pi_c`, pr.pi_c, 3);
+    if (!Array.isArray(pr.pi_b) || pr.pi_b.length !== 3) this.bad(`${p}.proof.pi_b`, "expected 3 pairs");
+    else for (const [i, x] of (pr.pi_b as unknown[]).entries()) this.coords(`${p}.proof.pi_b[${i}]`, x, 2);
+    if (pr.protocol !== "groth16") this.bad(`${p}.proof.protocol`, "not groth16");
+    if (pr.curve !== "bn128") this.bad(`${p}.proof.curve`, "not bn128");
+  }
+}
+
 /**
  * Checks the shape of a parsed bundle.json (types, field elements below p, array lengths that
  * must agree) and returns it typed. Cryptographic checks are the audit's job.
  */
 export function parseBundle(raw: unknown): Bundle {
-  const problems: string[] = [];
-  const bad = (p: string, m: string) => problems.push(`${p}: ${m}`);
-  const field = (p: string, v: unknown) => {
-    if (typeof v !== "string" || !DEC.test(v)) bad(p, "not a decimal integer string");
-    else if (BigInt(v) >= FIELD_P) bad(p, "not below the field modulus");
-  };
-  const int = (p: string, v: unknown, max: number) => {
-    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0 || v > max)
-      bad(p, `not an integer in [0, ${max}]`);
-  };
-  const fieldList = (p: string, v: unknown, len?: number) => {
-    if (!Array.isArray(v)) {
-      bad(p, "not an array");
-      return;
-    }
-    if (len !== undefined && v.length !== len) bad(p, `expected ${len} entries, got ${v.length}`);
-    for (const [i, x] of v.entries()) field(`${p}[${i}]`, x);
-  };
-  const proofOk = (p: string, v: unknown) => {
-    if (!isObj(v)) {
-      bad(p, "not an object");
-      return;
-    }
-    fieldList(`${p}.publicSignals`, v.publicSignals);
-    const pr = v.proof;
-    if (!isObj(pr)) {
-      bad(`${p}.proof`, "not an object");
-      return;
-    }
-    const coords = (q: string, x: unknown, n: number) => {
-      if (!Array.isArray(x) || x.length !== n || !x.every((c) => typeof c === "string" && DEC.test(c))) {
-        bad(q, `expected ${n} decimal coordinates`);
-      }
-    };
-    coords(`${p}.proof.pi_a`, pr.pi_a, 3);
-    coords(`${p}.proof.pi_c`, pr.pi_c, 3);
-    if (!Array.isArray(pr.pi_b) || pr.pi_b.length !== 3) bad(`${p}.proof.pi_b`, "expected 3 pairs");
-    else for (const [i, x] of (pr.pi_b as unknown[]).entries()) coords(`${p}.proof.pi_b[${i}]`, x, 2);
-    if (pr.protocol !== "groth16") bad(`${p}.proof.protocol`, "not groth16");
-    if (pr.curve !== "bn128") bad(`${p}.proof.curve`, "not bn128");
-  };
-
   if (!isObj(raw)) throw new BundleError("bundle: not a JSON object");
   if (raw.format !== BUNDLE_FORMAT) throw new BundleError(`bundle: format is not "${BUNDLE_FORMAT}"`);
   if (raw.version !== BUNDLE_VERSION) {
@@ -157,126 +166,164 @@ export function parseBundle(raw: unknown): Bundle {
       `bundle: unsupported version ${String(raw.version)} (this tool reads version ${BUNDLE_VERSION})`,
     );
   }
-  if (typeof raw.epoch !== "string" || !DEC.test(raw.epoch) || BigInt(raw.epoch) >= 1n << 64n)
-    bad("epoch", "not a uint64 string");
-  const prof = raw.profile;
-  if (!isObj(prof)) bad("profile", "not an object");
-  else {
-    if (typeof prof.name !== "string") bad("profile.name", "not a string");
-    for (const k of ["lotsPerBatch", "liabsPerBatch", "assetsPerSegment", "lotsPerGlobalBatch"])
-      int(`profile.${k}`, prof[k], 1 << 16);
-    for (const k of ["lotsPerBatch", "liabsPerBatch"]) {
-      const n = prof[k];
-      if (typeof n === "number" && (n < 1 || (n & (n - 1)) !== 0)) bad(`profile.${k}`, "not a power of two");
-    }
-    const a = prof.assetsPerSegment;
-    if (typeof a === "number" && (a < 1 || a > 16)) bad("profile.assetsPerSegment", "not in [1, 16]");
-  }
-  if (typeof raw.devSetup !== "boolean") bad("devSetup", "not a boolean");
-  const units = raw.units;
-  if (!isObj(units)) bad("units", "not an object");
-  else {
-    if (units.priceDecimals !== PRICE_DECIMALS) bad("units.priceDecimals", `must be ${PRICE_DECIMALS}`);
-    int("units.maxAssetDecimals", units.maxAssetDecimals, 30);
-  }
-  const A = isObj(prof) && typeof prof.assetsPerSegment === "number" ? prof.assetsPerSegment : 0;
-  const man = raw.manifest;
-  let segIds: unknown[] = [];
-  let batchCounts: number[] = [];
-  if (!isObj(man)) bad("manifest", "not an object");
-  else {
-    if (!Array.isArray(man.segments) || man.segments.length === 0)
-      bad("manifest.segments", "not a non-empty array");
-    else {
-      segIds = man.segments.map((s: unknown) => (isObj(s) ? s.id : undefined));
-      batchCounts = man.segments.map((s: unknown) =>
-        isObj(s) && Array.isArray(s.batchRoots) ? s.batchRoots.length : -1,
-      );
-      man.segments.forEach((s: unknown, i: number) => {
-        const p = `manifest.segments[${i}]`;
-        if (!isObj(s)) {
-          bad(p, "not an object");
-          return;
-        }
-        int(`${p}.id`, s.id, 2 ** 32 - 1);
-        if (typeof s.name !== "string") bad(`${p}.name`, "not a string");
-        int(`${p}.marginBps`, s.marginBps, 65535);
-        fieldList(`${p}.params`, s.params, Math.ceil(A / 2));
-        fieldList(`${p}.batchRoots`, s.batchRoots);
-        if (Array.isArray(s.batchRoots) && s.batchRoots.length === 0) bad(`${p}.batchRoots`, "empty");
-        if (!Array.isArray(s.assets)) bad(`${p}.assets`, "not an array");
-        else {
-          if (s.assets.length > A) bad(`${p}.assets`, `more than ${A} slots`);
-          s.assets.forEach((a: unknown, j: number) => {
-            const q = `${p}.assets[${j}]`;
-            if (!isObj(a)) {
-              bad(q, "not an object");
-              return;
-            }
-            if (a.slot !== j) bad(`${q}.slot`, `must be ${j}`);
-            if (typeof a.symbol !== "string") bad(`${q}.symbol`, "not a string");
-            int(`${q}.decimals`, a.decimals, 30);
-            if (typeof a.price !== "string" || !/^\d+(\.\d+)?$/.test(a.price))
-              bad(`${q}.price`, "not a decimal string");
-            field(`${q}.circuitPrice`, a.circuitPrice);
-            int(`${q}.cfBps`, a.cfBps, 10000);
-          });
-        }
-      });
-    }
-    fieldList("manifest.globalCommitments", man.globalCommitments);
-    if (Array.isArray(man.globalCommitments) && man.globalCommitments.length === 0)
-      bad("manifest.globalCommitments", "empty");
-  }
+  const pr = new Problems();
+  const A = checkHead(pr, raw);
+  const shape = checkManifestShape(pr, raw.manifest, A);
   if (typeof raw.manifestHash !== "string" || !/^0x[0-9a-f]{64}$/.test(raw.manifestHash))
-    bad("manifestHash", "not a 0x-prefixed 32-byte hex string");
-  field("r", raw.r);
-  const proofs = raw.proofs;
-  if (!isObj(proofs)) bad("proofs", "not an object");
-  else {
-    if (!Array.isArray(proofs.segments) || proofs.segments.length !== segIds.length) {
-      bad("proofs.segments", "must have one entry per manifest segment");
-    } else {
-      proofs.segments.forEach((s: unknown, i: number) => {
-        const p = `proofs.segments[${i}]`;
-        if (!isObj(s)) {
-          bad(p, "not an object");
-          return;
-        }
-        if (s.id !== segIds[i]) bad(`${p}.id`, "does not match manifest.segments order");
-        if (!Array.isArray(s.batches) || s.batches.length !== batchCounts[i]) {
-          bad(`${p}.batches`, "must have one proof per manifest batch root");
-        } else for (const [j, b] of (s.batches as unknown[]).entries()) proofOk(`${p}.batches[${j}]`, b);
-      });
-    }
-    const gl = isObj(man) && Array.isArray(man.globalCommitments) ? man.globalCommitments.length : -1;
-    if (!Array.isArray(proofs.lotList) || proofs.lotList.length !== gl) {
-      bad("proofs.lotList", "must have one proof per global commitment");
-    } else for (const [j, b] of (proofs.lotList as unknown[]).entries()) proofOk(`proofs.lotList[${j}]`, b);
-  }
-  const vk = raw.vkeys;
-  if (!isObj(vk)) bad("vkeys", "not an object");
-  else {
-    for (const c of ["segment", "lotlist"]) {
-      const e = vk[c];
-      if (!isObj(e)) bad(`vkeys.${c}`, "missing");
-      else {
-        if (typeof e.file !== "string" || !/^vkeys\/[A-Za-z0-9_.-]+\.json$/.test(e.file))
-          bad(`vkeys.${c}.file`, "must be vkeys/<name>.json");
-        if (typeof e.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(e.sha256))
-          bad(`vkeys.${c}.sha256`, "not a sha256 hex string");
-      }
-    }
-  }
-  if (problems.length > 0) {
+    pr.bad("manifestHash", "not a 0x-prefixed 32-byte hex string");
+  pr.field("r", raw.r);
+  checkProofsShape(pr, raw.proofs, shape);
+  checkVkeysShape(pr, raw.vkeys);
+  if (pr.list.length > 0) {
     throw new BundleError(
-      `bundle: malformed (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems
+      `bundle: malformed (${pr.list.length} problem${pr.list.length === 1 ? "" : "s"}):\n${pr.list
         .slice(0, 20)
         .map((p) => `  - ${p}`)
         .join("\n")}`,
     );
   }
   return raw as unknown as Bundle;
+}
+
+/** epoch, profile, devSetup, units; returns the profile's asset slots A (0 when unknown). */
+function checkHead(pr: Problems, raw: Record<string, unknown>): number {
+  if (typeof raw.epoch !== "string" || !DEC.test(raw.epoch) || BigInt(raw.epoch) >= 1n << 64n)
+    pr.bad("epoch", "not a uint64 string");
+  const prof = raw.profile;
+  if (!isObj(prof)) pr.bad("profile", "not an object");
+  else {
+    if (typeof prof.name !== "string") pr.bad("profile.name", "not a string");
+    for (const k of ["lotsPerBatch", "liabsPerBatch", "assetsPerSegment", "lotsPerGlobalBatch"])
+      pr.int(`profile.${k}`, prof[k], 1 << 16);
+    for (const k of ["lotsPerBatch", "liabsPerBatch"]) {
+      const n = prof[k];
+      if (typeof n === "number" && (n < 1 || (n & (n - 1)) !== 0))
+        pr.bad(`profile.${k}`, "not a power of two");
+    }
+    const a = prof.assetsPerSegment;
+    if (typeof a === "number" && (a < 1 || a > 16)) pr.bad("profile.assetsPerSegment", "not in [1, 16]");
+  }
+  if (typeof raw.devSetup !== "boolean") pr.bad("devSetup", "not a boolean");
+  const units = raw.units;
+  if (!isObj(units)) pr.bad("units", "not an object");
+  else {
+    if (units.priceDecimals !== PRICE_DECIMALS) pr.bad("units.priceDecimals", `must be ${PRICE_DECIMALS}`);
+    pr.int("units.maxAssetDecimals", units.maxAssetDecimals, 30);
+  }
+  return isObj(prof) && typeof prof.assetsPerSegment === "number" ? prof.assetsPerSegment : 0;
+}
+
+/** What the proofs must line up with: segment ids, batch counts, global batch count. */
+interface ManifestShape {
+  segIds: unknown[];
+  batchCounts: number[];
+  globalBatches: number;
+}
+
+function checkManifestShape(pr: Problems, man: unknown, A: number): ManifestShape {
+  const shape: ManifestShape = { segIds: [], batchCounts: [], globalBatches: -1 };
+  if (!isObj(man)) {
+    pr.bad("manifest", "not an object");
+    return shape;
+  }
+  if (!Array.isArray(man.segments) || man.segments.length === 0)
+    pr.bad("manifest.segments", "not a non-empty array");
+  else {
+    shape.segIds = man.segments.map((s: unknown) => (isObj(s) ? s.id : undefined));
+    shape.batchCounts = man.segments.map((s: unknown) =>
+      isObj(s) && Array.isArray(s.batchRoots) ? s.batchRoots.length : -1,
+    );
+    for (const [i, s] of (man.segments as unknown[]).entries())
+      checkSegmentShape(pr, `manifest.segments[${i}]`, s, A);
+  }
+  pr.fieldList("manifest.globalCommitments", man.globalCommitments);
+  if (Array.isArray(man.globalCommitments)) {
+    if (man.globalCommitments.length === 0) pr.bad("manifest.globalCommitments", "empty");
+    shape.globalBatches = man.globalCommitments.length;
+  }
+  return shape;
+}
+
+function checkSegmentShape(pr: Problems, p: string, s: unknown, A: number): void {
+  if (!isObj(s)) {
+    pr.bad(p, "not an object");
+    return;
+  }
+  pr.int(`${p}.id`, s.id, 2 ** 32 - 1);
+  if (typeof s.name !== "string") pr.bad(`${p}.name`, "not a string");
+  pr.int(`${p}.marginBps`, s.marginBps, 65535);
+  pr.fieldList(`${p}.params`, s.params, Math.ceil(A / 2));
+  pr.fieldList(`${p}.batchRoots`, s.batchRoots);
+  if (Array.isArray(s.batchRoots) && s.batchRoots.length === 0) pr.bad(`${p}.batchRoots`, "empty");
+  if (!Array.isArray(s.assets)) {
+    pr.bad(`${p}.assets`, "not an array");
+    return;
+  }
+  if (s.assets.length > A) pr.bad(`${p}.assets`, `more than ${A} slots`);
+  s.assets.forEach((a: unknown, j: number) => {
+    const q = `${p}.assets[${j}]`;
+    if (!isObj(a)) {
+      pr.bad(q, "not an object");
+      return;
+    }
+    if (a.slot !== j) pr.bad(`${q}.slot`, `must be ${j}`);
+    if (
+      typeof a.symbol !== "string" ||
+      a.symbol.length === 0 ||
+      new TextEncoder().encode(a.symbol).length > 32
+    )
+      pr.bad(`${q}.symbol`, "not a string of 1..32 bytes");
+    pr.int(`${q}.decimals`, a.decimals, 30);
+    if (a.token !== undefined && (typeof a.token !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(a.token)))
+      pr.bad(`${q}.token`, "not an address");
+    if (typeof a.price !== "string" || !/^\d+(\.\d+)?$/.test(a.price))
+      pr.bad(`${q}.price`, "not a decimal string");
+    pr.field(`${q}.circuitPrice`, a.circuitPrice);
+    pr.int(`${q}.cfBps`, a.cfBps, 10000);
+  });
+}
+
+function checkProofsShape(pr: Problems, proofs: unknown, shape: ManifestShape): void {
+  if (!isObj(proofs)) {
+    pr.bad("proofs", "not an object");
+    return;
+  }
+  if (!Array.isArray(proofs.segments) || proofs.segments.length !== shape.segIds.length) {
+    pr.bad("proofs.segments", "must have one entry per manifest segment");
+  } else {
+    proofs.segments.forEach((s: unknown, i: number) => {
+      const p = `proofs.segments[${i}]`;
+      if (!isObj(s)) {
+        pr.bad(p, "not an object");
+        return;
+      }
+      if (s.id !== shape.segIds[i]) pr.bad(`${p}.id`, "does not match manifest.segments order");
+      if (!Array.isArray(s.batches) || s.batches.length !== shape.batchCounts[i]) {
+        pr.bad(`${p}.batches`, "must have one proof per manifest batch root");
+      } else for (const [j, b] of (s.batches as unknown[]).entries()) pr.proof(`${p}.batches[${j}]`, b);
+    });
+  }
+  if (!Array.isArray(proofs.lotList) || proofs.lotList.length !== shape.globalBatches) {
+    pr.bad("proofs.lotList", "must have one proof per global commitment");
+  } else for (const [j, b] of (proofs.lotList as unknown[]).entries()) pr.proof(`proofs.lotList[${j}]`, b);
+}
+
+function checkVkeysShape(pr: Problems, vk: unknown): void {
+  if (!isObj(vk)) {
+    pr.bad("vkeys", "not an object");
+    return;
+  }
+  for (const c of ["segment", "lotlist"]) {
+    const e = vk[c];
+    if (!isObj(e)) {
+      pr.bad(`vkeys.${c}`, "missing");
+      continue;
+    }
+    if (typeof e.file !== "string" || !/^vkeys\/[A-Za-z0-9_.-]+\.json$/.test(e.file))
+      pr.bad(`vkeys.${c}.file`, "must be vkeys/<name>.json");
+    if (typeof e.sha256 !== "string" || !/^[0-9a-f]{64}$/.test(e.sha256))
+      pr.bad(`vkeys.${c}.sha256`, "not a sha256 hex string");
+  }
 }
 
 /** Reads DIR/bundle.json (DIR = the public directory, or a path to bundle.json itself). */

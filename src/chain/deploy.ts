@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { ContractFactory, type InterfaceAbi, type Signer } from "ethers";
 import { getProfile } from "../spec/profiles.js";
 import { type CompiledContract, type ContractsManifest, loadContract } from "../toolchain/contracts.js";
+import { developmentVerifierOrigin } from "../toolchain/devkeys.js";
 import { atomicWriteJson, readJsonIfExists } from "../util/fsutil.js";
 import { BUILD_DIR } from "../util/paths.js";
 import { type Reporter, silentReporter } from "../util/progress.js";
@@ -46,7 +47,26 @@ export interface DeployOptions {
   admin?: string;
   /** publisher addresses; default [deployer] (granted only when the deployer is the admin) */
   publishers?: string[];
+  /** deploy development verifiers on a chain that is not a local one (LOCAL_CHAIN_IDS) */
+  allowDevKeys?: boolean;
   reporter?: Reporter;
+}
+
+/** Chain ids of local development nodes (anvil/hardhat, ganache/geth dev). */
+export const LOCAL_CHAIN_IDS: readonly bigint[] = [31337n, 1337n];
+
+/**
+ * Whether the artifacts' verifiers carry development keys: the contracts build's own record, or
+ * a known development ptau's alpha/beta inlined in the verifier code (recognised from the key
+ * itself, whatever the record says).
+ */
+export function artifactsDevKeys(arts: DeployArtifacts): string | null {
+  const fromCode = [arts.segmentVerifier.bytecode, arts.listVerifier.bytecode]
+    .map((c) => developmentVerifierOrigin(c))
+    .filter((x): x is string => x !== null);
+  if (fromCode.length > 0) return [...new Set(fromCode)].join(", ");
+  const recorded = Object.values(arts.verifiers ?? {}).some((v) => v.insecure);
+  return recorded ? "development trusted setup (contracts build record)" : null;
 }
 
 export interface Deployment {
@@ -107,9 +127,16 @@ export async function deployRegistry(
   const admin = opts.admin ?? deployer;
   const assets = opts.assets ?? (arts.profile ? getProfile(arts.profile).assetsPerSegment : undefined);
   if (assets === undefined) throw new Error("deploy: unknown asset-slot count (pass the profile)");
-  const devSetup = Object.values(arts.verifiers ?? {}).some((v) => v.insecure);
+  const devKeys = artifactsDevKeys(arts);
+  const devSetup = devKeys !== null;
+  const { chainId } = await provider.getNetwork();
+  if (devKeys && !LOCAL_CHAIN_IDS.includes(chainId) && !opts.allowDevKeys) {
+    throw new Error(
+      `deploy: refusing to deploy development verifiers (keys from the ${devKeys}: anyone can forge proofs) on chain ${chainId}; local chains are ${LOCAL_CHAIN_IDS.join(", ")}. Build production keys (bulkhead setup), or pass --allow-dev-keys`,
+    );
+  }
   if (devSetup)
-    reporter.warn("the verifiers come from a development trusted setup: INSECURE, development only");
+    reporter.warn(`the verifiers carry development keys (from the ${devKeys}): INSECURE, development only`);
 
   const txs: Deployment["transactions"] = [];
   const seg = await deployOne("SegmentVerifier", arts.segmentVerifier, signer, []);

@@ -11,7 +11,13 @@ import {
   type TransactionReceipt,
 } from "ethers";
 import { type Bundle, bundleManifest } from "../bundle/bundle.js";
-import { decodeListSignals, decodeSegmentSignals, type Manifest } from "../spec/encoding.js";
+import {
+  decodeListSignals,
+  decodeSegmentSignals,
+  type Manifest,
+  type ManifestAsset,
+  manifestSegmentsArg,
+} from "../spec/encoding.js";
 import type { Groth16Proof } from "../util/snarkjs.js";
 import { REGISTRY_ABI } from "./abi.js";
 
@@ -65,6 +71,8 @@ export interface ChainSegment {
   marginBps: bigint;
   params: bigint[];
   batchRoots: bigint[];
+  /** the asset slots the manifest commits (slot k = assets[k]) */
+  assets: ManifestAsset[];
   batches: ChainSegmentBatch[];
 }
 /** An epoch ready to publish: the manifest plus every batch's proof, in manifest order. */
@@ -121,14 +129,15 @@ export function manifestOf(e: ChainEpoch): Manifest {
       marginBps: s.marginBps,
       params: s.params,
       batchRoots: s.batchRoots,
+      assets: s.assets,
     })),
     globalCommitments: e.globalCommitments,
   };
 }
 
 /** The `segments` argument of `commitEpoch`. */
-export function manifestArgs(m: Manifest): [bigint, [bigint, bigint, bigint[], bigint[]][], bigint[]] {
-  return [m.epoch, m.segments.map((s) => [s.id, s.marginBps, s.params, s.batchRoots]), m.globalCommitments];
+export function manifestArgs(m: Manifest): [bigint, ReturnType<typeof manifestSegmentsArg>, bigint[]] {
+  return [m.epoch, manifestSegmentsArg(m), m.globalCommitments];
 }
 
 // ---------------------------------------------------------------- views
@@ -142,6 +151,8 @@ export interface SegmentView {
   healthy: boolean;
   params: bigint[];
   batchRoots: bigint[];
+  /** the committed asset slots (slot k = assets[k]) */
+  assets: ManifestAsset[];
 }
 export interface EpochView {
   epoch: bigint;
@@ -176,6 +187,12 @@ function toEpochView(v: any): EpochView {
       healthy: Boolean(s.healthy),
       params: [...s.params].map((x: bigint) => BigInt(x)),
       batchRoots: [...s.batchRoots].map((x: bigint) => BigInt(x)),
+      // biome-ignore lint/suspicious/noExplicitAny: ethers Result
+      assets: [...s.assets].map((a: any) => ({
+        symbol: String(a.symbol),
+        decimals: Number(a.decimals),
+        token: String(a.token),
+      })),
     })),
   };
 }

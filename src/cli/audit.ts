@@ -1,6 +1,10 @@
-/** `bulkhead audit DIR/public`: verify a whole epoch offline from the bundle. */
+/** `bulkhead audit DIR/public`: verify a whole epoch offline from the bundle, against anchored keys. */
 import type { Command } from "commander";
-import { type AuditOptions, auditBundle, formatAudit } from "../audit/audit.js";
+import { isAddress, type JsonRpcProvider } from "ethers";
+import { type KeyAnchor, readTrustedKeys } from "../audit/anchor.js";
+import { type AuditOptions, auditBundle, formatAudit, formatAuditVerdict } from "../audit/audit.js";
+import { readDeployment } from "../chain/deploy.js";
+import { connectRpc } from "../chain/signer.js";
 import type { CircuitName } from "../spec/profiles.js";
 import { createProgress } from "../util/progress.js";
 import { printJson } from "./common.js";
@@ -17,31 +21,97 @@ export function parseVkeyHashes(values: string[] | undefined): AuditOptions["exp
   return out;
 }
 
+/** `--registry` takes an address or a deployment file written by `bulkhead deploy`. */
+export async function resolveRegistry(value: string): Promise<string> {
+  if (isAddress(value)) return value;
+  const d = await readDeployment(value).catch((err: Error) => {
+    throw new Error(`--registry: not an address, and ${err.message}`);
+  });
+  return d.registry;
+}
+
+/** The key-anchor options shared by `audit` and `receipt verify` (offline mode). */
+export interface AnchorCliOptions {
+  vkeyHash?: string[];
+  trustedKeys?: string;
+  localKeys?: boolean;
+  trustBundleKeys?: boolean;
+  allowDevKeys?: boolean;
+  buildDir?: string;
+}
+
+export function addAnchorOptions(cmd: Command): Command {
+  return cmd
+    .option("--vkey-hash <circuit=sha256...>", "anchor: pin a trusted verification key hash (both circuits)")
+    .option("--trusted-keys <file>", "anchor: JSON {segment, lotlist}: sha256 hex or the key itself")
+    .option("--local-keys", "anchor: the keys this checkout builds from the circuits (build/)")
+    .option(
+      "--trust-bundle-keys",
+      "verify against the bundle's own keys (NOT trustworthy; warns on every line)",
+    )
+    .option("--allow-dev-keys", "accept development keys (demo only; the verdict still says so)");
+}
+
+/** The anchor the options name (at most one), or undefined. */
+export async function anchorFromOptions(
+  o: AnchorCliOptions,
+  registry?: { provider: JsonRpcProvider; address: string },
+): Promise<KeyAnchor | undefined> {
+  const named = [
+    registry && "--rpc/--registry",
+    o.vkeyHash?.length && "--vkey-hash",
+    o.trustedKeys && "--trusted-keys",
+    o.localKeys && "--local-keys",
+    o.trustBundleKeys && "--trust-bundle-keys",
+  ].filter(Boolean);
+  if (named.length > 1) throw new Error(`choose one key anchor, not ${named.join(" and ")}`);
+  if (registry) return { kind: "registry", runner: registry.provider, registry: registry.address };
+  if (o.vkeyHash?.length) {
+    const pins = parseVkeyHashes(o.vkeyHash) ?? {};
+    const keys = Object.fromEntries(Object.entries(pins).map(([c, h]) => [c, { sha256: h as string }]));
+    return { kind: "trusted", keys, source: "--vkey-hash" };
+  }
+  if (o.trustedKeys) return readTrustedKeys(o.trustedKeys);
+  if (o.localKeys) return { kind: "local", buildDir: o.buildDir };
+  if (o.trustBundleKeys) return { kind: "bundle" };
+  return undefined;
+}
+
+type AuditCli = AnchorCliOptions & { rpc?: string; registry?: string; json?: boolean; quiet?: boolean };
+
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command("audit")
-    .description("verify an epoch offline: every proof, r, chaining, first/last, parameters, fingerprints")
+    .description(
+      "verify an epoch offline against anchored keys: every proof, r, chaining, first/last, parameters, fingerprints",
+    )
     .argument("<bundle>", "the public directory (or its bundle.json)")
-    .option("--vkey-hash <circuit=sha256...>", "pin a trusted verification key hash (repeatable)")
+    .option("--rpc <url>", "anchor: JSON-RPC endpoint of the chain holding the registry")
+    .option("--registry <address|file>", "anchor: registry address or deployment file (with --rpc)");
+  addAnchorOptions(cmd)
     .option("--json", "JSON report on stdout")
     .option("-q, --quiet", "only the verdict")
-    .action(async (dir: string, opts: { vkeyHash?: string[]; json?: boolean; quiet?: boolean }) => {
+    .action(async (dir: string, opts: AuditCli) => {
+      if (!!opts.rpc !== !!opts.registry) throw new Error("audit: --rpc and --registry go together");
+      const provider = opts.rpc ? await connectRpc(opts.rpc) : undefined;
       let progress: ReturnType<typeof createProgress> | undefined;
-      const rep = await auditBundle(dir, {
-        expectedVkeys: parseVkeyHashes(opts.vkeyHash),
-        onProgress: (done, total) => {
-          if (opts.quiet) return;
-          progress ??= createProgress({ label: "verifying", total, json: opts.json });
-          progress.update(done);
-        },
-      });
-      if (opts.json) printJson(rep);
-      else {
-        const text = formatAudit(rep);
-        process.stdout.write(
-          `${opts.quiet ? (text.split("\n").find((l) => l.startsWith("AUDIT")) ?? text) : text}\n`,
-        );
+      try {
+        const address = opts.registry ? await resolveRegistry(opts.registry) : "";
+        const anchor = await anchorFromOptions(opts, provider ? { provider, address } : undefined);
+        const rep = await auditBundle(dir, {
+          anchor,
+          allowDevKeys: opts.allowDevKeys,
+          onProgress: (done, total) => {
+            if (opts.quiet) return;
+            progress ??= createProgress({ label: "verifying", total, json: opts.json });
+            progress.update(done);
+          },
+        });
+        if (opts.json) printJson(rep);
+        else process.stdout.write(`${opts.quiet ? formatAuditVerdict(rep) : formatAudit(rep)}\n`);
+        if (!rep.ok) exitWith(1);
+      } finally {
+        provider?.destroy();
       }
-      if (!rep.ok) exitWith(1);
     });
 }

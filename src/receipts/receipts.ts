@@ -10,11 +10,13 @@
  *
  * `verifyReceipt` recomputes the leaf from the fields, folds the path up to the batch root,
  * compares it with the bundle's manifest, checks that the leaf's slot is the asset the segment
- * publishes, and then runs the full offline audit of the epoch (every proof, chaining,
- * fingerprints), reporting the segment's health.
+ * publishes (symbol, and the stated amount in that asset's committed decimals equals the leaf's
+ * base units), and then runs the full offline audit of the epoch (every proof, chaining,
+ * fingerprints) against anchored keys (audit/anchor.ts), reporting the segment's health.
  */
 import * as fs from "node:fs/promises";
-import { type AuditOptions, type AuditReport, auditBundle } from "../audit/audit.js";
+import { NO_ANCHOR_MESSAGE, UNANCHORED_WARNING } from "../audit/anchor.js";
+import { type AuditOptions, type AuditReport, anchorOf, auditBundle } from "../audit/audit.js";
 import { type Bundle, type BundleSegment, readBundle } from "../bundle/bundle.js";
 import type { EpochBuild } from "../epoch/plan.js";
 import { formatDecimal, parseDecimal } from "../snapshot/snapshot.js";
@@ -169,6 +171,8 @@ export interface PositionCheck {
   segment: number;
   asset: string;
   amount: string;
+  /** the amount as the epoch counts it: the leaf's base units in the slot's committed asset */
+  counted?: string;
   batch: number;
   included: boolean;
   /** segment health from the bundle (null when the segment is unknown) */
@@ -189,6 +193,10 @@ export interface ReceiptVerdict {
   positions: PositionCheck[];
   reasons: string[];
   verdict: string;
+  /** development keys recognised from the epoch's keys (null: none) */
+  devKeys: string | null;
+  /** the bundle's keys were trusted on the publisher's word (--trust-bundle-keys) */
+  unanchored: boolean;
   audit?: AuditReport;
 }
 
@@ -316,6 +324,11 @@ export function inclusionReason(
   return root === q.root ? null : `not included: the path does not lead to ${q.where}`;
 }
 
+/** "12.5 ETH (slot 0: 12500000000000000000 base units)": what the leaf counts, in the committed asset. */
+export function countedAs(units: bigint, symbol: string, decimals: number, slot: number): string {
+  return `${formatDecimal(units, decimals)} ${symbol} (slot ${slot}: ${units} base units)`;
+}
+
 function checkPosition(
   bundle: Bundle,
   pos: Record<string, unknown>,
@@ -347,6 +360,7 @@ function checkPosition(
     return fail(`slot ${slot} of segment ${segId} is ${published.symbol}, not ${String(pos.asset)}`);
   }
   if (isDec(pos.amountUnits)) {
+    res.counted = countedAs(BigInt(pos.amountUnits), published.symbol, published.decimals, slot);
     const dec = parseDecimal(pos.amount, published.decimals, "exact");
     if (!dec.ok || dec.value !== BigInt(pos.amountUnits)) {
       return fail(
@@ -375,7 +389,7 @@ function checkPosition(
 export async function checkReceiptInclusion(
   receipt: unknown,
   bundle: Bundle,
-): Promise<Omit<ReceiptVerdict, "verified" | "ok" | "verdict" | "audit">> {
+): Promise<Omit<ReceiptVerdict, "verified" | "ok" | "verdict" | "audit" | "devKeys" | "unanchored">> {
   await initPoseidon();
   const reasons: string[] = [];
   const base = {
@@ -420,6 +434,7 @@ export async function verifyReceipt(
   bundleDir: string,
   opts: AuditOptions = {},
 ): Promise<ReceiptVerdict> {
+  if (!anchorOf(opts)) return failVerdict(NO_ANCHOR_MESSAGE);
   let receipt = receiptOrFile;
   if (typeof receiptOrFile === "string") {
     try {
@@ -440,18 +455,56 @@ export async function verifyReceipt(
   const reasons = [...inc.reasons];
   if (!verified) reasons.push(...audit.errors.map((e) => `audit: ${e}`));
   const ok = inc.included && verified;
-  let verdict: string;
-  if (!inc.included) verdict = `NOT INCLUDED: ${inc.subject} is not in epoch ${bundle.epoch} as stated`;
-  else if (!verified)
-    verdict = `NOT VERIFIED: ${inc.subject} is included, but the epoch's proofs do not verify`;
-  else if (!inc.healthy) {
-    const bad = [...new Set(inc.positions.filter((p) => p.healthy !== true).map((p) => p.segment))];
-    verdict = `INCLUDED, but segment${bad.length > 1 ? "s" : ""} ${bad.join(", ")} ${bad.length > 1 ? "are" : "is"} UNHEALTHY (insolvent) in epoch ${bundle.epoch}`;
-  } else {
-    const segs = [...new Set(inc.positions.map((p) => p.segment))];
-    verdict = `VERIFIED: ${inc.subject} is included in epoch ${bundle.epoch}, segment${segs.length > 1 ? "s" : ""} ${segs.join(", ")} healthy, all proofs valid`;
+  const verdict = receiptVerdictLine(inc, audit, bundle.epoch, !!opts.allowDevKeys);
+  return {
+    ...inc,
+    ok,
+    verified,
+    reasons,
+    verdict,
+    devKeys: audit.devKeys,
+    unanchored: audit.unanchored,
+    audit,
+  };
+}
+
+function receiptVerdictLine(
+  inc: Awaited<ReturnType<typeof checkReceiptInclusion>>,
+  audit: AuditReport,
+  epoch: string,
+  allowDevKeys: boolean,
+): string {
+  if (!inc.included) return `NOT INCLUDED: ${inc.subject} is not in epoch ${epoch} as stated`;
+  if (audit.devKeys && !allowDevKeys) {
+    return `NOT TRUSTWORTHY: development keys (from the ${audit.devKeys}): ${inc.subject} is included, but anyone can forge the epoch's proofs`;
   }
-  return { ...inc, ok, verified, reasons, verdict, audit };
+  if (!audit.ok) return `NOT VERIFIED: ${inc.subject} is included, but the epoch's proofs do not verify`;
+  if (!inc.healthy) {
+    const bad = [...new Set(inc.positions.filter((p) => p.healthy !== true).map((p) => p.segment))];
+    return `INCLUDED, but segment${bad.length > 1 ? "s" : ""} ${bad.join(", ")} ${bad.length > 1 ? "are" : "is"} UNHEALTHY (insolvent) in epoch ${epoch}`;
+  }
+  const segs = [...new Set(inc.positions.map((p) => p.segment))];
+  return `VERIFIED: ${inc.subject} is included in epoch ${epoch}, segment${segs.length > 1 ? "s" : ""} ${segs.join(", ")} healthy, all proofs valid`;
+}
+
+/**
+ * The verdict for people: the verdict line, then one line per position with the amount as
+ * counted, the reasons, and a NOT TRUSTWORTHY line for development keys (allowed or not). When the
+ * bundle's keys were trusted unanchored, every line carries UNANCHORED_WARNING.
+ */
+export function formatReceiptVerdict(v: ReceiptVerdict): string {
+  const lines = [v.verdict];
+  for (const p of v.positions) {
+    const health = p.healthy === null ? "" : p.healthy ? ", segment healthy" : ", segment UNHEALTHY";
+    lines.push(
+      `  segment ${p.segment} batch ${p.batch}: ${p.amount} ${p.asset}: ${p.included ? "included" : "NOT included"}${health}${p.counted ? `; counted as ${p.counted}` : ""}${p.reason ? ` (${p.reason})` : ""}`,
+    );
+  }
+  for (const r of v.reasons.filter((r) => !v.positions.some((p) => p.reason && r.endsWith(p.reason))))
+    lines.push(`  - ${r}`);
+  if (v.devKeys && !v.verdict.startsWith("NOT TRUSTWORTHY"))
+    lines.push(`NOT TRUSTWORTHY: development keys (from the ${v.devKeys}); allowed by --allow-dev-keys`);
+  return (v.unanchored ? lines.map((l) => `${UNANCHORED_WARNING} ${l}`) : lines).join("\n");
 }
 
 function failVerdict(reason: string): ReceiptVerdict {
@@ -466,5 +519,7 @@ function failVerdict(reason: string): ReceiptVerdict {
     positions: [],
     reasons: [reason],
     verdict: `NOT VERIFIED: ${reason}`,
+    devKeys: null,
+    unanchored: false,
   };
 }

@@ -241,11 +241,25 @@ export function unpackSegmentParams(words: readonly bigint[], assets: number): S
 
 // ---------------------------------------------------------------- manifest and r
 
+/**
+ * One asset slot of a segment as the manifest commits it: the slot's symbol, its decimals (what
+ * turns an amount in the leaf's base units into tokens) and its token address (the zero address
+ * when not known). Slot k of a segment is `assets[k]`.
+ */
+export interface ManifestAsset {
+  symbol: string;
+  decimals: number;
+  token: string;
+}
+export const NO_TOKEN = "0x0000000000000000000000000000000000000000";
+export const MAX_SYMBOL_BYTES = 32;
+
 export interface ManifestSegment {
   id: bigint;
   marginBps: bigint;
   params: bigint[];
   batchRoots: bigint[];
+  assets: ManifestAsset[];
 }
 export interface Manifest {
   epoch: bigint;
@@ -263,12 +277,49 @@ export function manifestHash(m: Manifest): string {
     prev = s.id;
   }
   if (m.globalCommitments.length < 1) throw new Error("manifest: the global lot list has no batch");
+  for (const s of m.segments) checkManifestAssets(s);
   return keccak256(
-    abi.encode(
-      ["tuple(uint32,uint16,uint256[],uint256[])[]", "uint256[]"],
-      [m.segments.map((s) => [s.id, s.marginBps, s.params, s.batchRoots]), m.globalCommitments],
-    ),
+    abi.encode([MANIFEST_SEGMENTS_TYPE, "uint256[]"], [manifestSegmentsArg(m), m.globalCommitments]),
   );
+}
+
+/** ABI type of the manifest's segments (SPEC "Manifest and r"). */
+export const MANIFEST_SEGMENTS_TYPE =
+  "tuple(uint32,uint16,uint256[],uint256[],tuple(string,uint8,address)[])[]";
+
+/** The segments in ABI form: (id, marginBps, params, batchRoots, (symbol, decimals, token)[]). */
+export function manifestSegmentsArg(
+  m: Pick<Manifest, "segments">,
+): [bigint, bigint, bigint[], bigint[], [string, number, string][]][] {
+  return m.segments.map((s) => [
+    s.id,
+    s.marginBps,
+    s.params,
+    s.batchRoots,
+    s.assets.map((a) => [a.symbol, a.decimals, a.token]),
+  ]);
+}
+
+/** Asset slots the registry accepts: 1..32-byte symbols, decimals <= 30, an address (or zero). */
+function checkManifestAssets(s: ManifestSegment): void {
+  const seen = new Set<string>();
+  for (const [k, a] of s.assets.entries()) {
+    const where = `manifest: segment ${s.id} asset slot ${k}`;
+    const bytes = toUtf8Bytes(a.symbol).length;
+    if (bytes < 1 || bytes > MAX_SYMBOL_BYTES) throw new Error(`${where}: symbol must be 1..32 bytes`);
+    if (seen.has(a.symbol)) throw new Error(`${where}: symbol ${a.symbol} appears twice`);
+    seen.add(a.symbol);
+    if (!Number.isInteger(a.decimals) || a.decimals < 0 || a.decimals > 30)
+      throw new Error(`${where}: decimals must be an integer in [0, 30]`);
+    if (!/^0x[0-9a-fA-F]{40}$/.test(a.token)) throw new Error(`${where}: token is not an address`);
+  }
+}
+
+/** The manifest's asset slots of a segment from its published slots (token: zero when unknown). */
+export function manifestAssets(
+  slots: readonly { symbol: string; decimals: number; token?: string }[],
+): ManifestAsset[] {
+  return slots.map((a) => ({ symbol: a.symbol, decimals: a.decimals, token: a.token ?? NO_TOKEN }));
 }
 
 /** r = keccak256(abi.encode(uint64 epoch, bytes32 manifestHash)) mod p */

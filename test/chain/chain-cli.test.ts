@@ -8,13 +8,20 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
+import { JsonRpcProvider } from "ethers";
+import { auditBundle } from "../../src/audit/audit.js";
+import { readBundle } from "../../src/bundle/bundle.js";
 import { type AnvilNode, startAnvil } from "../../src/chain/anvil.js";
+import { verifyReceiptOnChain } from "../../src/chain/receipt.js";
+import { registryAt } from "../../src/chain/registry.js";
 import { type ProveSummary, proveSnapshot } from "../../src/prove/pipeline.js";
+import { checkReceiptInclusion } from "../../src/receipts/receipts.js";
 import { loadArtifacts } from "../../src/toolchain/artifacts.js";
 import { compileRegistryWith } from "../../src/toolchain/contracts.js";
 import { terminateCurves } from "../../src/util/curve.js";
 import { atomicWriteJson } from "../../src/util/fsutil.js";
 import { REPO_ROOT } from "../../src/util/paths.js";
+import { type ForgeMode, forgeBundle, insolventClaimsHealthy } from "../helpers/forge.js";
 
 interface Run {
   code: number | null;
@@ -26,7 +33,7 @@ function cli(args: string[], env: Record<string, string | undefined> = {}): Prom
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", path.join(REPO_ROOT, "src", "cli.ts"), ...args],
+      ["--import", "tsx", path.join(REPO_ROOT, "src", "cli", "index.ts"), ...args],
       {
         cwd: REPO_ROOT,
         env: { ...process.env, BULKHEAD_PRIVATE_KEY: undefined, ...env },
@@ -146,9 +153,24 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
       accounts: Record<string, string>;
     };
     const lotFile = path.join(summary.privateDir, "receipts", index.lots["0x9f3c0a11d2e4b7015c3a"] as string);
-    const ok = await cli(["receipt", "verify", lotFile, "--rpc", url, "--registry", d.registry]);
+    // the example's verifiers carry development keys: recognised in their code, refused unless allowed
+    const dev = await cli(["receipt", "verify", lotFile, "--rpc", url, "--registry", d.registry]);
+    assert.equal(dev.code, 1, dev.stdout + dev.stderr);
+    assert.match(dev.stdout, /^NOT TRUSTWORTHY: development keys/);
+    const ok = await cli([
+      "receipt",
+      "verify",
+      lotFile,
+      "--rpc",
+      url,
+      "--registry",
+      d.registry,
+      "--allow-dev-keys",
+    ]);
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
     assert.match(ok.stdout, /VERIFIED ON CHAIN/);
+    assert.match(ok.stdout, /counted as 12\.5 ETH \(slot 0: 12500000000000000000 base units\)/);
+    assert.match(ok.stdout, /NOT TRUSTWORTHY: development keys .*allowed/);
     const withBundle = await cli([
       "receipt",
       "verify",
@@ -159,6 +181,7 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
       d.registry,
       "--bundle",
       summary.publicDir,
+      "--allow-dev-keys",
       "--json",
     ]);
     assert.equal(withBundle.code, 0, withBundle.stdout + withBundle.stderr);
@@ -169,7 +192,16 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
       "receipts",
       index.accounts["0xabc0000000000000000000000000000000000005"] as string,
     );
-    const unhealthy = await cli(["receipt", "verify", acctFile, "--rpc", url, "--registry", d.registry]);
+    const unhealthy = await cli([
+      "receipt",
+      "verify",
+      acctFile,
+      "--rpc",
+      url,
+      "--registry",
+      d.registry,
+      "--allow-dev-keys",
+    ]);
     assert.equal(unhealthy.code, 2, unhealthy.stdout + unhealthy.stderr);
     assert.match(unhealthy.stdout, /UNHEALTHY/);
 
@@ -177,8 +209,107 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
     forged.position.amountUnits = String(BigInt(forged.position.amountUnits) + 1n);
     const forgedFile = path.join(tmp, "forged.json");
     await fs.writeFile(forgedFile, JSON.stringify(forged));
-    const bad = await cli(["receipt", "verify", forgedFile, "--rpc", url, "--registry", d.registry]);
+    const bad = await cli([
+      "receipt",
+      "verify",
+      forgedFile,
+      "--rpc",
+      url,
+      "--registry",
+      d.registry,
+      "--allow-dev-keys",
+    ]);
     assert.equal(bad.code, 1, bad.stdout + bad.stderr);
     assert.match(bad.stdout, /NOT INCLUDED/);
+  });
+
+  it("audit --rpc --registry: the bundle's keys must be the deployed verifiers' keys", async () => {
+    const url = node?.url ?? "";
+    const ok = await cli([
+      "audit",
+      summary.publicDir,
+      "--rpc",
+      url,
+      "--registry",
+      depFile,
+      "--allow-dev-keys",
+    ]);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /keys anchored to: verifiers deployed by registry 0x/);
+    assert.match(ok.stdout, /AUDIT PASSED/);
+    for (const mode of ["editDelta", "newSetup"] as ForgeMode[]) {
+      const forged = path.join(tmp, `forged-${mode}`);
+      await fs.cp(summary.publicDir, forged, { recursive: true });
+      await forgeBundle(forged, mode, insolventClaimsHealthy);
+      const own = await auditBundle(forged, { anchor: { kind: "bundle" }, allowDevKeys: true });
+      assert.equal(own.ok, true, `${mode}: the forgery holds under its own keys`);
+      const bad = await cli(["audit", forged, "--rpc", url, "--registry", depFile, "--allow-dev-keys"]);
+      assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+      assert.match(bad.stdout, /vkeys\.segment: not the key of the registry's verifier/);
+      assert.match(bad.stdout, /vkeys\.lotlist: not the key of the registry's verifier/);
+    }
+  });
+
+  it("a mis-slotted lot or liability, or another stated amount, is NOT INCLUDED on chain and offline", async () => {
+    const url = node?.url ?? "";
+    const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
+    const d = JSON.parse(await fs.readFile(depFile, "utf8")) as { registry: string };
+    const registry = registryAt(d.registry, provider);
+    const { bundle } = await readBundle(summary.publicDir);
+    const index = JSON.parse(
+      await fs.readFile(path.join(summary.privateDir, "receipts", "index.json"), "utf8"),
+    ) as { lots: Record<string, string>; accounts: Record<string, string> };
+    const readReceipt = async (rel: string) =>
+      JSON.parse(await fs.readFile(path.join(summary.privateDir, "receipts", rel), "utf8"));
+    // lot 0x9f3c..: 12.5 ETH in segment 1 slot 0; account ..02: 1000.25 USDC owed in segment 1 slot 1
+    const lotR = await readReceipt(index.lots["0x9f3c0a11d2e4b7015c3a"] as string);
+    const acctR = await readReceipt(index.accounts["0xabc0000000000000000000000000000000000002"] as string);
+    const acctPos = acctR.positions[0];
+    assert.equal(acctPos.asset, "USDC");
+    const cases: [string, Record<string, unknown>, RegExp][] = [];
+    // the leaf counts 12.5e18 base units in slot 0 (ETH); the receipt says USDC: counted under another asset
+    const misLot = structuredClone(lotR);
+    misLot.position.asset = "USDC";
+    misLot.position.amount = "12500000000000";
+    cases.push(["mis-slotted lot", misLot, /slot 0 of segment 1 is ETH, not USDC/]);
+    // a USDC debt whose leaf sits in the ETH slot: the user's receipt states USDC, the slot is ETH
+    const misLiab = structuredClone(acctR);
+    misLiab.positions = [{ ...structuredClone(acctPos), asset: "ETH", slot: acctPos.slot }];
+    cases.push(["liability stated under another asset", misLiab, /slot 1 of segment 1 is USDC, not ETH/]);
+    // right leaf, another stated amount
+    const otherAmount = structuredClone(lotR);
+    otherAmount.position.amount = "125";
+    cases.push(["other stated amount", otherAmount, /amount 125 ETH/]);
+    const otherDebt = structuredClone(acctR);
+    otherDebt.positions[0].amount = "500";
+    cases.push(["other stated debt", otherDebt, /amount 500 USDC/]);
+    try {
+      for (const [name, r, why] of cases) {
+        const onChain = await verifyReceiptOnChain(r, registry, { allowDevKeys: true });
+        assert.equal(onChain.included, false, `${name} (chain)`);
+        assert.match(onChain.verdict, /^NOT INCLUDED/, name);
+        assert.ok(
+          onChain.reasons.some((x) => why.test(x)),
+          `${name} (chain): ${onChain.reasons.join("; ")}`,
+        );
+        const offline = await checkReceiptInclusion(r, bundle);
+        assert.equal(offline.included, false, `${name} (offline)`);
+        assert.ok(
+          offline.reasons.some((x) => why.test(x)),
+          `${name} (offline): ${offline.reasons.join("; ")}`,
+        );
+      }
+      // the honest receipts still pass, stating what the leaf counts
+      const honest = await verifyReceiptOnChain(acctR, registry, { allowDevKeys: true });
+      assert.equal(honest.ok, true, honest.reasons.join("; "));
+      assert.match(honest.positions[0]?.counted ?? "", /^1000\.25 USDC \(slot 1: 1000250000 base units\)$/);
+    } finally {
+      provider.destroy();
+    }
+    const f = path.join(tmp, "mis-slotted.json");
+    await fs.writeFile(f, JSON.stringify(misLot));
+    const c = await cli(["receipt", "verify", f, "--rpc", url, "--registry", depFile, "--allow-dev-keys"]);
+    assert.equal(c.code, 1, c.stdout + c.stderr);
+    assert.match(c.stdout, /^NOT INCLUDED[\s\S]*slot 0 of segment 1 is ETH, not USDC/);
   });
 });

@@ -307,6 +307,55 @@ describe("chain: SolvencyRegistry on anvil", function () {
     assert.equal(again.batchesSent, 0);
   });
 
+  it("stores the committed asset slots and exposes each segment's latest record with its epoch and finalization time", async () => {
+    const reg = await freshRegistry();
+    const status = (id: number) =>
+      reg.getFunction("segmentStatus")(id) as Promise<[boolean, boolean, bigint, bigint]>;
+    assert.deepEqual([...(await status(10))], [false, false, 0n, 0n], "nothing before the first epoch");
+    await publishEpoch(reg, main);
+    const block = await provider?.getBlock("latest");
+    const [listed, healthy, epoch, finalizedAt] = await status(10);
+    assert.deepEqual([listed, healthy, epoch], [true, true, 5n]);
+    assert.equal(finalizedAt, BigInt(block?.timestamp ?? -1), "finalized in the last block");
+    assert.deepEqual([...(await status(20))].slice(0, 3), [true, false, 5n], "insolvent segment");
+    assert.deepEqual([...(await status(99))], [false, false, 5n, finalizedAt], "unlisted segment");
+    // a consumer contract's freshness rule: listed && healthy && now - finalizedAt <= maxAge
+    const rec = await reg.getFunction("segmentRecord")(10);
+    assert.equal(rec.finalizedAt, finalizedAt);
+    assert.deepEqual(
+      rec.assets.map((a: { symbol: string; decimals: bigint }) => [a.symbol, Number(a.decimals)]),
+      [
+        ["WETH", 18],
+        ["USDC", 6],
+      ],
+    );
+    const v = await readLatestEpoch(reg);
+    assert.deepEqual(
+      v?.segments.map((x) => x.assets),
+      main.segments.map((x) => x.assets),
+    );
+  });
+
+  it("refuses development verifiers on a chain that is not local, unless allowed", async () => {
+    const remote = await startAnvil({ chainId: 11155111 });
+    const p = await connectRpc(remote.url, { pollingMs: 50 });
+    try {
+      const w = new Wallet(remote.privateKeys[0] as string, p);
+      // arts carries no contracts-build record: the development key is recognised in the verifier code
+      assert.equal(arts.verifiers, undefined);
+      await assert.rejects(
+        deployRegistry(w, arts, { assets: PROFILE.assetsPerSegment }),
+        /refusing to deploy development verifiers .* on chain 11155111/,
+      );
+      const d = await deployRegistry(w, arts, { assets: PROFILE.assetsPerSegment, allowDevKeys: true });
+      assert.equal(d.devSetup, true);
+      assert.equal(d.chainId, "11155111");
+    } finally {
+      p.destroy();
+      await remote.stop();
+    }
+  });
+
   it("resumes an interrupted publish, skipping accepted batches", async () => {
     const reg = await freshRegistry();
     await commit(reg, main);
@@ -543,6 +592,25 @@ describe("chain: SolvencyRegistry on anvil", function () {
         c.segments = [];
       }),
       "EmptyManifest",
+    );
+    const slot0 = { symbol: "WETH", decimals: 18, token: "0x0000000000000000000000000000000000000000" };
+    await expectRevert(
+      variant((c) => {
+        (c.segments[0] as { assets: (typeof slot0)[] }).assets = [slot0, slot0, slot0, slot0, slot0];
+      }),
+      "InvalidAssetSlots",
+    );
+    await expectRevert(
+      variant((c) => {
+        (c.segments[0] as { assets: (typeof slot0)[] }).assets = [{ ...slot0, symbol: "" }];
+      }),
+      "InvalidAssetSlots",
+    );
+    await expectRevert(
+      variant((c) => {
+        (c.segments[0] as { assets: (typeof slot0)[] }).assets = [{ ...slot0, decimals: 31 }];
+      }),
+      "InvalidAssetSlots",
     );
   });
 

@@ -4,13 +4,22 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { type AuditReport, auditBundle, formatAudit } from "../../src/audit/audit.js";
+import { type AuditOptions, type AuditReport, auditBundle, formatAudit } from "../../src/audit/audit.js";
 import type { Bundle } from "../../src/bundle/bundle.js";
 import { bundleManifest } from "../../src/bundle/bundle.js";
 import { deriveR, FIELD_P, manifestHash } from "../../src/spec/encoding.js";
 import { copyPublic, provenExample, REPO } from "../helpers/epoch.js";
 
 type Edit = (b: Bundle, dir: string) => void;
+
+/** The example's keys are development keys built by this checkout: anchor to them, allow them. */
+const LOCAL: AuditOptions = { anchor: { kind: "local" }, allowDevKeys: true };
+/**
+ * The tampering tests below probe the checks after key anchoring (derivation, chaining,
+ * fingerprints, proofs), so they verify against the bundle's own keys; anchoring itself is
+ * test/e2e/anchor.test.ts.
+ */
+const BUNDLE_KEYS: AuditOptions = { anchor: { kind: "bundle" }, allowDevKeys: true };
 
 let n = 0;
 async function tampered(edit: Edit): Promise<AuditReport> {
@@ -19,7 +28,7 @@ async function tampered(edit: Edit): Promise<AuditReport> {
   const b = JSON.parse(readFileSync(file, "utf8")) as Bundle;
   edit(b, dir);
   writeFileSync(file, JSON.stringify(b, null, 2));
-  return auditBundle(dir);
+  return auditBundle(dir, BUNDLE_KEYS);
 }
 
 function expectFail(rep: AuditReport, pattern: RegExp): void {
@@ -49,7 +58,7 @@ describe("audit", () => {
 
   it("passes on the proven example, reporting per-segment health", async () => {
     const s = await provenExample();
-    const rep = await auditBundle(s.publicDir);
+    const rep = await auditBundle(s.publicDir, LOCAL);
     assert.equal(rep.ok, true, rep.errors.join("\n"));
     assert.equal(rep.proofsVerified, 7);
     assert.equal(rep.fingerprintOk, true);
@@ -129,6 +138,31 @@ describe("audit", () => {
     );
   });
 
+  it("fails on a relabelled asset slot (symbol, decimals or token): the manifest commits them", async () => {
+    const edits: [string, (a: Bundle["manifest"]["segments"][number]["assets"][number]) => void][] = [
+      ["symbol", (a) => (a.symbol = "USDT")],
+      ["decimals", (a) => (a.decimals = 6)],
+      ["token", (a) => (a.token = "0x00000000000000000000000000000000000000e7")],
+    ];
+    for (const [name, edit] of edits) {
+      const rep = await tampered((b) => {
+        const a = b.manifest.segments[0]?.assets[0];
+        if (a) edit(a);
+      });
+      expectFail(rep, /manifestHash: recomputed/);
+      // a consistent forger who rehashes changes r, and every proof fails
+      const re = await tampered((b) => {
+        const a = b.manifest.segments[0]?.assets[0];
+        if (a) edit(a);
+        rehash(b);
+      });
+      assert.ok(
+        re.errors.some((e) => /proof does not verify|public signal r is not the derived value/.test(e)),
+        `${name}: ${re.errors.join("\n")}`,
+      );
+    }
+  });
+
   it("fails on a changed epoch", async () => {
     const rep = await tampered((b) => {
       b.epoch = "8";
@@ -183,7 +217,10 @@ describe("audit", () => {
     );
     // a key pinned by the auditor must match
     const s = await provenExample();
-    const rep = await auditBundle(s.publicDir, { expectedVkeys: { lotlist: "0".repeat(64) } });
+    const rep = await auditBundle(s.publicDir, {
+      expectedVkeys: { lotlist: "0".repeat(64) },
+      allowDevKeys: true,
+    });
     expectFail(rep, /vkeys.lotlist: sha256 .* is not the trusted key/);
   });
 
@@ -197,9 +234,9 @@ describe("audit", () => {
     );
     expectFail(
       await tampered((b) => {
-        (b as unknown as { version: number }).version = 2;
+        (b as unknown as { version: number }).version = 99;
       }),
-      /unsupported version 2/,
+      /unsupported version 99/,
     );
   });
 
@@ -211,7 +248,7 @@ describe("audit", () => {
         encoding: "utf8",
         cwd: REPO,
       });
-    const ok = cli(["audit", s.publicDir, "--json"]);
+    const ok = cli(["audit", s.publicDir, "--local-keys", "--allow-dev-keys", "--json"]);
     assert.equal(ok.status, 0, ok.stderr);
     assert.equal(JSON.parse(ok.stdout).ok, true);
     const dir = await copyPublic("cli-tamper");
@@ -219,7 +256,7 @@ describe("audit", () => {
     const b = JSON.parse(readFileSync(file, "utf8")) as Bundle;
     b.epoch = "9";
     writeFileSync(file, JSON.stringify(b));
-    const bad = cli(["audit", dir]);
+    const bad = cli(["audit", dir, "--local-keys", "--allow-dev-keys"]);
     assert.equal(bad.status, 1);
     assert.match(bad.stdout, /segment\s+name\s+batches\s+proofs\s+healthy/);
     assert.match(bad.stdout, /AUDIT FAILED/);

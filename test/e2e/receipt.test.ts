@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import type { AuditOptions } from "../../src/audit/audit.js";
 import type { Bundle } from "../../src/bundle/bundle.js";
 import { buildEpoch } from "../../src/epoch/plan.js";
 import { parseSecret } from "../../src/epoch/salts.js";
@@ -19,6 +20,8 @@ import { getProfile } from "../../src/spec/profiles.js";
 import { copyPublic, EXAMPLE, provenExample, REPO, tmpDir } from "../helpers/epoch.js";
 
 const read = <T>(f: string): T => JSON.parse(readFileSync(f, "utf8")) as T;
+/** The example's keys are development keys built by this checkout: anchor to them, allow them. */
+const LOCAL: AuditOptions = { anchor: { kind: "local" }, allowDevKeys: true };
 
 describe("receipts", () => {
   let publicDir: string;
@@ -36,7 +39,7 @@ describe("receipts", () => {
   const accountFile = (a: string) => path.join(receiptsDir, index.accounts[a] as string);
 
   it("a lot in a healthy segment: included, verified, healthy", async () => {
-    const v = await verifyReceipt(lotFile("0x9f3c0a11d2e4b7015c3a"), publicDir);
+    const v = await verifyReceipt(lotFile("0x9f3c0a11d2e4b7015c3a"), publicDir, LOCAL);
     assert.equal(v.ok, true, v.reasons.join("\n"));
     assert.equal(v.included, true);
     assert.equal(v.verified, true);
@@ -52,7 +55,11 @@ describe("receipts", () => {
   });
 
   it("an account with positions in two segments (second batch of segment 1 too)", async () => {
-    const v = await verifyReceipt(accountFile("0xabc0000000000000000000000000000000000001"), publicDir);
+    const v = await verifyReceipt(
+      accountFile("0xabc0000000000000000000000000000000000001"),
+      publicDir,
+      LOCAL,
+    );
     assert.equal(v.ok, true, v.reasons.join("\n"));
     assert.deepEqual(
       v.positions.map((p) => [p.segment, p.included, p.healthy]),
@@ -61,13 +68,17 @@ describe("receipts", () => {
         [2, true, true],
       ],
     );
-    const lot = await verifyReceipt(lotFile("0x7e2a91c03bd45f6e1f20"), publicDir);
+    const lot = await verifyReceipt(lotFile("0x7e2a91c03bd45f6e1f20"), publicDir, LOCAL);
     assert.equal(lot.ok, true);
     assert.equal(lot.positions[0]?.batch, 1);
   });
 
   it("a position in the insolvent segment: included and verified, but flagged unhealthy", async () => {
-    const v = await verifyReceipt(accountFile("0xabc0000000000000000000000000000000000005"), publicDir);
+    const v = await verifyReceipt(
+      accountFile("0xabc0000000000000000000000000000000000005"),
+      publicDir,
+      LOCAL,
+    );
     assert.equal(v.ok, true);
     assert.equal(v.healthy, false);
     assert.match(v.verdict, /^INCLUDED, but segment 3 is UNHEALTHY/);
@@ -162,7 +173,7 @@ describe("receipts", () => {
     if (p)
       p.pi_c[1] = `${(p.pi_c[1] as string).slice(0, -1)}${(Number((p.pi_c[1] as string).at(-1)) + 1) % 10}`;
     writeFileSync(file, JSON.stringify(b));
-    const v = await verifyReceipt(lotFile("0x9f3c0a11d2e4b7015c3a"), dir);
+    const v = await verifyReceipt(lotFile("0x9f3c0a11d2e4b7015c3a"), dir, LOCAL);
     assert.equal(v.included, true);
     assert.equal(v.verified, false);
     assert.equal(v.ok, false);
@@ -174,7 +185,16 @@ describe("receipts", () => {
     const cli = (file: string) =>
       spawnSync(
         process.execPath,
-        [path.join(REPO, "bin", "bulkhead.mjs"), "receipt", "verify", file, "--bundle", publicDir],
+        [
+          path.join(REPO, "bin", "bulkhead.mjs"),
+          "receipt",
+          "verify",
+          file,
+          "--bundle",
+          publicDir,
+          "--local-keys",
+          "--allow-dev-keys",
+        ],
         { encoding: "utf8", cwd: REPO },
       );
     const ok = cli(lotFile("0x9f3c0a11d2e4b7015c3a"));

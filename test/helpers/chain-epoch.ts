@@ -23,7 +23,9 @@ import {
   type LiabilityFields,
   type LotFields,
   type Manifest,
+  type ManifestAsset,
   manifestHash,
+  NO_TOKEN,
   type SegmentState,
   type SlotParams,
 } from "../../src/spec/encoding.js";
@@ -51,9 +53,19 @@ export interface SegmentSpec {
   id: bigint;
   marginBps: bigint;
   slots: SlotParams[];
+  /** the committed asset slots (default: DEFAULT_ASSETS for as many slots as `slots`) */
+  assets?: ManifestAsset[];
   lots: LotFields[];
   liabilities: LiabilityFields[];
 }
+
+/** Slot k's asset when a spec names none: WETH (18 decimals), USDC (6), WBTC (8), DAI (18). */
+export const DEFAULT_ASSETS: readonly ManifestAsset[] = [
+  { symbol: "WETH", decimals: 18, token: NO_TOKEN },
+  { symbol: "USDC", decimals: 6, token: NO_TOKEN },
+  { symbol: "WBTC", decimals: 8, token: NO_TOKEN },
+  { symbol: "DAI", decimals: 18, token: NO_TOKEN },
+];
 
 export interface PlannedEpoch {
   epoch: bigint;
@@ -142,6 +154,7 @@ export function planEpoch(
       marginBps: s.marginBps,
       params: (draft[i] as SegmentBatchResult[])[0]?.params ?? [],
       batchRoots: (draft[i] as SegmentBatchResult[]).map((b) => b.batchRoot),
+      assets: s.assets ?? DEFAULT_ASSETS.slice(0, s.slots.length),
     })),
     globalCommitments: draftList.map((b) => b.commitment),
   };
