@@ -1,6 +1,7 @@
 /** `bulkhead audit DIR/public`: verify a whole epoch offline from the bundle. */
 import type { Command } from "commander";
 import { type AuditOptions, auditBundle, formatAudit } from "../audit/audit.js";
+import { writeAuditHtml } from "../audit/html.js";
 import type { CircuitName } from "../spec/profiles.js";
 import { createProgress } from "../util/progress.js";
 import { printJson } from "./common.js";
@@ -17,6 +18,13 @@ export function parseVkeyHashes(values: string[] | undefined): AuditOptions["exp
   return out;
 }
 
+interface AuditCliOptions {
+  vkeyHash?: string[];
+  json?: boolean;
+  quiet?: boolean;
+  html?: string;
+}
+
 export function register(program: Command): void {
   program
     .command("audit")
@@ -25,7 +33,8 @@ export function register(program: Command): void {
     .option("--vkey-hash <circuit=sha256...>", "pin a trusted verification key hash (repeatable)")
     .option("--json", "JSON report on stdout")
     .option("-q, --quiet", "only the verdict")
-    .action(async (dir: string, opts: { vkeyHash?: string[]; json?: boolean; quiet?: boolean }) => {
+    .option("--html <file>", "also write the report as one self-contained HTML file (even when it fails)")
+    .action(async (dir: string, opts: AuditCliOptions) => {
       let progress: ReturnType<typeof createProgress> | undefined;
       const rep = await auditBundle(dir, {
         expectedVkeys: parseVkeyHashes(opts.vkeyHash),
@@ -35,6 +44,7 @@ export function register(program: Command): void {
           progress.update(done);
         },
       });
+      if (opts.html) await writeAuditHtml(opts.html, rep, dir);
       if (opts.json) printJson(rep);
       else {
         const text = formatAudit(rep);
