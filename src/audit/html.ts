@@ -78,7 +78,7 @@ export function auditChartSvg(rep: AuditReport): string {
     })
     .join("");
   const axis = `<text x="${labelW}" y="${h - 4}" font-size="11" fill="#57606a">bar length: batches (max ${max}); green healthy, red insolvent, grey unknown, blue lot list</text>`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="segments: health and batches" width="${labelW + barW + 260}" height="${h}" viewBox="0 0 ${labelW + barW + 260} ${h}" font-family="system-ui,sans-serif">${bars}${axis}</svg>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="segments: health and batches" width="${labelW + barW + 320}" height="${h}" viewBox="0 0 ${labelW + barW + 320} ${h}" font-family="system-ui,sans-serif">${bars}${axis}</svg>`;
 }
 
 function segmentTable(rep: AuditReport): string {
