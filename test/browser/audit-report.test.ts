@@ -29,6 +29,7 @@ describe("browser: HTML audit report", function () {
     const page = await browser.context.newPage();
     const from = browser.requests.length;
     await page.goto(pathToFileURL(file).href);
+    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what the user reads
     const text = await page.locator("body").innerText();
     const rows = await page
       .locator("table.segments tbody tr")
@@ -49,7 +50,7 @@ describe("browser: HTML audit report", function () {
     const html = readFileSync(file, "utf8");
     assert.doesNotMatch(html, /<script|<link|https?:\/\/(?!www\.w3\.org\/2000\/svg)/, "self-contained");
     const bundle = JSON.parse(readFileSync(s.bundleFile, "utf8"));
-    const o = await open(file, "5-audit-report");
+    const o = await open(file, "audit-1-passed");
     assert.match(o.text, /AUDIT PASSED/);
     assert.match(o.text, /insolvent segment: 3/);
     assert.match(o.text, /DEVELOPMENT/);
@@ -68,7 +69,7 @@ describe("browser: HTML audit report", function () {
     const r = cli("audit", dir, "--html", file, "--quiet");
     assert.equal(r.status, 1, r.stderr + r.stdout);
     assert.ok(existsSync(file));
-    const o = await open(file, "6-audit-report-failed");
+    const o = await open(file, "audit-2-failed");
     assert.match(o.text, /AUDIT FAILED/);
     assert.match(o.text, /Why the audit failed/);
     assert.match(o.text, /manifestHash: recomputed/);

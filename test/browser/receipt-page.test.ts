@@ -4,6 +4,7 @@
  * request the page makes (none may carry anything from the receipt).
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type { Page } from "playwright-core";
@@ -67,12 +68,13 @@ describe("browser: receipt page", function () {
   });
 
   /** Opens the page on `server`, gives it `receiptFile`, runs the check; returns state and text. */
-  async function check(server: Server, receiptFile: string, shot: string) {
+  async function check(server: Server, receiptFile: string, shot: string, bundleFiles?: string[]) {
     const page: Page = await browser.context.newPage();
     const from = browser.requests.length;
     page.on("pageerror", (e) => console.log(`    page error: ${e.message}`));
-    await page.goto(server.pageUrl);
+    await page.goto(bundleFiles ? server.url : server.pageUrl);
     await page.setInputFiles("#receipt-file", receiptFile);
+    if (bundleFiles) await page.setInputFiles("#bundle-files", bundleFiles);
     await page.waitForSelector("#receipt-status code");
     await page.click("#check");
     const result = page.locator("#result");
@@ -85,6 +87,7 @@ describe("browser: receipt page", function () {
       { timeout: 600_000 },
     );
     const state = (await result.getAttribute("data-state")) as string;
+    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what the user reads
     const text = await result.innerText();
     const ms = await page
       .locator("#check-time")
@@ -97,7 +100,7 @@ describe("browser: receipt page", function () {
   }
 
   /** Only the page itself and the bundle's three files; nothing carries the receipt. */
-  function assertPrivate(requests: Recorded[], server: Server, receiptFile: string) {
+  function assertPrivate(requests: Recorded[], server: Server, receiptFile: string, bundleFetched = true) {
     const secrets = secretsOf(read(receiptFile));
     assert.ok(secrets.length > 3, "the receipt has identifying values to look for");
     const allowed = new Set([
@@ -120,7 +123,7 @@ describe("browser: receipt page", function () {
       fetched.add(u.pathname);
     }
     for (const p of ["/bundle/bundle.json", "/bundle/vkeys/segment.json", "/bundle/vkeys/lotlist.json"])
-      assert.ok(fetched.has(p), `the page fetched ${p}`);
+      assert.equal(fetched.has(p), bundleFetched, `the page fetched ${p}: ${!bundleFetched}`);
   }
 
   it("a valid receipt shows VERIFIED, and no request carries receipt data", async () => {
@@ -165,5 +168,39 @@ describe("browser: receipt page", function () {
     assert.match(r.text, /NOT VERIFIED: the epoch's proofs fail/);
     assert.match(r.text, /segment 1 batch 0: proof does not verify/);
     assertPrivate(r.requests, tampered, file);
+  });
+
+  it("the bundle given as files: VERIFIED, and the page requests nothing but itself", async () => {
+    const s = await provenExample();
+    const file = path.join(receipts, index.lots["0x9f3c0a11d2e4b7015c3a"] as string);
+    const files = ["bundle.json", "vkeys/segment.json", "vkeys/lotlist.json"].map((f) =>
+      path.join(s.publicDir, f),
+    );
+    const r = await check(good, file, "5-bundle-files", files);
+    assert.equal(r.state, "verified", r.text);
+    assert.match(r.text, /Bundle from\s+files you picked/);
+    assertPrivate(r.requests, good, file, false);
+  });
+
+  it("a self-consistent bundle with a swapped verification key is rejected by the page's key anchor", async () => {
+    const dir = await copyPublic("swapped-key");
+    const vkFile = path.join(dir, "vkeys", "segment.json");
+    const vk = read<{ IC: string[][] }>(vkFile);
+    vk.IC.reverse(); // another key, same shape
+    const text = JSON.stringify(vk);
+    writeFileSync(vkFile, text);
+    const bundle = read<{ vkeys: { segment: { sha256: string } } }>(path.join(dir, "bundle.json"));
+    bundle.vkeys.segment.sha256 = createHash("sha256").update(text).digest("hex");
+    writeFileSync(path.join(dir, "bundle.json"), JSON.stringify(bundle));
+    const server = await startServer({ webDir, bundleDir: dir });
+    try {
+      const file = path.join(receipts, index.lots["0x9f3c0a11d2e4b7015c3a"] as string);
+      const r = await check(server, file, "6-swapped-key");
+      assert.equal(r.state, "failed", r.text);
+      assert.match(r.text, /vkeys\.segment: sha256 [0-9a-f]{64} is not the trusted key/);
+      assertPrivate(r.requests, server, file);
+    } finally {
+      await server.close();
+    }
   });
 });

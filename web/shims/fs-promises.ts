@@ -50,4 +50,17 @@ export const open = () => unsupported("fs.open");
 export const copyFile = () => unsupported("fs.copyFile");
 export const mkdtemp = () => unsupported("fs.mkdtemp");
 export const chmod = () => unsupported("fs.chmod");
-export default { readFile, stat, access, writeFile, mkdir, rename, rm, readdir, open, copyFile, mkdtemp, chmod };
+export default {
+  readFile,
+  stat,
+  access,
+  writeFile,
+  mkdir,
+  rename,
+  rm,
+  readdir,
+  open,
+  copyFile,
+  mkdtemp,
+  chmod,
+};
