@@ -3,7 +3,7 @@
  * bundle (URL or files); the page runs the library's receipt check and full epoch audit in the
  * browser and says, in plain words, what it found.
  */
-import { esc, renderAuditSection } from "../../src/audit/html.js";
+import { AUDIT_CSS, esc, renderAuditSection } from "../../src/audit/html.js";
 import { EMBEDDED_ANCHOR } from "./anchor.js";
 import { type BundleSource, bundleFromFiles, bundleFromUrl, checkReceipt } from "./check.js";
 import { renderResult } from "./render.js";
@@ -98,6 +98,9 @@ function emptyAudit(errors: string[]) {
 }
 
 function wire(): void {
+  const style = document.createElement("style");
+  style.textContent = AUDIT_CSS; // the audit report's own styles, for the "full audit" section
+  document.head.append(style);
   const drop = $("receipt-drop");
   drop.addEventListener("dragover", (e) => {
     e.preventDefault();
