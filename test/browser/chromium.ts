@@ -67,3 +67,17 @@ export async function launchChromium(): Promise<{
     },
   };
 }
+
+/** Every value of a receipt that identifies its owner or position (long enough to be unambiguous). */
+export function secretsOf(receipt: unknown): string[] {
+  const out = new Set<string>();
+  const walk = (v: unknown) => {
+    if (typeof v === "string" && v.length >= 6) out.add(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object") Object.values(v).forEach(walk);
+  };
+  walk(receipt);
+  for (const k of ["format", "manifestHash"]) out.delete((receipt as Record<string, string>)[k] as string);
+  out.delete("account");
+  return [...out];
+}

@@ -12,23 +12,9 @@ import { type Server, startServer } from "../../src/cli/serve.js";
 import type { LotReceipt } from "../../src/receipts/receipts.js";
 import { buildWeb } from "../../web/build.js";
 import { copyPublic, provenExample, tmpDir } from "../helpers/epoch.js";
-import { launchChromium, type Recorded, requireChromium, SCREENSHOTS } from "./chromium.js";
+import { launchChromium, type Recorded, requireChromium, SCREENSHOTS, secretsOf } from "./chromium.js";
 
 const read = <T>(f: string): T => JSON.parse(readFileSync(f, "utf8")) as T;
-
-/** Every value of a receipt that identifies its owner or position (long enough to be unambiguous). */
-function secretsOf(receipt: unknown): string[] {
-  const out = new Set<string>();
-  const walk = (v: unknown) => {
-    if (typeof v === "string" && v.length >= 6) out.add(v);
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === "object") Object.values(v).forEach(walk);
-  };
-  walk(receipt);
-  for (const k of ["format", "manifestHash"]) out.delete((receipt as Record<string, string>)[k] as string);
-  out.delete("account");
-  return [...out];
-}
 
 describe("browser: receipt page", function () {
   this.timeout(900_000);

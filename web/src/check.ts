@@ -3,6 +3,9 @@
  * `verifyReceipt` (inclusion core + full epoch audit) on it, exactly as the CLI does on disk. No
  * receipt or audit logic lives here; this file only gets bytes in and picks the key anchor.
  */
+import { getAddress, isAddress, JsonRpcProvider } from "ethers";
+import { type ChainReceiptVerdict, verifyReceiptOnChain } from "../../src/chain/receipt.js";
+import { readLatestEpoch, registryAt } from "../../src/chain/registry.js";
 import { type ReceiptVerdict, verifyReceipt } from "../../src/receipts/receipts.js";
 import { setVirtualFiles } from "../shims/fs-promises.js";
 import { type Anchor, type AnchorChoice, auditOptionsFor, chooseAnchor } from "./anchor.js";
@@ -91,4 +94,41 @@ export async function checkReceipt(
   setVirtualFiles(Object.fromEntries(Object.entries(src.files).map(([k, v]) => [`${BUNDLE_ROOT}/${k}`, v])));
   const verdict = await verifyReceipt(receipt, BUNDLE_ROOT, { ...auditOptionsFor(choice), onProgress });
   return { verdict, anchor: choice, raw, ms: performance.now() - t0 };
+}
+
+export interface PageChainCheck {
+  verdict: ChainReceiptVerdict;
+  /** the latest finalized epoch's time on chain (unix seconds), for the page's "age" */
+  latestFinalizedAt: number | null;
+  rpc: string;
+  ms: number;
+}
+
+/**
+ * Chain mode: the library's on-chain receipt check through ethers in the page. The node is asked for
+ * the whole latest finalized epoch and the registry's asset-slot count (nothing that depends on the
+ * receipt); only a receipt for an older epoch makes the page read that epoch, also as a whole.
+ */
+export async function checkReceiptOnChain(
+  receipt: unknown,
+  rpc: string,
+  address: string,
+): Promise<PageChainCheck> {
+  const t0 = performance.now();
+  if (!isAddress(address)) throw new Error(`registry address ${address} is not an address`);
+  const url = new URL(rpc); // throws a clear "Invalid URL" for anything else
+  const provider = new JsonRpcProvider(url.href, undefined, { staticNetwork: true, batchMaxCount: 1 });
+  try {
+    const registry = registryAt(getAddress(address), provider);
+    const latest = await readLatestEpoch(registry);
+    const verdict = await verifyReceiptOnChain(receipt, registry);
+    return {
+      verdict,
+      latestFinalizedAt: latest?.finalizedAt ?? null,
+      rpc: url.href,
+      ms: performance.now() - t0,
+    };
+  } finally {
+    provider.destroy();
+  }
 }

@@ -5,15 +5,26 @@
  */
 import { AUDIT_CSS, esc, renderAuditSection } from "../../src/audit/html.js";
 import { EMBEDDED_ANCHOR } from "./anchor.js";
-import { type BundleSource, bundleFromFiles, bundleFromUrl, checkReceipt } from "./check.js";
-import { renderResult } from "./render.js";
+import {
+  type BundleSource,
+  bundleFromFiles,
+  bundleFromUrl,
+  checkReceipt,
+  checkReceiptOnChain,
+} from "./check.js";
+import { renderChainResult, renderResult } from "./render.js";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+const value = (id: string) => $<HTMLInputElement>(id).value.trim();
 
 const state: { receipt?: unknown; receiptName?: string; files?: File[] } = {};
 
 function refresh(): void {
-  const haveBundle = $<HTMLInputElement>("bundle-url").value.trim() !== "" || (state.files?.length ?? 0) > 0;
+  const haveBundle =
+    $<HTMLInputElement>("bundle-url").value.trim() !== "" ||
+    (state.files?.length ?? 0) > 0 ||
+    (value("rpc-url") !== "" && value("registry") !== "");
   const ready = state.receipt !== undefined && haveBundle;
   $<HTMLButtonElement>("check").disabled = !ready;
   $("check-hint").textContent = ready ? "" : "Choose a receipt and a bundle first.";
@@ -59,7 +70,14 @@ async function run(): Promise<void> {
   progress(0, 0);
   $("progress-text").textContent = "loading the bundle…";
   try {
-    const url = $<HTMLInputElement>("bundle-url").value.trim();
+    const url = value("bundle-url");
+    if (!state.files?.length && url === "") {
+      out.dataset.state = renderChainResult(
+        out,
+        await checkReceiptOnChain(state.receipt, value("rpc-url"), value("registry")),
+      );
+      return;
+    }
     const src: BundleSource = state.files?.length
       ? await bundleFromFiles(state.files)
       : await bundleFromUrl(url);
@@ -119,7 +137,7 @@ function wire(): void {
     state.files = [...((e.target as HTMLInputElement).files ?? [])];
     refresh();
   });
-  $<HTMLInputElement>("bundle-url").addEventListener("input", refresh);
+  for (const id of ["bundle-url", "rpc-url", "registry"]) $(id).addEventListener("input", refresh);
   $("check").addEventListener("click", () => void run());
   const preset = new URLSearchParams(location.search).get("bundle");
   if (preset) $<HTMLInputElement>("bundle-url").value = preset;

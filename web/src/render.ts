@@ -1,6 +1,6 @@
 /** Turns a page check into plain words: one verdict at a glance, then the facts behind it. */
 import { esc } from "../../src/audit/html.js";
-import type { BundleSource, PageCheck } from "./check.js";
+import type { BundleSource, PageChainCheck, PageCheck } from "./check.js";
 
 export type PageState = "verified" | "unhealthy" | "not-included" | "failed";
 
@@ -122,5 +122,59 @@ export function renderResult(out: HTMLElement, res: PageCheck, src: BundleSource
   }
   parts.push(`<table class="facts"><tbody>${rows(res, src).join("")}</tbody></table>`);
   out.innerHTML = parts.join("");
+  return state;
+}
+
+/** The chain-mode result card. */
+export function renderChainResult(out: HTMLElement, res: PageChainCheck): PageState {
+  const v = res.verdict;
+  const state: PageState = !v.included ? "not-included" : v.healthy ? "verified" : "unhealthy";
+  const title = !v.included
+    ? "NOT INCLUDED"
+    : v.healthy
+      ? "VERIFIED ON CHAIN"
+      : "INCLUDED, BUT YOUR SEGMENT IS INSOLVENT";
+  const rows: string[] = [];
+  const row = (k: string, html: string) => rows.push(`<tr><th>${esc(k)}</th><td>${html}</td></tr>`);
+  row("Receipt", esc(v.subject));
+  for (const p of v.positions) {
+    row(
+      `Position in segment ${p.segment}`,
+      `batch ${p.batch}: ${p.included ? yes("included") : no(`not included: ${p.reason ?? "?"}`)}`,
+    );
+    row(
+      `Segment ${p.segment} health`,
+      p.healthy === null
+        ? unk("unknown")
+        : p.healthy
+          ? yes("healthy: its collateral covers its liabilities")
+          : no("INSOLVENT: its collateral does not cover its liabilities"),
+    );
+  }
+  row(
+    "Proofs",
+    v.included
+      ? yes("every proof of the epoch was verified by the registry contract (epoch finalized)")
+      : unk("-"),
+  );
+  row("Stress scenarios / coverage band", unk("not published on chain"));
+  const at = res.latestFinalizedAt ? new Date(res.latestFinalizedAt * 1000) : undefined;
+  row(
+    "Epoch",
+    `${esc(v.epoch)}${v.latest ? " (the latest finalized epoch)" : `; latest finalized: ${esc(v.latestEpoch ?? "none")}`}; ${esc(age(at).replace("bundle dated", "finalized"))}`,
+  );
+  row("Registry", `<code>${esc(v.registry)}</code> via <code>${esc(res.rpc)}</code>`);
+  row(
+    "Trusted setup",
+    unk("not visible on chain: check the bundle too to see whether the keys are a development setup"),
+  );
+  row(
+    "Checked in",
+    `<span id="check-time" data-ms="${Math.round(res.ms)}">${(res.ms / 1000).toFixed(1)} s</span>, in this browser`,
+  );
+  const reasons = v.reasons.length
+    ? `<h2>Why</h2><ul id="reasons" class="reasons">${v.reasons.map((r) => `<li>${esc(r)}</li>`).join("")}</ul>`
+    : "";
+  out.innerHTML = `<div id="verdict" class="verdict state-${state}">${esc(title)}<small>${esc(v.verdict)}</small></div>${reasons}<table class="facts"><tbody>${rows.join("")}</tbody></table>`;
   return state;
 }
