@@ -62,6 +62,12 @@ describe("browser: receipt page", function () {
     await page.setInputFiles("#receipt-file", receiptFile);
     if (bundleFiles) await page.setInputFiles("#bundle-files", bundleFiles);
     await page.waitForSelector("#receipt-status code");
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { progressSeen: string[] }).progressSeen = seen;
+      const el = document.getElementById("progress-text") as HTMLElement;
+      new MutationObserver(() => seen.push(el.textContent ?? "")).observe(el, { childList: true });
+    });
     await page.click("#check");
     const result = page.locator("#result");
     await page.waitForFunction(
@@ -80,9 +86,12 @@ describe("browser: receipt page", function () {
       .getAttribute("data-ms")
       .catch(() => null);
     if (ms) timings.push(Number(ms));
+    const progress = await page.evaluate(
+      () => (window as unknown as { progressSeen: string[] }).progressSeen,
+    );
     await page.screenshot({ path: path.join(SCREENSHOTS, `${shot}.png`), fullPage: true });
     await page.close();
-    return { state, text, requests: browser.requests.slice(from) };
+    return { state, text, progress, requests: browser.requests.slice(from) };
   }
 
   /** Only the page itself and the bundle's three files; nothing carries the receipt. */
@@ -122,6 +131,13 @@ describe("browser: receipt page", function () {
     assert.match(r.text, /Lot list proofs\s+all \d+ valid/);
     assert.match(r.text, /WARNING: DEVELOPMENT TRUSTED SETUP/);
     assert.match(r.text, /segment: your build's key \(segment-test\)/);
+    // progress while the proofs verify: every count from 1 to the total, in order
+    const counts = r.progress.filter((t) => /^verifying zero-knowledge proofs: \d+ of 7$/.test(t));
+    assert.deepEqual(
+      counts.map((t) => Number(/(\d+) of/.exec(t)?.[1])),
+      [1, 2, 3, 4, 5, 6, 7],
+      r.progress.join(" | "),
+    );
     assertPrivate(r.requests, good, file);
   });
 
