@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { isAddress, type JsonRpcProvider } from "ethers";
 import { type KeyAnchor, readTrustedKeys } from "../audit/anchor.js";
 import { type AuditOptions, auditBundle, formatAudit, formatAuditVerdict } from "../audit/audit.js";
+import { writeAuditHtml } from "../audit/html.js";
 import { readDeployment } from "../chain/deploy.js";
 import { connectRpc } from "../chain/signer.js";
 import type { CircuitName } from "../spec/profiles.js";
@@ -77,7 +78,13 @@ export async function anchorFromOptions(
   return undefined;
 }
 
-type AuditCli = AnchorCliOptions & { rpc?: string; registry?: string; json?: boolean; quiet?: boolean };
+type AuditCli = AnchorCliOptions & {
+  rpc?: string;
+  registry?: string;
+  json?: boolean;
+  quiet?: boolean;
+  html?: string;
+};
 
 export function register(program: Command): void {
   const cmd = program
@@ -91,6 +98,7 @@ export function register(program: Command): void {
   addAnchorOptions(cmd)
     .option("--json", "JSON report on stdout")
     .option("-q, --quiet", "only the verdict")
+    .option("--html <file>", "also write the report as one self-contained HTML file (even when it fails)")
     .action(async (dir: string, opts: AuditCli) => {
       if (!!opts.rpc !== !!opts.registry) throw new Error("audit: --rpc and --registry go together");
       const provider = opts.rpc ? await connectRpc(opts.rpc) : undefined;
@@ -107,6 +115,7 @@ export function register(program: Command): void {
             progress.update(done);
           },
         });
+        if (opts.html) await writeAuditHtml(opts.html, rep, dir);
         if (opts.json) printJson(rep);
         else process.stdout.write(`${opts.quiet ? formatAuditVerdict(rep) : formatAudit(rep)}\n`);
         if (!rep.ok) exitWith(1);

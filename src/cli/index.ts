@@ -13,6 +13,7 @@ import * as buildCmd from "./build.js";
 import * as chainCmd from "./chain.js";
 import * as proveCmd from "./prove.js";
 import * as receiptCmd from "./receipt.js";
+import * as serveCmd from "./serve.js";
 import * as setupCmd from "./setup.js";
 
 export interface CommandModule {
@@ -20,7 +21,15 @@ export interface CommandModule {
 }
 
 /** Command groups, in help order. */
-export const COMMANDS: CommandModule[] = [buildCmd, setupCmd, proveCmd, receiptCmd, chainCmd, auditCmd];
+export const COMMANDS: CommandModule[] = [
+  buildCmd,
+  setupCmd,
+  proveCmd,
+  receiptCmd,
+  chainCmd,
+  auditCmd,
+  serveCmd,
+];
 
 export function createProgram(): Command {
   const program = new Command();

@@ -1,0 +1,78 @@
+/**
+ * `bulkhead audit DIR --html FILE` opened in Chromium from disk: one self-contained file (no request
+ * but the file itself) that shows every segment, and the failure reasons for a tampered bundle.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import { copyPublic, provenExample, REPO, tmpDir } from "../helpers/epoch.js";
+import { launchChromium, requireChromium, SCREENSHOTS } from "./chromium.js";
+
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, [path.join(REPO, "bin", "bulkhead.mjs"), ...args], { encoding: "utf8" });
+
+describe("browser: HTML audit report", function () {
+  this.timeout(600_000);
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let segments: { id: number; name: string }[];
+  before(async function () {
+    requireChromium(this);
+    const s = await provenExample();
+    segments = JSON.parse(readFileSync(s.bundleFile, "utf8")).manifest.segments;
+    browser = await launchChromium();
+  });
+  after(async () => browser?.close());
+
+  async function open(file: string, shot: string) {
+    const page = await browser.context.newPage();
+    const from = browser.requests.length;
+    await page.goto(pathToFileURL(file).href);
+    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what the user reads
+    const text = await page.locator("body").innerText();
+    const rows = await page
+      .locator("table.segments tbody tr")
+      .evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset.segment));
+    const bars = await page.locator("svg rect").count();
+    await page.screenshot({ path: path.join(SCREENSHOTS, `${shot}.png`), fullPage: true });
+    await page.close();
+    const requests = browser.requests.slice(from).map((r) => r.url);
+    assert.deepEqual(requests, [pathToFileURL(file).href], "the report loads nothing but itself");
+    return { text, rows, bars };
+  }
+
+  it("a valid epoch: metadata, key hashes, every segment in the table and the chart", async () => {
+    const s = await provenExample();
+    const file = path.join(tmpDir("report"), "report.html");
+    const r = cli("audit", s.publicDir, "--html", file, "--quiet");
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    const html = readFileSync(file, "utf8");
+    assert.doesNotMatch(html, /<script|<link|https?:\/\/(?!www\.w3\.org\/2000\/svg)/, "self-contained");
+    const bundle = JSON.parse(readFileSync(s.bundleFile, "utf8"));
+    const o = await open(file, "audit-1-passed");
+    assert.match(o.text, /AUDIT PASSED/);
+    assert.match(o.text, /insolvent segment: 3/);
+    assert.match(o.text, /DEVELOPMENT/);
+    assert.ok(o.text.includes(bundle.vkeys.segment.sha256) && o.text.includes(bundle.vkeys.lotlist.sha256));
+    assert.deepEqual(o.rows, [...segments.map((x) => String(x.id)), "lotlist"]);
+    for (const seg of segments) assert.ok(o.text.includes(seg.name), seg.name);
+    assert.equal(o.bars, segments.length + 1);
+  });
+
+  it("a tampered bundle: the report says FAILED and why, and the CLI exits 1", async () => {
+    const dir = await copyPublic("report-bad");
+    const bundle = JSON.parse(readFileSync(path.join(dir, "bundle.json"), "utf8"));
+    bundle.manifest.segments[1].batchRoots[0] = "12345";
+    writeFileSync(path.join(dir, "bundle.json"), JSON.stringify(bundle));
+    const file = path.join(tmpDir("report-bad"), "report.html");
+    const r = cli("audit", dir, "--html", file, "--quiet");
+    assert.equal(r.status, 1, r.stderr + r.stdout);
+    assert.ok(existsSync(file));
+    const o = await open(file, "audit-2-failed");
+    assert.match(o.text, /AUDIT FAILED/);
+    assert.match(o.text, /Why the audit failed/);
+    assert.match(o.text, /manifestHash: recomputed/);
+    assert.deepEqual(o.rows, [...segments.map((x) => String(x.id)), "lotlist"]);
+  });
+});

@@ -1,0 +1,133 @@
+/**
+ * `npm run build:web [-- --out DIR] [--vkey-hash circuit=sha256 ...]`: bundles the receipt page
+ * (web/src/main.ts + the library's receipt/audit/bundle code, snarkjs and Poseidon) with esbuild
+ * into one static directory (default dist/web/): index.html, app.js.
+ *
+ * Key anchor: the verification keys of this machine's own build (build/<circuit>-<profile>/vkey.json,
+ * the equivalent of the CLI's local keys) are embedded into app.js, with any pinned hashes given
+ * here; the page checks a bundle's keys against them and shows which anchor it used.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+import type { Anchor } from "./src/anchor.js";
+
+const WEB = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(WEB, "..");
+
+export interface WebBuildOptions {
+  /** output directory (default dist/web) */
+  outDir?: string;
+  /** where the circuit artifacts are (default build/) */
+  buildDir?: string;
+  /** pinned sha256 per circuit, e.g. { segment: "ab12..." } */
+  pinned?: Partial<Record<"segment" | "lotlist", string>>;
+  minify?: boolean;
+}
+
+/** Every build/<circuit>-<profile>/vkey.json found: the page's local keys. */
+export function localKeys(buildDir: string): Anchor["local"] {
+  const out: Anchor["local"] = [];
+  if (!existsSync(buildDir)) return out;
+  for (const name of readdirSync(buildDir).sort()) {
+    const m = /^(segment|lotlist)-([A-Za-z0-9_]+)$/.exec(name);
+    const file = path.join(buildDir, name, "vkey.json");
+    if (!m || !existsSync(file)) continue;
+    const text = readFileSync(file, "utf8");
+    out.push({
+      circuit: m[1] as "segment" | "lotlist",
+      profile: m[2] as string,
+      sha256: createHash("sha256").update(text).digest("hex"),
+    });
+  }
+  return out;
+}
+
+const SHIMS: Record<string, string> = {
+  "node:fs/promises": "shims/fs-promises.ts",
+  "node:fs": "shims/fs.ts",
+  "node:path": "shims/path.ts",
+  "node:crypto": "shims/crypto.ts",
+};
+
+/** Node built-ins -> in-memory stand-ins; the Node snarkjs facade -> the browser one. */
+const shimPlugin: esbuild.Plugin = {
+  name: "bulkhead-browser-shims",
+  setup(b) {
+    b.onResolve({ filter: /^node:(fs\/promises|fs|path|crypto)$/ }, (a) => ({
+      path: path.join(WEB, SHIMS[a.path] as string),
+    }));
+    // circomlibjs's index pulls in every primitive (and Node's assert/buffer); the library only
+    // needs Poseidon
+    b.onResolve({ filter: /^circomlibjs$/ }, () => ({
+      path: path.join(REPO, "node_modules", "circomlibjs", "src", "poseidon_wasm.js"),
+    }));
+    b.onResolve({ filter: /\/util\/snarkjs\.js$/ }, (a) =>
+      a.importer.startsWith(path.join(REPO, "src"))
+        ? { path: path.join(WEB, "shims/snarkjs.ts") }
+        : undefined,
+    );
+  },
+};
+
+export async function buildWeb(opts: WebBuildOptions = {}): Promise<{ outDir: string; anchor: Anchor }> {
+  const outDir = path.resolve(opts.outDir ?? path.join(REPO, "dist", "web"));
+  const anchor: Anchor = {
+    local: localKeys(opts.buildDir ?? path.join(REPO, "build")),
+    pinned: opts.pinned ?? {},
+  };
+  const tmp = `${outDir}.tmp-${process.pid}`;
+  await fs.rm(tmp, { recursive: true, force: true });
+  await fs.mkdir(tmp, { recursive: true });
+  await esbuild.build({
+    entryPoints: [path.join(WEB, "src", "main.ts")],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    outfile: path.join(tmp, "app.js"),
+    minify: opts.minify ?? true,
+    sourcemap: false,
+    logLevel: "warning",
+    define: { __BULKHEAD_ANCHOR__: JSON.stringify(anchor), "process.env.NODE_DEBUG": "false" },
+    plugins: [shimPlugin],
+  });
+  await fs.copyFile(path.join(WEB, "index.html"), path.join(tmp, "index.html"));
+  // atomic replace: never leave a half-built page behind
+  await fs.rm(outDir, { recursive: true, force: true });
+  await fs.mkdir(path.dirname(outDir), { recursive: true });
+  await fs.rename(tmp, outDir);
+  return { outDir, anchor };
+}
+
+function parseArgs(argv: string[]): WebBuildOptions {
+  const opts: WebBuildOptions = { pinned: {} };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--out") opts.outDir = argv[++i];
+    else if (a === "--build-dir") opts.buildDir = argv[++i];
+    else if (a === "--no-minify") opts.minify = false;
+    else if (a === "--vkey-hash") {
+      const m = /^(segment|lotlist)=([0-9a-f]{64})$/.exec(argv[++i] ?? "");
+      if (!m) throw new Error("--vkey-hash: expected segment=<sha256 hex> or lotlist=<sha256 hex>");
+      (opts.pinned as Record<string, string>)[m[1] as string] = m[2] as string;
+    } else throw new Error(`build:web: unknown argument ${a}`);
+  }
+  return opts;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    const { outDir, anchor } = await buildWeb(parseArgs(process.argv.slice(2)));
+    const keys = anchor.local.map((k) => `${k.circuit}-${k.profile}`).join(", ") || "none";
+    process.stdout.write(
+      `receipt page built in ${path.relative(process.cwd(), outDir) || "."} (local keys: ${keys})\n`,
+    );
+  } catch (err) {
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The page's check: put the bundle's files into the in-memory file table and call the library's
+ * `verifyReceipt` (inclusion core + full epoch audit) on it, exactly as the CLI does on disk. No
+ * receipt or audit logic lives here; this file only gets bytes in and picks the key anchor.
+ */
+import { getAddress, isAddress, JsonRpcProvider } from "ethers";
+import { type ChainReceiptVerdict, verifyReceiptOnChain } from "../../src/chain/receipt.js";
+import { readLatestEpoch, registryAt } from "../../src/chain/registry.js";
+import { type ReceiptVerdict, verifyReceipt } from "../../src/receipts/receipts.js";
+import { setVirtualFiles } from "../shims/fs-promises.js";
+import { type Anchor, type AnchorChoice, auditOptionsFor, chooseAnchor } from "./anchor.js";
+
+/** Where the bundle lives in the in-memory file table. */
+export const BUNDLE_ROOT = "/bundle";
+const VKEY_FILE = /^vkeys\/[A-Za-z0-9_.-]+\.json$/;
+
+export interface BundleSource {
+  /** relative path inside public/ -> text */
+  files: Record<string, string>;
+  /** when the bundle file was published (HTTP Last-Modified or the file's date), if known */
+  date?: Date;
+  /** where it came from, for the page */
+  origin: string;
+}
+
+/** The vkey files a bundle.json names (only plain vkeys/<name>.json paths: nothing outside public/). */
+export function vkeyFilesOf(bundleText: string): string[] {
+  try {
+    const raw = JSON.parse(bundleText) as { vkeys?: Record<string, { file?: unknown }> };
+    return ["segment", "lotlist"]
+      .map((c) => raw.vkeys?.[c]?.file)
+      .filter((f): f is string => typeof f === "string" && VKEY_FILE.test(f));
+  } catch {
+    return [];
+  }
+}
+
+/** Fetches bundle.json and the keys it names from a published public/ directory. */
+export async function bundleFromUrl(base: string): Promise<BundleSource> {
+  const root = new URL(base.endsWith("/") ? base : `${base}/`, location.href);
+  const get = async (rel: string) => {
+    const res = await fetch(new URL(rel, root), {
+      credentials: "omit",
+      cache: "no-cache",
+      referrerPolicy: "no-referrer",
+    });
+    if (!res.ok) throw new Error(`cannot fetch ${new URL(rel, root).href}: HTTP ${res.status}`);
+    return res;
+  };
+  const first = await get("bundle.json");
+  const files: Record<string, string> = { "bundle.json": await first.text() };
+  for (const f of vkeyFilesOf(files["bundle.json"] as string)) files[f] = await (await get(f)).text();
+  const lm = first.headers.get("last-modified");
+  return { files, date: lm ? new Date(lm) : undefined, origin: root.href };
+}
+
+/** The bundle from files the user picked: bundle.json plus the key files, matched by name. */
+export async function bundleFromFiles(list: File[]): Promise<BundleSource> {
+  const main = list.find((f) => f.name === "bundle.json");
+  if (!main) throw new Error("pick bundle.json (and the files in its vkeys/ folder)");
+  const files: Record<string, string> = { "bundle.json": await main.text() };
+  for (const rel of vkeyFilesOf(files["bundle.json"] as string)) {
+    const base = rel.slice(rel.lastIndexOf("/") + 1);
+    const f = list.find((x) => x.name === base);
+    if (f) files[rel] = await f.text();
+  }
+  return { files, date: new Date(main.lastModified), origin: "files you picked" };
+}
+
+export interface PageCheck {
+  verdict: ReceiptVerdict;
+  anchor: AnchorChoice;
+  /** the parsed bundle.json (for the facts the audit report does not carry) */
+  raw: Record<string, unknown> | null;
+  ms: number;
+}
+
+/** Verifies a receipt (already parsed) against a bundle source under the page's key anchor. */
+export async function checkReceipt(
+  receipt: unknown,
+  src: BundleSource,
+  anchor: Anchor,
+  onProgress?: (done: number, total: number) => void,
+): Promise<PageCheck> {
+  const t0 = performance.now();
+  let raw: Record<string, unknown> | null = null;
+  try {
+    raw = JSON.parse(src.files["bundle.json"] ?? "null");
+  } catch {
+    raw = null;
+  }
+  const profile = String((raw?.profile as { name?: unknown } | undefined)?.name ?? "?");
+  const choice = chooseAnchor(anchor, profile);
+  setVirtualFiles(Object.fromEntries(Object.entries(src.files).map(([k, v]) => [`${BUNDLE_ROOT}/${k}`, v])));
+  const verdict = await verifyReceipt(receipt, BUNDLE_ROOT, { ...auditOptionsFor(choice), onProgress });
+  return { verdict, anchor: choice, raw, ms: performance.now() - t0 };
+}
+
+export interface PageChainCheck {
+  verdict: ChainReceiptVerdict;
+  /** the latest finalized epoch's time on chain (unix seconds), for the page's "age" */
+  latestFinalizedAt: number | null;
+  rpc: string;
+  ms: number;
+}
+
+/**
+ * Chain mode: the library's on-chain receipt check through ethers in the page. The node is asked for
+ * the whole latest finalized epoch and the registry's asset-slot count (nothing that depends on the
+ * receipt); only a receipt for an older epoch makes the page read that epoch, also as a whole.
+ */
+export async function checkReceiptOnChain(
+  receipt: unknown,
+  rpc: string,
+  address: string,
+): Promise<PageChainCheck> {
+  const t0 = performance.now();
+  if (!isAddress(address)) throw new Error(`registry address ${address} is not an address`);
+  const url = new URL(rpc); // throws a clear "Invalid URL" for anything else
+  const provider = new JsonRpcProvider(url.href, undefined, { staticNetwork: true, batchMaxCount: 1 });
+  try {
+    const registry = registryAt(getAddress(address), provider);
+    const latest = await readLatestEpoch(registry);
+    const verdict = await verifyReceiptOnChain(receipt, registry);
+    return {
+      verdict,
+      latestFinalizedAt: latest?.finalizedAt ?? null,
+      rpc: url.href,
+      ms: performance.now() - t0,
+    };
+  } finally {
+    provider.destroy();
+  }
+}

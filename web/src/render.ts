@@ -1,0 +1,180 @@
+/** Turns a page check into plain words: one verdict at a glance, then the facts behind it. */
+import { esc } from "../../src/audit/html.js";
+import type { BundleSource, PageChainCheck, PageCheck } from "./check.js";
+
+export type PageState = "verified" | "unhealthy" | "not-included" | "failed";
+
+function headline(res: PageCheck): { state: PageState; title: string } {
+  const v = res.verdict;
+  if (!v.audit) return { state: "failed", title: "NOT VERIFIED: the bundle cannot be read" };
+  if (!v.included) return { state: "not-included", title: "NOT INCLUDED" };
+  if (!v.verified) return { state: "failed", title: "NOT VERIFIED: the epoch's proofs fail" };
+  if (!v.healthy) return { state: "unhealthy", title: "INCLUDED, BUT YOUR SEGMENT IS INSOLVENT" };
+  return { state: "verified", title: "VERIFIED" };
+}
+
+const yes = (t: string) => `<span class="yes">${esc(t)}</span>`;
+const no = (t: string) => `<span class="no">${esc(t)}</span>`;
+const unk = (t: string) => `<span class="unk">${esc(t)}</span>`;
+
+function age(date: Date | undefined): string {
+  if (!date || Number.isNaN(date.getTime())) return "publication date unknown";
+  const h = (Date.now() - date.getTime()) / 3_600_000;
+  const ago =
+    h < 1
+      ? `${Math.max(0, Math.round(h * 60))} min`
+      : h < 48
+        ? `${h.toFixed(1)} h`
+        : `${(h / 24).toFixed(1)} days`;
+  return `bundle dated ${date.toISOString().replace("T", " ").slice(0, 16)} UTC (${ago} ago)`;
+}
+
+/** Stress results / coverage band for a segment, only when the bundle publishes them. */
+function optionalFact(raw: PageCheck["raw"], segId: number, key: "stress" | "coverage"): string {
+  const segs = (raw?.manifest as { segments?: Record<string, unknown>[] } | undefined)?.segments ?? [];
+  const v = segs.find((s) => s.id === segId)?.[key];
+  return v === undefined ? unk("not published in this bundle") : `<code>${esc(JSON.stringify(v))}</code>`;
+}
+
+function rows(res: PageCheck, src: BundleSource): string[] {
+  const v = res.verdict;
+  const a = v.audit;
+  const out: string[] = [];
+  const row = (k: string, html: string, id = "") =>
+    out.push(`<tr${id ? ` id="${id}"` : ""}><th>${esc(k)}</th><td>${html}</td></tr>`);
+  row("Receipt", esc(v.subject));
+  for (const p of v.positions) {
+    row(
+      `Position in segment ${p.segment}`,
+      `${esc(p.amount)} ${esc(p.asset)}, batch ${p.batch}: ${p.included ? yes("included") : no(`not included: ${p.reason ?? "?"}`)}`,
+    );
+  }
+  const segIds = [...new Set(v.positions.map((p) => p.segment))];
+  for (const id of segIds) {
+    const s = a?.segments.find((x) => x.id === id);
+    const name = s ? ` (${s.name})` : "";
+    row(
+      `Segment ${id}${name} health`,
+      !s || s.healthy === null
+        ? unk("unknown (its proofs did not check out)")
+        : s.healthy
+          ? yes("healthy: its collateral covers its liabilities")
+          : no("INSOLVENT: its collateral does not cover its liabilities"),
+      `health-${id}`,
+    );
+    row(`Segment ${id} stress scenarios`, optionalFact(res.raw, id, "stress"));
+    row(`Segment ${id} coverage band`, optionalFact(res.raw, id, "coverage"));
+    row(
+      `Segment ${id} proofs`,
+      s
+        ? s.verified
+          ? yes(`all ${s.batches} valid`)
+          : no(`INVALID: ${s.errors.join("; ")}`)
+        : unk("not checked"),
+    );
+  }
+  if (a) {
+    row("Lot list proofs", a.lotList.verified ? yes(`all ${a.lotList.batches} valid`) : no("INVALID"));
+    row(
+      "No collateral shared between segments",
+      a.fingerprintOk ? yes("checked (fingerprints match)") : no("NOT shown (fingerprints do not match)"),
+    );
+    row("Proofs verified", `${a.proofsVerified} of ${a.proofsTotal}`);
+  }
+  row("Epoch", `${esc(v.epoch)}${a ? `, circuit profile ${esc(a.profile)}` : ""}; ${esc(age(src.date))}`);
+  row("Bundle from", `<code>${esc(src.origin)}</code>`);
+  row("Key anchor", res.anchor.anchored ? esc(res.anchor.summary) : no(res.anchor.summary), "anchor-row");
+  row(
+    "Checked in",
+    `<span id="check-time" data-ms="${Math.round(res.ms)}">${(res.ms / 1000).toFixed(1)} s</span>, in this browser`,
+  );
+  return out;
+}
+
+/** Fills the result card; returns the page state (also set as data-state for tests and styling). */
+export function renderResult(out: HTMLElement, res: PageCheck, src: BundleSource): PageState {
+  const v = res.verdict;
+  const { state, title } = headline(res);
+  const dev = v.audit?.devSetup || res.raw?.devSetup === true;
+  const parts: string[] = [];
+  parts.push(
+    `<div id="verdict" class="verdict state-${state}">${esc(title)}<small>${esc(v.verdict)}</small></div>`,
+  );
+  if (dev) {
+    parts.push(
+      `<div id="dev-warning" class="devwarn">WARNING: DEVELOPMENT TRUSTED SETUP. Whoever ran this setup can forge every proof of this epoch; these results prove nothing until the keys come from a real ceremony.</div>`,
+    );
+  }
+  for (const w of v.audit?.warnings ?? [])
+    parts.push(`<div class="devwarn" style="font-weight:600">${esc(w)}</div>`);
+  if (!res.anchor.anchored) {
+    parts.push(
+      `<div class="devwarn">The verification keys are not anchored: this page has no keys of its own for this circuit profile, so it only checks the bundle against itself.</div>`,
+    );
+  }
+  if (v.reasons.length > 0) {
+    parts.push(
+      `<h2>Why</h2><ul id="reasons" class="reasons">${v.reasons
+        .slice(0, 30)
+        .map((r) => `<li>${esc(r)}</li>`)
+        .join("")}</ul>`,
+    );
+  }
+  parts.push(`<table class="facts"><tbody>${rows(res, src).join("")}</tbody></table>`);
+  out.innerHTML = parts.join("");
+  return state;
+}
+
+/** The chain-mode result card. */
+export function renderChainResult(out: HTMLElement, res: PageChainCheck): PageState {
+  const v = res.verdict;
+  const state: PageState = !v.included ? "not-included" : v.healthy ? "verified" : "unhealthy";
+  const title = !v.included
+    ? "NOT INCLUDED"
+    : v.healthy
+      ? "VERIFIED ON CHAIN"
+      : "INCLUDED, BUT YOUR SEGMENT IS INSOLVENT";
+  const rows: string[] = [];
+  const row = (k: string, html: string) => rows.push(`<tr><th>${esc(k)}</th><td>${html}</td></tr>`);
+  row("Receipt", esc(v.subject));
+  for (const p of v.positions) {
+    row(
+      `Position in segment ${p.segment}`,
+      `batch ${p.batch}: ${p.included ? yes("included") : no(`not included: ${p.reason ?? "?"}`)}`,
+    );
+    row(
+      `Segment ${p.segment} health`,
+      p.healthy === null
+        ? unk("unknown")
+        : p.healthy
+          ? yes("healthy: its collateral covers its liabilities")
+          : no("INSOLVENT: its collateral does not cover its liabilities"),
+    );
+  }
+  row(
+    "Proofs",
+    v.included
+      ? yes("every proof of the epoch was verified by the registry contract (epoch finalized)")
+      : unk("-"),
+  );
+  row("Stress scenarios / coverage band", unk("not published on chain"));
+  const at = res.latestFinalizedAt ? new Date(res.latestFinalizedAt * 1000) : undefined;
+  row(
+    "Epoch",
+    `${esc(v.epoch)}${v.latest ? " (the latest finalized epoch)" : `; latest finalized: ${esc(v.latestEpoch ?? "none")}`}; ${esc(age(at).replace("bundle dated", "finalized"))}`,
+  );
+  row("Registry", `<code>${esc(v.registry)}</code> via <code>${esc(res.rpc)}</code>`);
+  row(
+    "Trusted setup",
+    unk("not visible on chain: check the bundle too to see whether the keys are a development setup"),
+  );
+  row(
+    "Checked in",
+    `<span id="check-time" data-ms="${Math.round(res.ms)}">${(res.ms / 1000).toFixed(1)} s</span>, in this browser`,
+  );
+  const reasons = v.reasons.length
+    ? `<h2>Why</h2><ul id="reasons" class="reasons">${v.reasons.map((r) => `<li>${esc(r)}</li>`).join("")}</ul>`
+    : "";
+  out.innerHTML = `<div id="verdict" class="verdict state-${state}">${esc(title)}<small>${esc(v.verdict)}</small></div>${reasons}<table class="facts"><tbody>${rows.join("")}</tbody></table>`;
+  return state;
+}
