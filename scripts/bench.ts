@@ -45,12 +45,13 @@ import { type ProveOptions, proveSnapshot } from "../src/prove/pipeline.js";
 import { defaultWorkers, proveMany } from "../src/prove/pool.js";
 import { parseSnapshot, type Snapshot } from "../src/snapshot/snapshot.js";
 import { type CircuitName, getProfile, type Profile } from "../src/spec/profiles.js";
-import { type CircuitSpec, circuitSpec, compileKey, ensureCircuit } from "../src/toolchain/artifacts.js";
+import { ensureCircuit } from "../src/toolchain/artifacts.js";
 import { readR1csHeader } from "../src/toolchain/binfile.js";
+import { circuitSpec, compileCircuit } from "../src/toolchain/compile.js";
 import { compileRegistryWith } from "../src/toolchain/contracts.js";
 import { terminateCurves } from "../src/util/curve.js";
 import { atomicWrite, atomicWriteJson } from "../src/util/fsutil.js";
-import { BUILD_DIR, NODE_MODULES, packageVersion, REPO_ROOT } from "../src/util/paths.js";
+import { BUILD_DIR, packageVersion, REPO_ROOT } from "../src/util/paths.js";
 import { sj } from "../src/util/snarkjs.js";
 
 // ------------------------------------------------------------------------------------ options
@@ -207,53 +208,10 @@ const BENCH_SECRET = new Uint8Array(32).fill(7);
 
 // ------------------------------------------------------------------------------------ circuits
 
-async function runCircom(argv: string[]): Promise<{ code: number; output: string; ms: number }> {
-  const t = now();
-  const res = spawnSync(path.join(NODE_MODULES, ".bin", "circom2"), argv, {
-    cwd: REPO_ROOT,
-    encoding: "utf8",
-    maxBuffer: 64 * 2 ** 20,
-  });
-  return { code: res.status ?? 1, output: `${res.stdout ?? ""}${res.stderr ?? ""}`, ms: now() - t };
-}
-
-/**
- * Run circom2 (--O2) on `spec`'s main file into a fresh `tmp` directory, producing the r1cs or the
- * C++ witness generator. Paths are relative to the repo root: circom2's sandbox sees nothing else.
- */
-async function circomInto(spec: CircuitSpec, tmp: string, output: "--r1cs" | "--c") {
-  await fs.rm(tmp, { recursive: true, force: true });
-  await fs.mkdir(tmp, { recursive: true });
-  await fs.writeFile(path.join(tmp, "main.circom"), spec.mainSource);
-  const rel = (x: string) => path.relative(REPO_ROOT, x);
-  return runCircom([
-    rel(path.join(tmp, "main.circom")),
-    output,
-    "--O2",
-    "-o",
-    rel(tmp),
-    "-l",
-    rel(spec.circuitsDir),
-    "-l",
-    rel(path.join(NODE_MODULES, "circomlib", "circuits")),
-  ]);
-}
-
-/** Compile-only (r1cs, --O2) of one circuit at a given size; cached under build/bench-circuits/. */
+/** Constraints of one circuit at a given size (the shared compile cache; no setup). */
 async function compileConstraints(circuit: CircuitName, p: Profile): Promise<number> {
-  const spec = circuitSpec(circuit, p);
-  const key = (await compileKey(spec)).slice(0, 16);
-  const dir = path.join(BUILD_DIR, "bench-circuits", `${circuit}-${key}`);
-  const r1cs = path.join(dir, "main.r1cs");
-  if (!existsSync(r1cs)) {
-    const tmp = `${dir}.tmp-${process.pid}`;
-    const res = await circomInto(spec, tmp, "--r1cs");
-    if (res.code !== 0)
-      throw new Error(`circom2 ${circuit} ${JSON.stringify(spec.params)}: ${res.output.slice(-500)}`);
-    await fs.rm(dir, { recursive: true, force: true });
-    await fs.rename(tmp, dir);
-  }
-  return (await readR1csHeader(r1cs)).nConstraints;
+  const { dir } = await compileCircuit(circuitSpec(circuit, p));
+  return (await readR1csHeader(path.join(dir, "main.r1cs"))).nConstraints;
 }
 
 /**
@@ -335,38 +293,25 @@ function cppPrereqs(): string | undefined {
     : undefined;
 }
 
-/** circom2 --c (the wasm build of circom emits the C++ sources) + make; cached under build/bench-cpp/. */
+/** circom2 --c (the wasm build of circom emits the C++ sources; shared compile cache) + make. */
 async function buildCppWitness(
   circuit: CircuitName,
   p: Profile,
 ): Promise<{ bin: string; dat: string; ms: number }> {
-  const spec = circuitSpec(circuit, p);
-  const key = (await compileKey(spec)).slice(0, 16);
-  const dir = path.join(BUILD_DIR, "bench-cpp", `${spec.id}-${key}`);
-  // circom names the program after the main file, "main_c" when "main" would clash with main.cpp
-  const findBin = async (root: string) => {
-    for (const d of await fs.readdir(root).catch(() => [] as string[])) {
-      if (!d.endsWith("_cpp")) continue;
-      const bin = path.join(root, d, d.slice(0, -"_cpp".length));
-      return { cppDir: path.join(root, d), bin, dat: `${bin}.dat` };
-    }
-    return undefined;
-  };
-  const cached = await findBin(dir);
-  if (cached && existsSync(cached.bin)) return { bin: cached.bin, dat: cached.dat, ms: 0 };
   const t = now();
-  const tmp = `${dir}.tmp-${process.pid}`;
-  const res = await circomInto(spec, tmp, "--c");
-  if (res.code !== 0) throw new Error(`circom2 --c: ${res.output.slice(-300)}`);
-  const built = await findBin(tmp);
-  if (!built) throw new Error("circom2 --c wrote no *_cpp directory");
-  const mk = spawnSync("make", ["-j2"], { cwd: built.cppDir, encoding: "utf8", maxBuffer: 64 * 2 ** 20 });
-  if (mk.status !== 0) throw new Error(`make: ${(mk.stderr || mk.stdout || String(mk.error)).slice(-300)}`);
-  await fs.rm(dir, { recursive: true, force: true });
-  await fs.rename(tmp, dir);
-  const done = await findBin(dir);
-  if (!done || !existsSync(done.bin)) throw new Error("make produced no witness binary");
-  return { bin: done.bin, dat: done.dat, ms: now() - t };
+  const { dir } = await compileCircuit(circuitSpec(circuit, p), { target: "c" });
+  const cppDir = path.join(dir, "main_cpp");
+  // circom names the program after the main file, "main_c" when "main" would clash with main.cpp
+  const bins = ["main", "main_c"].map((n) => path.join(cppDir, n));
+  let bin = bins.find((b) => existsSync(b));
+  if (!bin) {
+    const mk = spawnSync("make", ["-j2"], { cwd: cppDir, encoding: "utf8", maxBuffer: 64 * 2 ** 20 });
+    if (mk.status !== 0) throw new Error(`make: ${(mk.stderr || mk.stdout || String(mk.error)).slice(-300)}`);
+    bin = bins.find((b) => existsSync(b));
+    if (!bin) throw new Error("make produced no witness binary");
+    return { bin, dat: `${bin}.dat`, ms: now() - t };
+  }
+  return { bin, dat: `${bin}.dat`, ms: 0 };
 }
 
 // ------------------------------------------------------------------------------------ chain

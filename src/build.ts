@@ -5,5 +5,6 @@
  */
 export * from "./toolchain/artifacts.js";
 export * from "./toolchain/binfile.js";
+export * from "./toolchain/compile.js";
 export * from "./toolchain/contracts.js";
 export * from "./toolchain/ptau.js";

@@ -6,6 +6,8 @@
 import {
   batchRoot,
   EMPTY_STATE,
+  encodeListSignals,
+  encodeSegmentSignals,
   FIELD_P,
   type LiabilityFields,
   type ListState,
@@ -25,7 +27,51 @@ import {
 } from "../spec/encoding.js";
 import type { Profile } from "../spec/profiles.js";
 
-export type CircuitInput = Record<string, string | string[]>;
+/**
+ * Witness input of the segment circuit (circuits/segment_batch.circom), as decimal strings;
+ * arrays have N (lot*), M (liab*) or A/2 (params) entries. (Type aliases, not interfaces, so
+ * they stay assignable to snarkjs' `Record<string, unknown>`.)
+ */
+export type SegmentInput = {
+  r: string;
+  prevState: string;
+  meta: string;
+  params: string[];
+  prevColl: string;
+  prevLiab: string;
+  prevFp: string;
+  prevSalt: string;
+  nextSalt: string;
+  lotId: string[];
+  lotSlot: string[];
+  lotAmount: string[];
+  lotSalt: string[];
+  lotActive: string[];
+  liabAccount: string[];
+  liabSlot: string[];
+  liabAmount: string[];
+  liabSalt: string[];
+  liabActive: string[];
+};
+
+/** Witness input of the lot-list circuit (circuits/lot_list_batch.circom); arrays have G entries. */
+export type ListInput = {
+  r: string;
+  prevState: string;
+  meta: string;
+  prevLastId: string;
+  prevFp: string;
+  prevSalt: string;
+  nextSalt: string;
+  lotId: string[];
+  lotSegment: string[];
+  lotSlot: string[];
+  lotAmount: string[];
+  lotSalt: string[];
+  lotActive: string[];
+};
+
+export type CircuitInput = SegmentInput | ListInput;
 
 const str = (xs: readonly bigint[]): string[] => xs.map(String);
 
@@ -48,7 +94,7 @@ export interface SegmentBatchRequest {
 }
 
 export interface SegmentBatchResult {
-  input: CircuitInput;
+  input: SegmentInput;
   /** public signals the proof will have, in circuit order */
   publicSignals: string[];
   next: SegmentState;
@@ -132,7 +178,7 @@ export function buildSegmentBatch(q: SegmentBatchRequest): SegmentBatchResult {
   const fingerprint = q.isLast ? fp : 0n;
 
   const col = <T>(xs: readonly T[], f: (x: T) => bigint, n: number): string[] => str(pad(xs.map(f), n));
-  const input: CircuitInput = {
+  const input: SegmentInput = {
     r: String(q.r),
     prevState: String(prevState),
     meta: String(meta),
@@ -153,16 +199,16 @@ export function buildSegmentBatch(q: SegmentBatchRequest): SegmentBatchResult {
     liabSalt: col(q.liabilities, (l) => l.salt, M),
     liabActive: col(q.liabilities, () => 1n, M),
   };
-  const publicSignals = str([
+  const publicSignals = encodeSegmentSignals({
     nextState,
-    root,
-    healthy ? 1n : 0n,
+    batchRoot: root,
+    healthy: healthy ? 1n : 0n,
     fingerprint,
-    q.r,
+    r: q.r,
     prevState,
     meta,
-    ...params,
-  ]);
+    params,
+  });
   return {
     input,
     publicSignals,
@@ -193,7 +239,7 @@ export interface ListBatchRequest {
   lots: readonly LotFields[];
 }
 export interface ListBatchResult {
-  input: CircuitInput;
+  input: ListInput;
   publicSignals: string[];
   next: ListState;
   nextState: bigint;
@@ -226,7 +272,7 @@ export function buildListBatch(q: ListBatchRequest): ListBatchResult {
   const fingerprint = q.isLast ? fp : 0n;
   const col = (f: (x: LotFields) => bigint): string[] =>
     str([...q.lots.map(f), ...Array<bigint>(G - q.lots.length).fill(0n)]);
-  const input: CircuitInput = {
+  const input: ListInput = {
     r: String(q.r),
     prevState: String(prevState),
     meta: String(meta),
@@ -241,6 +287,6 @@ export function buildListBatch(q: ListBatchRequest): ListBatchResult {
     lotSalt: col((l) => l.salt),
     lotActive: col(() => 1n),
   };
-  const publicSignals = str([nextState, commitment, fingerprint, q.r, prevState, meta]);
+  const publicSignals = encodeListSignals({ nextState, commitment, fingerprint, r: q.r, prevState, meta });
   return { input, publicSignals, next, nextState, prevState, leaves, commitment, fingerprint, meta };
 }

@@ -26,6 +26,7 @@ import {
   liabilityLeaf,
   lotLeaf,
   rootFromPath,
+  segmentSignal,
 } from "../spec/encoding.js";
 import { sha256Hex } from "../util/hash.js";
 
@@ -271,7 +272,7 @@ function lastHealthy(bundle: Bundle, segId: number): boolean | null {
   const proofs = bundle.proofs.segments[i];
   const last = proofs?.batches[proofs.batches.length - 1];
   if (!last) return null;
-  return last.publicSignals[2] === "1";
+  return segmentSignal(last.publicSignals, "healthy") === "1";
 }
 
 /**
