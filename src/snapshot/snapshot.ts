@@ -17,6 +17,7 @@
  */
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
+import { parse as parseCsvRows } from "csv-parse/sync";
 import {
   AMOUNT_BITS,
   accountIdOf,
@@ -703,47 +704,17 @@ function addNotes(
 // ---------------------------------------------------------------- CSV import
 
 /**
- * Parses CSV text (RFC 4180: comma separated, optional double quotes, "" inside quotes) with a
- * header row into objects keyed by the header. Blank lines are skipped. Values stay strings, so
- * amounts keep their exact decimal text.
+ * Parses CSV text (RFC 4180 through csv-parse: comma separated, optional double quotes, "" inside
+ * quotes, CRLF or LF, a leading BOM) with a header row into objects keyed by the header. Blank
+ * lines are skipped; values are trimmed and stay strings, so amounts keep their exact decimal
+ * text. A row whose field count differs from the header's is an error naming the line.
  */
 export function parseCsv(text: string): Record<string, string>[] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  let i = 0;
-  const endField = () => {
-    row.push(field);
-    field = "";
-  };
-  const endRow = () => {
-    endField();
-    if (!(row.length === 1 && row[0] === "")) rows.push(row);
-    row = [];
-  };
-  const t = text.replace(/^\uFEFF/, "");
-  while (i < t.length) {
-    const c = t[i] as string;
-    if (quoted) {
-      if (c === '"' && t[i + 1] === '"') {
-        field += '"';
-        i += 2;
-        continue;
-      }
-      if (c === '"') quoted = false;
-      else field += c;
-      i++;
-      continue;
-    }
-    if (c === '"' && field === "") quoted = true;
-    else if (c === ",") endField();
-    else if (c === "\n") endRow();
-    else if (c !== "\r") field += c;
-    i++;
-  }
-  if (quoted) throw new Error("unterminated quoted field");
-  if (field !== "" || row.length > 0) endRow();
+  const rows = parseCsvRows(text, {
+    bom: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+  }) as string[][];
   const [header, ...body] = rows;
   if (!header) return [];
   const keys = header.map((h) => h.trim());
