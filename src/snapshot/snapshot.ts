@@ -18,6 +18,7 @@
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { parse as parseCsvRows } from "csv-parse/sync";
+import { z } from "zod";
 import {
   AMOUNT_BITS,
   accountIdOf,
@@ -210,11 +211,46 @@ function parseUint(
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
-const TOP_KEYS = new Set(["epoch", "assets", "segments", "collateral", "liabilities"]);
-const ASSET_KEYS = new Set(["symbol", "decimals"]);
-const SEGMENT_KEYS = new Set(["id", "name", "marginBps", "prices", "collateralFactorBps"]);
-const LOT_KEYS = new Set(["lotId", "segment", "asset", "amount"]);
-const LIAB_KEYS = new Set(["account", "segment", "asset", "amount"]);
+const ASSET_KEYS = ["symbol", "decimals"];
+const SEGMENT_KEYS = ["id", "name", "marginBps", "prices", "collateralFactorBps"];
+const LOT_KEYS = ["lotId", "segment", "asset", "amount"];
+const LIAB_KEYS = ["account", "segment", "asset", "amount"];
+
+/** An object with exactly these (optional) fields; their values are checked by the steps below. */
+const fields = (keys: readonly string[]) =>
+  z.strictObject(Object.fromEntries(keys.map((k) => [k, z.unknown().optional()])));
+
+/**
+ * The snapshot's shape (zod): containers and known field names. Values (bounds, decimals, exact
+ * conversions, cross references) are checked by the hand-written steps below, which need the
+ * whole table of assets and segments and report in the same path-precise form.
+ */
+const SnapshotShape = z.strictObject({
+  epoch: z.unknown().optional(),
+  assets: z.array(fields(ASSET_KEYS)),
+  segments: z.array(fields(SEGMENT_KEYS)),
+  collateral: z.array(fields(LOT_KEYS)),
+  liabilities: z.array(fields(LIAB_KEYS)),
+});
+
+const pathText = (path: readonly PropertyKey[]): string =>
+  path.map((k, i) => (typeof k === "number" ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join("");
+
+/** Shape problems in the snapshot's own words: `x: unknown field`, `x: missing`, `x: not an array`. */
+function shapeProblems(raw: Record<string, unknown>): string[] {
+  const res = SnapshotShape.safeParse(raw, { reportInput: true });
+  if (res.success) return [];
+  const out: string[] = [];
+  for (const issue of res.error.issues) {
+    const at = pathText(issue.path);
+    if (issue.code === "unrecognized_keys") {
+      for (const k of issue.keys) out.push(`${at ? `${at}.${k}` : k}: unknown field`);
+    } else if (issue.code === "invalid_type" && issue.input === undefined) out.push(`${at}: missing`);
+    else if (issue.code === "invalid_type") out.push(`${at}: not an ${issue.expected}`);
+    else out.push(`${at}: ${issue.message}`);
+  }
+  return out;
+}
 
 /** What every validation step shares: the problems found so far, rounded paths, notes. */
 interface Ctx {
@@ -238,23 +274,10 @@ interface SegmentTable {
   segmentById: Map<bigint, Segment>;
 }
 
-function unknownKeys(ctx: Ctx, obj: Record<string, unknown>, allowed: Set<string>, path: string): void {
-  for (const k of Object.keys(obj)) {
-    if (!allowed.has(k)) ctx.bad(path ? `${path}.${k}` : k, "unknown field");
-  }
-}
-
-function arrayOf(ctx: Ctx, raw: Record<string, unknown>, key: string): unknown[] {
+/** `raw[key]` when it is an array (shape problems are reported by `shapeProblems`), else []. */
+function arrayOf(raw: Record<string, unknown>, key: string): unknown[] {
   const v = raw[key];
-  if (v === undefined) {
-    ctx.bad(key, "missing");
-    return [];
-  }
-  if (!Array.isArray(v)) {
-    ctx.bad(key, "not an array");
-    return [];
-  }
-  return v;
+  return Array.isArray(v) ? v : [];
 }
 
 /** Validates a parsed JSON snapshot. Throws one `SnapshotError` listing every problem. */
@@ -268,12 +291,12 @@ export function parseSnapshot(raw: unknown, opts: ParseOptions, source?: string)
     bad: (path, msg) => problems.push(`${path}: ${msg}`),
   };
   if (!isObject(raw)) throw new SnapshotError(["(root): not a JSON object"], source);
-  unknownKeys(ctx, raw, TOP_KEYS, "");
+  problems.push(...shapeProblems(raw));
   const epoch = parseEpoch(ctx, raw.epoch);
   const at = parseAssets(ctx, raw);
   const st = parseSegments(ctx, raw, at);
-  const lots = parseCollateral(ctx, arrayOf(ctx, raw, "collateral"), st, at);
-  const liabilities = parseLiabilities(ctx, arrayOf(ctx, raw, "liabilities"), st, at);
+  const lots = parseCollateral(ctx, arrayOf(raw, "collateral"), st, at);
+  const liabilities = parseLiabilities(ctx, arrayOf(raw, "liabilities"), st, at);
   const counts = checkRunningSums(ctx, st, lots, liabilities);
   if (problems.length > 0) throw new SnapshotError(problems, source);
   const segments = [...st.segments].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -302,14 +325,10 @@ function parseEpoch(ctx: Ctx, raw: unknown): bigint {
 function parseAssets(ctx: Ctx, raw: Record<string, unknown>): AssetTable {
   const assets: Asset[] = [];
   const assetBySymbol = new Map<string, Asset>();
-  const rawAssets = arrayOf(ctx, raw, "assets");
+  const rawAssets = arrayOf(raw, "assets");
   rawAssets.forEach((a, i) => {
     const p = `assets[${i}]`;
-    if (!isObject(a)) {
-      ctx.bad(p, "not an object");
-      return;
-    }
-    unknownKeys(ctx, a, ASSET_KEYS, p);
+    if (!isObject(a)) return; // reported by shapeProblems
     let ok = true;
     if (typeof a.symbol !== "string" || !/^[A-Za-z0-9._\-/+]{1,32}$/.test(a.symbol)) {
       ctx.bad(`${p}.symbol`, "must be a string of 1-32 letters, digits or ._-/+");
@@ -337,7 +356,7 @@ function parseAssets(ctx: Ctx, raw: Record<string, unknown>): AssetTable {
 
 function parseSegments(ctx: Ctx, raw: Record<string, unknown>, at: AssetTable): SegmentTable {
   const st: SegmentTable = { segments: [], segmentById: new Map() };
-  const rawSegments = arrayOf(ctx, raw, "segments");
+  const rawSegments = arrayOf(raw, "segments");
   if (Array.isArray(raw.segments) && rawSegments.length === 0)
     ctx.bad("segments", "empty: at least one segment is needed");
   rawSegments.forEach((s, i) => {
@@ -348,11 +367,7 @@ function parseSegments(ctx: Ctx, raw: Record<string, unknown>, at: AssetTable): 
 
 /** One segment: id, name, margin, then its priced assets (slots). Adds it to `st`. */
 function parseSegment(ctx: Ctx, s: unknown, p: string, at: AssetTable, st: SegmentTable): void {
-  if (!isObject(s)) {
-    ctx.bad(p, "not an object");
-    return;
-  }
-  unknownKeys(ctx, s, SEGMENT_KEYS, p);
+  if (!isObject(s)) return; // reported by shapeProblems
   let ok = true;
   let id = 0n;
   const idr = parseUint(s.id, false);
@@ -563,11 +578,7 @@ function parseCollateral(ctx: Ctx, entries: unknown[], st: SegmentTable, at: Ass
   const lotById = new Map<bigint, { path: string; segment: unknown }>();
   entries.forEach((e, i) => {
     const p = `collateral[${i}]`;
-    if (!isObject(e)) {
-      ctx.bad(p, "not an object");
-      return;
-    }
-    unknownKeys(ctx, e, LOT_KEYS, p);
+    if (!isObject(e)) return; // reported by shapeProblems
     let lotId: bigint | undefined;
     const lr = parseUint(e.lotId, true);
     if (!lr.ok) ctx.bad(`${p}.lotId`, lr.error);
@@ -607,11 +618,7 @@ function parseLiabilities(ctx: Ctx, entries: unknown[], st: SegmentTable, at: As
   const liabilities: Liability[] = [];
   entries.forEach((e, i) => {
     const p = `liabilities[${i}]`;
-    if (!isObject(e)) {
-      ctx.bad(p, "not an object");
-      return;
-    }
-    unknownKeys(ctx, e, LIAB_KEYS, p);
+    if (!isObject(e)) return; // reported by shapeProblems
     let account: string | undefined;
     if (typeof e.account !== "string" || e.account.length === 0 || e.account.length > 256) {
       ctx.bad(
