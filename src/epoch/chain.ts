@@ -9,8 +9,10 @@ import {
   deriveR,
   manifestHash as hashManifest,
   type LiabilityFields,
+  type ListState,
   type LotFields,
   type Manifest,
+  type SegmentState,
   type SlotParams,
 } from "../spec/encoding.js";
 import type { Profile } from "../spec/profiles.js";
@@ -66,28 +68,39 @@ export interface SegmentChainRequest {
   nextSalt: (batch: number) => bigint;
 }
 
-/** Every batch input of one segment, each batch starting from the previous batch's state. */
-export function chainSegmentBatches(q: SegmentChainRequest): SegmentBatchResult[] {
-  const out: SegmentBatchResult[] = [];
-  q.batches.forEach((b, i) => {
-    out.push(
-      buildSegmentBatch({
-        profile: q.profile,
-        epoch: q.epoch,
-        segmentId: q.segmentId,
-        marginBps: q.marginBps,
-        slots: q.slots,
-        isFirst: i === 0,
-        isLast: i === q.batches.length - 1,
-        r: q.r,
-        prev: out[i - 1]?.next ?? null,
-        nextSalt: q.nextSalt(i),
-        lots: b.lots,
-        liabilities: b.liabilities,
-      }),
-    );
+/**
+ * The chaining itself: batch i is built from batch i-1's resulting state (none for the first),
+ * knowing whether it is the first and the last.
+ */
+function chainBatches<B, S, R extends { next: S }>(
+  batches: readonly B[],
+  build: (batch: B, i: number, prev: S | null, isFirst: boolean, isLast: boolean) => R,
+): R[] {
+  const out: R[] = [];
+  batches.forEach((b, i) => {
+    out.push(build(b, i, out[i - 1]?.next ?? null, i === 0, i === batches.length - 1));
   });
   return out;
+}
+
+/** Every batch input of one segment, each batch starting from the previous batch's state. */
+export function chainSegmentBatches(q: SegmentChainRequest): SegmentBatchResult[] {
+  const { profile, epoch, segmentId, marginBps, slots, r } = q;
+  return chainBatches(q.batches, (b, i, prev: SegmentState | null, isFirst, isLast) =>
+    buildSegmentBatch({
+      profile,
+      epoch,
+      segmentId,
+      marginBps,
+      slots,
+      r,
+      isFirst,
+      isLast,
+      prev,
+      nextSalt: q.nextSalt(i),
+      ...b,
+    }),
+  );
 }
 
 export interface ListChainRequest {
@@ -101,22 +114,10 @@ export interface ListChainRequest {
 
 /** Every batch input of the global lot list, chained. */
 export function chainListBatches(q: ListChainRequest): ListBatchResult[] {
-  const out: ListBatchResult[] = [];
-  q.batches.forEach((lots, i) => {
-    out.push(
-      buildListBatch({
-        profile: q.profile,
-        epoch: q.epoch,
-        isFirst: i === 0,
-        isLast: i === q.batches.length - 1,
-        r: q.r,
-        prev: out[i - 1]?.next ?? null,
-        nextSalt: q.nextSalt(i),
-        lots,
-      }),
-    );
-  });
-  return out;
+  const { profile, epoch, r } = q;
+  return chainBatches(q.batches, (lots, i, prev: ListState | null, isFirst, isLast) =>
+    buildListBatch({ profile, epoch, r, isFirst, isLast, prev, nextSalt: q.nextSalt(i), lots }),
+  );
 }
 
 export type EpochSegmentChain = Omit<SegmentChainRequest, "profile" | "epoch" | "r">;

@@ -25,6 +25,7 @@ import {
   initPoseidon,
   liabilityLeaf,
   lotLeaf,
+  merklePath,
   rootFromPath,
   segmentSignal,
 } from "../spec/encoding.js";
@@ -155,13 +156,7 @@ export function buildReceipts(build: EpochBuild): { file: string; receipt: Recei
 }
 
 function pathOf(levels: readonly bigint[][], index: number): string[] {
-  const siblings: string[] = [];
-  let i = index;
-  for (let l = 0; l < levels.length - 1; l++) {
-    siblings.push(String((levels[l] as bigint[])[i ^ 1]));
-    i >>= 1;
-  }
-  return siblings;
+  return merklePath(levels, index).siblings.map(String);
 }
 
 // ---------------------------------------------------------------- verification

@@ -178,17 +178,6 @@ export function packSegmentMeta(m: SegmentMeta): bigint {
     (m.epoch << 50n)
   );
 }
-export function unpackSegmentMeta(meta: bigint): SegmentMeta {
-  checkBits("meta", meta, 50 + EPOCH_BITS);
-  return {
-    segmentId: meta & 0xffffffffn,
-    marginBps: (meta >> 32n) & 0xffffn,
-    isFirst: ((meta >> 48n) & 1n) === 1n,
-    isLast: ((meta >> 49n) & 1n) === 1n,
-    epoch: meta >> 50n,
-  };
-}
-
 export interface ListMeta {
   isFirst: boolean;
   isLast: boolean;
