@@ -30,7 +30,7 @@ export {
   type ChainReceiptVerdict,
   verifyReceiptOnChain,
 } from "./chain/receipt.js";
-export { registryAt } from "./chain/registry.js";
+export { type ChainEpoch, chainEpochFromBundle, registryAt } from "./chain/registry.js";
 export { connectRpc, loadSigner } from "./chain/signer.js";
 export { formatStatus, type RegistryStatus, readStatus, type SegmentStatus } from "./chain/status.js";
 // epoch: plan and circuit inputs (pure)
