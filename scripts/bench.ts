@@ -757,6 +757,8 @@ async function benchProfile(p: Profile, constraintsOnly: boolean) {
   return out;
 }
 
+// Over 80 lines: the measured epoch, then one loop over epoch sizes whose two branches (proven and
+// published for real, or derived from measured medians) fill the same row shape side by side.
 async function benchGas(p: Profile, keys: Keys, build: EpochBuild, publicDir: string, notes: string[]) {
   log(`${p.name}: gas: compiling verifiers + registry, starting anvil`);
   const chain = await startChain(keys.segment, keys.lotlist, p);
@@ -899,6 +901,7 @@ const num = (o: unknown, ...keys: string[]): number | undefined => {
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
 };
 
+// Over 80 lines: one independent block per target (measured, met, by how much, what would close it).
 function targets(profiles: Record<string, Json>, runs: number) {
   const rows: Json[] = [];
   for (const [name, r] of Object.entries(profiles)) {
@@ -987,6 +990,7 @@ function targets(profiles: Record<string, Json>, runs: number) {
 
 // ------------------------------------------------------------------------------------ markdown
 
+// Over 80 lines: a linear template of BENCHMARKS.md, read top to bottom like the document it writes.
 function markdown(res: Json): string {
   const m = res.machine as Json;
   const L: string[] = [];

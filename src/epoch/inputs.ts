@@ -130,8 +130,9 @@ export function batchValues(
   return { coll, liab };
 }
 
-export function buildSegmentBatch(q: SegmentBatchRequest): SegmentBatchResult {
-  const { lotsPerBatch: N, liabsPerBatch: M, assetsPerSegment: A } = q.profile;
+/** A batch must fit the profile and hold only entries of its own segment. */
+function checkSegmentBatch(q: SegmentBatchRequest): void {
+  const { lotsPerBatch: N, liabsPerBatch: M } = q.profile;
   if (q.lots.length > N)
     throw new Error(`segment ${q.segmentId}: ${q.lots.length} lots exceed a batch of ${N}`);
   if (q.liabilities.length > M) {
@@ -143,42 +144,21 @@ export function buildSegmentBatch(q: SegmentBatchRequest): SegmentBatchResult {
   for (const l of q.liabilities) {
     if (l.segmentId !== q.segmentId) throw new Error(`liability: belongs to segment ${l.segmentId}`);
   }
-  const params = packSegmentParams(q.slots, A);
-  const meta = packSegmentMeta({
-    segmentId: q.segmentId,
-    marginBps: q.marginBps,
-    isFirst: q.isFirst,
-    isLast: q.isLast,
-    epoch: q.epoch,
-  });
-  const prev: SegmentState = q.isFirst || !q.prev ? { collSum: 0n, liabSum: 0n, fp: 1n, salt: 0n } : q.prev;
-  if (!q.isFirst && !q.prev) throw new Error("a batch that is not first needs the previous state");
-  const prevState = q.isFirst ? EMPTY_STATE : segmentStateHash(prev);
+}
 
-  const lotLeaves = q.lots.map(lotLeaf);
-  const liabLeaves = q.liabilities.map(liabilityLeaf);
-  const pad = (xs: bigint[], n: number): bigint[] => [...xs, ...Array<bigint>(n - xs.length).fill(0n)];
-  const lotLevels = merkleLevels(pad(lotLeaves, N));
-  const liabLevels = merkleLevels(pad(liabLeaves, M));
-  const lotRoot = (lotLevels[lotLevels.length - 1] as bigint[])[0] as bigint;
-  const liabRoot = (liabLevels[liabLevels.length - 1] as bigint[])[0] as bigint;
-  const root = batchRoot(lotRoot, liabRoot);
+const pad = (xs: bigint[], n: number): bigint[] => [...xs, ...Array<bigint>(n - xs.length).fill(0n)];
 
-  const { coll, liab } = batchValues(q.slots, q.marginBps, q.lots, q.liabilities);
-  let fp = prev.fp;
-  for (const leaf of lotLeaves) fp = (fp * mod(q.r - leaf)) % FIELD_P;
-  const next: SegmentState = {
-    collSum: prev.collSum + coll,
-    liabSum: prev.liabSum + liab,
-    fp,
-    salt: q.nextSalt,
-  };
-  const nextState = segmentStateHash(next);
-  const healthy = q.isLast && next.collSum >= next.liabSum;
-  const fingerprint = q.isLast ? fp : 0n;
-
+/** The witness input: public values, the carried state, and the entries padded to N and M. */
+function segmentInputOf(
+  q: SegmentBatchRequest,
+  prev: SegmentState,
+  prevState: bigint,
+  meta: bigint,
+  params: bigint[],
+): SegmentInput {
+  const { lotsPerBatch: N, liabsPerBatch: M } = q.profile;
   const col = <T>(xs: readonly T[], f: (x: T) => bigint, n: number): string[] => str(pad(xs.map(f), n));
-  const input: SegmentInput = {
+  return {
     r: String(q.r),
     prevState: String(prevState),
     meta: String(meta),
@@ -199,6 +179,45 @@ export function buildSegmentBatch(q: SegmentBatchRequest): SegmentBatchResult {
     liabSalt: col(q.liabilities, (l) => l.salt, M),
     liabActive: col(q.liabilities, () => 1n, M),
   };
+}
+
+export function buildSegmentBatch(q: SegmentBatchRequest): SegmentBatchResult {
+  checkSegmentBatch(q);
+  const { lotsPerBatch: N, liabsPerBatch: M, assetsPerSegment: A } = q.profile;
+  const params = packSegmentParams(q.slots, A);
+  const meta = packSegmentMeta({
+    segmentId: q.segmentId,
+    marginBps: q.marginBps,
+    isFirst: q.isFirst,
+    isLast: q.isLast,
+    epoch: q.epoch,
+  });
+  const prev: SegmentState = q.isFirst || !q.prev ? { collSum: 0n, liabSum: 0n, fp: 1n, salt: 0n } : q.prev;
+  if (!q.isFirst && !q.prev) throw new Error("a batch that is not first needs the previous state");
+  const prevState = q.isFirst ? EMPTY_STATE : segmentStateHash(prev);
+
+  const lotLeaves = q.lots.map(lotLeaf);
+  const liabLeaves = q.liabilities.map(liabilityLeaf);
+  const lotLevels = merkleLevels(pad(lotLeaves, N));
+  const liabLevels = merkleLevels(pad(liabLeaves, M));
+  const lotRoot = (lotLevels[lotLevels.length - 1] as bigint[])[0] as bigint;
+  const liabRoot = (liabLevels[liabLevels.length - 1] as bigint[])[0] as bigint;
+  const root = batchRoot(lotRoot, liabRoot);
+
+  const { coll, liab } = batchValues(q.slots, q.marginBps, q.lots, q.liabilities);
+  let fp = prev.fp;
+  for (const leaf of lotLeaves) fp = (fp * mod(q.r - leaf)) % FIELD_P;
+  const next: SegmentState = {
+    collSum: prev.collSum + coll,
+    liabSum: prev.liabSum + liab,
+    fp,
+    salt: q.nextSalt,
+  };
+  const nextState = segmentStateHash(next);
+  const healthy = q.isLast && next.collSum >= next.liabSum;
+  const fingerprint = q.isLast ? fp : 0n;
+
+  const input = segmentInputOf(q, prev, prevState, meta, params);
   const publicSignals = encodeSegmentSignals({
     nextState,
     batchRoot: root,

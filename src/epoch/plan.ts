@@ -126,31 +126,7 @@ export async function buildEpoch(
   const plan = planEpoch(snapshot, profile);
   const epoch = snapshot.epoch;
 
-  // leaf fields and salts
-  const lotFields = new Map<Lot, LotFields>();
-  for (const l of snapshot.lots) {
-    lotFields.set(l, {
-      lotId: l.lotId,
-      segmentId: l.segmentId,
-      slot: BigInt(l.slot),
-      amount: l.amount,
-      salt: deriveSalt(secret, saltLabel.lot(epoch, l.segmentId, l.lotId)),
-    });
-  }
-  const liabFields = new Map<Liability, LiabilityFields>();
-  const occurrences = new Map<string, number>();
-  for (const l of snapshot.liabilities) {
-    const key = `${l.segmentId}:${l.accountId}`;
-    const k = occurrences.get(key) ?? 0;
-    occurrences.set(key, k + 1);
-    liabFields.set(l, {
-      accountId: l.accountId,
-      segmentId: l.segmentId,
-      slot: BigInt(l.slot),
-      amount: l.amount,
-      salt: deriveSalt(secret, saltLabel.liability(epoch, l.segmentId, l.accountId, k)),
-    });
-  }
+  const { lotFields, liabFields } = leafFields(snapshot, secret);
   const lf = (l: Lot) => lotFields.get(l) as LotFields;
   const df = (l: Liability) => liabFields.get(l) as LiabilityFields;
 
@@ -230,4 +206,37 @@ function segmentBuildOf(
     collateralValue: last.next.collSum,
     requiredValue: last.next.liabSum,
   };
+}
+
+/**
+ * Leaf fields of every lot and liability, with their salts: HMAC(secret, label); a liability's
+ * label counts earlier liabilities of the same account in the segment, so repeats differ.
+ */
+function leafFields(snapshot: Snapshot, secret: Uint8Array) {
+  const epoch = snapshot.epoch;
+  const lotFields = new Map<Lot, LotFields>();
+  for (const l of snapshot.lots) {
+    lotFields.set(l, {
+      lotId: l.lotId,
+      segmentId: l.segmentId,
+      slot: BigInt(l.slot),
+      amount: l.amount,
+      salt: deriveSalt(secret, saltLabel.lot(epoch, l.segmentId, l.lotId)),
+    });
+  }
+  const liabFields = new Map<Liability, LiabilityFields>();
+  const occurrences = new Map<string, number>();
+  for (const l of snapshot.liabilities) {
+    const key = `${l.segmentId}:${l.accountId}`;
+    const k = occurrences.get(key) ?? 0;
+    occurrences.set(key, k + 1);
+    liabFields.set(l, {
+      accountId: l.accountId,
+      segmentId: l.segmentId,
+      slot: BigInt(l.slot),
+      amount: l.amount,
+      salt: deriveSalt(secret, saltLabel.liability(epoch, l.segmentId, l.accountId, k)),
+    });
+  }
+  return { lotFields, liabFields };
 }
