@@ -310,7 +310,7 @@ async function proveTodo(
       if (!t) throw new Error(`unexpected proof ${req.id}`);
       if (!sameSignals(res.publicSignals, t.job.publicSignals)) {
         throw new Error(
-          `${req.id}: the circuit's public signals differ from the input builder's (circuit and src/inputs.ts disagree)`,
+          `${req.id}: the circuit's public signals differ from the input builder's (circuit and src/epoch/inputs.ts disagree)`,
         );
       }
       const wf: WorkFile = {
