@@ -26,7 +26,7 @@ function cli(args: string[], env: Record<string, string | undefined> = {}): Prom
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ["--import", "tsx", path.join(REPO_ROOT, "src", "cli.ts"), ...args],
+      ["--import", "tsx", path.join(REPO_ROOT, "src", "cli", "index.ts"), ...args],
       {
         cwd: REPO_ROOT,
         env: { ...process.env, BULKHEAD_PRIVATE_KEY: undefined, ...env },
