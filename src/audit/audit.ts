@@ -45,6 +45,7 @@ import {
 import type { CircuitName } from "../spec/profiles.js";
 import { developmentKeyOrigin } from "../toolchain/devkeys.js";
 import { sj } from "../util/snarkjs.js";
+import { formatTable } from "../util/table.js";
 import {
   anchorCheck,
   describeAnchor,
@@ -539,16 +540,7 @@ export function formatAudit(rep: AuditReport): string {
     "-",
     "-",
   ]);
-  const widths = rows[0]?.map((_, k) => Math.max(...rows.map((r) => (r[k] ?? "").length))) ?? [];
-  for (const [n, r] of rows.entries()) {
-    lines.push(
-      r
-        .map((c, k) => c.padEnd(widths[k] ?? 0))
-        .join("  ")
-        .trimEnd(),
-    );
-    if (n === 0) lines.push(widths.map((w) => "-".repeat(w)).join("  "));
-  }
+  lines.push(...formatTable(rows, { rule: true }));
   lines.push(`fingerprints (no shared collateral): ${rep.fingerprintOk ? "match" : "MISMATCH"}`);
   lines.push(`proofs verified: ${rep.proofsVerified}/${rep.proofsTotal}`);
   lines.push(...verdictLines(rep));

@@ -1,6 +1,7 @@
 /** `bulkhead status`: the registry's latest finalized epoch, per segment, plus any epoch in progress. */
 import type { Contract } from "ethers";
 import { unpackSegmentParams } from "../spec/encoding.js";
+import { formatTable } from "../util/table.js";
 import { type EpochView, readEpoch, readLatestEpoch } from "./registry.js";
 
 export interface SegmentStatus {
@@ -78,14 +79,7 @@ export function formatStatus(s: RegistryStatus): string {
         String(seg.batches),
       ]);
     }
-    const widths = (rows[0] as string[]).map((_, c) => Math.max(...rows.map((r) => (r[c] as string).length)));
-    for (const r of rows)
-      lines.push(
-        r
-          .map((cell, c) => cell.padEnd(widths[c] as number))
-          .join("  ")
-          .trimEnd(),
-      );
+    lines.push(...formatTable(rows));
     lines.push(`${s.healthyCount} healthy, ${s.unhealthyCount} unhealthy`);
   }
   if (s.pending) {

@@ -5,6 +5,7 @@ import { type ProveSummary, proveSnapshot } from "../prove/pipeline.js";
 import { loadSnapshot, SnapshotError } from "../snapshot/snapshot.js";
 import { getProfile } from "../spec/profiles.js";
 import { formatDuration } from "../util/progress.js";
+import { formatTable } from "../util/table.js";
 import { checkProfile, printJson, reporterFor } from "./common.js";
 
 interface ProveCliOptions {
@@ -56,16 +57,7 @@ export function formatProveSummary(s: ProveSummary): string {
     String(s.lotListBatches),
     "-",
   ]);
-  const widths = rows[0]?.map((_, k) => Math.max(...rows.map((r) => (r[k] ?? "").length))) ?? [];
-  for (const [n, r] of rows.entries()) {
-    lines.push(
-      `  ${r
-        .map((c, k) => c.padEnd(widths[k] ?? 0))
-        .join("  ")
-        .trimEnd()}`,
-    );
-    if (n === 0) lines.push(`  ${widths.map((w) => "-".repeat(w)).join("  ")}`);
-  }
+  lines.push(...formatTable(rows, { rule: true, indent: "  " }));
   lines.push(`manifest ${s.manifestHash}`);
   lines.push(`public  (publish): ${s.publicDir}`);
   lines.push(`private (keep):    ${s.privateDir}  (${s.receipts} receipts, totals.json, secret)`);

@@ -6,6 +6,8 @@
 import {
   batchRoot,
   EMPTY_STATE,
+  encodeListSignals,
+  encodeSegmentSignals,
   FIELD_P,
   type LiabilityFields,
   type ListState,
@@ -25,7 +27,51 @@ import {
 } from "../spec/encoding.js";
 import type { Profile } from "../spec/profiles.js";
 
-export type CircuitInput = Record<string, string | string[]>;
+/**
+ * Witness input of the segment circuit (circuits/segment_batch.circom), as decimal strings;
+ * arrays have N (lot*), M (liab*) or A/2 (params) entries. (Type aliases, not interfaces, so
+ * they stay assignable to snarkjs' `Record<string, unknown>`.)
+ */
+export type SegmentInput = {
+  r: string;
+  prevState: string;
+  meta: string;
+  params: string[];
+  prevColl: string;
+  prevLiab: string;
+  prevFp: string;
+  prevSalt: string;
+  nextSalt: string;
+  lotId: string[];
+  lotSlot: string[];
+  lotAmount: string[];
+  lotSalt: string[];
+  lotActive: string[];
+  liabAccount: string[];
+  liabSlot: string[];
+  liabAmount: string[];
+  liabSalt: string[];
+  liabActive: string[];
+};
+
+/** Witness input of the lot-list circuit (circuits/lot_list_batch.circom); arrays have G entries. */
+export type ListInput = {
+  r: string;
+  prevState: string;
+  meta: string;
+  prevLastId: string;
+  prevFp: string;
+  prevSalt: string;
+  nextSalt: string;
+  lotId: string[];
+  lotSegment: string[];
+  lotSlot: string[];
+  lotAmount: string[];
+  lotSalt: string[];
+  lotActive: string[];
+};
+
+export type CircuitInput = SegmentInput | ListInput;
 
 const str = (xs: readonly bigint[]): string[] => xs.map(String);
 
@@ -48,7 +94,7 @@ export interface SegmentBatchRequest {
 }
 
 export interface SegmentBatchResult {
-  input: CircuitInput;
+  input: SegmentInput;
   /** public signals the proof will have, in circuit order */
   publicSignals: string[];
   next: SegmentState;
@@ -84,8 +130,9 @@ export function batchValues(
   return { coll, liab };
 }
 
-export function buildSegmentBatch(q: SegmentBatchRequest): SegmentBatchResult {
-  const { lotsPerBatch: N, liabsPerBatch: M, assetsPerSegment: A } = q.profile;
+/** A batch must fit the profile and hold only entries of its own segment. */
+function checkSegmentBatch(q: SegmentBatchRequest): void {
+  const { lotsPerBatch: N, liabsPerBatch: M } = q.profile;
   if (q.lots.length > N)
     throw new Error(`segment ${q.segmentId}: ${q.lots.length} lots exceed a batch of ${N}`);
   if (q.liabilities.length > M) {
@@ -97,42 +144,21 @@ export function buildSegmentBatch(q: SegmentBatchRequest): SegmentBatchResult {
   for (const l of q.liabilities) {
     if (l.segmentId !== q.segmentId) throw new Error(`liability: belongs to segment ${l.segmentId}`);
   }
-  const params = packSegmentParams(q.slots, A);
-  const meta = packSegmentMeta({
-    segmentId: q.segmentId,
-    marginBps: q.marginBps,
-    isFirst: q.isFirst,
-    isLast: q.isLast,
-    epoch: q.epoch,
-  });
-  const prev: SegmentState = q.isFirst || !q.prev ? { collSum: 0n, liabSum: 0n, fp: 1n, salt: 0n } : q.prev;
-  if (!q.isFirst && !q.prev) throw new Error("a batch that is not first needs the previous state");
-  const prevState = q.isFirst ? EMPTY_STATE : segmentStateHash(prev);
+}
 
-  const lotLeaves = q.lots.map(lotLeaf);
-  const liabLeaves = q.liabilities.map(liabilityLeaf);
-  const pad = (xs: bigint[], n: number): bigint[] => [...xs, ...Array<bigint>(n - xs.length).fill(0n)];
-  const lotLevels = merkleLevels(pad(lotLeaves, N));
-  const liabLevels = merkleLevels(pad(liabLeaves, M));
-  const lotRoot = (lotLevels[lotLevels.length - 1] as bigint[])[0] as bigint;
-  const liabRoot = (liabLevels[liabLevels.length - 1] as bigint[])[0] as bigint;
-  const root = batchRoot(lotRoot, liabRoot);
+const pad = (xs: bigint[], n: number): bigint[] => [...xs, ...Array<bigint>(n - xs.length).fill(0n)];
 
-  const { coll, liab } = batchValues(q.slots, q.marginBps, q.lots, q.liabilities);
-  let fp = prev.fp;
-  for (const leaf of lotLeaves) fp = (fp * mod(q.r - leaf)) % FIELD_P;
-  const next: SegmentState = {
-    collSum: prev.collSum + coll,
-    liabSum: prev.liabSum + liab,
-    fp,
-    salt: q.nextSalt,
-  };
-  const nextState = segmentStateHash(next);
-  const healthy = q.isLast && next.collSum >= next.liabSum;
-  const fingerprint = q.isLast ? fp : 0n;
-
+/** The witness input: public values, the carried state, and the entries padded to N and M. */
+function segmentInputOf(
+  q: SegmentBatchRequest,
+  prev: SegmentState,
+  prevState: bigint,
+  meta: bigint,
+  params: bigint[],
+): SegmentInput {
+  const { lotsPerBatch: N, liabsPerBatch: M } = q.profile;
   const col = <T>(xs: readonly T[], f: (x: T) => bigint, n: number): string[] => str(pad(xs.map(f), n));
-  const input: CircuitInput = {
+  return {
     r: String(q.r),
     prevState: String(prevState),
     meta: String(meta),
@@ -153,16 +179,55 @@ export function buildSegmentBatch(q: SegmentBatchRequest): SegmentBatchResult {
     liabSalt: col(q.liabilities, (l) => l.salt, M),
     liabActive: col(q.liabilities, () => 1n, M),
   };
-  const publicSignals = str([
+}
+
+export function buildSegmentBatch(q: SegmentBatchRequest): SegmentBatchResult {
+  checkSegmentBatch(q);
+  const { lotsPerBatch: N, liabsPerBatch: M, assetsPerSegment: A } = q.profile;
+  const params = packSegmentParams(q.slots, A);
+  const meta = packSegmentMeta({
+    segmentId: q.segmentId,
+    marginBps: q.marginBps,
+    isFirst: q.isFirst,
+    isLast: q.isLast,
+    epoch: q.epoch,
+  });
+  const prev: SegmentState = q.isFirst || !q.prev ? { collSum: 0n, liabSum: 0n, fp: 1n, salt: 0n } : q.prev;
+  if (!q.isFirst && !q.prev) throw new Error("a batch that is not first needs the previous state");
+  const prevState = q.isFirst ? EMPTY_STATE : segmentStateHash(prev);
+
+  const lotLeaves = q.lots.map(lotLeaf);
+  const liabLeaves = q.liabilities.map(liabilityLeaf);
+  const lotLevels = merkleLevels(pad(lotLeaves, N));
+  const liabLevels = merkleLevels(pad(liabLeaves, M));
+  const lotRoot = (lotLevels[lotLevels.length - 1] as bigint[])[0] as bigint;
+  const liabRoot = (liabLevels[liabLevels.length - 1] as bigint[])[0] as bigint;
+  const root = batchRoot(lotRoot, liabRoot);
+
+  const { coll, liab } = batchValues(q.slots, q.marginBps, q.lots, q.liabilities);
+  let fp = prev.fp;
+  for (const leaf of lotLeaves) fp = (fp * mod(q.r - leaf)) % FIELD_P;
+  const next: SegmentState = {
+    collSum: prev.collSum + coll,
+    liabSum: prev.liabSum + liab,
+    fp,
+    salt: q.nextSalt,
+  };
+  const nextState = segmentStateHash(next);
+  const healthy = q.isLast && next.collSum >= next.liabSum;
+  const fingerprint = q.isLast ? fp : 0n;
+
+  const input = segmentInputOf(q, prev, prevState, meta, params);
+  const publicSignals = encodeSegmentSignals({
     nextState,
-    root,
-    healthy ? 1n : 0n,
+    batchRoot: root,
+    healthy: healthy ? 1n : 0n,
     fingerprint,
-    q.r,
+    r: q.r,
     prevState,
     meta,
-    ...params,
-  ]);
+    params,
+  });
   return {
     input,
     publicSignals,
@@ -193,7 +258,7 @@ export interface ListBatchRequest {
   lots: readonly LotFields[];
 }
 export interface ListBatchResult {
-  input: CircuitInput;
+  input: ListInput;
   publicSignals: string[];
   next: ListState;
   nextState: bigint;
@@ -226,7 +291,7 @@ export function buildListBatch(q: ListBatchRequest): ListBatchResult {
   const fingerprint = q.isLast ? fp : 0n;
   const col = (f: (x: LotFields) => bigint): string[] =>
     str([...q.lots.map(f), ...Array<bigint>(G - q.lots.length).fill(0n)]);
-  const input: CircuitInput = {
+  const input: ListInput = {
     r: String(q.r),
     prevState: String(prevState),
     meta: String(meta),
@@ -241,6 +306,6 @@ export function buildListBatch(q: ListBatchRequest): ListBatchResult {
     lotSalt: col((l) => l.salt),
     lotActive: col(() => 1n),
   };
-  const publicSignals = str([nextState, commitment, fingerprint, q.r, prevState, meta]);
+  const publicSignals = encodeListSignals({ nextState, commitment, fingerprint, r: q.r, prevState, meta });
   return { input, publicSignals, next, nextState, prevState, leaves, commitment, fingerprint, meta };
 }

@@ -12,8 +12,6 @@
 
 import type { Liability, Lot, Segment, Snapshot } from "../snapshot/snapshot.js";
 import {
-  deriveR,
-  manifestHash as hashManifest,
   initPoseidon,
   type LiabilityFields,
   type LotFields,
@@ -22,13 +20,8 @@ import {
   type SlotParams,
 } from "../spec/encoding.js";
 import type { CircuitName, Profile } from "../spec/profiles.js";
-import {
-  buildListBatch,
-  buildSegmentBatch,
-  type CircuitInput,
-  type ListBatchResult,
-  type SegmentBatchResult,
-} from "./inputs.js";
+import { chainEpoch, splitListBatches, splitSegmentBatches } from "./chain.js";
+import type { CircuitInput, ListBatchResult, SegmentBatchResult } from "./inputs.js";
 import { deriveSalt, saltLabel } from "./salts.js";
 
 export interface SegmentPlan {
@@ -42,9 +35,7 @@ export interface EpochPlan {
   list: Lot[][];
 }
 
-export function batchCount(lots: number, liabilities: number, profile: Profile): number {
-  return Math.max(1, Math.ceil(lots / profile.lotsPerBatch), Math.ceil(liabilities / profile.liabsPerBatch));
-}
+export { batchCount } from "./chain.js";
 
 function groupBySegment<T extends { segmentId: bigint }>(xs: readonly T[]): Map<bigint, T[]> {
   const m = new Map<bigint, T[]>();
@@ -59,22 +50,12 @@ function groupBySegment<T extends { segmentId: bigint }>(xs: readonly T[]): Map<
 export function planEpoch(snapshot: Snapshot, profile: Profile): EpochPlan {
   const lotsOf = groupBySegment(snapshot.lots);
   const liabsOf = groupBySegment(snapshot.liabilities);
-  const segments: SegmentPlan[] = snapshot.segments.map((segment) => {
-    const lots = lotsOf.get(segment.id) ?? [];
-    const liabs = liabsOf.get(segment.id) ?? [];
-    const n = batchCount(lots.length, liabs.length, profile);
-    const batches = Array.from({ length: n }, (_, b) => ({
-      lots: lots.slice(b * profile.lotsPerBatch, (b + 1) * profile.lotsPerBatch),
-      liabilities: liabs.slice(b * profile.liabsPerBatch, (b + 1) * profile.liabsPerBatch),
-    }));
-    return { segment, batches };
-  });
+  const segments: SegmentPlan[] = snapshot.segments.map((segment) => ({
+    segment,
+    batches: splitSegmentBatches(lotsOf.get(segment.id) ?? [], liabsOf.get(segment.id) ?? [], profile),
+  }));
   const sorted = [...snapshot.lots].sort((a, b) => (a.lotId < b.lotId ? -1 : a.lotId > b.lotId ? 1 : 0));
-  const G = profile.lotsPerGlobalBatch;
-  const list: Lot[][] = [];
-  for (let i = 0; i < sorted.length; i += G) list.push(sorted.slice(i, i + G));
-  if (list.length === 0) list.push([]);
-  return { profile, segments, list };
+  return { profile, segments, list: splitListBatches(sorted, profile) };
 }
 
 export interface LotPlacement {
@@ -146,136 +127,30 @@ export async function buildEpoch(
   const plan = planEpoch(snapshot, profile);
   const epoch = snapshot.epoch;
 
-  // leaf fields and salts
-  const lotFields = new Map<Lot, LotFields>();
-  for (const l of snapshot.lots) {
-    lotFields.set(l, {
-      lotId: l.lotId,
-      segmentId: l.segmentId,
-      slot: BigInt(l.slot),
-      amount: l.amount,
-      salt: deriveSalt(secret, saltLabel.lot(epoch, l.segmentId, l.lotId)),
-    });
-  }
-  const liabFields = new Map<Liability, LiabilityFields>();
-  const occurrences = new Map<string, number>();
-  for (const l of snapshot.liabilities) {
-    const key = `${l.segmentId}:${l.accountId}`;
-    const k = occurrences.get(key) ?? 0;
-    occurrences.set(key, k + 1);
-    liabFields.set(l, {
-      accountId: l.accountId,
-      segmentId: l.segmentId,
-      slot: BigInt(l.slot),
-      amount: l.amount,
-      salt: deriveSalt(secret, saltLabel.liability(epoch, l.segmentId, l.accountId, k)),
-    });
-  }
+  const { lotFields, liabFields } = leafFields(snapshot, secret);
   const lf = (l: Lot) => lotFields.get(l) as LotFields;
   const df = (l: Liability) => liabFields.get(l) as LiabilityFields;
 
-  const buildSegments = (r: bigint): SegmentBatchResult[][] =>
-    plan.segments.map(({ segment, batches }) => {
-      const out: SegmentBatchResult[] = [];
-      batches.forEach((b, i) => {
-        const prev = out[i - 1];
-        out.push(
-          buildSegmentBatch({
-            profile,
-            epoch,
-            segmentId: segment.id,
-            marginBps: segment.marginBps,
-            slots: slotParams(segment),
-            isFirst: i === 0,
-            isLast: i === batches.length - 1,
-            r,
-            prev: prev ? prev.next : null,
-            nextSalt: deriveSalt(secret, saltLabel.segmentState(epoch, segment.id, i)),
-            lots: b.lots.map(lf),
-            liabilities: b.liabilities.map(df),
-          }),
-        );
-      });
-      return out;
-    });
-  const buildList = (r: bigint): ListBatchResult[] => {
-    const out: ListBatchResult[] = [];
-    plan.list.forEach((lots, i) => {
-      const prev = out[i - 1];
-      out.push(
-        buildListBatch({
-          profile,
-          epoch,
-          isFirst: i === 0,
-          isLast: i === plan.list.length - 1,
-          r,
-          prev: prev ? prev.next : null,
-          nextSalt: deriveSalt(secret, saltLabel.listState(epoch, i)),
-          lots: lots.map(lf),
-        }),
-      );
-    });
-    return out;
-  };
-
-  // pass 1: commitments do not depend on r
-  const roots = buildSegments(0n);
-  const listRoots = buildList(0n);
-  const manifest: Manifest = {
+  const chained = chainEpoch(
+    profile,
     epoch,
-    segments: plan.segments.map(({ segment }, s) => {
-      const bs = roots[s] as SegmentBatchResult[];
-      return {
-        id: segment.id,
-        marginBps: segment.marginBps,
-        params: (bs[0] as SegmentBatchResult).params,
-        batchRoots: bs.map((b) => b.batchRoot),
-        assets: manifestAssets(segment.slots),
-      };
-    }),
-    globalCommitments: listRoots.map((b) => b.commitment),
-  };
-  const mHash = hashManifest(manifest);
-  const r = deriveR(epoch, mHash);
-
-  // pass 2: real inputs
-  const segResults = buildSegments(r);
-  const list = buildList(r);
-  const segments: SegmentBuild[] = plan.segments.map(({ segment, batches }, s) => {
-    const results = segResults[s] as SegmentBatchResult[];
-    results.forEach((res, b) => {
-      if (res.batchRoot !== manifest.segments[s]?.batchRoots[b])
-        throw new Error("epoch: batch root changed with r");
-    });
-    const lots: LotPlacement[] = [];
-    const liabilities: LiabilityPlacement[] = [];
-    const lotLeafIndex = (b: number, i: number) =>
-      (results[b] as SegmentBatchResult).lotLevels[0]?.[i] as bigint;
-    const liabLeafIndex = (b: number, i: number) =>
-      (results[b] as SegmentBatchResult).liabLevels[0]?.[i] as bigint;
-    batches.forEach((batch, b) => {
-      for (const [i, lot] of batch.lots.entries()) {
-        lots.push({ lot, fields: lf(lot), leaf: lotLeafIndex(b, i), batch: b, index: i });
-      }
-      for (const [i, liability] of batch.liabilities.entries()) {
-        liabilities.push({ liability, fields: df(liability), leaf: liabLeafIndex(b, i), batch: b, index: i });
-      }
-    });
-    const last = results[results.length - 1] as SegmentBatchResult;
-    return {
-      segment,
-      batches: results,
-      lots,
-      liabilities,
-      healthy: last.healthy,
-      collateralValue: last.next.collSum,
-      requiredValue: last.next.liabSum,
-    };
-  });
-  list.forEach((res, b) => {
-    if (res.commitment !== manifest.globalCommitments[b])
-      throw new Error("epoch: list commitment changed with r");
-  });
+    plan.segments.map(({ segment, batches }) => ({
+      segmentId: segment.id,
+      marginBps: segment.marginBps,
+      slots: slotParams(segment),
+      assets: manifestAssets(segment.slots),
+      batches: batches.map((b) => ({ lots: b.lots.map(lf), liabilities: b.liabilities.map(df) })),
+      nextSalt: (i: number) => deriveSalt(secret, saltLabel.segmentState(epoch, segment.id, i)),
+    })),
+    {
+      batches: plan.list.map((lots) => lots.map(lf)),
+      nextSalt: (i: number) => deriveSalt(secret, saltLabel.listState(epoch, i)),
+    },
+  );
+  const { manifest, r, list } = chained;
+  const segments: SegmentBuild[] = plan.segments.map(({ segment, batches }, s) =>
+    segmentBuildOf(segment, batches, chained.segments[s] as SegmentBatchResult[], lf, df),
+  );
 
   const jobs: ProofJob[] = [];
   for (const sb of segments) {
@@ -300,5 +175,70 @@ export async function buildEpoch(
       publicSignals: res.publicSignals,
     });
   }
-  return { snapshot, profile, manifest, manifestHash: mHash, r, segments, list, jobs };
+  return { snapshot, profile, manifest, manifestHash: chained.manifestHash, r, segments, list, jobs };
+}
+
+/** Where each lot and liability of a segment sits (batch, leaf index, leaf) and its totals. */
+function segmentBuildOf(
+  segment: Segment,
+  batches: readonly { lots: Lot[]; liabilities: Liability[] }[],
+  results: SegmentBatchResult[],
+  lf: (l: Lot) => LotFields,
+  df: (l: Liability) => LiabilityFields,
+): SegmentBuild {
+  const lots: LotPlacement[] = [];
+  const liabilities: LiabilityPlacement[] = [];
+  const lotLeaf = (b: number, i: number) => (results[b] as SegmentBatchResult).lotLevels[0]?.[i] as bigint;
+  const liabLeaf = (b: number, i: number) => (results[b] as SegmentBatchResult).liabLevels[0]?.[i] as bigint;
+  batches.forEach((batch, b) => {
+    for (const [i, lot] of batch.lots.entries()) {
+      lots.push({ lot, fields: lf(lot), leaf: lotLeaf(b, i), batch: b, index: i });
+    }
+    for (const [i, liability] of batch.liabilities.entries()) {
+      liabilities.push({ liability, fields: df(liability), leaf: liabLeaf(b, i), batch: b, index: i });
+    }
+  });
+  const last = results[results.length - 1] as SegmentBatchResult;
+  return {
+    segment,
+    batches: results,
+    lots,
+    liabilities,
+    healthy: last.healthy,
+    collateralValue: last.next.collSum,
+    requiredValue: last.next.liabSum,
+  };
+}
+
+/**
+ * Leaf fields of every lot and liability, with their salts: HMAC(secret, label); a liability's
+ * label counts earlier liabilities of the same account in the segment, so repeats differ.
+ */
+function leafFields(snapshot: Snapshot, secret: Uint8Array) {
+  const epoch = snapshot.epoch;
+  const lotFields = new Map<Lot, LotFields>();
+  for (const l of snapshot.lots) {
+    lotFields.set(l, {
+      lotId: l.lotId,
+      segmentId: l.segmentId,
+      slot: BigInt(l.slot),
+      amount: l.amount,
+      salt: deriveSalt(secret, saltLabel.lot(epoch, l.segmentId, l.lotId)),
+    });
+  }
+  const liabFields = new Map<Liability, LiabilityFields>();
+  const occurrences = new Map<string, number>();
+  for (const l of snapshot.liabilities) {
+    const key = `${l.segmentId}:${l.accountId}`;
+    const k = occurrences.get(key) ?? 0;
+    occurrences.set(key, k + 1);
+    liabFields.set(l, {
+      accountId: l.accountId,
+      segmentId: l.segmentId,
+      slot: BigInt(l.slot),
+      amount: l.amount,
+      salt: deriveSalt(secret, saltLabel.liability(epoch, l.segmentId, l.accountId, k)),
+    });
+  }
+  return { lotFields, liabFields };
 }

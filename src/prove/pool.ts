@@ -227,13 +227,3 @@ export async function proveMany(
   if (failure) throw failure;
   return results;
 }
-
-/** Terminates the main thread's snarkjs curve (after verifying), so the process can exit. */
-export async function releaseCurve(): Promise<void> {
-  const g = globalThis as { curve_bn128?: { terminate(): Promise<void> } | null };
-  const c = g.curve_bn128;
-  if (c) {
-    g.curve_bn128 = null;
-    await c.terminate();
-  }
-}

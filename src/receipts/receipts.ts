@@ -27,7 +27,9 @@ import {
   initPoseidon,
   liabilityLeaf,
   lotLeaf,
+  merklePath,
   rootFromPath,
+  segmentSignal,
 } from "../spec/encoding.js";
 import { sha256Hex } from "../util/hash.js";
 
@@ -156,13 +158,7 @@ export function buildReceipts(build: EpochBuild): { file: string; receipt: Recei
 }
 
 function pathOf(levels: readonly bigint[][], index: number): string[] {
-  const siblings: string[] = [];
-  let i = index;
-  for (let l = 0; l < levels.length - 1; l++) {
-    siblings.push(String((levels[l] as bigint[])[i ^ 1]));
-    i >>= 1;
-  }
-  return siblings;
+  return merklePath(levels, index).siblings.map(String);
 }
 
 // ---------------------------------------------------------------- verification
@@ -279,7 +275,7 @@ function lastHealthy(bundle: Bundle, segId: number): boolean | null {
   const proofs = bundle.proofs.segments[i];
   const last = proofs?.batches[proofs.batches.length - 1];
   if (!last) return null;
-  return last.publicSignals[2] === "1";
+  return segmentSignal(last.publicSignals, "healthy") === "1";
 }
 
 /**

@@ -17,6 +17,8 @@
  */
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
+import { parse as parseCsvRows } from "csv-parse/sync";
+import { z } from "zod";
 import {
   AMOUNT_BITS,
   accountIdOf,
@@ -209,72 +211,135 @@ function parseUint(
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
-const TOP_KEYS = new Set(["epoch", "assets", "segments", "collateral", "liabilities"]);
-const ASSET_KEYS = new Set(["symbol", "decimals"]);
-const SEGMENT_KEYS = new Set(["id", "name", "marginBps", "prices", "collateralFactorBps"]);
-const LOT_KEYS = new Set(["lotId", "segment", "asset", "amount"]);
-const LIAB_KEYS = new Set(["account", "segment", "asset", "amount"]);
+const ASSET_KEYS = ["symbol", "decimals"];
+const SEGMENT_KEYS = ["id", "name", "marginBps", "prices", "collateralFactorBps"];
+const LOT_KEYS = ["lotId", "segment", "asset", "amount"];
+const LIAB_KEYS = ["account", "segment", "asset", "amount"];
+
+/** An object with exactly these (optional) fields; their values are checked by the steps below. */
+const fields = (keys: readonly string[]) =>
+  z.strictObject(Object.fromEntries(keys.map((k) => [k, z.unknown().optional()])));
+
+/**
+ * The snapshot's shape (zod): containers and known field names. Values (bounds, decimals, exact
+ * conversions, cross references) are checked by the hand-written steps below, which need the
+ * whole table of assets and segments and report in the same path-precise form.
+ */
+const SnapshotShape = z.strictObject({
+  epoch: z.unknown().optional(),
+  assets: z.array(fields(ASSET_KEYS)),
+  segments: z.array(fields(SEGMENT_KEYS)),
+  collateral: z.array(fields(LOT_KEYS)),
+  liabilities: z.array(fields(LIAB_KEYS)),
+});
+
+const pathText = (path: readonly PropertyKey[]): string =>
+  path.map((k, i) => (typeof k === "number" ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join("");
+
+/** Shape problems in the snapshot's own words: `x: unknown field`, `x: missing`, `x: not an array`. */
+function shapeProblems(raw: Record<string, unknown>): string[] {
+  const res = SnapshotShape.safeParse(raw, { reportInput: true });
+  if (res.success) return [];
+  const out: string[] = [];
+  for (const issue of res.error.issues) {
+    const at = pathText(issue.path);
+    if (issue.code === "unrecognized_keys") {
+      for (const k of issue.keys) out.push(`${at ? `${at}.${k}` : k}: unknown field`);
+    } else if (issue.code === "invalid_type" && issue.input === undefined) out.push(`${at}: missing`);
+    else if (issue.code === "invalid_type") out.push(`${at}: not an ${issue.expected}`);
+    else out.push(`${at}: ${issue.message}`);
+  }
+  return out;
+}
+
+/** What every validation step shares: the problems found so far, rounded paths, notes. */
+interface Ctx {
+  opts: ParseOptions;
+  problems: string[];
+  rounded: string[];
+  notes: string[];
+  bad(path: string, msg: string): void;
+}
+
+interface AssetTable {
+  assets: Asset[];
+  assetBySymbol: Map<string, Asset>;
+  maxDecimals: number;
+}
+
+interface SegmentTable {
+  /** the valid segments */
+  segments: Segment[];
+  /** every segment with a valid, unique id (positions resolve against it) */
+  segmentById: Map<bigint, Segment>;
+}
+
+/** `raw[key]` when it is an array (shape problems are reported by `shapeProblems`), else []. */
+function arrayOf(raw: Record<string, unknown>, key: string): unknown[] {
+  const v = raw[key];
+  return Array.isArray(v) ? v : [];
+}
 
 /** Validates a parsed JSON snapshot. Throws one `SnapshotError` listing every problem. */
 export function parseSnapshot(raw: unknown, opts: ParseOptions, source?: string): Snapshot {
   const problems: string[] = [];
-  const bad = (path: string, msg: string) => problems.push(`${path}: ${msg}`);
-  const rounded: string[] = [];
-  const notes: string[] = [];
-  const A = opts.profile.assetsPerSegment;
-
+  const ctx: Ctx = {
+    opts,
+    problems,
+    rounded: [],
+    notes: [],
+    bad: (path, msg) => problems.push(`${path}: ${msg}`),
+  };
   if (!isObject(raw)) throw new SnapshotError(["(root): not a JSON object"], source);
-  const unknownKeys = (obj: Record<string, unknown>, allowed: Set<string>, path: string) => {
-    for (const k of Object.keys(obj)) {
-      if (!allowed.has(k)) bad(path ? `${path}.${k}` : k, "unknown field");
-    }
+  problems.push(...shapeProblems(raw));
+  const epoch = parseEpoch(ctx, raw.epoch);
+  const at = parseAssets(ctx, raw);
+  const st = parseSegments(ctx, raw, at);
+  const lots = parseCollateral(ctx, arrayOf(raw, "collateral"), st, at);
+  const liabilities = parseLiabilities(ctx, arrayOf(raw, "liabilities"), st, at);
+  const counts = checkRunningSums(ctx, st, lots, liabilities);
+  if (problems.length > 0) throw new SnapshotError(problems, source);
+  const segments = [...st.segments].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  addNotes(ctx, segments, counts);
+  const { rounded, notes } = ctx;
+  return {
+    epoch,
+    assets: at.assets,
+    maxDecimals: at.maxDecimals,
+    segments,
+    lots,
+    liabilities,
+    rounded,
+    notes,
   };
-  unknownKeys(raw, TOP_KEYS, "");
+}
 
-  // epoch
-  let epoch = 0n;
-  {
-    const r = parseUint(raw.epoch, false);
-    if (!r.ok) bad("epoch", r.error);
-    else if (r.value >= 1n << BigInt(EPOCH_BITS)) bad("epoch", `out of bounds (must be < 2^${EPOCH_BITS})`);
-    else epoch = r.value;
-  }
+function parseEpoch(ctx: Ctx, raw: unknown): bigint {
+  const r = parseUint(raw, false);
+  if (!r.ok) ctx.bad("epoch", r.error);
+  else if (r.value >= 1n << BigInt(EPOCH_BITS)) ctx.bad("epoch", `out of bounds (must be < 2^${EPOCH_BITS})`);
+  else return r.value;
+  return 0n;
+}
 
-  const arrayOf = (key: string): unknown[] => {
-    const v = raw[key];
-    if (v === undefined) {
-      bad(key, "missing");
-      return [];
-    }
-    if (!Array.isArray(v)) {
-      bad(key, "not an array");
-      return [];
-    }
-    return v;
-  };
-
-  // assets
+function parseAssets(ctx: Ctx, raw: Record<string, unknown>): AssetTable {
   const assets: Asset[] = [];
   const assetBySymbol = new Map<string, Asset>();
-  const rawAssets = arrayOf("assets");
+  const rawAssets = arrayOf(raw, "assets");
   rawAssets.forEach((a, i) => {
     const p = `assets[${i}]`;
-    if (!isObject(a)) {
-      bad(p, "not an object");
-      return;
-    }
-    unknownKeys(a, ASSET_KEYS, p);
+    if (!isObject(a)) return; // reported by shapeProblems
     let ok = true;
     if (typeof a.symbol !== "string" || !/^[A-Za-z0-9._\-/+]{1,32}$/.test(a.symbol)) {
-      bad(`${p}.symbol`, "must be a string of 1-32 letters, digits or ._-/+");
+      ctx.bad(`${p}.symbol`, "must be a string of 1-32 letters, digits or ._-/+");
       ok = false;
     } else if (assetBySymbol.has(a.symbol)) {
-      bad(`${p}.symbol`, `duplicate asset ${a.symbol}`);
+      ctx.bad(`${p}.symbol`, `duplicate asset ${a.symbol}`);
       ok = false;
     }
     const d = a.decimals;
     if (typeof d !== "number" || !Number.isInteger(d) || d < 0 || d > MAX_ASSET_DECIMALS) {
-      bad(`${p}.decimals`, `must be an integer in [0, ${MAX_ASSET_DECIMALS}]`);
+      ctx.bad(`${p}.decimals`, `must be an integer in [0, ${MAX_ASSET_DECIMALS}]`);
       ok = false;
     }
     if (ok) {
@@ -284,284 +349,324 @@ export function parseSnapshot(raw: unknown, opts: ParseOptions, source?: string)
     }
   });
   if (Array.isArray(raw.assets) && rawAssets.length === 0)
-    bad("assets", "empty: at least one asset is needed");
+    ctx.bad("assets", "empty: at least one asset is needed");
   const maxDecimals = assets.reduce((m, a) => Math.max(m, a.decimals), 0);
+  return { assets, assetBySymbol, maxDecimals };
+}
 
-  // segments
-  const segments: Segment[] = [];
-  const segmentById = new Map<bigint, Segment>();
-  const rawSegments = arrayOf("segments");
+function parseSegments(ctx: Ctx, raw: Record<string, unknown>, at: AssetTable): SegmentTable {
+  const st: SegmentTable = { segments: [], segmentById: new Map() };
+  const rawSegments = arrayOf(raw, "segments");
   if (Array.isArray(raw.segments) && rawSegments.length === 0)
-    bad("segments", "empty: at least one segment is needed");
+    ctx.bad("segments", "empty: at least one segment is needed");
   rawSegments.forEach((s, i) => {
-    const p = `segments[${i}]`;
-    if (!isObject(s)) {
-      bad(p, "not an object");
-      return;
-    }
-    unknownKeys(s, SEGMENT_KEYS, p);
-    let ok = true;
-    let id = 0n;
-    const idr = parseUint(s.id, false);
-    if (!idr.ok) {
-      bad(`${p}.id`, idr.error);
-      ok = false;
-    } else if (idr.value >= 1n << BigInt(SEGMENT_ID_BITS)) {
-      bad(`${p}.id`, `out of bounds (must be < 2^${SEGMENT_ID_BITS})`);
-      ok = false;
-    } else if (segmentById.has(idr.value)) {
-      bad(`${p}.id`, `duplicate segment id ${idr.value}`);
-      ok = false;
-    } else {
-      id = idr.value;
-    }
-    let name = `segment ${id}`;
-    if (s.name !== undefined) {
-      if (typeof s.name !== "string" || s.name.length > 200)
-        bad(`${p}.name`, "must be a string of at most 200 characters");
-      else name = s.name;
-    }
-    let marginBps = 0n;
-    const mr = parseUint(s.marginBps, false);
-    if (!mr.ok) {
-      bad(`${p}.marginBps`, mr.error);
-      ok = false;
-    } else if (mr.value > BigInt(MAX_MARGIN_BPS)) {
-      bad(`${p}.marginBps`, `out of bounds (must be <= ${MAX_MARGIN_BPS})`);
-      ok = false;
-    } else {
-      marginBps = mr.value;
-    }
-    const prices = s.prices;
-    const cfs = s.collateralFactorBps;
-    if (!isObject(prices)) {
-      bad(`${p}.prices`, prices === undefined ? "missing" : "not an object");
-      ok = false;
-    }
-    if (!isObject(cfs)) {
-      bad(`${p}.collateralFactorBps`, cfs === undefined ? "missing" : "not an object");
-      ok = false;
-    }
-    const slots: SegmentSlot[] = [];
-    if (isObject(prices)) {
-      for (const sym of Object.keys(prices)) {
-        if (!assetBySymbol.has(sym)) bad(`${p}.prices.${sym}`, `unknown asset ${sym}`);
-      }
-      if (isObject(cfs)) {
-        for (const sym of Object.keys(cfs)) {
-          if (!assetBySymbol.has(sym)) bad(`${p}.collateralFactorBps.${sym}`, `unknown asset ${sym}`);
-          else if (!(sym in prices))
-            bad(`${p}.collateralFactorBps.${sym}`, `asset ${sym} is not priced in this segment`);
-        }
-      }
-      for (const asset of assets) {
-        if (!(asset.symbol in prices)) continue;
-        const pp = `${p}.prices.${asset.symbol}`;
-        const pr = parseDecimal(prices[asset.symbol], PRICE_DECIMALS, "exact");
-        let circuitPrice = 0n;
-        if (!pr.ok) {
-          bad(pp, pr.error);
-          ok = false;
-        } else {
-          circuitPrice = circuitPriceOf(pr.value, asset.decimals, maxDecimals);
-          if (circuitPrice < 1n) {
-            bad(pp, "must be positive");
-            ok = false;
-          } else if (circuitPrice >= 1n << BigInt(PRICE_BITS)) {
-            bad(
-              pp,
-              `out of bounds (price * 10^${PRICE_DECIMALS + maxDecimals - asset.decimals} must be < 2^${PRICE_BITS})`,
-            );
-            ok = false;
-          }
-        }
-        let cfBps = 0n;
-        const cp = `${p}.collateralFactorBps.${asset.symbol}`;
-        const cfv = isObject(cfs) ? cfs[asset.symbol] : undefined;
-        if (isObject(cfs)) {
-          const cr = parseUint(cfv, false);
-          if (!cr.ok) {
-            bad(cp, cr.error);
-            ok = false;
-          } else if (cr.value > BigInt(MAX_CF_BPS)) {
-            bad(cp, `out of bounds (must be <= ${MAX_CF_BPS})`);
-            ok = false;
-          } else {
-            cfBps = cr.value;
-          }
-        }
-        slots.push({
-          slot: slots.length,
-          symbol: asset.symbol,
-          decimals: asset.decimals,
-          price: pr.ok ? formatDecimal(pr.value, PRICE_DECIMALS) : "",
-          circuitPrice,
-          cfBps,
-        });
-      }
-      if (slots.length > A) {
-        bad(
-          `${p}.prices`,
-          `${slots.length} assets exceed the profile's ${A} asset slots (profile "${opts.profile.name}")`,
-        );
-        ok = false;
-      }
-      if (Object.keys(prices).length === 0) notes.push(`segment ${id} prices no asset`);
-    }
-    const seg: Segment = {
-      id,
-      name,
-      marginBps,
-      slots,
-      slotOf: new Map(slots.map((x) => [x.symbol, x.slot])),
-    };
-    if (idr.ok && !segmentById.has(idr.value) && idr.value < 1n << BigInt(SEGMENT_ID_BITS))
-      segmentById.set(id, seg);
-    if (ok) segments.push(seg);
+    parseSegment(ctx, s, `segments[${i}]`, at, st);
   });
+  return st;
+}
 
-  // positions: shared resolution of segment + asset
-  const resolve = (
-    p: string,
-    e: Record<string, unknown>,
-  ): { seg: Segment; slot: number; asset: Asset } | undefined => {
-    let seg: Segment | undefined;
-    const sr = parseUint(e.segment, false);
-    if (!sr.ok) bad(`${p}.segment`, sr.error);
-    else {
-      seg = segmentById.get(sr.value);
-      if (!seg) bad(`${p}.segment`, `unknown segment ${sr.value}`);
-    }
-    let asset: Asset | undefined;
-    if (typeof e.asset !== "string") bad(`${p}.asset`, e.asset === undefined ? "missing" : "not a string");
-    else {
-      asset = assetBySymbol.get(e.asset);
-      if (!asset) bad(`${p}.asset`, `unknown asset ${e.asset}`);
-    }
-    if (!seg || !asset) return undefined;
-    const slot = seg.slotOf.get(asset.symbol);
-    if (slot === undefined) {
-      bad(`${p}.asset`, `asset ${asset.symbol} is not priced in segment ${seg.id}`);
-      return undefined;
-    }
-    return { seg, slot, asset };
-  };
-  const amountOf = (
-    p: string,
-    rawAmount: unknown,
-    decimals: number,
-    rounding: Rounding,
-  ): bigint | undefined => {
-    const r = parseDecimal(rawAmount, decimals, opts.round ? rounding : "exact");
-    if (!r.ok) {
-      const hint = r.error.startsWith("too precise")
-        ? ` (use --round to round ${rounding === "down" ? "collateral down" : "liabilities up"})`
-        : "";
-      bad(`${p}.amount`, `${r.error}${hint}`);
-      return undefined;
-    }
-    if (r.value >= 1n << BigInt(AMOUNT_BITS)) {
-      bad(`${p}.amount`, `out of bounds (must be < 2^${AMOUNT_BITS} in the smallest unit)`);
-      return undefined;
-    }
-    if (r.rounded) rounded.push(`${p}.amount`);
-    return r.value;
-  };
+/** One segment: id, name, margin, then its priced assets (slots). Adds it to `st`. */
+function parseSegment(ctx: Ctx, s: unknown, p: string, at: AssetTable, st: SegmentTable): void {
+  if (!isObject(s)) return; // reported by shapeProblems
+  let ok = true;
+  let id = 0n;
+  const idr = parseUint(s.id, false);
+  if (!idr.ok) {
+    ctx.bad(`${p}.id`, idr.error);
+    ok = false;
+  } else if (idr.value >= 1n << BigInt(SEGMENT_ID_BITS)) {
+    ctx.bad(`${p}.id`, `out of bounds (must be < 2^${SEGMENT_ID_BITS})`);
+    ok = false;
+  } else if (st.segmentById.has(idr.value)) {
+    ctx.bad(`${p}.id`, `duplicate segment id ${idr.value}`);
+    ok = false;
+  } else {
+    id = idr.value;
+  }
+  let name = `segment ${id}`;
+  if (s.name !== undefined) {
+    if (typeof s.name !== "string" || s.name.length > 200)
+      ctx.bad(`${p}.name`, "must be a string of at most 200 characters");
+    else name = s.name;
+  }
+  let marginBps = 0n;
+  const mr = parseUint(s.marginBps, false);
+  if (!mr.ok) {
+    ctx.bad(`${p}.marginBps`, mr.error);
+    ok = false;
+  } else if (mr.value > BigInt(MAX_MARGIN_BPS)) {
+    ctx.bad(`${p}.marginBps`, `out of bounds (must be <= ${MAX_MARGIN_BPS})`);
+    ok = false;
+  } else {
+    marginBps = mr.value;
+  }
+  const sl = parseSlots(ctx, s, p, id, at);
+  ok &&= sl.ok;
+  const slots = sl.slots;
+  const seg: Segment = { id, name, marginBps, slots, slotOf: new Map(slots.map((x) => [x.symbol, x.slot])) };
+  if (idr.ok && !st.segmentById.has(idr.value) && idr.value < 1n << BigInt(SEGMENT_ID_BITS))
+    st.segmentById.set(id, seg);
+  if (ok) st.segments.push(seg);
+}
 
-  // collateral
+/**
+ * A segment's `prices` and `collateralFactorBps`: one slot per priced asset, in the order of the
+ * top-level `assets` array, at most the profile's A.
+ */
+function parseSlots(
+  ctx: Ctx,
+  s: Record<string, unknown>,
+  p: string,
+  id: bigint,
+  at: AssetTable,
+): { slots: SegmentSlot[]; ok: boolean } {
+  let ok = true;
+  const prices = s.prices;
+  const cfs = s.collateralFactorBps;
+  if (!isObject(prices)) {
+    ctx.bad(`${p}.prices`, prices === undefined ? "missing" : "not an object");
+    ok = false;
+  }
+  if (!isObject(cfs)) {
+    ctx.bad(`${p}.collateralFactorBps`, cfs === undefined ? "missing" : "not an object");
+    ok = false;
+  }
+  const slots: SegmentSlot[] = [];
+  if (!isObject(prices)) return { slots, ok };
+  for (const sym of Object.keys(prices)) {
+    if (!at.assetBySymbol.has(sym)) ctx.bad(`${p}.prices.${sym}`, `unknown asset ${sym}`);
+  }
+  if (isObject(cfs)) {
+    for (const sym of Object.keys(cfs)) {
+      if (!at.assetBySymbol.has(sym)) ctx.bad(`${p}.collateralFactorBps.${sym}`, `unknown asset ${sym}`);
+      else if (!(sym in prices))
+        ctx.bad(`${p}.collateralFactorBps.${sym}`, `asset ${sym} is not priced in this segment`);
+    }
+  }
+  for (const asset of at.assets) {
+    if (!(asset.symbol in prices)) continue;
+    const slot = parseSlot(ctx, p, asset, prices[asset.symbol], cfs, at.maxDecimals);
+    ok &&= slot.ok;
+    slots.push({ slot: slots.length, ...slot.value });
+  }
+  const A = ctx.opts.profile.assetsPerSegment;
+  if (slots.length > A) {
+    ctx.bad(
+      `${p}.prices`,
+      `${slots.length} assets exceed the profile's ${A} asset slots (profile "${ctx.opts.profile.name}")`,
+    );
+    ok = false;
+  }
+  if (Object.keys(prices).length === 0) ctx.notes.push(`segment ${id} prices no asset`);
+  return { slots, ok };
+}
+
+/** Price (exact, in bounds once in circuit units) and collateral factor of one asset of a segment. */
+function parseSlot(
+  ctx: Ctx,
+  p: string,
+  asset: Asset,
+  rawPrice: unknown,
+  cfs: unknown,
+  maxDecimals: number,
+): { value: Omit<SegmentSlot, "slot">; ok: boolean } {
+  let ok = true;
+  const pp = `${p}.prices.${asset.symbol}`;
+  const pr = parseDecimal(rawPrice, PRICE_DECIMALS, "exact");
+  let circuitPrice = 0n;
+  if (!pr.ok) {
+    ctx.bad(pp, pr.error);
+    ok = false;
+  } else {
+    circuitPrice = circuitPriceOf(pr.value, asset.decimals, maxDecimals);
+    if (circuitPrice < 1n) {
+      ctx.bad(pp, "must be positive");
+      ok = false;
+    } else if (circuitPrice >= 1n << BigInt(PRICE_BITS)) {
+      ctx.bad(
+        pp,
+        `out of bounds (price * 10^${PRICE_DECIMALS + maxDecimals - asset.decimals} must be < 2^${PRICE_BITS})`,
+      );
+      ok = false;
+    }
+  }
+  let cfBps = 0n;
+  const cp = `${p}.collateralFactorBps.${asset.symbol}`;
+  if (isObject(cfs)) {
+    const cr = parseUint(cfs[asset.symbol], false);
+    if (!cr.ok) {
+      ctx.bad(cp, cr.error);
+      ok = false;
+    } else if (cr.value > BigInt(MAX_CF_BPS)) {
+      ctx.bad(cp, `out of bounds (must be <= ${MAX_CF_BPS})`);
+      ok = false;
+    } else {
+      cfBps = cr.value;
+    }
+  }
+  const price = pr.ok ? formatDecimal(pr.value, PRICE_DECIMALS) : "";
+  return { value: { symbol: asset.symbol, decimals: asset.decimals, price, circuitPrice, cfBps }, ok };
+}
+
+/** A position's segment and asset: both must exist and the asset must be priced in the segment. */
+function resolvePosition(
+  ctx: Ctx,
+  p: string,
+  e: Record<string, unknown>,
+  st: SegmentTable,
+  at: AssetTable,
+): { seg: Segment; slot: number; asset: Asset } | undefined {
+  let seg: Segment | undefined;
+  const sr = parseUint(e.segment, false);
+  if (!sr.ok) ctx.bad(`${p}.segment`, sr.error);
+  else {
+    seg = st.segmentById.get(sr.value);
+    if (!seg) ctx.bad(`${p}.segment`, `unknown segment ${sr.value}`);
+  }
+  let asset: Asset | undefined;
+  if (typeof e.asset !== "string") ctx.bad(`${p}.asset`, e.asset === undefined ? "missing" : "not a string");
+  else {
+    asset = at.assetBySymbol.get(e.asset);
+    if (!asset) ctx.bad(`${p}.asset`, `unknown asset ${e.asset}`);
+  }
+  if (!seg || !asset) return undefined;
+  const slot = seg.slotOf.get(asset.symbol);
+  if (slot === undefined) {
+    ctx.bad(`${p}.asset`, `asset ${asset.symbol} is not priced in segment ${seg.id}`);
+    return undefined;
+  }
+  return { seg, slot, asset };
+}
+
+/**
+ * A position's amount in the smallest unit; too-precise values are rounded (collateral down,
+ * liabilities up) only with `round`. When the asset is unknown, a malformed amount is still
+ * reported.
+ */
+function amountOf(
+  ctx: Ctx,
+  p: string,
+  rawAmount: unknown,
+  asset: Asset | undefined,
+  rounding: Rounding,
+): bigint | undefined {
+  if (!asset) {
+    if (rawAmount !== undefined) {
+      const r = parseDecimal(rawAmount, MAX_ASSET_DECIMALS, rounding);
+      if (!r.ok) ctx.bad(`${p}.amount`, r.error);
+    }
+    return undefined;
+  }
+  const r = parseDecimal(rawAmount, asset.decimals, ctx.opts.round ? rounding : "exact");
+  if (!r.ok) {
+    const hint = r.error.startsWith("too precise")
+      ? ` (use --round to round ${rounding === "down" ? "collateral down" : "liabilities up"})`
+      : "";
+    ctx.bad(`${p}.amount`, `${r.error}${hint}`);
+    return undefined;
+  }
+  if (r.value >= 1n << BigInt(AMOUNT_BITS)) {
+    ctx.bad(`${p}.amount`, `out of bounds (must be < 2^${AMOUNT_BITS} in the smallest unit)`);
+    return undefined;
+  }
+  if (r.rounded) ctx.rounded.push(`${p}.amount`);
+  return r.value;
+}
+
+function parseCollateral(ctx: Ctx, entries: unknown[], st: SegmentTable, at: AssetTable): Lot[] {
   const lots: Lot[] = [];
-  const lotById = new Map<bigint, { path: string; segment: unknown; text: string }>();
-  arrayOf("collateral").forEach((e, i) => {
+  const lotById = new Map<bigint, { path: string; segment: unknown }>();
+  entries.forEach((e, i) => {
     const p = `collateral[${i}]`;
-    if (!isObject(e)) {
-      bad(p, "not an object");
-      return;
-    }
-    unknownKeys(e, LOT_KEYS, p);
+    if (!isObject(e)) return; // reported by shapeProblems
     let lotId: bigint | undefined;
     const lr = parseUint(e.lotId, true);
-    if (!lr.ok) bad(`${p}.lotId`, lr.error);
+    if (!lr.ok) ctx.bad(`${p}.lotId`, lr.error);
     else if (lr.value < 1n || lr.value >= 1n << BigInt(LOT_ID_BITS)) {
-      bad(`${p}.lotId`, `out of bounds (must be in [1, 2^${LOT_ID_BITS}))`);
+      ctx.bad(`${p}.lotId`, `out of bounds (must be in [1, 2^${LOT_ID_BITS}))`);
     } else {
       const prev = lotById.get(lr.value);
       if (prev) {
-        bad(
+        ctx.bad(
           `${p}.lotId`,
           `duplicate lot ${String(e.lotId)} (also ${prev.path}): counted in segment ${String(prev.segment)} and segment ${String(e.segment)}; a lot may back only one segment`,
         );
       } else {
-        lotById.set(lr.value, { path: p, segment: e.segment, text: String(e.lotId) });
+        lotById.set(lr.value, { path: p, segment: e.segment });
         lotId = lr.value;
       }
     }
-    const res = resolve(p, e);
-    const amount = res ? amountOf(p, e.amount, res.asset.decimals, "down") : undefined;
-    if (!res && e.amount !== undefined) {
-      // still report malformed amounts when the asset is unknown
-      const r = parseDecimal(e.amount, MAX_ASSET_DECIMALS, "down");
-      if (!r.ok) bad(`${p}.amount`, r.error);
-    }
+    const res = resolvePosition(ctx, p, e, st, at);
+    const amount = amountOf(ctx, p, e.amount, res?.asset, "down");
     if (lotId !== undefined && res && amount !== undefined) {
+      const { seg, asset, slot } = res;
       lots.push({
         index: i,
         lotId,
         lotIdText: String(e.lotId),
-        segmentId: res.seg.id,
-        asset: res.asset.symbol,
-        slot: res.slot,
+        segmentId: seg.id,
+        asset: asset.symbol,
+        slot,
         amount,
       });
     }
   });
+  return lots;
+}
 
-  // liabilities
+function parseLiabilities(ctx: Ctx, entries: unknown[], st: SegmentTable, at: AssetTable): Liability[] {
   const liabilities: Liability[] = [];
-  arrayOf("liabilities").forEach((e, i) => {
+  entries.forEach((e, i) => {
     const p = `liabilities[${i}]`;
-    if (!isObject(e)) {
-      bad(p, "not an object");
-      return;
-    }
-    unknownKeys(e, LIAB_KEYS, p);
+    if (!isObject(e)) return; // reported by shapeProblems
     let account: string | undefined;
     if (typeof e.account !== "string" || e.account.length === 0 || e.account.length > 256) {
-      bad(
+      ctx.bad(
         `${p}.account`,
         e.account === undefined ? "missing" : "must be a non-empty string of at most 256 characters",
       );
     } else account = e.account;
-    const res = resolve(p, e);
-    const amount = res ? amountOf(p, e.amount, res.asset.decimals, "up") : undefined;
-    if (!res && e.amount !== undefined) {
-      const r = parseDecimal(e.amount, MAX_ASSET_DECIMALS, "up");
-      if (!r.ok) bad(`${p}.amount`, r.error);
-    }
+    const res = resolvePosition(ctx, p, e, st, at);
+    const amount = amountOf(ctx, p, e.amount, res?.asset, "up");
     if (account !== undefined && res && amount !== undefined) {
+      const { seg, asset, slot } = res;
+      const accountId = accountIdOf(account);
       liabilities.push({
         index: i,
         account,
-        accountId: accountIdOf(account),
-        segmentId: res.seg.id,
-        asset: res.asset.symbol,
-        slot: res.slot,
+        accountId,
+        segmentId: seg.id,
+        asset: asset.symbol,
+        slot,
         amount,
       });
     }
   });
+  return liabilities;
+}
 
-  // running-sum bound per segment (SPEC: < 2^240); unreachable in practice, checked anyway
+/**
+ * Running-sum bound per segment (SPEC: < 2^240); unreachable in practice, checked anyway (only
+ * when everything else is valid). Returns the lot and liability counts per segment.
+ */
+function checkRunningSums(
+  ctx: Ctx,
+  st: SegmentTable,
+  lots: readonly Lot[],
+  liabilities: readonly Liability[],
+): { nLots: Map<bigint, number>; nLiabs: Map<bigint, number> } {
   const coll = new Map<bigint, bigint>();
   const liab = new Map<bigint, bigint>();
   const nLots = new Map<bigint, number>();
   const nLiabs = new Map<bigint, number>();
-  for (const l of problems.length === 0 ? lots : []) {
-    const s = segmentById.get(l.segmentId)?.slots[l.slot] as SegmentSlot;
+  const valid = ctx.problems.length === 0;
+  for (const l of valid ? lots : []) {
+    const s = st.segmentById.get(l.segmentId)?.slots[l.slot] as SegmentSlot;
     coll.set(l.segmentId, (coll.get(l.segmentId) ?? 0n) + l.amount * s.circuitPrice * s.cfBps);
     nLots.set(l.segmentId, (nLots.get(l.segmentId) ?? 0) + 1);
   }
-  for (const l of problems.length === 0 ? liabilities : []) {
-    const seg = segmentById.get(l.segmentId) as Segment;
+  for (const l of valid ? liabilities : []) {
+    const seg = st.segmentById.get(l.segmentId) as Segment;
     const s = seg.slots[l.slot] as SegmentSlot;
     liab.set(
       l.segmentId,
@@ -569,79 +674,54 @@ export function parseSnapshot(raw: unknown, opts: ParseOptions, source?: string)
     );
     nLiabs.set(l.segmentId, (nLiabs.get(l.segmentId) ?? 0) + 1);
   }
-  for (const seg of segments) {
+  for (const seg of st.segments) {
     if (
       (coll.get(seg.id) ?? 0n) >= 1n << BigInt(SUM_BITS) ||
       (liab.get(seg.id) ?? 0n) >= 1n << BigInt(SUM_BITS)
     ) {
-      bad(`segments(id ${seg.id})`, `total value exceeds the circuit's 2^${SUM_BITS} running-sum bound`);
+      ctx.bad(`segments(id ${seg.id})`, `total value exceeds the circuit's 2^${SUM_BITS} running-sum bound`);
     }
   }
+  return { nLots, nLiabs };
+}
 
-  if (problems.length > 0) throw new SnapshotError(problems, source);
-
-  segments.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+/** Notes on empty segments, collateral-less segments and rounded amounts. */
+function addNotes(
+  ctx: Ctx,
+  segments: readonly Segment[],
+  counts: { nLots: Map<bigint, number>; nLiabs: Map<bigint, number> },
+): void {
   for (const seg of segments) {
-    const nl = nLots.get(seg.id) ?? 0;
-    const nd = nLiabs.get(seg.id) ?? 0;
+    const nl = counts.nLots.get(seg.id) ?? 0;
+    const nd = counts.nLiabs.get(seg.id) ?? 0;
     if (nl === 0 && nd === 0) {
-      notes.push(`segment ${seg.id} (${seg.name}) is empty: proven as one all-padding batch (healthy)`);
+      ctx.notes.push(`segment ${seg.id} (${seg.name}) is empty: proven as one all-padding batch (healthy)`);
     } else if (nl === 0) {
-      notes.push(`segment ${seg.id} (${seg.name}) has liabilities but no collateral`);
+      ctx.notes.push(`segment ${seg.id} (${seg.name}) has liabilities but no collateral`);
     }
   }
+  const { rounded } = ctx;
   if (rounded.length > 0) {
-    notes.push(
+    ctx.notes.push(
       `${rounded.length} amount(s) rounded (collateral down, liabilities up): ${rounded.slice(0, 5).join(", ")}${rounded.length > 5 ? ", ..." : ""}`,
     );
   }
-  return { epoch, assets, maxDecimals, segments, lots, liabilities, rounded, notes };
 }
 
 // ---------------------------------------------------------------- CSV import
 
 /**
- * Parses CSV text (RFC 4180: comma separated, optional double quotes, "" inside quotes) with a
- * header row into objects keyed by the header. Blank lines are skipped. Values stay strings, so
- * amounts keep their exact decimal text.
+ * Parses CSV text (RFC 4180 through csv-parse: comma separated, optional double quotes, "" inside
+ * quotes, CRLF or LF, a leading BOM) with a header row into objects keyed by the header. Blank
+ * lines are skipped; values are trimmed and stay strings, so amounts keep their exact decimal
+ * text. A row whose field count differs from the header's is an error naming the line.
  */
 export function parseCsv(text: string): Record<string, string>[] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  let i = 0;
-  const endField = () => {
-    row.push(field);
-    field = "";
-  };
-  const endRow = () => {
-    endField();
-    if (!(row.length === 1 && row[0] === "")) rows.push(row);
-    row = [];
-  };
-  const t = text.replace(/^\uFEFF/, "");
-  while (i < t.length) {
-    const c = t[i] as string;
-    if (quoted) {
-      if (c === '"' && t[i + 1] === '"') {
-        field += '"';
-        i += 2;
-        continue;
-      }
-      if (c === '"') quoted = false;
-      else field += c;
-      i++;
-      continue;
-    }
-    if (c === '"' && field === "") quoted = true;
-    else if (c === ",") endField();
-    else if (c === "\n") endRow();
-    else if (c !== "\r") field += c;
-    i++;
-  }
-  if (quoted) throw new Error("unterminated quoted field");
-  if (field !== "" || row.length > 0) endRow();
+  const rows = parseCsvRows(text, {
+    bom: true,
+    skip_empty_lines: true,
+    relax_column_count: true,
+  }) as string[][];
   const [header, ...body] = rows;
   if (!header) return [];
   const keys = header.map((h) => h.trim());

@@ -3,8 +3,10 @@
  * commitments, chained states, packed public inputs, manifest hash, r, and the decoding of
  * public signals. Circuits, prover, audit, receipts and the chain client all go through here.
  */
+
 import { buildPoseidon } from "circomlibjs";
 import { AbiCoder, keccak256, toUtf8Bytes } from "ethers";
+import { CIRCUIT_DEFS } from "./circuits.js";
 
 /** BN254 scalar field modulus. */
 export const FIELD_P = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
@@ -176,17 +178,6 @@ export function packSegmentMeta(m: SegmentMeta): bigint {
     (m.epoch << 50n)
   );
 }
-export function unpackSegmentMeta(meta: bigint): SegmentMeta {
-  checkBits("meta", meta, 50 + EPOCH_BITS);
-  return {
-    segmentId: meta & 0xffffffffn,
-    marginBps: (meta >> 32n) & 0xffffn,
-    isFirst: ((meta >> 48n) & 1n) === 1n,
-    isLast: ((meta >> 49n) & 1n) === 1n,
-    epoch: meta >> 50n,
-  };
-}
-
 export interface ListMeta {
   isFirst: boolean;
   isLast: boolean;
@@ -367,36 +358,39 @@ function toFieldList(signals: readonly (string | bigint)[], expected: number, wh
 export const segmentSignalCount = (assets: number): number => 7 + Math.ceil(assets / 2);
 export const LIST_SIGNAL_COUNT = 6;
 
+// Signal order comes from the circuit registry (circuits/circuits.json): decode and encode are
+// the one place that maps positions to names. The segment circuit's last name ("params") takes
+// every remaining signal (A/2 packed slot parameter words).
+const SEGMENT_NAMES = CIRCUIT_DEFS.segment.publicSignals as (keyof SegmentSignals)[];
+const LIST_NAMES = CIRCUIT_DEFS.lotlist.publicSignals as (keyof ListSignals)[];
+const SEGMENT_SCALARS = SEGMENT_NAMES.slice(0, -1) as Exclude<keyof SegmentSignals, "params">[];
+if (SEGMENT_SCALARS.length !== segmentSignalCount(0) || LIST_NAMES.length !== LIST_SIGNAL_COUNT) {
+  throw new Error("circuits/circuits.json: public signal names do not match the signal counts");
+}
+
+/** One named signal of a segment proof's public signals, unvalidated (undefined when absent). */
+export function segmentSignal(
+  signals: readonly string[],
+  name: Exclude<keyof SegmentSignals, "params">,
+): string | undefined {
+  return signals[SEGMENT_NAMES.indexOf(name)];
+}
+
 export function decodeSegmentSignals(signals: readonly (string | bigint)[], assets: number): SegmentSignals {
   const v = toFieldList(signals, segmentSignalCount(assets), "segment public signals");
-  const [nextState, batchRootV, healthy, fingerprint, r, prevState, meta] = v as [
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-  ];
-  return { nextState, batchRoot: batchRootV, healthy, fingerprint, r, prevState, meta, params: v.slice(7) };
+  const out = { params: v.slice(SEGMENT_SCALARS.length) } as SegmentSignals;
+  SEGMENT_SCALARS.forEach((name, i) => {
+    out[name] = v[i] as bigint;
+  });
+  return out;
 }
 export function encodeSegmentSignals(s: SegmentSignals): string[] {
-  return [s.nextState, s.batchRoot, s.healthy, s.fingerprint, s.r, s.prevState, s.meta, ...s.params].map(
-    String,
-  );
+  return [...SEGMENT_SCALARS.map((name) => s[name]), ...s.params].map(String);
 }
 export function decodeListSignals(signals: readonly (string | bigint)[]): ListSignals {
   const v = toFieldList(signals, LIST_SIGNAL_COUNT, "lot-list public signals");
-  const [nextState, commitment, fingerprint, r, prevState, meta] = v as [
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-    bigint,
-  ];
-  return { nextState, commitment, fingerprint, r, prevState, meta };
+  return Object.fromEntries(LIST_NAMES.map((name, i) => [name, v[i] as bigint])) as unknown as ListSignals;
 }
 export function encodeListSignals(s: ListSignals): string[] {
-  return [s.nextState, s.commitment, s.fingerprint, s.r, s.prevState, s.meta].map(String);
+  return LIST_NAMES.map((name) => String(s[name]));
 }

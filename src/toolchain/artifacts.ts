@@ -12,11 +12,10 @@
  * A build with an unchanged compileKey and a complete directory does no work. A production
  * setup (`--ptau`) is kept by later builds without `--ptau` as long as the circuit is unchanged.
  */
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { type CircuitName, getProfile, type Profile } from "../spec/profiles.js";
+import type { CircuitName } from "../spec/profiles.js";
 import { withSnarkjs } from "../util/curve.js";
 import {
   acquireLock,
@@ -27,10 +26,11 @@ import {
   withTmpDir,
 } from "../util/fsutil.js";
 import { hashJson, sha256File } from "../util/hash.js";
-import { BUILD_DIR, CIRCUITS_DIR, NODE_MODULES, packageVersion } from "../util/paths.js";
+import { BUILD_DIR } from "../util/paths.js";
 import { type Reporter, silentReporter } from "../util/progress.js";
 import { type Logger as SnarkjsLogger, sj as snarkjs } from "../util/snarkjs.js";
 import { readPtauHeader, readR1csHeader } from "./binfile.js";
+import { type CircuitSpec, circuitSpec, compileCircuit, compileKey, toolchainVersions } from "./compile.js";
 import {
   DEV_LABEL,
   type PtauChoice,
@@ -43,22 +43,6 @@ import {
 export const ARTIFACT_FORMAT = "bulkhead-artifact/1";
 export const DEV_ZKEY_CONTRIBUTION = "bulkhead dev contribution, insecure, development only";
 export const PENDING_LABEL = "pending phase-2 contribution (run: bulkhead setup contribute)";
-const COMPILE_FLAGS = ["--r1cs", "--wasm", "--sym", "--O2"];
-
-/** What to compile: one instantiation of a circuit template. */
-export interface CircuitSpec {
-  /** Directory name under build/, e.g. "segment-test". */
-  id: string;
-  circuit: string;
-  profile: string;
-  /** File in `circuitsDir` that defines the template (checked to exist before compiling). */
-  entry: string;
-  /** Full text of main.circom. */
-  mainSource: string;
-  /** Include directory holding the circuit sources; every *.circom in it is part of the cache key. */
-  circuitsDir: string;
-  params: Record<string, number>;
-}
 
 export interface Contribution {
   name: string;
@@ -83,7 +67,7 @@ export interface ArtifactMeta {
   nPublicInputs: number;
   nPrivateInputs: number;
   wires: number;
-  toolchain: { circom2: string; circomlib: string; snarkjs: string };
+  toolchain: ReturnType<typeof toolchainVersions>;
   ptau: {
     path: string;
     power: number;
@@ -142,175 +126,12 @@ const FILES = {
   meta: "meta.json",
 } as const;
 
-// ---------------------------------------------------------------------------------------------
-// Specs
-
-/** The bulkhead circuits' main files for a profile. */
-export function circuitSpec(circuit: CircuitName, profile: string | Profile): CircuitSpec {
-  const p = typeof profile === "string" ? getProfile(profile) : profile;
-  if (circuit === "segment") {
-    const params = { N: p.lotsPerBatch, M: p.liabsPerBatch, A: p.assetsPerSegment };
-    return {
-      id: `segment-${p.name}`,
-      circuit,
-      profile: p.name,
-      entry: "segment_batch.circom",
-      mainSource: `pragma circom 2.1.6;\n\ninclude "segment_batch.circom";\n\ncomponent main {public [r, prevState, meta, params]} = SegmentBatch(${params.N}, ${params.M}, ${params.A});\n`,
-      circuitsDir: CIRCUITS_DIR,
-      params,
-    };
-  }
-  if (circuit === "lotlist") {
-    const params = { G: p.lotsPerGlobalBatch };
-    return {
-      id: `lotlist-${p.name}`,
-      circuit,
-      profile: p.name,
-      entry: "lot_list_batch.circom",
-      mainSource: `pragma circom 2.1.6;\n\ninclude "lot_list_batch.circom";\n\ncomponent main {public [r, prevState, meta]} = LotListBatch(${params.G});\n`,
-      circuitsDir: CIRCUITS_DIR,
-      params,
-    };
-  }
-  throw new Error(`unknown circuit "${circuit as string}" (known: segment, lotlist)`);
-}
-
 export function artifactDir(id: string, buildDir = BUILD_DIR): string {
   return path.join(buildDir, id);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Cache keys
-
-async function listCircom(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string) => {
-    let entries: import("node:fs").Dirent[];
-    try {
-      entries = await fs.readdir(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.name.endsWith(".circom")) out.push(p);
-    }
-  };
-  await walk(dir);
-  return out.sort();
-}
-
-let toolchainCache: ArtifactMeta["toolchain"] | undefined;
-export function toolchainVersions(): ArtifactMeta["toolchain"] {
-  toolchainCache ??= {
-    circom2: packageVersion("circom2"),
-    circomlib: packageVersion("circomlib"),
-    snarkjs: packageVersion("snarkjs"),
-  };
-  return toolchainCache;
-}
-
-/** Hash of everything the r1cs/wasm depend on. */
-export async function compileKey(spec: CircuitSpec): Promise<string> {
-  const files = await listCircom(spec.circuitsDir);
-  const sources: [string, string][] = [];
-  for (const f of files) sources.push([path.relative(spec.circuitsDir, f), await sha256File(f)]);
-  const { circom2, circomlib } = toolchainVersions();
-  return hashJson({
-    main: spec.mainSource,
-    sources,
-    circom2,
-    circomlib,
-    params: spec.params,
-    flags: COMPILE_FLAGS,
-  });
-}
-
 function setupKeyOf(ck: string, ptauSha: string, contributions: Contribution[]): string {
   return hashJson({ compileKey: ck, ptau: ptauSha, contributions: contributions.map((c) => c.hash) });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Compile
-
-function commonAncestor(paths: string[]): string {
-  const split = paths.map((p) => path.resolve(p).split(path.sep));
-  const first = split[0] ?? [];
-  let n = first.length;
-  for (const parts of split) {
-    let i = 0;
-    while (i < n && parts[i] === first[i]) i++;
-    n = i;
-  }
-  return first.slice(0, n).join(path.sep) || path.sep;
-}
-
-function stripAnsi(s: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: ANSI escape sequences
-  return s.replace(/\u001b\[[0-9;]*m/g, "");
-}
-
-/** First error of circom's output, as one line. */
-export function circomErrorLine(output: string): string {
-  const lines = stripAnsi(output)
-    .split("\n")
-    .map((l) => l.trim())
-    .filter(Boolean);
-  const idx = lines.findIndex((l) => /^error(\[\w+\])?:/.test(l));
-  if (idx < 0) return lines[lines.length - 1] ?? "circom failed without output";
-  let msg = lines[idx] as string;
-  const loc = lines.slice(idx + 1, idx + 4).find((l) => /^┌─/.test(l));
-  if (loc) msg += ` at ${loc.replace(/^┌─\s*/, "").replace(/"/g, "")}`;
-  return msg.length > 300 ? `${msg.slice(0, 300)}…` : msg;
-}
-
-function runCircom(cwd: string, args: string[]): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const cli = path.join(NODE_MODULES, "circom2", "cli.js");
-    const child = spawn(process.execPath, [cli, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (d) => {
-      output += d;
-    });
-    child.stderr.on("data", (d) => {
-      output += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? 1, output }));
-  });
-}
-
-/** Compile `spec` into `outDir` (which must exist): main.circom, main.r1cs, main.wasm, main.sym. */
-async function compileInto(spec: CircuitSpec, outDir: string): Promise<void> {
-  const entry = path.join(spec.circuitsDir, spec.entry);
-  if (!(await exists(entry))) {
-    throw new Error(`${spec.id}: circuit source ${path.relative(process.cwd(), entry) || entry} not found`);
-  }
-  const mainFile = path.join(outDir, FILES.main);
-  await fs.writeFile(mainFile, spec.mainSource);
-  const circomlib = path.join(NODE_MODULES, "circomlib", "circuits");
-  // circom2 (WASI) only sees paths below its working directory: run it from the common ancestor
-  // of every path involved, with relative paths.
-  const cwd = commonAncestor([outDir, spec.circuitsDir, circomlib]);
-  const rel = (p: string) => path.relative(cwd, p) || ".";
-  const args = [
-    rel(mainFile),
-    ...COMPILE_FLAGS,
-    "-o",
-    rel(outDir),
-    "-l",
-    rel(spec.circuitsDir),
-    "-l",
-    rel(circomlib),
-  ];
-  const { code, output } = await runCircom(cwd, args);
-  const wasmSrc = path.join(outDir, "main_js", "main.wasm");
-  if (code !== 0 || !(await exists(path.join(outDir, FILES.r1cs))) || !(await exists(wasmSrc))) {
-    throw new Error(`${spec.id}: circom compile failed: ${circomErrorLine(output)}`);
-  }
-  await fs.rename(wasmSrc, path.join(outDir, FILES.wasm));
-  await fs.rm(path.join(outDir, "main_js"), { recursive: true, force: true });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -516,9 +337,11 @@ async function ensureArtifactInner(spec: CircuitSpec, opts: BuildOptions): Promi
           reporter.info(`${spec.id}: compile up to date; redoing setup`);
         } else {
           reporter.info(`${spec.id}: compiling (circom2 --O2)`);
-          const t = Date.now();
-          await compileInto(spec, tmp);
-          compileMs = Date.now() - t;
+          const c = await compileCircuit(spec, { buildDir, force: opts.force });
+          for (const f of [FILES.main, FILES.r1cs, FILES.wasm, FILES.sym]) {
+            await fs.copyFile(path.join(c.dir, f), path.join(tmp, f));
+          }
+          compileMs = c.ms;
         }
         const hdr = await readR1csHeader(path.join(tmp, FILES.r1cs));
         const power = requiredPower(hdr.nConstraints, hdr.nPublic);

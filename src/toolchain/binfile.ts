@@ -4,6 +4,10 @@
  * loading a curve.
  *
  * Layout: magic (4 bytes) | version u32 | nSections u32 | { type u32 | size u64 | data }*
+ *
+ * Kept hand-written rather than snarkjs' binfileutils or r1csfile: those read whole sections
+ * (gigabytes for a large ptau) and build a curve first, while a header check must be instant and
+ * give a one-line error for a truncated or foreign file (tested in test/circuits/build.test.ts).
  */
 import * as fs from "node:fs/promises";
 

@@ -10,3 +10,10 @@ declare module "circomlibjs" {
   }
   export function buildPoseidon(): Promise<Poseidon>;
 }
+// circom_runtime: snarkjs' witness engine, used directly by the witness-level circuit tests.
+declare module "circom_runtime" {
+  interface WitnessCalculator {
+    calculateWitness(input: Record<string, unknown>, sanityCheck: boolean): Promise<bigint[]>;
+  }
+  export function WitnessCalculatorBuilder(code: Uint8Array): Promise<WitnessCalculator>;
+}

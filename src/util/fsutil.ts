@@ -3,6 +3,10 @@
  * a file is written to a temporary name in the same directory and renamed into place,
  * so a reader never sees a half-written file and a crash leaves at most a `.bulkhead-tmp*`
  * leftover (git-ignored), never a truncated artifact.
+ *
+ * Kept hand-written rather than a library (write-file-atomic and the like): a few tested lines
+ * that also cover whole directories (`withTmpDir` + `replaceDir`), which those libraries do not,
+ * and that name every temporary with one git-ignored prefix.
  */
 import { randomBytes } from "node:crypto";
 import { constants as fsConstants } from "node:fs";

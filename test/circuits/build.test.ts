@@ -9,7 +9,6 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
-  type CircuitSpec,
   contributeArtifact,
   DEV_ZKEY_CONTRIBUTION,
   ensureArtifact,
@@ -18,6 +17,7 @@ import {
   verifyArtifact,
 } from "../../src/toolchain/artifacts.js";
 import { readPtauHeader } from "../../src/toolchain/binfile.js";
+import type { CircuitSpec } from "../../src/toolchain/compile.js";
 import { buildContracts, compileSolidity, generateVerifierSource } from "../../src/toolchain/contracts.js";
 import { DEV_LABEL, generateDevPtau, requiredPower, resolvePtau } from "../../src/toolchain/ptau.js";
 import { atomicWrite, atomicWriteJson, TMP_PREFIX, withTmpDir } from "../../src/util/fsutil.js";

@@ -20,6 +20,7 @@ import {
 } from "../../src/spec/encoding.js";
 import { PROFILES } from "../../src/spec/profiles.js";
 import { ensureCircuit } from "../../src/toolchain/artifacts.js";
+import { circuitSpec } from "../../src/toolchain/compile.js";
 import { withSnarkjs } from "../../src/util/curve.js";
 import { sj } from "../../src/util/snarkjs.js";
 import {
@@ -43,20 +44,16 @@ import {
   publicSignals,
   readSignal,
   type TestCircuit,
+  testSpec,
 } from "../helpers/witness.js";
 
-const segmentMain = (N: number, M: number, A: number): string =>
-  `pragma circom 2.1.6;\ninclude "segment_batch.circom";\ncomponent main {public [r, prevState, meta, params]} = SegmentBatch(${N}, ${M}, ${A});\n`;
-const listMain = (G: number): string =>
-  `pragma circom 2.1.6;\ninclude "lot_list_batch.circom";\ncomponent main {public [r, prevState, meta]} = LotListBatch(${G});\n`;
+/** Edits of a circuit input by signal name: a value, or `[i, v]` to set one array element. */
+type Edits<T> = { [K in keyof T]?: T[K] extends string[] ? [number, bigint] : string | bigint };
 
 /** Copy an input and override some of its entries; `arr: [i, v]` sets one array element. */
-function tamper(
-  input: CircuitInput,
-  edits: Record<string, string | bigint | [number, bigint]>,
-): CircuitInput {
-  const out: CircuitInput = structuredClone(input);
-  for (const [k, v] of Object.entries(edits)) {
+function tamper<T extends CircuitInput>(input: T, edits: Edits<T>): T {
+  const out = structuredClone(input) as Record<string, string | string[]>;
+  for (const [k, v] of Object.entries(edits as Record<string, string | bigint | [number, bigint]>)) {
     if (Array.isArray(v)) {
       const arr = out[k];
       assert.ok(Array.isArray(arr), `${k} is not an array input`);
@@ -65,7 +62,7 @@ function tamper(
       out[k] = String(v);
     }
   }
-  return out;
+  return out as T;
 }
 
 describe("circuits", () => {
@@ -74,19 +71,18 @@ describe("circuits", () => {
 
   before(async () => {
     await initPoseidon();
-    seg = await compileTestCircuit(
-      "segment-test",
-      segmentMain(TEST.lotsPerBatch, TEST.liabsPerBatch, TEST.assetsPerSegment),
-    );
-    list = await compileTestCircuit("lotlist-test", listMain(TEST.lotsPerGlobalBatch));
+    seg = await compileTestCircuit(circuitSpec("segment", TEST));
+    list = await compileTestCircuit(circuitSpec("lotlist", TEST));
   });
 
   describe("gadgets", () => {
     let g: TestCircuit;
     before(async () => {
       g = await compileTestCircuit(
-        "gadgets",
-        `pragma circom 2.1.6;
+        testSpec(
+          "gadgets",
+          "gadgets.circom",
+          `pragma circom 2.1.6;
 include "gadgets.circom";
 template Gadgets() {
   signal input x; signal input a; signal input b; signal input slot; signal input active;
@@ -101,6 +97,7 @@ template Gadgets() {
 }
 component main = Gadgets();
 `,
+        ),
       );
     });
     const base = {
@@ -645,11 +642,8 @@ component main = Gadgets();
       it(`profile ${name}`, async () => {
         const p = PROFILES[name];
         assert.ok(p);
-        const s = await compileTestCircuit(
-          `segment-${name}`,
-          segmentMain(p.lotsPerBatch, p.liabsPerBatch, p.assetsPerSegment),
-        );
-        const l = await compileTestCircuit(`lotlist-${name}`, listMain(p.lotsPerGlobalBatch));
+        const s = await compileTestCircuit(circuitSpec("segment", p));
+        const l = await compileTestCircuit(circuitSpec("lotlist", p));
         assert.deepEqual([s.r1cs.nConstraints, l.r1cs.nConstraints], [segWant, listWant]);
       });
     }

@@ -12,19 +12,18 @@ import {
   segmentBatchFromProof,
 } from "../../src/chain/registry.js";
 import {
-  buildListBatch,
-  buildSegmentBatch,
-  type ListBatchResult,
-  type SegmentBatchResult,
-} from "../../src/epoch/inputs.js";
+  chainEpoch,
+  type EpochSegmentChain,
+  splitListBatches,
+  splitSegmentBatches,
+} from "../../src/epoch/chain.js";
+import type { ListBatchResult, SegmentBatchResult } from "../../src/epoch/inputs.js";
 import {
-  deriveR,
   FIELD_P,
   type LiabilityFields,
   type LotFields,
   type Manifest,
   type ManifestAsset,
-  manifestHash,
   NO_TOKEN,
   type SegmentState,
   type SlotParams,
@@ -76,66 +75,19 @@ export interface PlannedEpoch {
   list: ListBatchResult[];
 }
 
-export function segmentBatches(
-  profile: Profile,
-  epoch: bigint,
-  s: SegmentSpec,
-  r: bigint,
-): SegmentBatchResult[] {
-  const { lotsPerBatch: N, liabsPerBatch: M } = profile;
-  const n = Math.max(1, Math.ceil(s.lots.length / N), Math.ceil(s.liabilities.length / M));
-  const out: SegmentBatchResult[] = [];
-  for (let b = 0; b < n; b++) {
-    out.push(
-      buildSegmentBatch({
-        profile,
-        epoch,
-        segmentId: s.id,
-        marginBps: s.marginBps,
-        slots: s.slots,
-        isFirst: b === 0,
-        isLast: b === n - 1,
-        r,
-        prev: out[b - 1]?.next ?? null,
-        nextSalt: 1000n + BigInt(b) * 7n + s.id,
-        lots: s.lots.slice(b * N, (b + 1) * N),
-        liabilities: s.liabilities.slice(b * M, (b + 1) * M),
-      }),
-    );
-  }
-  return out;
-}
-
-export function listBatches(
-  profile: Profile,
-  epoch: bigint,
-  lots: LotFields[],
-  r: bigint,
-): ListBatchResult[] {
-  const G = profile.lotsPerGlobalBatch;
-  const n = Math.max(1, Math.ceil(lots.length / G));
-  const out: ListBatchResult[] = [];
-  for (let b = 0; b < n; b++) {
-    out.push(
-      buildListBatch({
-        profile,
-        epoch,
-        isFirst: b === 0,
-        isLast: b === n - 1,
-        r,
-        prev: out[b - 1]?.next ?? null,
-        nextSalt: 5000n + BigInt(b),
-        lots: lots.slice(b * G, (b + 1) * G),
-      }),
-    );
-  }
-  return out;
-}
+const segmentChainOf = (s: SegmentSpec, profile: Profile): EpochSegmentChain => ({
+  segmentId: s.id,
+  marginBps: s.marginBps,
+  slots: s.slots,
+  assets: s.assets ?? DEFAULT_ASSETS.slice(0, s.slots.length),
+  batches: splitSegmentBatches(s.lots, s.liabilities, profile),
+  nextSalt: (b) => 1000n + BigInt(b) * 7n + s.id,
+});
 
 /**
- * Plans an epoch: roots and commitments first (they do not depend on r), then the manifest and r,
- * then every batch's circuit input with the real r. `listLots` defaults to every segment's lots
- * sorted by lotId; pass another list to build an inconsistent epoch.
+ * Plans an epoch with the pipeline's two-pass chaining (src/epoch/chain.ts). `listLots`
+ * defaults to every segment's lots sorted by lotId; pass another list to build an inconsistent
+ * epoch.
  */
 export function planEpoch(
   profile: Profile,
@@ -145,28 +97,19 @@ export function planEpoch(
 ): PlannedEpoch {
   const lotsForList =
     listLots ?? [...segments.flatMap((s) => s.lots)].sort((a, b) => (a.lotId < b.lotId ? -1 : 1));
-  const draft = segments.map((s) => segmentBatches(profile, epoch, s, 0n));
-  const draftList = listBatches(profile, epoch, lotsForList, 0n);
-  const manifest: Manifest = {
+  const e = chainEpoch(
+    profile,
     epoch,
-    segments: segments.map((s, i) => ({
-      id: s.id,
-      marginBps: s.marginBps,
-      params: (draft[i] as SegmentBatchResult[])[0]?.params ?? [],
-      batchRoots: (draft[i] as SegmentBatchResult[]).map((b) => b.batchRoot),
-      assets: s.assets ?? DEFAULT_ASSETS.slice(0, s.slots.length),
-    })),
-    globalCommitments: draftList.map((b) => b.commitment),
-  };
-  const mHash = manifestHash(manifest);
-  const r = deriveR(epoch, mHash);
+    segments.map((s) => segmentChainOf(s, profile)),
+    { batches: splitListBatches(lotsForList, profile), nextSalt: (b) => 5000n + BigInt(b) },
+  );
   return {
     epoch,
-    manifest,
-    manifestHash: mHash,
-    r,
-    segments: segments.map((spec) => ({ spec, batches: segmentBatches(profile, epoch, spec, r) })),
-    list: listBatches(profile, epoch, lotsForList, r),
+    manifest: e.manifest,
+    manifestHash: e.manifestHash,
+    r: e.r,
+    segments: segments.map((spec, i) => ({ spec, batches: e.segments[i] as SegmentBatchResult[] })),
+    list: e.list,
   };
 }
 

@@ -1,11 +1,12 @@
 /** Small hand-made epochs for circuit tests, built with the one input builder (src/inputs.ts). */
 
 import {
-  buildListBatch,
-  buildSegmentBatch,
-  type ListBatchResult,
-  type SegmentBatchResult,
-} from "../../src/epoch/inputs.js";
+  chainListBatches,
+  chainSegmentBatches,
+  splitListBatches,
+  splitSegmentBatches,
+} from "../../src/epoch/chain.js";
+import type { ListBatchResult, SegmentBatchResult } from "../../src/epoch/inputs.js";
 import {
   FIELD_P,
   type LiabilityFields,
@@ -48,52 +49,27 @@ export interface SegmentChainOptions {
 
 /** Split a segment into test-profile batches and build every batch's input, chained. */
 export function segmentChain(o: SegmentChainOptions): SegmentBatchResult[] {
-  const { lotsPerBatch: N, liabsPerBatch: M } = TEST;
-  const n = Math.max(1, Math.ceil(o.lots.length / N), Math.ceil(o.liabilities.length / M));
-  const out: SegmentBatchResult[] = [];
-  for (let b = 0; b < n; b++) {
-    const prev = out[b - 1];
-    out.push(
-      buildSegmentBatch({
-        profile: TEST,
-        epoch: EPOCH,
-        segmentId: o.segmentId,
-        marginBps: o.marginBps ?? MARGIN,
-        slots: o.slots ?? SLOTS,
-        isFirst: b === 0,
-        isLast: b === n - 1,
-        r: o.r ?? R,
-        prev: prev ? prev.next : null,
-        nextSalt: salt(),
-        lots: o.lots.slice(b * N, (b + 1) * N),
-        liabilities: o.liabilities.slice(b * M, (b + 1) * M),
-      }),
-    );
-  }
-  return out;
+  return chainSegmentBatches({
+    profile: TEST,
+    epoch: EPOCH,
+    segmentId: o.segmentId,
+    marginBps: o.marginBps ?? MARGIN,
+    slots: o.slots ?? SLOTS,
+    r: o.r ?? R,
+    batches: splitSegmentBatches(o.lots, o.liabilities, TEST),
+    nextSalt: () => salt(),
+  });
 }
 
 /** The global lot list over `lots` (already sorted), in test-profile batches. */
 export function listChain(lots: LotFields[], r = R): ListBatchResult[] {
-  const G = TEST.lotsPerGlobalBatch;
-  const n = Math.max(1, Math.ceil(lots.length / G));
-  const out: ListBatchResult[] = [];
-  for (let b = 0; b < n; b++) {
-    const prev = out[b - 1];
-    out.push(
-      buildListBatch({
-        profile: TEST,
-        epoch: EPOCH,
-        isFirst: b === 0,
-        isLast: b === n - 1,
-        r,
-        prev: prev ? prev.next : null,
-        nextSalt: salt(),
-        lots: lots.slice(b * G, (b + 1) * G),
-      }),
-    );
-  }
-  return out;
+  return chainListBatches({
+    profile: TEST,
+    epoch: EPOCH,
+    r,
+    batches: splitListBatches(lots, TEST),
+    nextSalt: () => salt(),
+  });
 }
 
 export const product = (xs: bigint[]): bigint => xs.reduce((a, x) => mod(a * x), 1n);

@@ -4,17 +4,12 @@
  * tampered witness violates a constraint (`expectConstraintFail`). Independent of snarkjs'
  * prover, so a failing constraint is seen directly.
  */
-import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
 import path from "node:path";
+import { WitnessCalculatorBuilder } from "circom_runtime";
 import { FIELD_P } from "../../src/spec/encoding.js";
-
-const require = createRequire(import.meta.url);
-export const REPO = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
-const CIRCUITS = path.join(REPO, "circuits");
-const CIRCOMLIB = path.join(REPO, "node_modules/circomlib/circuits");
+import { type CircuitSpec, compileCircuit } from "../../src/toolchain/compile.js";
+import { CIRCUITS_DIR } from "../../src/util/paths.js";
 
 interface Lc {
   idx: Uint32Array;
@@ -109,11 +104,12 @@ export interface TestCircuit {
   witness(input: Record<string, unknown>): Promise<bigint[]>;
 }
 
-type WitnessCalculator = {
-  calculateWitness(input: Record<string, unknown>, sanityCheck: boolean): Promise<bigint[]>;
-};
-
-async function load(name: string, dir: string): Promise<TestCircuit> {
+/**
+ * Compile `spec` (r1cs + wasm + sym, --O2) through the shared compile cache (src/toolchain/compile.ts)
+ * and load it for witness-level tests.
+ */
+export async function compileTestCircuit(spec: CircuitSpec): Promise<TestCircuit> {
+  const { dir } = await compileCircuit(spec);
   const r1cs = readR1cs(path.join(dir, "main.r1cs"));
   const signals = new Map<string, number>();
   for (const line of readFileSync(path.join(dir, "main.sym"), "utf8").split("\n")) {
@@ -122,57 +118,23 @@ async function load(name: string, dir: string): Promise<TestCircuit> {
     const widx = Number(parts[1]);
     if (widx >= 0) signals.set(parts.slice(3).join(","), widx);
   }
-  const builder = require(path.join(dir, "main_js/witness_calculator.js")) as (
-    code: Buffer,
-  ) => Promise<WitnessCalculator>;
-  const wasm = readFileSync(path.join(dir, "main_js/main.wasm"));
+  const wasm = readFileSync(path.join(dir, "main.wasm"));
   return {
-    name,
+    name: spec.id,
     dir,
     r1cs,
     signals,
     async witness(input) {
       // a fresh instance each time: a failed assert leaves the wasm instance unusable
-      const wc = await builder(wasm);
+      const wc = await WitnessCalculatorBuilder(wasm);
       return wc.calculateWitness(input, true);
     },
   };
 }
 
-/**
- * Compile `mainSource` (r1cs + wasm + sym, --O2) into build/test-circuits/<hash>/, reusing an
- * earlier compile of the same sources. Writes into a temporary dir, then renames.
- */
-export async function compileTestCircuit(name: string, mainSource: string): Promise<TestCircuit> {
-  const h = createHash("sha256").update(mainSource);
-  for (const f of readdirSync(CIRCUITS).sort())
-    if (f.endsWith(".circom")) h.update(f).update(readFileSync(path.join(CIRCUITS, f)));
-  const key = h.digest("hex").slice(0, 16);
-  const root = path.join(REPO, "build/test-circuits");
-  const dir = path.join(root, `${name}-${key}`);
-  if (!existsSync(path.join(dir, "main.sym"))) {
-    const tmp = path.join(root, `.tmp-${name}-${key}-${process.pid}`);
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp, { recursive: true });
-    writeFileSync(path.join(tmp, "main.circom"), mainSource);
-    const res = spawnSync(
-      path.join(REPO, "node_modules/.bin/circom2"),
-      // circom2 (wasm) only sees files below its working directory: run it from the repo root
-      [path.relative(REPO, path.join(tmp, "main.circom")), "--r1cs", "--wasm", "--sym", "--O2"].concat([
-        "-o",
-        path.relative(REPO, tmp),
-        "-l",
-        CIRCUITS,
-        "-l",
-        CIRCOMLIB,
-      ]),
-      { cwd: REPO, encoding: "utf8" },
-    );
-    if (res.status !== 0) throw new Error(`circom2 failed for ${name}: ${res.stdout}\n${res.stderr}`);
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(tmp, dir);
-  }
-  return load(name, dir);
+/** A compile spec for a test-only main component over the circuits in circuits/ (e.g. gadgets). */
+export function testSpec(id: string, entry: string, mainSource: string): CircuitSpec {
+  return { id, circuit: id, profile: "test-only", entry, mainSource, circuitsDir: CIRCUITS_DIR, params: {} };
 }
 
 /** The witness must satisfy every constraint. */
