@@ -7,7 +7,9 @@
 import { randomBytes } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
 import * as fs from "node:fs/promises";
+import * as os from "node:os";
 import * as path from "node:path";
+import lockfile from "proper-lockfile";
 
 /** Prefix of every temporary file or directory bulkhead creates (see .gitignore). */
 export const TMP_PREFIX = ".bulkhead-tmp";
@@ -119,43 +121,113 @@ export async function readJsonIfExists<T>(file: string): Promise<T | undefined> 
   return JSON.parse(text) as T;
 }
 
-/**
- * Simple cross-process lock: creates `file` exclusively, waits while another live process holds
- * it, takes over a lock whose owner process is gone. Returns a release function.
- */
-export async function acquireLock(file: string, timeoutMs = 30 * 60_000): Promise<() => Promise<void>> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const start = Date.now();
-  for (;;) {
-    try {
-      const fh = await fs.open(file, "wx");
-      await fh.writeFile(String(process.pid));
-      await fh.close();
-      return async () => {
-        await fs.rm(file, { force: true });
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    }
-    const owner = Number.parseInt(await fs.readFile(file, "utf8").catch(() => ""), 10);
-    if (!Number.isFinite(owner) || owner === process.pid || !pidAlive(owner)) {
-      await fs.rm(file, { force: true });
-      continue;
-    }
-    if (Date.now() - start > timeoutMs) {
-      throw new Error(
-        `lock ${file} is held by process ${owner}; giving up after ${Math.round(timeoutMs / 1000)}s`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 200));
+/** Another run holds the lock (after waiting the bounded time). */
+export class LockError extends Error {
+  readonly code = "ELOCKED";
+  constructor(
+    message: string,
+    readonly lockPath: string,
+    readonly holder?: LockHolder,
+  ) {
+    super(message);
+    this.name = "LockError";
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+/** Who holds a lock: written next to it (`<lock>.owner.json`) by the holder. */
+export interface LockHolder {
+  pid: number;
+  host: string;
+  command: string;
+  since: string;
+}
+
+export interface LockOptions {
+  /** give up after this many ms of waiting (default 30 min; 0: do not wait) */
+  timeoutMs?: number;
+  /** a lock not refreshed for this long is stale and taken over (default LOCK_STALE_MS) */
+  staleMs?: number;
+  /** called once when the lock is busy and this run starts waiting */
+  onWait?: (message: string) => void;
+  /** called if the lock was lost while held (e.g. the process was suspended past the stale time) */
+  onCompromised?: (err: Error) => void;
+}
+
+/** A held lock whose holder stopped refreshing it for this long is stale and taken over. */
+export const LOCK_STALE_MS = 60_000;
+
+function describeHolder(h: LockHolder | undefined): string {
+  if (!h) return "another bulkhead run (no owner record)";
+  return `process ${h.pid} on ${h.host} (${h.command}) since ${h.since}`;
+}
+
+/**
+ * Cross-process lock on `file` (a directory created atomically with mkdir, proper-lockfile),
+ * refreshed by its holder every sixth of the stale time. A holder that died (kill -9, power cut, container restart)
+ * stops refreshing it, so it turns stale after LOCK_STALE_MS and is taken over: no pid test, so a
+ * reused pid cannot keep it alive. A lock held in this same process is busy like any other (two
+ * runs on one directory in one process do not both go ahead). While busy, waits at most
+ * `timeoutMs`, then throws a LockError naming the holder and since when. Returns the release.
+ */
+export async function acquireLock(file: string, opts: LockOptions = {}): Promise<() => Promise<void>> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await removeLegacyLockFile(file);
+  const ownerFile = `${file}.owner.json`;
+  const timeoutMs = opts.timeoutMs ?? 30 * 60_000;
+  const staleMs = opts.staleMs ?? LOCK_STALE_MS;
+  const deadline = Date.now() + timeoutMs;
+  let waited = false;
+  for (;;) {
+    try {
+      const release = await lockfile.lock(file, {
+        lockfilePath: file,
+        realpath: false,
+        stale: staleMs,
+        update: Math.max(1000, Math.floor(staleMs / 6)),
+        retries: 0,
+        onCompromised: (err) =>
+          opts.onCompromised
+            ? opts.onCompromised(err)
+            : process.stderr.write(`warning: lock ${file} was compromised: ${err.message}\n`),
+      });
+      const holder: LockHolder = {
+        pid: process.pid,
+        host: os.hostname(),
+        command: process.argv
+          .slice(1)
+          .map((a) => path.basename(a))
+          .join(" ")
+          .slice(0, 200),
+        since: new Date().toISOString(),
+      };
+      await atomicWriteJson(ownerFile, holder);
+      return async () => {
+        await fs.rm(ownerFile, { force: true });
+        await release().catch(() => undefined);
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ELOCKED") throw err;
+    }
+    const holder = await readJsonIfExists<LockHolder>(ownerFile).catch(() => undefined);
+    if (Date.now() >= deadline) {
+      throw new LockError(
+        `${file} is locked by ${describeHolder(holder)}: another run is writing this directory. Wait for it to finish (or stop it) and run again, or wait longer with --lock-timeout <seconds>; a lock left by a run that died is taken over automatically ${Math.round(staleMs / 1000)} s after it stopped refreshing it`,
+        file,
+        holder,
+      );
+    }
+    if (!waited) {
+      waited = true;
+      opts.onWait?.(
+        `waiting up to ${Math.round(timeoutMs / 1000)} s for the lock ${file}, held by ${describeHolder(holder)}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, Math.min(500, Math.max(1, deadline - Date.now()))));
   }
+}
+
+/** Versions before 0.2 used a plain file holding a pid at the lock path; it is never a live lock now. */
+async function removeLegacyLockFile(file: string): Promise<void> {
+  const st = await fs.lstat(file).catch(() => undefined);
+  if (st?.isFile()) await fs.rm(file, { force: true });
 }
