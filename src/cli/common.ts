@@ -1,4 +1,5 @@
 /** Helpers shared by the CLI command modules (src/cli/*.ts). */
+import { SnapshotError } from "../snapshot/snapshot.js";
 import { CIRCUITS, type CircuitName, PROFILES } from "../spec/profiles.js";
 import { createReporter, type Reporter } from "../util/progress.js";
 
@@ -39,4 +40,63 @@ export function checkProfile(name: string): string {
 /** Print a machine-readable result on stdout (used with --json). */
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * An error the CLI reports with a stable machine code (the `code` of the JSON error object) and,
+ * optionally, extra fields for that object.
+ */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly details: Record<string, unknown> = {},
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = "CliError";
+  }
+}
+
+/** One line, no stack: what the user sees on failure. */
+export function oneLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.replace(/\s*\n\s*/g, " ").trim() || "unknown error";
+}
+
+/** A stable code for an error: CliError's, ELOCKED, INVALID_SNAPSHOT, CHAIN, a Node errno (ENOSPC, ...), ERROR. */
+export function errorCode(err: unknown): string {
+  if (err instanceof CliError) return err.code;
+  if (err instanceof SnapshotError) return "INVALID_SNAPSHOT";
+  const e = err as { code?: unknown; name?: unknown } | null;
+  if (e && typeof e.code === "string" && /^E[A-Z0-9_]+$/.test(e.code)) return e.code;
+  if (e && e.name === "ChainError") return "CHAIN";
+  if (e && e.name === "BundleError") return "INVALID_BUNDLE";
+  return "ERROR";
+}
+
+/**
+ * The JSON error object every command prints on stdout with `--json` when it fails:
+ * `{ ok: false, command, code, error, ...details }`; `error` is one line, details depend on the
+ * error (a snapshot's `problems`, a lock's `holder`, a file system error's `path`, ...).
+ */
+export function errorObject(err: unknown, command?: string): Record<string, unknown> {
+  const out: Record<string, unknown> = { ok: false, command: command ?? null, code: errorCode(err) };
+  if (err instanceof SnapshotError) {
+    out.error = err.message.split("\n")[0];
+    out.problems = err.problems;
+  } else out.error = oneLine(err);
+  if (err instanceof CliError) Object.assign(out, err.details);
+  const e = err as { path?: unknown; lockPath?: unknown; holder?: unknown; revertName?: unknown } | null;
+  if (e && typeof e.path === "string") out.path = e.path;
+  if (e && typeof e.lockPath === "string") out.path = e.lockPath;
+  if (e?.holder !== undefined) out.holder = e.holder;
+  if (e && typeof e.revertName === "string") out.revert = e.revertName;
+  return out;
+}
+
+/** The text error on stderr: one line (a snapshot error keeps its list of problems). */
+export function errorText(err: unknown): string {
+  if (err instanceof SnapshotError) return `error: ${err.message}`;
+  return `error: ${oneLine(err)}`;
 }

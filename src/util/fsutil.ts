@@ -5,7 +5,7 @@
  * leftover (git-ignored), never a truncated artifact.
  */
 import { randomBytes } from "node:crypto";
-import { constants as fsConstants } from "node:fs";
+import { constants as fsConstants, rmSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -201,7 +201,9 @@ export async function acquireLock(file: string, opts: LockOptions = {}): Promise
         since: new Date().toISOString(),
       };
       await atomicWriteJson(ownerFile, holder);
+      heldLocks.add(file);
       return async () => {
+        heldLocks.delete(file);
         await fs.rm(ownerFile, { force: true });
         await release().catch(() => undefined);
       };
@@ -224,6 +226,26 @@ export async function acquireLock(file: string, opts: LockOptions = {}): Promise
     }
     await new Promise((r) => setTimeout(r, Math.min(500, Math.max(1, deadline - Date.now()))));
   }
+}
+
+const heldLocks = new Set<string>();
+
+/**
+ * Releases every lock this process holds, synchronously: for a process about to exit on a signal
+ * (SIGINT), so that the next run does not wait for the lock to turn stale.
+ */
+export function releaseHeldLocksSync(): string[] {
+  const released = [...heldLocks];
+  for (const file of released) {
+    heldLocks.delete(file);
+    rmSync(`${file}.owner.json`, { force: true });
+    try {
+      lockfile.unlockSync(file, { lockfilePath: file, realpath: false });
+    } catch {
+      // already released
+    }
+  }
+  return released;
 }
 
 /** Versions before 0.2 used a plain file holding a pid at the lock path; it is never a live lock now. */
