@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { type AuditOptions, auditBundle, formatAudit } from "../audit/audit.js";
 import type { CircuitName } from "../spec/profiles.js";
 import { createProgress } from "../util/progress.js";
-import { printJson } from "./common.js";
+import { checkBundlePath, printJson } from "./common.js";
 import { exitWith } from "./prove.js";
 
 /** `--vkey-hash segment=<sha256>` (repeatable) -> expected vkey hashes. */
@@ -26,6 +26,7 @@ export function register(program: Command): void {
     .option("--json", "JSON report on stdout")
     .option("-q, --quiet", "only the verdict")
     .action(async (dir: string, opts: { vkeyHash?: string[]; json?: boolean; quiet?: boolean }) => {
+      await checkBundlePath(dir);
       let progress: ReturnType<typeof createProgress> | undefined;
       const rep = await auditBundle(dir, {
         expectedVkeys: parseVkeyHashes(opts.vkeyHash),

@@ -8,9 +8,10 @@
 import * as path from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
-import { isAddress } from "ethers";
+import { isAddress, type Provider } from "ethers";
 import { readBundle } from "../bundle/bundle.js";
 import { deployRegistry, loadDeployArtifacts, readDeployment, writeDeployment } from "../chain/deploy.js";
+import { checkRegistry, type RegistryRef } from "../chain/preflight.js";
 import { publishEpoch } from "../chain/publish.js";
 import { verifyReceiptOnChain } from "../chain/receipt.js";
 import { chainEpochFromBundle, registryAt } from "../chain/registry.js";
@@ -21,13 +22,21 @@ import { BUILD_DIR } from "../util/paths.js";
 import { printJson, reporterFor } from "./common.js";
 import { exitWith } from "./prove.js";
 
-/** `--registry` takes an address or a deployment file written by `bulkhead deploy`. */
-async function resolveRegistry(value: string): Promise<string> {
-  if (isAddress(value)) return value;
-  const d = await readDeployment(value).catch((err: Error) => {
-    throw new Error(`--registry: not an address, and ${err.message}`);
-  });
-  return d.registry;
+/**
+ * `--registry` takes an address or a deployment file written by `bulkhead deploy`; checked against
+ * the node (chain id, code, that it is a registry) before use.
+ */
+async function resolveRegistry(value: string, provider: Provider, rpc: string): Promise<string> {
+  let ref: RegistryRef;
+  if (isAddress(value)) ref = { address: value };
+  else {
+    const d = await readDeployment(value).catch((err: Error) => {
+      throw new Error(`--registry: not an address, and ${err.message}`);
+    });
+    ref = { address: d.registry, deployment: { file: value, chainId: d.chainId } };
+  }
+  await checkRegistry(provider, ref, `the node at ${rpc}`);
+  return ref.address;
 }
 
 const jsonBig = (v: unknown): unknown =>
@@ -128,7 +137,7 @@ export function register(program: Command): void {
         const provider = await connectRpc(opts.rpc);
         try {
           const signer = await loadSigner(provider, { keystore: opts.keystore });
-          const registry = registryAt(await resolveRegistry(opts.registry), signer);
+          const registry = registryAt(await resolveRegistry(opts.registry, provider, opts.rpc), signer);
           const res = await publishEpoch(registry, epoch, { reporter, noFinalize: !opts.finalize });
           if (opts.json) printJson(jsonBig(res));
           else {
@@ -154,7 +163,7 @@ export function register(program: Command): void {
     .action(async (opts: { rpc: string; registry: string; json?: boolean }) => {
       const provider = await connectRpc(opts.rpc);
       try {
-        const registry = registryAt(await resolveRegistry(opts.registry), provider);
+        const registry = registryAt(await resolveRegistry(opts.registry, provider, opts.rpc), provider);
         const s = await readStatus(registry);
         if (opts.json) printJson(s);
         else process.stdout.write(`${formatStatus(s)}\n`);
@@ -197,7 +206,7 @@ function registerReceiptOnChain(program: Command): void {
     const provider = await connectRpc(opts.rpc);
     let v: Awaited<ReturnType<typeof verifyReceiptOnChain>>;
     try {
-      const registry = registryAt(await resolveRegistry(opts.registry), provider);
+      const registry = registryAt(await resolveRegistry(opts.registry, provider, opts.rpc), provider);
       v = await verifyReceiptOnChain(file, registry, { bundle });
     } finally {
       provider.destroy();

@@ -1,6 +1,10 @@
 /** Helpers shared by the CLI command modules (src/cli/*.ts). */
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { BUNDLE_FILE } from "../bundle/bundle.js";
 import { SnapshotError } from "../snapshot/snapshot.js";
 import { CIRCUITS, type CircuitName, PROFILES } from "../spec/profiles.js";
+import { exists } from "../util/fsutil.js";
 import { createReporter, type Reporter } from "../util/progress.js";
 
 /** Options every command may take. */
@@ -64,12 +68,12 @@ export function oneLine(err: unknown): string {
   return msg.replace(/\s*\n\s*/g, " ").trim() || "unknown error";
 }
 
-/** A stable code for an error: CliError's, ELOCKED, INVALID_SNAPSHOT, CHAIN, a Node errno (ENOSPC, ...), ERROR. */
+/** A stable code: a CliError's, INVALID_SNAPSHOT, an error's own code (ELOCKED, EEPOCH, a Node errno such as ENOSPC), CHAIN, ERROR. */
 export function errorCode(err: unknown): string {
   if (err instanceof CliError) return err.code;
   if (err instanceof SnapshotError) return "INVALID_SNAPSHOT";
   const e = err as { code?: unknown; name?: unknown } | null;
-  if (e && typeof e.code === "string" && /^E[A-Z0-9_]+$/.test(e.code)) return e.code;
+  if (e && typeof e.code === "string" && /^[A-Z][A-Z0-9_]+$/.test(e.code)) return e.code;
   if (e && e.name === "ChainError") return "CHAIN";
   if (e && e.name === "BundleError") return "INVALID_BUNDLE";
   return "ERROR";
@@ -99,4 +103,26 @@ export function errorObject(err: unknown, command?: string): Record<string, unkn
 export function errorText(err: unknown): string {
   if (err instanceof SnapshotError) return `error: ${err.message}`;
   return `error: ${oneLine(err)}`;
+}
+
+/**
+ * The reason first when a bundle argument is not a bundle: a directory without bundle.json (with
+ * the hint to pass DIR/public when DIR is a prove output directory), or a path that does not exist.
+ */
+export async function checkBundlePath(p: string): Promise<void> {
+  const st = await fs.stat(p).catch(() => undefined);
+  if (!st)
+    throw new CliError(
+      `${p} does not exist (pass the public/ directory written by bulkhead prove)`,
+      "ENOENT",
+      { path: p },
+    );
+  if (!st.isDirectory() || (await exists(path.join(p, BUNDLE_FILE)))) return;
+  const pub = path.join(p, "public");
+  const hint = (await exists(path.join(pub, BUNDLE_FILE)))
+    ? `it is a prove output directory: pass ${pub}`
+    : "pass the public/ directory written by bulkhead prove (DIR/public)";
+  throw new CliError(`${p} is not a bundle directory (no ${BUNDLE_FILE} in it): ${hint}`, "ENOBUNDLE", {
+    path: p,
+  });
 }

@@ -7,7 +7,7 @@
 import type { Command } from "commander";
 import { verifyReceipt } from "../receipts/receipts.js";
 import { parseVkeyHashes } from "./audit.js";
-import { printJson } from "./common.js";
+import { checkBundlePath, printJson } from "./common.js";
 import { exitWith } from "./prove.js";
 
 export function register(program: Command): void {
@@ -20,6 +20,7 @@ export function register(program: Command): void {
     .option("--vkey-hash <circuit=sha256...>", "pin a trusted verification key hash (repeatable)")
     .option("--json", "JSON verdict on stdout")
     .action(async (file: string, opts: { bundle: string; vkeyHash?: string[]; json?: boolean }) => {
+      await checkBundlePath(opts.bundle);
       const v = await verifyReceipt(file, opts.bundle, { expectedVkeys: parseVkeyHashes(opts.vkeyHash) });
       if (opts.json) {
         const { audit, ...rest } = v;

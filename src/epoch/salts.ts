@@ -76,8 +76,7 @@ export async function loadOrCreateSecret(
   if (await exists(defaultFile))
     return { secret: await readSecret(defaultFile), file: defaultFile, created: false };
   const secret = randomBytes(32);
-  await atomicWrite(defaultFile, `${secret.toString("hex")}\n`);
-  const { chmod } = await import("node:fs/promises");
-  await chmod(defaultFile, 0o600).catch(() => undefined);
+  // created owner-only (0600): never readable by others, not even between write and rename
+  await atomicWrite(defaultFile, `${secret.toString("hex")}\n`, { mode: 0o600 });
   return { secret: new Uint8Array(secret), file: defaultFile, created: true };
 }

@@ -441,7 +441,12 @@ export async function verifyReceipt(
   if (!verified) reasons.push(...audit.errors.map((e) => `audit: ${e}`));
   const ok = inc.included && verified;
   let verdict: string;
-  if (!inc.included) verdict = `NOT INCLUDED: ${inc.subject} is not in epoch ${bundle.epoch} as stated`;
+  // another epoch or bundle is the reason itself: headline it, not "not included"
+  const otherEpoch = inc.reasons.find((r) =>
+    /^the receipt is for epoch|^the receipt's manifest hash/.test(r),
+  );
+  if (otherEpoch) verdict = `NOT INCLUDED: ${otherEpoch}`;
+  else if (!inc.included) verdict = `NOT INCLUDED: ${inc.subject} is not in epoch ${bundle.epoch} as stated`;
   else if (!verified)
     verdict = `NOT VERIFIED: ${inc.subject} is included, but the epoch's proofs do not verify`;
   else if (!inc.healthy) {

@@ -20,12 +20,39 @@ function tmpName(target: string): string {
   return path.join(dir, `${TMP_PREFIX}-${base}-${process.pid}-${randomBytes(4).toString("hex")}`);
 }
 
-/** Write `data` to `file` atomically (tmp file in the same directory, fsync, rename). */
-export async function atomicWrite(file: string, data: string | Uint8Array): Promise<void> {
+/**
+ * A file system error that names `file` (Node's ENOSPC, EDQUOT, EIO from a write name no path):
+ * "cannot write FILE: no space left on device (ENOSPC)"; keeps `code` and sets `path`.
+ */
+export function fsErrorAt(err: unknown, file: string, verb = "write"): Error {
+  const e = err as NodeJS.ErrnoException;
+  if (!e || typeof e.code !== "string" || (typeof e.message === "string" && e.message.includes(file)))
+    return err as Error;
+  const reason = e.code === "ENOSPC" ? "no space left on device" : e.message.replace(/^E[A-Z]+: /, "");
+  const out = new Error(`cannot ${verb} ${file}: ${reason} (${e.code})`) as NodeJS.ErrnoException;
+  out.code = e.code;
+  out.path = file;
+  return out;
+}
+
+export interface WriteOptions {
+  /** mode of a newly created file (default 0o666 minus umask); 0o600 for private files */
+  mode?: number;
+}
+
+/**
+ * Write `data` to `file` atomically (tmp file in the same directory, created with `mode`, fsync,
+ * rename). A private file is never readable by others, not even for an instant. Errors name the file.
+ */
+export async function atomicWrite(
+  file: string,
+  data: string | Uint8Array,
+  opts: WriteOptions = {},
+): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
   const tmp = tmpName(file);
   try {
-    const fh = await fs.open(tmp, "wx");
+    const fh = await fs.open(tmp, "wx", opts.mode ?? 0o666);
     try {
       await fh.writeFile(data);
       await fh.sync();
@@ -35,13 +62,33 @@ export async function atomicWrite(file: string, data: string | Uint8Array): Prom
     await fs.rename(tmp, file);
   } catch (err) {
     await fs.rm(tmp, { force: true });
-    throw err;
+    throw fsErrorAt(err, file);
   }
 }
 
+/** Write a new file (exclusive create) with `mode`; errors name the file. */
+export async function writeNewFile(
+  file: string,
+  data: string | Uint8Array,
+  opts: WriteOptions = {},
+): Promise<void> {
+  try {
+    await fs.writeFile(file, data, { flag: "wx", mode: opts.mode ?? 0o666 });
+  } catch (err) {
+    throw fsErrorAt(err, file);
+  }
+}
+
+/** Remove `.bulkhead-tmp*` leftovers of killed runs directly inside `dir`; returns their names. */
+export async function removeLeftovers(dir: string): Promise<string[]> {
+  const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith(TMP_PREFIX));
+  for (const n of names) await fs.rm(path.join(dir, n), { recursive: true, force: true });
+  return names;
+}
+
 /** `atomicWrite` of `JSON.stringify(value, null, 2)` plus a trailing newline. */
-export async function atomicWriteJson(file: string, value: unknown): Promise<void> {
-  await atomicWrite(file, `${JSON.stringify(value, null, 2)}\n`);
+export async function atomicWriteJson(file: string, value: unknown, opts: WriteOptions = {}): Promise<void> {
+  await atomicWrite(file, `${JSON.stringify(value, null, 2)}\n`, opts);
 }
 
 /** Copy `src` to `dest` atomically (copy to a tmp name, then rename). */
@@ -79,12 +126,12 @@ export async function withTmpDir<T>(
 /**
  * Atomically put directory `src` at `dest`, replacing any previous `dest`. The old directory is
  * first renamed aside, so at every instant `dest` is either the complete old or the complete new
- * directory (or, after a crash in between, absent).
+ * directory (or, after a crash in between, absent). `private`: keep `src`'s owner-only mode.
  */
-export async function replaceDir(src: string, dest: string): Promise<void> {
+export async function replaceDir(src: string, dest: string, opts: { private?: boolean } = {}): Promise<void> {
   await fs.mkdir(path.dirname(dest), { recursive: true });
-  // mkdtemp creates 0700 directories; artifacts should be readable like ordinary files.
-  await fs.chmod(src, 0o755 & ~process.umask());
+  // mkdtemp creates 0700 directories: kept for private ones; artifacts are readable like ordinary files.
+  if (!opts.private) await fs.chmod(src, 0o755 & ~process.umask());
   let aside: string | undefined;
   if (await exists(dest)) {
     aside = tmpName(dest);
