@@ -60,6 +60,6 @@ export function register(program: Command): void {
       }
       const elapsedMs = Date.now() - t0;
       if (opts.json) printJson({ profile, circuits: results, contracts, elapsedMs });
-      else reporter.info(`build (${profile}): done in ${(elapsedMs / 1000).toFixed(1)}s`);
+      else process.stdout.write(`build (${profile}): done in ${(elapsedMs / 1000).toFixed(1)}s\n`);
     });
 }

@@ -286,9 +286,11 @@ async function checkOutputEpoch(dirs: OutDirs, build: EpochBuild, force: boolean
   const read = (f: string) => readJsonIfExists<OutputRecord>(f).catch(() => undefined);
   const pub = await read(path.join(dirs.publicDir, BUNDLE_FILE));
   const totals = await read(path.join(dirs.privateDir, "totals.json"));
+  const receipts = await read(path.join(dirs.privateDir, "receipts", "index.json"));
   const mine = build.manifestHash;
-  const other = [pub, totals].find((r) => r?.manifestHash && r.manifestHash !== mine);
-  if (!other || totals?.manifestHash === mine) return;
+  const other = [pub, totals, receipts].find((r) => r?.manifestHash && r.manifestHash !== mine);
+  // private/ already holding this manifest: an interrupted run of this epoch, to finish
+  if (!other || totals?.manifestHash === mine || receipts?.manifestHash === mine) return;
   const epoch = String(build.snapshot.epoch);
   const held =
     other.epoch === epoch
@@ -430,7 +432,7 @@ async function writeOutputs(
   const bundle = makeBundle(build, proofs, ks.vkeySha, ks.devSetup);
   // receipts and totals first, the bundle they belong to last (see the header)
   const receipts = buildReceipts(build);
-  await writeReceipts(dirs.privateDir, receipts);
+  await writeReceipts(dirs.privateDir, receipts, build);
   faultPoint("prove:receipts-written");
   await atomicWriteJson(path.join(dirs.privateDir, "totals.json"), totalsOf(build), { mode: 0o600 });
   faultPoint("prove:totals-written");
@@ -441,6 +443,7 @@ async function writeOutputs(
       await fs.mkdir(path.join(tmp, "vkeys"));
       await writeNewFile(path.join(tmp, "vkeys", "segment.json"), ks.vkeyText.segment);
       await writeNewFile(path.join(tmp, "vkeys", "lotlist.json"), ks.vkeyText.lotlist);
+      faultPoint("prove:public-staged");
       await replaceDir(tmp, dirs.publicDir);
       faultPoint("prove:public-written");
     },
@@ -454,12 +457,26 @@ async function writeOutputs(
   return receipts.length;
 }
 
+/** private/receipts/index.json: the epoch and manifest the receipts belong to, and where each is. */
+export interface ReceiptIndex {
+  epoch: string;
+  manifestHash: string;
+  lots: Record<string, string>;
+  accounts: Record<string, string>;
+}
+
 /** private/receipts/{lots,accounts}/*.json and index.json, replaced as a whole. */
-async function writeReceipts(privateDir: string, receipts: ReturnType<typeof buildReceipts>): Promise<void> {
+async function writeReceipts(
+  privateDir: string,
+  receipts: ReturnType<typeof buildReceipts>,
+  build: EpochBuild,
+): Promise<void> {
   await withTmpDir(
     privateDir,
     async (tmp) => {
-      const index: { lots: Record<string, string>; accounts: Record<string, string> } = {
+      const index: ReceiptIndex = {
+        epoch: String(build.snapshot.epoch),
+        manifestHash: build.manifestHash,
         lots: {},
         accounts: {},
       };

@@ -247,7 +247,10 @@ export async function acquireLock(file: string, opts: LockOptions = {}): Promise
           .slice(0, 200),
         since: new Date().toISOString(),
       };
-      await atomicWriteJson(ownerFile, holder);
+      await atomicWriteJson(ownerFile, holder).catch(async (err) => {
+        await release().catch(() => undefined);
+        throw err;
+      });
       heldLocks.add(file);
       return async () => {
         heldLocks.delete(file);
