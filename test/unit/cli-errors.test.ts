@@ -40,9 +40,6 @@ describe("CLI: a JSON error object on stdout for every command (--json)", functi
   const dead = "http://127.0.0.1:9"; // nothing listens on the discard port
   const addr = "0x000000000000000000000000000000000000dEaD";
 
-  before(async () => {
-    tmp = await fs.mkdtemp(path.join(os.tmpdir(), "bulkhead-cli-errors-"));
-  });
   after(async () => {
     await fs.rm(tmp, { recursive: true, force: true });
   });
@@ -120,6 +117,7 @@ describe("CLI: a JSON error object on stdout for every command (--json)", functi
   // all commands at once (each is a process start; they do not interfere)
   const runs = new Map<string, Promise<CliRun>>();
   before(async () => {
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), "bulkhead-cli-errors-"));
     await fs.writeFile(path.join(tmp, "bad.json"), JSON.stringify({ epoch: -1 }));
     for (const c of cases) runs.set(c.name, runCli(c.args()));
   });
