@@ -50,7 +50,7 @@ import { readR1csHeader } from "../src/toolchain/binfile.js";
 import { compileRegistryWith } from "../src/toolchain/contracts.js";
 import { terminateCurves } from "../src/util/curve.js";
 import { atomicWrite, atomicWriteJson } from "../src/util/fsutil.js";
-import { BUILD_DIR, NODE_MODULES, packageVersion, REPO_ROOT } from "../src/util/paths.js";
+import { BUILD_DIR, packageBin, packageDir, packageVersion, REPO_ROOT } from "../src/util/paths.js";
 import { sj } from "../src/util/snarkjs.js";
 
 // ------------------------------------------------------------------------------------ options
@@ -209,7 +209,7 @@ const BENCH_SECRET = new Uint8Array(32).fill(7);
 
 async function runCircom(argv: string[]): Promise<{ code: number; output: string; ms: number }> {
   const t = now();
-  const res = spawnSync(path.join(NODE_MODULES, ".bin", "circom2"), argv, {
+  const res = spawnSync(packageBin("circom2", "circom2") ?? "circom2", argv, {
     cwd: REPO_ROOT,
     encoding: "utf8",
     maxBuffer: 64 * 2 ** 20,
@@ -235,7 +235,7 @@ async function circomInto(spec: CircuitSpec, tmp: string, output: "--r1cs" | "--
     "-l",
     rel(spec.circuitsDir),
     "-l",
-    rel(path.join(NODE_MODULES, "circomlib", "circuits")),
+    rel(path.join(packageDir("circomlib"), "circuits")),
   ]);
 }
 

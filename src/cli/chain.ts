@@ -18,8 +18,8 @@ import { chainEpochFromBundle, registryAt } from "../chain/registry.js";
 import { connectRpc, loadSigner } from "../chain/signer.js";
 import { formatStatus, readStatus } from "../chain/status.js";
 import { getProfile } from "../spec/profiles.js";
-import { BUILD_DIR } from "../util/paths.js";
-import { printJson, reporterFor } from "./common.js";
+import { buildDir } from "../util/paths.js";
+import { BUILD_DIR_HELP, printJson, reporterFor } from "./common.js";
 import { exitWith } from "./prove.js";
 
 /**
@@ -55,7 +55,7 @@ export function register(program: Command): void {
       "-p, --profile <name>",
       "circuit profile of the built verifiers (default: the one in build/contracts)",
     )
-    .option("--build-dir <dir>", "build directory", BUILD_DIR)
+    .option("--build-dir <dir>", BUILD_DIR_HELP)
     .option("--admin <address>", "admin of the registry (default: the deployer)")
     .option("--publisher <address...>", "publisher addresses (default: the deployer)")
     .option("-o, --out <file>", "deployment file (default: <build-dir>/deployments/chain-<chainId>.json)")
@@ -66,7 +66,7 @@ export function register(program: Command): void {
         rpc: string;
         keystore?: string;
         profile?: string;
-        buildDir: string;
+        buildDir?: string;
         admin?: string;
         publisher?: string[];
         out?: string;
@@ -77,7 +77,7 @@ export function register(program: Command): void {
         const provider = await connectRpc(opts.rpc);
         try {
           const signer = await loadSigner(provider, { keystore: opts.keystore });
-          const arts = await loadDeployArtifacts(opts.buildDir);
+          const arts = await loadDeployArtifacts(buildDir());
           if (opts.profile && arts.profile && opts.profile !== arts.profile) {
             throw new Error(
               `build/contracts holds verifiers of profile "${arts.profile}", not "${opts.profile}" (run: bulkhead build --profile ${opts.profile})`,
@@ -91,7 +91,7 @@ export function register(program: Command): void {
             publishers: opts.publisher,
             reporter,
           });
-          const out = opts.out ?? path.join(opts.buildDir, "deployments", `chain-${d.chainId}.json`);
+          const out = opts.out ?? path.join(buildDir(), "deployments", `chain-${d.chainId}.json`);
           await writeDeployment(out, d);
           reporter.info(`deployment written to ${out}`);
           if (opts.json) printJson({ ...d, file: out });

@@ -7,6 +7,10 @@ import { CIRCUITS, type CircuitName, PROFILES } from "../spec/profiles.js";
 import { exists } from "../util/fsutil.js";
 import { createReporter, type Reporter } from "../util/progress.js";
 
+/** `--build-dir`: where artifacts are built and looked up (sets $BULKHEAD_BUILD_DIR for the run). */
+export const BUILD_DIR_HELP =
+  "build directory of artifacts (default: $BULKHEAD_BUILD_DIR, else build/ of a checkout, else ~/.cache/bulkhead/build)";
+
 /** Options every command may take. */
 export interface CommonOptions {
   json?: boolean;

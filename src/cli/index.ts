@@ -5,11 +5,12 @@
  * stdout; results go to stdout, progress and warnings to stderr.
  */
 import { realpathSync } from "node:fs";
+import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { terminateCurves } from "../util/curve.js";
 import { releaseHeldLocksSync } from "../util/fsutil.js";
-import { bulkheadVersion } from "../util/paths.js";
+import { BUILD_DIR_ENV, bulkheadVersion } from "../util/paths.js";
 import * as auditCmd from "./audit.js";
 import * as buildCmd from "./build.js";
 import * as chainCmd from "./chain.js";
@@ -103,6 +104,9 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   let active: Command | undefined;
   program.hook("preAction", (_p, cmd) => {
     active = cmd;
+    // one build directory for the whole run: every library default reads it (src/util/paths.ts)
+    const dir = (cmd.opts() as { buildDir?: string }).buildDir;
+    if (dir) process.env[BUILD_DIR_ENV] = path.resolve(dir);
   });
   const command = () => commandPath(active ?? commandFromArgv(program, argv));
   const json = () => (active ? !!(active.opts() as { json?: boolean }).json : argv.includes("--json"));

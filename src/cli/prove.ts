@@ -5,7 +5,7 @@ import { type ProveSummary, proveSnapshot } from "../prove/pipeline.js";
 import { loadSnapshot } from "../snapshot/snapshot.js";
 import { getProfile } from "../spec/profiles.js";
 import { formatDuration } from "../util/progress.js";
-import { checkProfile, printJson, reporterFor } from "./common.js";
+import { BUILD_DIR_HELP, checkProfile, printJson, reporterFor } from "./common.js";
 
 interface ProveCliOptions {
   snapshot: string;
@@ -94,6 +94,7 @@ export function register(program: Command): void {
     .option("-w, --workers <n>", "proving worker threads (default: all cores)")
     .option("--single-thread", "single-threaded curve inside each worker")
     .option("--no-self-audit", "skip the audit of the written bundle")
+    .option("--build-dir <dir>", BUILD_DIR_HELP)
     .option("--force", "replace an output directory that holds another epoch (default: refuse)")
     .option("--lock-timeout <seconds>", "wait at most this long for another run on the same directory", "30")
     .option("--json", "JSON lines on stderr, JSON summary on stdout")

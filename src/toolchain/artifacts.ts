@@ -27,7 +27,7 @@ import {
   withTmpDir,
 } from "../util/fsutil.js";
 import { hashJson, sha256File } from "../util/hash.js";
-import { BUILD_DIR, CIRCUITS_DIR, NODE_MODULES, packageVersion } from "../util/paths.js";
+import { CIRCUITS_DIR, buildDir as defaultBuildDir, packageDir, packageVersion } from "../util/paths.js";
 import { type Reporter, silentReporter } from "../util/progress.js";
 import { type Logger as SnarkjsLogger, sj as snarkjs } from "../util/snarkjs.js";
 import { readPtauHeader, readR1csHeader } from "./binfile.js";
@@ -175,7 +175,7 @@ export function circuitSpec(circuit: CircuitName, profile: string | Profile): Ci
   throw new Error(`unknown circuit "${circuit as string}" (known: segment, lotlist)`);
 }
 
-export function artifactDir(id: string, buildDir = BUILD_DIR): string {
+export function artifactDir(id: string, buildDir = defaultBuildDir()): string {
   return path.join(buildDir, id);
 }
 
@@ -267,7 +267,7 @@ export function circomErrorLine(output: string): string {
 
 function runCircom(cwd: string, args: string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
-    const cli = path.join(NODE_MODULES, "circom2", "cli.js");
+    const cli = path.join(packageDir("circom2"), "cli.js");
     const child = spawn(process.execPath, [cli, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (d) => {
@@ -289,7 +289,7 @@ async function compileInto(spec: CircuitSpec, outDir: string): Promise<void> {
   }
   const mainFile = path.join(outDir, FILES.main);
   await fs.writeFile(mainFile, spec.mainSource);
-  const circomlib = path.join(NODE_MODULES, "circomlib", "circuits");
+  const circomlib = path.join(packageDir("circomlib"), "circuits");
   // circom2 (WASI) only sees paths below its working directory: run it from the common ancestor
   // of every path involved, with relative paths.
   const cwd = commonAncestor([outDir, spec.circuitsDir, circomlib]);
@@ -480,7 +480,7 @@ export async function ensureArtifact(spec: CircuitSpec, opts: BuildOptions = {})
 
 async function ensureArtifactInner(spec: CircuitSpec, opts: BuildOptions): Promise<EnsureResult> {
   const reporter = opts.reporter ?? silentReporter;
-  const buildDir = opts.buildDir ?? BUILD_DIR;
+  const buildDir = opts.buildDir ?? defaultBuildDir();
   const dir = artifactDir(spec.id, buildDir);
   const release = await acquireLock(path.join(buildDir, ".locks", `${spec.id}.lock`));
   try {
@@ -553,7 +553,7 @@ export async function ensureCircuit(
 }
 
 /** Read already-built artifacts (no building). Throws a clear error when missing or incomplete. */
-export async function loadArtifactsById(id: string, buildDir = BUILD_DIR): Promise<Artifacts> {
+export async function loadArtifactsById(id: string, buildDir = defaultBuildDir()): Promise<Artifacts> {
   const dir = artifactDir(id, buildDir);
   const meta = await readMeta(dir);
   if (!meta || !(await filesIntact(dir, meta))) {
@@ -568,7 +568,7 @@ export async function loadArtifactsById(id: string, buildDir = BUILD_DIR): Promi
 export async function loadArtifacts(
   circuit: CircuitName,
   profile: string,
-  buildDir = BUILD_DIR,
+  buildDir = defaultBuildDir(),
 ): Promise<Artifacts> {
   return loadArtifactsById(`${circuit}-${profile}`, buildDir);
 }
@@ -595,7 +595,7 @@ export async function contributeArtifact(id: string, opts: ContributeOptions = {
 
 async function contributeInner(id: string, opts: ContributeOptions): Promise<Artifacts> {
   const reporter = opts.reporter ?? silentReporter;
-  const buildDir = opts.buildDir ?? BUILD_DIR;
+  const buildDir = opts.buildDir ?? defaultBuildDir();
   const release = await acquireLock(path.join(buildDir, ".locks", `${id}.lock`));
   try {
     const cur = await loadArtifactsById(id, buildDir);

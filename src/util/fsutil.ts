@@ -210,10 +210,12 @@ function describeHolder(h: LockHolder | undefined): string {
 
 /**
  * Cross-process lock on `file` (a directory created atomically with mkdir, proper-lockfile),
- * refreshed by its holder every sixth of the stale time. A holder that died (kill -9, power cut, container restart)
- * stops refreshing it, so it turns stale after LOCK_STALE_MS and is taken over: no pid test, so a
- * reused pid cannot keep it alive. A lock held in this same process is busy like any other (two
- * runs on one directory in one process do not both go ahead). While busy, waits at most
+ * refreshed by its holder every 2 s. A holder that died (kill -9, power cut,
+ * container restart) stops refreshing it, so it turns stale after LOCK_STALE_MS and is taken over
+ * whatever pid its record names (a reused pid cannot keep it alive); when the record names a
+ * process of this host that is gone, it is taken over as soon as it is 2 s old.
+ * A lock held in this same process is busy like any other (two runs on one directory in one
+ * process do not both go ahead). While busy, waits at most
  * `timeoutMs`, then throws a LockError naming the holder and since when. Returns the release.
  */
 export async function acquireLock(file: string, opts: LockOptions = {}): Promise<() => Promise<void>> {
@@ -224,13 +226,17 @@ export async function acquireLock(file: string, opts: LockOptions = {}): Promise
   const staleMs = opts.staleMs ?? LOCK_STALE_MS;
   const deadline = Date.now() + timeoutMs;
   let waited = false;
+  let holderDead = false;
   for (;;) {
     try {
       const release = await lockfile.lock(file, {
         lockfilePath: file,
         realpath: false,
-        stale: staleMs,
-        update: Math.max(1000, Math.floor(staleMs / 6)),
+        // a holder on this host whose process is gone: take over as soon as its lock has not been
+        // refreshed for 2 s (proper-lockfile's minimum), so that a just-acquired lock whose owner
+        // record is not written yet is never taken
+        stale: holderDead ? 2000 : staleMs,
+        update: Math.min(2000, Math.floor(staleMs / 2)),
         retries: 0,
         onCompromised: (err) =>
           opts.onCompromised
@@ -261,6 +267,7 @@ export async function acquireLock(file: string, opts: LockOptions = {}): Promise
       if ((err as NodeJS.ErrnoException).code !== "ELOCKED") throw err;
     }
     const holder = await readJsonIfExists<LockHolder>(ownerFile).catch(() => undefined);
+    holderDead = holder?.host === os.hostname() && holder.pid !== process.pid && !pidAlive(holder.pid);
     if (Date.now() >= deadline) {
       throw new LockError(
         `${file} is locked by ${describeHolder(holder)}: another run is writing this directory. Wait for it to finish (or stop it) and run again, or wait longer with --lock-timeout <seconds>; a lock left by a run that died is taken over automatically ${Math.round(staleMs / 1000)} s after it stopped refreshing it`,
@@ -302,4 +309,13 @@ export function releaseHeldLocksSync(): string[] {
 async function removeLegacyLockFile(file: string): Promise<void> {
   const st = await fs.lstat(file).catch(() => undefined);
   if (st?.isFile()) await fs.rm(file, { force: true });
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }

@@ -79,6 +79,23 @@ describe("acquireLock", function () {
     await release();
   });
 
+  it("takes over at once the lock of a killed holder of this host (its pid is gone)", async () => {
+    const file = path.join(tmp, ".lock");
+    const script = `import { acquireLock } from ${JSON.stringify(path.join(REPO_ROOT, "src/util/fsutil.ts"))};
+      await acquireLock(${JSON.stringify(file)}); process.stdout.write("held\\n");
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+    const t0 = Date.now();
+    const release = await acquireLock(file, { timeoutMs: 30_000 }); // default stale time: 60 s
+    assert.ok(Date.now() - t0 < 8000, `took ${Date.now() - t0} ms`);
+    await release();
+  });
+
   it("removes a lock file of the old format (a pid in a file) instead of waiting on a live pid", async () => {
     const file = path.join(tmp, ".lock");
     await fs.writeFile(file, "1"); // pid 1 is alive
