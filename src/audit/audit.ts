@@ -16,6 +16,7 @@
  * An unhealthy segment is not an audit failure: it is a correctly proven result, reported per
  * segment. The audit fails (ok = false) when anything above does not hold.
  */
+
 import { createHash } from "node:crypto";
 import {
   type Bundle,
@@ -40,6 +41,7 @@ import {
   segmentSignalCount,
 } from "../spec/encoding.js";
 import type { CircuitName } from "../spec/profiles.js";
+import { withSnarkjs } from "../util/curve.js";
 import { sj } from "../util/snarkjs.js";
 
 export interface AuditOptions {
@@ -86,8 +88,15 @@ async function verifyProof(vkey: unknown, signals: bigint[], p: BundleProof): Pr
   }
 }
 
-/** Audits a bundle directory (or bundle.json path). Never throws for a bad bundle: returns ok=false. */
-export async function auditBundle(dirOrFile: string, opts: AuditOptions = {}): Promise<AuditReport> {
+/**
+ * Audits a bundle directory (or bundle.json path). Never throws for a bad bundle: returns ok=false.
+ * Leaves nothing running: snarkjs's curve workers end with the call (withSnarkjs).
+ */
+export function auditBundle(dirOrFile: string, opts: AuditOptions = {}): Promise<AuditReport> {
+  return withSnarkjs(() => auditBundleNow(dirOrFile, opts));
+}
+
+async function auditBundleNow(dirOrFile: string, opts: AuditOptions): Promise<AuditReport> {
   let bundle: Bundle;
   let dir: string;
   try {
@@ -95,7 +104,7 @@ export async function auditBundle(dirOrFile: string, opts: AuditOptions = {}): P
   } catch (err) {
     return emptyReport((err as Error).message);
   }
-  return auditParsedBundle(bundle, dir, opts);
+  return auditParsedNow(bundle, dir, opts);
 }
 
 function emptyReport(error: string): AuditReport {
@@ -116,11 +125,12 @@ function emptyReport(error: string): AuditReport {
   };
 }
 
-export async function auditParsedBundle(
-  raw: Bundle,
-  dir: string,
-  opts: AuditOptions = {},
-): Promise<AuditReport> {
+/** Audits an already parsed bundle whose files are in `dir`; leaves nothing running. */
+export function auditParsedBundle(raw: Bundle, dir: string, opts: AuditOptions = {}): Promise<AuditReport> {
+  return withSnarkjs(() => auditParsedNow(raw, dir, opts));
+}
+
+async function auditParsedNow(raw: Bundle, dir: string, opts: AuditOptions): Promise<AuditReport> {
   let bundle: Bundle;
   try {
     bundle = parseBundle(raw);

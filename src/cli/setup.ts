@@ -109,7 +109,7 @@ export function register(program: Command): void {
       const id = `${parseCircuit(opts.circuit)}-${checkProfile(opts.profile)}`;
       const ok = await verifyArtifact(id, { ptauFile: opts.ptau });
       if (!ok) throw new Error(`${id}: zkey verify FAILED`);
-      process.stderr.write(`${id}: zkey verify OK\n`);
+      process.stdout.write(`${id}: zkey verify OK\n`);
     });
 
   setup

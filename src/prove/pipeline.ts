@@ -41,7 +41,7 @@ import { formatDecimal, loadSnapshot, type Snapshot } from "../snapshot/snapshot
 import { PRICE_DECIMALS } from "../spec/encoding.js";
 import { type CircuitName, getProfile, type Profile } from "../spec/profiles.js";
 import { ensureCircuit } from "../toolchain/artifacts.js";
-import { terminateCurves } from "../util/curve.js";
+import { terminateCurves, withSnarkjs } from "../util/curve.js";
 import { faultPoint } from "../util/fault.js";
 import {
   acquireLock,
@@ -176,7 +176,15 @@ interface Todo {
   key: string;
 }
 
-export async function proveSnapshot(opts: ProveOptions): Promise<ProveSummary> {
+/**
+ * Proves a snapshot into DIR (see the header). Leaves nothing running when it returns or throws:
+ * the worker pool is closed and snarkjs's curve workers end with the call (withSnarkjs).
+ */
+export function proveSnapshot(opts: ProveOptions): Promise<ProveSummary> {
+  return withSnarkjs(() => proveSnapshotNow(opts));
+}
+
+async function proveSnapshotNow(opts: ProveOptions): Promise<ProveSummary> {
   const t0 = Date.now();
   const reporter = opts.reporter ?? silentReporter;
   const profile = getProfile(opts.profile ?? "default");

@@ -559,7 +559,7 @@ export async function loadArtifactsById(id: string, buildDir = defaultBuildDir()
   if (!meta || !(await filesIntact(dir, meta))) {
     const [circuit, profile] = id.split(/-(.*)/s);
     throw new Error(
-      `${id}: artifacts not built (run: bulkhead build --profile ${profile ?? "test"} --circuits ${circuit ?? id})`,
+      `${id}: artifacts not built in ${buildDir} (run: bulkhead build --profile ${profile ?? "test"} --circuits ${circuit ?? id}, or pass the --build-dir that holds them)`,
     );
   }
   return toArtifacts(dir, meta);
