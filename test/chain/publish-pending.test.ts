@@ -137,4 +137,42 @@ describe("publish under pending transactions (interval mining)", function () {
     }
     assert.equal(seen, endNonce - startNonce);
   });
+
+  it("a wrong registry says what is wrong: no code, not a registry, another chain id (JSON error objects)", async () => {
+    const url = node?.url ?? "";
+    const env = { BULKHEAD_PRIVATE_KEY: key };
+    const err = (r: { code: number | null; stdout: string; stderr: string }) => {
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      return JSON.parse(r.stdout) as { ok: boolean; code: string; error: string; command: string };
+    };
+    const empty = "0x00000000000000000000000000000000000b0b00";
+    const none = err(await runCli(["status", "--rpc", url, "--registry", empty, "--json"]));
+    assert.equal(none.code, "ENOCODE");
+    assert.match(none.error, new RegExp(`no contract at ${empty} on chain id 31337`));
+
+    // some other contract's code at an address
+    const other = "0x0000000000000000000000000000000000000c0d";
+    await provider.send("anvil_setCode", [other, "0x600160005260206000f3"]); // returns 1 for any call
+    const notReg = err(
+      await runCli(["publish", summary.publicDir, "--rpc", url, "--registry", other, "--json"], { env }),
+    );
+    assert.equal(notReg.code, "ENOTREGISTRY");
+    assert.match(notReg.error, /is not a bulkhead SolvencyRegistry/);
+
+    const dep = path.join(tmp, "deployment-chain-1.json");
+    await fs.writeFile(
+      dep,
+      JSON.stringify({ format: "bulkhead-deployment", version: 1, chainId: "1", registry }),
+    );
+    const index = JSON.parse(
+      await fs.readFile(path.join(summary.privateDir, "receipts", "index.json"), "utf8"),
+    ) as { lots: Record<string, string> };
+    const receipt = path.join(summary.privateDir, "receipts", Object.values(index.lots)[0] as string);
+    const wrongChain = err(
+      await runCli(["receipt", "verify", receipt, "--rpc", url, "--registry", dep, "--json"]),
+    );
+    assert.equal(wrongChain.code, "EWRONGCHAIN");
+    assert.match(wrongChain.error, /is for chain id 1, but the node at .* is chain id 31337/);
+    assert.equal(wrongChain.command, "receipt verify");
+  });
 });
