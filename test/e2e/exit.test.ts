@@ -6,23 +6,31 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { REPO_ROOT } from "../../src/util/paths.js";
 import { secretFile, tmpDir } from "../helpers/epoch.js";
 import { writeTinySnapshot } from "../helpers/tiny.js";
 
+let scripts = 0;
 const BOUND_MS = 120_000; // generous: process start with tsx on a busy machine; a hang is forever
 
-/** Runs `body` (an async module body with `b` = the bulkhead module) and waits for a voluntary exit. */
+/**
+ * Runs `body` (an async module body with `b` = the bulkhead module) as a script file of its own
+ * (a file, not `node -e`: snarkjs's curve workers inherit `--input-type` and would not start),
+ * inside the package so that `import("bulkhead")` resolves, and waits for a voluntary exit.
+ */
 function runAlone(body: string): Promise<{ code: number | null; out: string; ms: number; hung: boolean }> {
-  const script = `const b = await import("bulkhead");\n${body}\n`;
+  const dir = path.join(REPO_ROOT, "build", "exit-test");
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `op-${process.pid}-${++scripts}.mjs`);
+  writeFileSync(file, `const b = await import("bulkhead");\n${body}\n`);
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", "--conditions=source", "--input-type=module", "-e", script],
-      { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
-    );
+    const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", file], {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     child.stdout.on("data", (c: Buffer) => {
       out += c.toString();
@@ -38,6 +46,7 @@ function runAlone(body: string): Promise<{ code: number | null; out: string; ms:
     child.once("error", reject);
     child.once("exit", (code) => {
       clearTimeout(timer);
+      rmSync(file, { force: true });
       resolve({ code, out, ms: Date.now() - t0, hung });
     });
   });
