@@ -17,6 +17,7 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { FIELD_P } from "../spec/encoding.js";
+import { faultPoint } from "../util/fault.js";
 import { atomicWrite, exists } from "../util/fsutil.js";
 
 export const MIN_SECRET_BYTES = 16;
@@ -78,5 +79,6 @@ export async function loadOrCreateSecret(
   const secret = randomBytes(32);
   // created owner-only (0600): never readable by others, not even between write and rename
   await atomicWrite(defaultFile, `${secret.toString("hex")}\n`, { mode: 0o600 });
+  faultPoint("prove:secret-written");
   return { secret: new Uint8Array(secret), file: defaultFile, created: true };
 }
