@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { type AuditOptions, auditBundle, formatAudit } from "../audit/audit.js";
 import type { CircuitName } from "../spec/profiles.js";
 import { createProgress } from "../util/progress.js";
-import { checkBundlePath, printJson } from "./common.js";
+import { CliError, checkBundlePath, printJson } from "./common.js";
 import { exitWith } from "./prove.js";
 
 /** `--vkey-hash segment=<sha256>` (repeatable) -> expected vkey hashes. */
@@ -36,6 +36,9 @@ export function register(program: Command): void {
           progress.update(done);
         },
       });
+      // an unreadable bundle: the reason itself, not an empty table
+      if (!rep.ok && rep.epoch === "?")
+        throw new CliError(rep.errors[0] ?? "unreadable bundle", "INVALID_BUNDLE");
       if (opts.json) printJson(rep);
       else {
         const text = formatAudit(rep);

@@ -98,6 +98,12 @@ describe("CLI: a JSON error object on stdout for every command (--json)", functi
       error: /not a bundle directory/,
     },
     {
+      name: "audit (a file that is not a bundle)",
+      args: () => ["audit", path.join(tmp, "bad.json"), "--json"],
+      code: "INVALID_BUNDLE",
+      error: /bundle/,
+    },
+    {
       name: "deploy",
       args: () => ["deploy", "--rpc", dead, "--json"],
       error: /cannot reach the JSON-RPC node at http:\/\/127\.0\.0\.1:9/,
