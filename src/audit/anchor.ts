@@ -22,7 +22,7 @@ import { CIRCUITS, type CircuitName, getProfile } from "../spec/profiles.js";
 import { ensureCircuit } from "../toolchain/artifacts.js";
 import { compileSolidity, VERIFIER_NAMES } from "../toolchain/contracts.js";
 import { sha256Hex } from "../util/hash.js";
-import { NODE_MODULES } from "../util/paths.js";
+import { packageDir } from "../util/paths.js";
 
 export type KeyAnchor =
   | { kind: "trusted"; keys: Partial<Record<CircuitName, TrustedKey>>; source?: string }
@@ -135,7 +135,7 @@ export async function readTrustedKeys(file: string): Promise<KeyAnchor> {
  */
 export async function verifierSourceFromVkey(vkey: unknown, contractName: string): Promise<string> {
   const template = await fs.readFile(
-    path.join(NODE_MODULES, "snarkjs", "templates", "verifier_groth16.sol.ejs"),
+    path.join(packageDir("snarkjs"), "templates", "verifier_groth16.sol.ejs"),
     "utf8",
   );
   const src = render(template, vkey as Record<string, unknown>);

@@ -17,6 +17,7 @@
  * An unhealthy segment is not an audit failure: it is a correctly proven result, reported per
  * segment. The audit fails (ok = false) when anything above does not hold.
  */
+
 import { createHash } from "node:crypto";
 import {
   type Bundle,
@@ -44,6 +45,7 @@ import {
 } from "../spec/encoding.js";
 import type { CircuitName } from "../spec/profiles.js";
 import { developmentKeyOrigin } from "../toolchain/devkeys.js";
+import { withSnarkjs } from "../util/curve.js";
 import { sj } from "../util/snarkjs.js";
 import { formatTable } from "../util/table.js";
 import {
@@ -121,8 +123,15 @@ export function anchorOf(opts: AuditOptions): KeyAnchor | undefined {
   return { kind: "trusted", keys, source: "--vkey-hash" };
 }
 
-/** Audits a bundle directory (or bundle.json path). Never throws for a bad bundle: returns ok=false. */
-export async function auditBundle(dirOrFile: string, opts: AuditOptions = {}): Promise<AuditReport> {
+/**
+ * Audits a bundle directory (or bundle.json path). Never throws for a bad bundle: returns ok=false.
+ * Leaves nothing running: snarkjs's curve workers end with the call (withSnarkjs).
+ */
+export function auditBundle(dirOrFile: string, opts: AuditOptions = {}): Promise<AuditReport> {
+  return withSnarkjs(() => auditBundleNow(dirOrFile, opts));
+}
+
+async function auditBundleNow(dirOrFile: string, opts: AuditOptions): Promise<AuditReport> {
   let bundle: Bundle;
   let dir: string;
   try {
@@ -130,7 +139,7 @@ export async function auditBundle(dirOrFile: string, opts: AuditOptions = {}): P
   } catch (err) {
     return emptyReport((err as Error).message, opts);
   }
-  return auditParsedBundle(bundle, dir, opts);
+  return auditParsedNow(bundle, dir, opts);
 }
 
 function emptyReport(error: string, opts: AuditOptions): AuditReport {
@@ -169,11 +178,12 @@ interface AuditCtx {
   proofsVerified: number;
 }
 
-export async function auditParsedBundle(
-  raw: Bundle,
-  dir: string,
-  opts: AuditOptions = {},
-): Promise<AuditReport> {
+/** Audits an already parsed bundle whose files are in `dir`; leaves nothing running. */
+export function auditParsedBundle(raw: Bundle, dir: string, opts: AuditOptions = {}): Promise<AuditReport> {
+  return withSnarkjs(() => auditParsedNow(raw, dir, opts));
+}
+
+async function auditParsedNow(raw: Bundle, dir: string, opts: AuditOptions): Promise<AuditReport> {
   let bundle: Bundle;
   try {
     bundle = parseBundle(raw);

@@ -10,7 +10,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import * as path from "node:path";
-import { NODE_MODULES } from "../util/paths.js";
+import { packageBin, packageDir } from "../util/paths.js";
 
 export interface AnvilOptions {
   /** Path of the anvil binary (default: $BULKHEAD_ANVIL, then the @foundry-rs/anvil platform package). */
@@ -40,16 +40,20 @@ export function anvilBinary(): string {
   const fromEnv = process.env.BULKHEAD_ANVIL;
   if (fromEnv) return fromEnv;
   const exe = process.platform === "win32" ? "anvil.exe" : "anvil";
-  const platformBin = path.join(
-    NODE_MODULES,
-    "@foundry-rs",
-    `anvil-${process.platform}-${archName()}`,
-    "bin",
-    exe,
+  const found = (f: () => string | undefined) => {
+    try {
+      const p = f();
+      return p && existsSync(p) ? p : undefined;
+    } catch {
+      return undefined; // package not installed
+    }
+  };
+  const platformBin = found(() =>
+    path.join(packageDir(`@foundry-rs/anvil-${process.platform}-${archName()}`), "bin", exe),
   );
-  if (existsSync(platformBin)) return platformBin;
-  const wrapper = path.join(NODE_MODULES, ".bin", "anvil");
-  if (existsSync(wrapper)) return wrapper;
+  if (platformBin) return platformBin;
+  const wrapper = found(() => packageBin("@foundry-rs/anvil", "anvil"));
+  if (wrapper) return wrapper;
   throw new Error("anvil not found: install @foundry-rs/anvil (devDependency) or set BULKHEAD_ANVIL");
 }
 

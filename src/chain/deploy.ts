@@ -7,7 +7,7 @@ import { getProfile } from "../spec/profiles.js";
 import { type CompiledContract, type ContractsManifest, loadContract } from "../toolchain/contracts.js";
 import { developmentVerifierOrigin } from "../toolchain/devkeys.js";
 import { atomicWriteJson, readJsonIfExists } from "../util/fsutil.js";
-import { BUILD_DIR } from "../util/paths.js";
+import { buildDir as defaultBuildDir } from "../util/paths.js";
 import { type Reporter, silentReporter } from "../util/progress.js";
 import { ChainError, registryAt, sendTx } from "./registry.js";
 
@@ -26,7 +26,7 @@ export interface DeployArtifacts {
 }
 
 /** The compiled verifiers and registry of `bulkhead build` (build/contracts/). */
-export async function loadDeployArtifacts(buildDir = BUILD_DIR): Promise<DeployArtifacts> {
+export async function loadDeployArtifacts(buildDir = defaultBuildDir()): Promise<DeployArtifacts> {
   const manifest = await readJsonIfExists<ContractsManifest>(
     path.join(buildDir, "contracts", "manifest.json"),
   );

@@ -3,9 +3,16 @@
  * finalize. Resumable: whatever the chain already holds (the commit with the same manifest,
  * accepted batches, finalization) is skipped, so a publish interrupted at any point is finished
  * by running it again.
+ *
+ * Pending transactions: a publish killed after broadcasting a transaction but before it was mined
+ * leaves it in the node's pool. A re-run first waits until every pending transaction of the
+ * signer is mined (the account's "pending" nonce equals its "latest" nonce) and only then reads
+ * what the chain holds, so it never sends a second commit or batch next to one still pending
+ * (which would revert, e.g. with BatchAlreadyAccepted) and never fails because of one.
  */
-import type { Contract } from "ethers";
+import type { Contract, ContractTransactionResponse, Provider, Signer } from "ethers";
 import { deriveR, FIELD_P, manifestHash } from "../spec/encoding.js";
+import { faultPoint } from "../util/fault.js";
 import { type Reporter, silentReporter } from "../util/progress.js";
 import { type ChainEpoch, manifestArgs, manifestOf, readEpoch, sendTx } from "./registry.js";
 
@@ -33,6 +40,61 @@ export interface PublishOptions {
   reporter?: Reporter;
   /** stop after committing and submitting, without finalizing */
   noFinalize?: boolean;
+  /** how long to wait for the signer's pending transactions before giving up (default 10 min) */
+  pendingTimeoutMs?: number;
+}
+
+/** The signer's address and provider, when the registry handle can send transactions. */
+async function senderOf(registry: Contract): Promise<{ address: string; provider: Provider } | undefined> {
+  const runner = registry.runner as (Signer & { provider: Provider | null }) | null;
+  if (!runner || typeof runner.getAddress !== "function" || !runner.provider) return undefined;
+  return { address: await runner.getAddress(), provider: runner.provider };
+}
+
+/**
+ * Waits until no transaction of the signer is pending (mined or dropped), so that what the chain
+ * shows afterwards includes everything an earlier, interrupted run already sent.
+ */
+export async function settlePendingTransactions(
+  registry: Contract,
+  reporter: Reporter = silentReporter,
+  timeoutMs = 10 * 60_000,
+): Promise<number> {
+  const sender = await senderOf(registry);
+  if (!sender) return 0;
+  const { address, provider } = sender;
+  const pendingNonce = await provider.getTransactionCount(address, "pending");
+  let mined = await provider.getTransactionCount(address, "latest");
+  if (pendingNonce <= mined) return 0;
+  const waiting = pendingNonce - mined;
+  reporter.info(
+    `${waiting} transaction(s) of ${address} still pending (nonce ${mined}..${pendingNonce - 1}), probably from an interrupted run: waiting for them to be mined before resuming`,
+  );
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 500));
+    mined = await provider.getTransactionCount(address, "latest");
+    const pendingNow = await provider.getTransactionCount(address, "pending");
+    if (mined >= pendingNonce || pendingNow <= mined) break;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `transactions of ${address} with nonce ${mined}..${pendingNonce - 1} are still pending after ${Math.round(timeoutMs / 1000)}s; run publish again once they are mined (or replaced)`,
+      );
+    }
+  }
+  reporter.info(`the pending transaction(s) of ${address} are mined; resuming from what the chain holds`);
+  return waiting;
+}
+
+/** Send through `send`, with a crash-test hook right after the transaction left this process. */
+function broadcast(
+  send: () => Promise<ContractTransactionResponse>,
+): () => Promise<ContractTransactionResponse> {
+  return async () => {
+    const tx = await send();
+    faultPoint("publish:tx-sent");
+    return tx;
+  };
 }
 
 export async function publishEpoch(
@@ -63,6 +125,7 @@ export async function publishEpoch(
   }
   const gas: PublishGas = { segmentBatches: [], listBatches: [] };
 
+  await settlePendingTransactions(registry, reporter, opts.pendingTimeoutMs);
   let view = await readEpoch(registry, e.epoch);
   let committed: PublishResult["committed"] = "already";
   if (view) {
@@ -73,7 +136,10 @@ export async function publishEpoch(
     }
     reporter.info(`epoch ${e.epoch}: already committed with this manifest, resuming`);
   } else {
-    const rc = await sendTx("commitEpoch", () => registry.getFunction("commitEpoch")(...manifestArgs(m)));
+    const rc = await sendTx(
+      "commitEpoch",
+      broadcast(() => registry.getFunction("commitEpoch")(...manifestArgs(m))),
+    );
     gas.commitEpoch = rc.gasUsed;
     committed = "sent";
     reporter.info(`epoch ${e.epoch}: committed manifest ${mHash} (gas ${rc.gasUsed})`);
@@ -102,15 +168,18 @@ export async function publishEpoch(
           if (v < 0n || v >= FIELD_P)
             throw new Error(`segment ${s.id} batch ${b}: public output not below p`);
         }
-        const rc = await sendTx(`submitSegmentBatch(segment ${s.id}, batch ${b})`, () =>
-          registry.getFunction("submitSegmentBatch")(
-            e.epoch,
-            i,
-            b,
-            batch.proof,
-            batch.nextState,
-            batch.healthy,
-            batch.fingerprint,
+        const rc = await sendTx(
+          `submitSegmentBatch(segment ${s.id}, batch ${b})`,
+          broadcast(() =>
+            registry.getFunction("submitSegmentBatch")(
+              e.epoch,
+              i,
+              b,
+              batch.proof,
+              batch.nextState,
+              batch.healthy,
+              batch.fingerprint,
+            ),
           ),
         );
         gas.segmentBatches.push({ segmentId: s.id, batch: b, gasUsed: rc.gasUsed });
@@ -124,8 +193,17 @@ export async function publishEpoch(
         progress.tick(1, `lot list batch ${b} already accepted`);
         continue;
       }
-      const rc = await sendTx(`submitListBatch(batch ${b})`, () =>
-        registry.getFunction("submitListBatch")(e.epoch, b, batch.proof, batch.nextState, batch.fingerprint),
+      const rc = await sendTx(
+        `submitListBatch(batch ${b})`,
+        broadcast(() =>
+          registry.getFunction("submitListBatch")(
+            e.epoch,
+            b,
+            batch.proof,
+            batch.nextState,
+            batch.fingerprint,
+          ),
+        ),
       );
       gas.listBatches.push({ batch: b, gasUsed: rc.gasUsed });
       sent++;
@@ -139,7 +217,10 @@ export async function publishEpoch(
 
   let fin: PublishResult["finalized"] = "already";
   if (!finalized && !opts.noFinalize) {
-    const rc = await sendTx("finalizeEpoch", () => registry.getFunction("finalizeEpoch")(e.epoch));
+    const rc = await sendTx(
+      "finalizeEpoch",
+      broadcast(() => registry.getFunction("finalizeEpoch")(e.epoch)),
+    );
     gas.finalizeEpoch = rc.gasUsed;
     fin = "sent";
     reporter.info(`epoch ${e.epoch}: finalized (gas ${rc.gasUsed})`);

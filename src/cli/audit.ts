@@ -1,14 +1,13 @@
 /** `bulkhead audit DIR/public`: verify a whole epoch offline from the bundle, against anchored keys. */
 import type { Command } from "commander";
-import { isAddress, type JsonRpcProvider } from "ethers";
+import type { JsonRpcProvider } from "ethers";
 import { type KeyAnchor, readTrustedKeys } from "../audit/anchor.js";
 import { type AuditOptions, auditBundle, formatAudit, formatAuditVerdict } from "../audit/audit.js";
 import { writeAuditHtml } from "../audit/html.js";
-import { readDeployment } from "../chain/deploy.js";
 import { connectRpc } from "../chain/signer.js";
 import type { CircuitName } from "../spec/profiles.js";
 import { createProgress } from "../util/progress.js";
-import { printJson } from "./common.js";
+import { CliError, checkBundlePath, printJson, resolveRegistry } from "./common.js";
 import { exitWith } from "./prove.js";
 
 /** `--vkey-hash segment=<sha256>` (repeatable) -> expected vkey hashes. */
@@ -20,15 +19,6 @@ export function parseVkeyHashes(values: string[] | undefined): AuditOptions["exp
     out[m[1] as CircuitName] = m[2] as string;
   }
   return out;
-}
-
-/** `--registry` takes an address or a deployment file written by `bulkhead deploy`. */
-export async function resolveRegistry(value: string): Promise<string> {
-  if (isAddress(value)) return value;
-  const d = await readDeployment(value).catch((err: Error) => {
-    throw new Error(`--registry: not an address, and ${err.message}`);
-  });
-  return d.registry;
 }
 
 /** The key-anchor options shared by `audit` and `receipt verify` (offline mode). */
@@ -101,10 +91,14 @@ export function register(program: Command): void {
     .option("--html <file>", "also write the report as one self-contained HTML file (even when it fails)")
     .action(async (dir: string, opts: AuditCli) => {
       if (!!opts.rpc !== !!opts.registry) throw new Error("audit: --rpc and --registry go together");
+      await checkBundlePath(dir);
       const provider = opts.rpc ? await connectRpc(opts.rpc) : undefined;
       let progress: ReturnType<typeof createProgress> | undefined;
       try {
-        const address = opts.registry ? await resolveRegistry(opts.registry) : "";
+        const address =
+          opts.registry && provider && opts.rpc
+            ? await resolveRegistry(opts.registry, provider, opts.rpc)
+            : "";
         const anchor = await anchorFromOptions(opts, provider ? { provider, address } : undefined);
         const rep = await auditBundle(dir, {
           anchor,
@@ -115,6 +109,9 @@ export function register(program: Command): void {
             progress.update(done);
           },
         });
+        // an unreadable bundle: the reason itself, not an empty table
+        if (!rep.ok && rep.epoch === "?")
+          throw new CliError(rep.errors[0] ?? "unreadable bundle", "INVALID_BUNDLE");
         if (opts.html) await writeAuditHtml(opts.html, rep, dir);
         if (opts.json) printJson(rep);
         else process.stdout.write(`${opts.quiet ? formatAuditVerdict(rep) : formatAudit(rep)}\n`);

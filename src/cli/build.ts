@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { ensureCircuit } from "../toolchain/artifacts.js";
 import { buildContracts } from "../toolchain/contracts.js";
-import { checkProfile, parseCircuits, printJson, reporterFor } from "./common.js";
+import { BUILD_DIR_HELP, checkProfile, parseCircuits, printJson, reporterFor } from "./common.js";
 
 interface BuildCliOptions {
   profile: string;
@@ -27,6 +27,7 @@ export function register(program: Command): void {
     .option("--ptau-hash <hex>", "expected sha256 or blake2b-512 of --ptau")
     .option("--no-contracts", "skip the contracts")
     .option("--force", "rebuild even when up to date")
+    .option("--build-dir <dir>", BUILD_DIR_HELP)
     .option("--json", "JSON lines on stderr, JSON summary on stdout")
     .option("-q, --quiet", "only warnings and errors")
     .action(async (opts: BuildCliOptions) => {
@@ -60,6 +61,6 @@ export function register(program: Command): void {
       }
       const elapsedMs = Date.now() - t0;
       if (opts.json) printJson({ profile, circuits: results, contracts, elapsedMs });
-      else reporter.info(`build (${profile}): done in ${(elapsedMs / 1000).toFixed(1)}s`);
+      else process.stdout.write(`build (${profile}): done in ${(elapsedMs / 1000).toFixed(1)}s\n`);
     });
 }

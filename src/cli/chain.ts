@@ -16,9 +16,8 @@ import { chainEpochFromBundle, registryAt } from "../chain/registry.js";
 import { connectRpc, loadSigner } from "../chain/signer.js";
 import { formatStatus, readStatus } from "../chain/status.js";
 import { getProfile } from "../spec/profiles.js";
-import { BUILD_DIR } from "../util/paths.js";
-import { resolveRegistry } from "./audit.js";
-import { printJson, reporterFor } from "./common.js";
+import { buildDir } from "../util/paths.js";
+import { BUILD_DIR_HELP, printJson, reporterFor, resolveRegistry } from "./common.js";
 import { exitWith } from "./prove.js";
 
 const jsonBig = (v: unknown): unknown =>
@@ -37,7 +36,7 @@ export function register(program: Command): void {
       "-p, --profile <name>",
       "circuit profile of the built verifiers (default: the one in build/contracts)",
     )
-    .option("--build-dir <dir>", "build directory", BUILD_DIR)
+    .option("--build-dir <dir>", BUILD_DIR_HELP)
     .option("--admin <address>", "admin of the registry (default: the deployer)")
     .option("--publisher <address...>", "publisher addresses (default: the deployer)")
     .option("-o, --out <file>", "deployment file (default: <build-dir>/deployments/chain-<chainId>.json)")
@@ -49,7 +48,7 @@ export function register(program: Command): void {
         rpc: string;
         keystore?: string;
         profile?: string;
-        buildDir: string;
+        buildDir?: string;
         admin?: string;
         publisher?: string[];
         out?: string;
@@ -61,7 +60,7 @@ export function register(program: Command): void {
         const provider = await connectRpc(opts.rpc);
         try {
           const signer = await loadSigner(provider, { keystore: opts.keystore });
-          const arts = await loadDeployArtifacts(opts.buildDir);
+          const arts = await loadDeployArtifacts(buildDir());
           if (opts.profile && arts.profile && opts.profile !== arts.profile) {
             throw new Error(
               `build/contracts holds verifiers of profile "${arts.profile}", not "${opts.profile}" (run: bulkhead build --profile ${opts.profile})`,
@@ -76,7 +75,7 @@ export function register(program: Command): void {
             allowDevKeys: opts.allowDevKeys,
             reporter,
           });
-          const out = opts.out ?? path.join(opts.buildDir, "deployments", `chain-${d.chainId}.json`);
+          const out = opts.out ?? path.join(buildDir(), "deployments", `chain-${d.chainId}.json`);
           await writeDeployment(out, d);
           reporter.info(`deployment written to ${out}`);
           if (opts.json) printJson({ ...d, file: out });
@@ -122,7 +121,7 @@ export function register(program: Command): void {
         const provider = await connectRpc(opts.rpc);
         try {
           const signer = await loadSigner(provider, { keystore: opts.keystore });
-          const registry = registryAt(await resolveRegistry(opts.registry), signer);
+          const registry = registryAt(await resolveRegistry(opts.registry, provider, opts.rpc), signer);
           const res = await publishEpoch(registry, epoch, { reporter, noFinalize: !opts.finalize });
           if (opts.json) printJson(jsonBig(res));
           else {
@@ -148,7 +147,7 @@ export function register(program: Command): void {
     .action(async (opts: { rpc: string; registry: string; json?: boolean }) => {
       const provider = await connectRpc(opts.rpc);
       try {
-        const registry = registryAt(await resolveRegistry(opts.registry), provider);
+        const registry = registryAt(await resolveRegistry(opts.registry, provider, opts.rpc), provider);
         const s = await readStatus(registry);
         if (opts.json) printJson(s);
         else process.stdout.write(`${formatStatus(s)}\n`);
@@ -197,7 +196,7 @@ function registerReceiptOnChain(program: Command): void {
     const provider = await connectRpc(opts.rpc);
     let v: Awaited<ReturnType<typeof verifyReceiptOnChain>>;
     try {
-      const registry = registryAt(await resolveRegistry(opts.registry), provider);
+      const registry = registryAt(await resolveRegistry(opts.registry, provider, opts.rpc), provider);
       v = await verifyReceiptOnChain(file, registry, { bundle, allowDevKeys: opts.allowDevKeys });
     } finally {
       provider.destroy();

@@ -1,6 +1,18 @@
 /** Helpers shared by the CLI command modules (src/cli/*.ts). */
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { isAddress, type Provider } from "ethers";
+import { BUNDLE_FILE } from "../bundle/bundle.js";
+import { readDeployment } from "../chain/deploy.js";
+import { checkRegistry, type RegistryRef } from "../chain/preflight.js";
+import { SnapshotError } from "../snapshot/snapshot.js";
 import { CIRCUITS, type CircuitName, PROFILES } from "../spec/profiles.js";
+import { exists } from "../util/fsutil.js";
 import { createReporter, type Reporter } from "../util/progress.js";
+
+/** `--build-dir`: where artifacts are built and looked up (sets $BULKHEAD_BUILD_DIR for the run). */
+export const BUILD_DIR_HELP =
+  "build directory of artifacts (default: $BULKHEAD_BUILD_DIR, else build/ of a checkout, else ~/.cache/bulkhead/build)";
 
 /** Options every command may take. */
 export interface CommonOptions {
@@ -39,4 +51,102 @@ export function checkProfile(name: string): string {
 /** Print a machine-readable result on stdout (used with --json). */
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * An error the CLI reports with a stable machine code (the `code` of the JSON error object) and,
+ * optionally, extra fields for that object.
+ */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly details: Record<string, unknown> = {},
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = "CliError";
+  }
+}
+
+/** One line, no stack: what the user sees on failure. */
+export function oneLine(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  return msg.replace(/\s*\n\s*/g, " ").trim() || "unknown error";
+}
+
+/** A stable code: a CliError's, INVALID_SNAPSHOT, an error's own code (ELOCKED, EEPOCH, a Node errno such as ENOSPC), CHAIN, ERROR. */
+export function errorCode(err: unknown): string {
+  if (err instanceof CliError) return err.code;
+  if (err instanceof SnapshotError) return "INVALID_SNAPSHOT";
+  const e = err as { code?: unknown; name?: unknown } | null;
+  if (e && typeof e.code === "string" && /^[A-Z][A-Z0-9_]+$/.test(e.code)) return e.code;
+  if (e && e.name === "ChainError") return "CHAIN";
+  if (e && e.name === "BundleError") return "INVALID_BUNDLE";
+  return "ERROR";
+}
+
+/**
+ * The JSON error object every command prints on stdout with `--json` when it fails:
+ * `{ ok: false, command, code, error, ...details }`; `error` is one line, details depend on the
+ * error (a snapshot's `problems`, a lock's `holder`, a file system error's `path`, ...).
+ */
+export function errorObject(err: unknown, command?: string): Record<string, unknown> {
+  const out: Record<string, unknown> = { ok: false, command: command ?? null, code: errorCode(err) };
+  if (err instanceof SnapshotError) {
+    out.error = err.message.split("\n")[0];
+    out.problems = err.problems;
+  } else out.error = oneLine(err);
+  if (err instanceof CliError) Object.assign(out, err.details);
+  const e = err as { path?: unknown; lockPath?: unknown; holder?: unknown; revertName?: unknown } | null;
+  if (e && typeof e.path === "string") out.path = e.path;
+  if (e && typeof e.lockPath === "string") out.path = e.lockPath;
+  if (e?.holder !== undefined) out.holder = e.holder;
+  if (e && typeof e.revertName === "string") out.revert = e.revertName;
+  return out;
+}
+
+/** The text error on stderr: one line (a snapshot error keeps its list of problems). */
+export function errorText(err: unknown): string {
+  if (err instanceof SnapshotError) return `error: ${err.message}`;
+  return `error: ${oneLine(err)}`;
+}
+
+/**
+ * The reason first when a bundle argument is not a bundle: a directory without bundle.json (with
+ * the hint to pass DIR/public when DIR is a prove output directory), or a path that does not exist.
+ */
+export async function checkBundlePath(p: string): Promise<void> {
+  const st = await fs.stat(p).catch(() => undefined);
+  if (!st)
+    throw new CliError(
+      `${p} does not exist (pass the public/ directory written by bulkhead prove)`,
+      "ENOENT",
+      { path: p },
+    );
+  if (!st.isDirectory() || (await exists(path.join(p, BUNDLE_FILE)))) return;
+  const pub = path.join(p, "public");
+  const hint = (await exists(path.join(pub, BUNDLE_FILE)))
+    ? `it is a prove output directory: pass ${pub}`
+    : "pass the public/ directory written by bulkhead prove (DIR/public)";
+  throw new CliError(`${p} is not a bundle directory (no ${BUNDLE_FILE} in it): ${hint}`, "ENOBUNDLE", {
+    path: p,
+  });
+}
+
+/**
+ * `--registry` takes an address or a deployment file written by `bulkhead deploy`; checked against
+ * the node (chain id, code, that it is a registry) before use.
+ */
+export async function resolveRegistry(value: string, provider: Provider, rpc: string): Promise<string> {
+  let ref: RegistryRef;
+  if (isAddress(value)) ref = { address: value };
+  else {
+    const d = await readDeployment(value).catch((err: Error) => {
+      throw new Error(`--registry: not an address, and ${err.message}`);
+    });
+    ref = { address: d.registry, deployment: { file: value, chainId: d.chainId } };
+  }
+  await checkRegistry(provider, ref, `the node at ${rpc}`);
+  return ref.address;
 }

@@ -2,11 +2,11 @@
 import type { Command } from "commander";
 import { CommanderError } from "commander";
 import { type ProveSummary, proveSnapshot } from "../prove/pipeline.js";
-import { loadSnapshot, SnapshotError } from "../snapshot/snapshot.js";
+import { loadSnapshot } from "../snapshot/snapshot.js";
 import { getProfile } from "../spec/profiles.js";
 import { formatDuration } from "../util/progress.js";
 import { formatTable } from "../util/table.js";
-import { checkProfile, printJson, reporterFor } from "./common.js";
+import { BUILD_DIR_HELP, checkProfile, printJson, reporterFor } from "./common.js";
 
 interface ProveCliOptions {
   snapshot: string;
@@ -17,6 +17,8 @@ interface ProveCliOptions {
   workers?: string;
   singleThread?: boolean;
   selfAudit: boolean;
+  force?: boolean;
+  lockTimeout: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -26,11 +28,12 @@ export function exitWith(code: number): never {
   throw new CommanderError(code, "bulkhead.exit", "");
 }
 
-function reportSnapshotError(err: unknown, json: boolean | undefined): never {
-  if (!(err instanceof SnapshotError)) throw err;
-  if (json) printJson({ ok: false, error: "invalid snapshot", problems: err.problems });
-  process.stderr.write(`error: ${err.message}\n`);
-  exitWith(1);
+/** `--lock-timeout <seconds>` -> ms. */
+export function parseLockTimeout(value: string): number {
+  const s = Number(value);
+  if (!Number.isFinite(s) || s < 0)
+    throw new Error(`--lock-timeout ${value}: expected a number of seconds >= 0`);
+  return Math.round(s * 1000);
 }
 
 export function formatProveSummary(s: ProveSummary): string {
@@ -83,6 +86,9 @@ export function register(program: Command): void {
     .option("-w, --workers <n>", "proving worker threads (default: all cores)")
     .option("--single-thread", "single-threaded curve inside each worker")
     .option("--no-self-audit", "skip the audit of the written bundle")
+    .option("--build-dir <dir>", BUILD_DIR_HELP)
+    .option("--force", "replace an output directory that holds another epoch (default: refuse)")
+    .option("--lock-timeout <seconds>", "wait at most this long for another run on the same directory", "30")
     .option("--json", "JSON lines on stderr, JSON summary on stdout")
     .option("-q, --quiet", "only warnings and errors")
     .action(async (opts: ProveCliOptions) => {
@@ -90,24 +96,21 @@ export function register(program: Command): void {
       const reporter = reporterFor(opts);
       const workers = opts.workers === undefined ? undefined : Number.parseInt(opts.workers, 10);
       if (workers !== undefined && !(workers >= 1)) throw new Error("--workers must be a positive integer");
-      let summary: ProveSummary;
-      try {
-        summary = await proveSnapshot({
-          snapshot: opts.snapshot,
-          out: opts.out,
-          profile: opts.profile,
-          secretFile: opts.secret,
-          round: opts.round,
-          workers,
-          singleThread: opts.singleThread,
-          selfAudit: opts.selfAudit,
-          reporter,
-        });
-      } catch (err) {
-        reportSnapshotError(err, opts.json);
-      }
+      const summary: ProveSummary = await proveSnapshot({
+        snapshot: opts.snapshot,
+        out: opts.out,
+        profile: opts.profile,
+        secretFile: opts.secret,
+        round: opts.round,
+        workers,
+        singleThread: opts.singleThread,
+        selfAudit: opts.selfAudit,
+        force: opts.force,
+        lockTimeoutMs: parseLockTimeout(opts.lockTimeout),
+        reporter,
+      });
       if (opts.json) printJson({ ok: true, ...summary });
-      else if (!opts.quiet) process.stderr.write(`${formatProveSummary(summary)}\n`);
+      else if (!opts.quiet) process.stdout.write(`${formatProveSummary(summary)}\n`);
     });
 
   program
@@ -119,25 +122,21 @@ export function register(program: Command): void {
     .option("--json", "JSON summary on stdout")
     .action(async (opts: { snapshot: string; profile: string; round?: boolean; json?: boolean }) => {
       const profile = getProfile(checkProfile(opts.profile));
-      try {
-        const s = await loadSnapshot(opts.snapshot, { profile, round: opts.round });
-        const summary = {
-          ok: true,
-          epoch: String(s.epoch),
-          segments: s.segments.length,
-          lots: s.lots.length,
-          liabilities: s.liabilities.length,
-          notes: s.notes,
-        };
-        if (opts.json) printJson(summary);
-        else {
-          process.stderr.write(
-            `snapshot OK: epoch ${summary.epoch}, ${summary.segments} segments, ${summary.lots} lots, ${summary.liabilities} liabilities\n`,
-          );
-          for (const n of s.notes) process.stderr.write(`note: ${n}\n`);
-        }
-      } catch (err) {
-        reportSnapshotError(err, opts.json);
+      const s = await loadSnapshot(opts.snapshot, { profile, round: opts.round });
+      const summary = {
+        ok: true,
+        epoch: String(s.epoch),
+        segments: s.segments.length,
+        lots: s.lots.length,
+        liabilities: s.liabilities.length,
+        notes: s.notes,
+      };
+      if (opts.json) printJson(summary);
+      else {
+        process.stdout.write(
+          `snapshot OK: epoch ${summary.epoch}, ${summary.segments} segments, ${summary.lots} lots, ${summary.liabilities} liabilities\n`,
+        );
+        for (const n of s.notes) process.stderr.write(`note: ${n}\n`);
       }
     });
 }

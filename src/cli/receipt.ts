@@ -8,7 +8,7 @@
 import type { Command } from "commander";
 import { formatReceiptVerdict, verifyReceipt } from "../receipts/receipts.js";
 import { type AnchorCliOptions, addAnchorOptions, anchorFromOptions } from "./audit.js";
-import { printJson } from "./common.js";
+import { checkBundlePath, printJson } from "./common.js";
 import { exitWith } from "./prove.js";
 
 export function register(program: Command): void {
@@ -21,6 +21,7 @@ export function register(program: Command): void {
   addAnchorOptions(verify)
     .option("--json", "JSON verdict on stdout")
     .action(async (file: string, opts: AnchorCliOptions & { bundle: string; json?: boolean }) => {
+      await checkBundlePath(opts.bundle);
       const anchor = await anchorFromOptions(opts);
       const v = await verifyReceipt(file, opts.bundle, { anchor, allowDevKeys: opts.allowDevKeys });
       if (opts.json) {

@@ -4,7 +4,14 @@ import type { Command } from "commander";
 import { contributeArtifact, ensureCircuit, loadArtifacts, verifyArtifact } from "../toolchain/artifacts.js";
 import { generateDevPtau } from "../toolchain/ptau.js";
 import { userCacheDir } from "../util/paths.js";
-import { checkProfile, parseCircuit, parseCircuits, printJson, reporterFor } from "./common.js";
+import {
+  BUILD_DIR_HELP,
+  checkProfile,
+  parseCircuit,
+  parseCircuits,
+  printJson,
+  reporterFor,
+} from "./common.js";
 
 export function register(program: Command): void {
   const setup = program
@@ -17,6 +24,7 @@ export function register(program: Command): void {
       "(re)do the Groth16 setup of a profile's circuits; with --ptau: production, else dev (insecure)",
     )
     .option("-p, --profile <name>", "circuit size profile", "test")
+    .option("--build-dir <dir>", BUILD_DIR_HELP)
     .option("-c, --circuits <names...>", "circuits (default: all)")
     .option("--ptau <file>", "production powers-of-tau file (e.g. a Hermez / Perpetual Powers of Tau file)")
     .option("--ptau-hash <hex>", "its published sha256 or blake2b-512")
@@ -57,6 +65,7 @@ export function register(program: Command): void {
     .description("add a phase-2 contribution to a production setup, then verify it (zkey verify)")
     .requiredOption("--circuit <name>", "segment | lotlist")
     .option("-p, --profile <name>", "circuit size profile", "test")
+    .option("--build-dir <dir>", BUILD_DIR_HELP)
     .option("--entropy <text>", "your entropy (default: random bytes)")
     .option("--name <name>", "contributor name recorded in the key")
     .option("--ptau <file>", "the ptau the keys were made from (default: recorded path)")
@@ -94,18 +103,20 @@ export function register(program: Command): void {
     .description("verify a circuit's zkey against its r1cs and ptau (snarkjs zkey verify)")
     .requiredOption("--circuit <name>", "segment | lotlist")
     .option("-p, --profile <name>", "circuit size profile", "test")
+    .option("--build-dir <dir>", BUILD_DIR_HELP)
     .option("--ptau <file>", "ptau to verify against (default: recorded path)")
     .action(async (opts: { circuit: string; profile: string; ptau?: string }) => {
       const id = `${parseCircuit(opts.circuit)}-${checkProfile(opts.profile)}`;
       const ok = await verifyArtifact(id, { ptauFile: opts.ptau });
       if (!ok) throw new Error(`${id}: zkey verify FAILED`);
-      process.stderr.write(`${id}: zkey verify OK\n`);
+      process.stdout.write(`${id}: zkey verify OK\n`);
     });
 
   setup
     .command("info")
     .description("show the setup state (ptau, contributions, security, vkey hash) of built circuits")
     .option("-p, --profile <name>", "circuit size profile", "test")
+    .option("--build-dir <dir>", BUILD_DIR_HELP)
     .option("-c, --circuits <names...>", "circuits (default: all)")
     .option("--json", "JSON output")
     .action(async (opts: { profile: string; circuits?: string[]; json?: boolean }) => {

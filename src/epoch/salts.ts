@@ -17,6 +17,7 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { FIELD_P } from "../spec/encoding.js";
+import { faultPoint } from "../util/fault.js";
 import { atomicWrite, exists } from "../util/fsutil.js";
 
 export const MIN_SECRET_BYTES = 16;
@@ -76,8 +77,8 @@ export async function loadOrCreateSecret(
   if (await exists(defaultFile))
     return { secret: await readSecret(defaultFile), file: defaultFile, created: false };
   const secret = randomBytes(32);
-  await atomicWrite(defaultFile, `${secret.toString("hex")}\n`);
-  const { chmod } = await import("node:fs/promises");
-  await chmod(defaultFile, 0o600).catch(() => undefined);
+  // created owner-only (0600): never readable by others, not even between write and rename
+  await atomicWrite(defaultFile, `${secret.toString("hex")}\n`, { mode: 0o600 });
+  faultPoint("prove:secret-written");
   return { secret: new Uint8Array(secret), file: defaultFile, created: true };
 }

@@ -14,6 +14,14 @@
  * reuses every work file whose public signals equal the expected ones and whose proof verifies,
  * and proves only the rest. public/ and private/receipts/ are assembled in a temporary directory
  * and renamed into place, so they are either the complete old or the complete new version.
+ *
+ * Outputs as a set: private/receipts/, then private/totals.json, then public/ (the commit point)
+ * are switched in that order, so public/ never shows a bundle whose receipts and totals are not
+ * in place (a kill in between leaves private/ one manifest ahead, which the next run finishes).
+ * Leftover temporary files of a killed run are removed by the next run. An output directory that
+ * holds another epoch (or another manifest of this epoch) is not replaced without `force`.
+ *
+ * Private files are created owner-only: private/ 0700, the secret, receipts and totals 0600.
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
@@ -33,8 +41,17 @@ import { formatDecimal, loadSnapshot, type Snapshot } from "../snapshot/snapshot
 import { PRICE_DECIMALS } from "../spec/encoding.js";
 import { type CircuitName, getProfile, type Profile } from "../spec/profiles.js";
 import { ensureCircuit } from "../toolchain/artifacts.js";
-import { terminateCurves } from "../util/curve.js";
-import { acquireLock, atomicWriteJson, readJsonIfExists, replaceDir, withTmpDir } from "../util/fsutil.js";
+import { terminateCurves, withSnarkjs } from "../util/curve.js";
+import { faultPoint } from "../util/fault.js";
+import {
+  acquireLock,
+  atomicWriteJson,
+  readJsonIfExists,
+  removeLeftovers,
+  replaceDir,
+  withTmpDir,
+  writeNewFile,
+} from "../util/fsutil.js";
 import { hashJson, sha256Hex } from "../util/hash.js";
 import { type Reporter, silentReporter } from "../util/progress.js";
 import type { Groth16Proof } from "../util/snarkjs.js";
@@ -72,6 +89,19 @@ export interface ProveOptions {
   selfAudit?: boolean;
   /** testing hook: stop (throw) after this many newly proven batches, as if killed */
   stopAfter?: number;
+  /** replace an output directory that holds another epoch or manifest (default: refuse) */
+  force?: boolean;
+  /** how long to wait for another run's lock on the output directory (default 30 s) */
+  lockTimeoutMs?: number;
+}
+
+/** The output directory holds another epoch (or another manifest of this epoch). */
+export class OutputConflictError extends Error {
+  readonly code = "EEPOCH";
+  constructor(message: string) {
+    super(message);
+    this.name = "OutputConflictError";
+  }
 }
 
 export interface SegmentSummary {
@@ -146,7 +176,15 @@ interface Todo {
   key: string;
 }
 
-export async function proveSnapshot(opts: ProveOptions): Promise<ProveSummary> {
+/**
+ * Proves a snapshot into DIR (see the header). Leaves nothing running when it returns or throws:
+ * the worker pool is closed and snarkjs's curve workers end with the call (withSnarkjs).
+ */
+export function proveSnapshot(opts: ProveOptions): Promise<ProveSummary> {
+  return withSnarkjs(() => proveSnapshotNow(opts));
+}
+
+async function proveSnapshotNow(opts: ProveOptions): Promise<ProveSummary> {
   const t0 = Date.now();
   const reporter = opts.reporter ?? silentReporter;
   const profile = getProfile(opts.profile ?? "default");
@@ -164,9 +202,13 @@ export async function proveSnapshot(opts: ProveOptions): Promise<ProveSummary> {
   const artifactsMs = Date.now() - tA;
 
   const dirs = outDirs(opts.out);
-  await fs.mkdir(dirs.privateDir, { recursive: true });
-  const release = await acquireLock(path.join(dirs.privateDir, ".lock"));
+  await makePrivateDir(dirs.privateDir);
+  const release = await acquireLock(path.join(dirs.privateDir, ".lock"), {
+    timeoutMs: opts.lockTimeoutMs ?? 30_000,
+    onWait: (m) => reporter.info(m),
+  });
   try {
+    await cleanLeftovers(dirs, reporter);
     // 3. secret, witnesses, manifest
     const secret = await loadOrCreateSecret(opts.secretFile, path.join(dirs.privateDir, "secret"));
     if (secret.created)
@@ -179,6 +221,7 @@ export async function proveSnapshot(opts: ProveOptions): Promise<ProveSummary> {
     reporter.info(
       `epoch ${snapshot.epoch}: ${build.segments.length} segment(s), ${build.jobs.length} batch proof(s) (profile ${profile.name}), manifest ${build.manifestHash}`,
     );
+    await checkOutputEpoch(dirs, build, opts.force ?? false, reporter);
 
     // 4. reuse finished proofs, 5. prove the rest on all cores
     const tP = Date.now();
@@ -216,6 +259,57 @@ export async function proveSnapshot(opts: ProveOptions): Promise<ProveSummary> {
   } finally {
     await release();
   }
+}
+
+/** private/ owner-only from its creation (0700); an existing one made by an older version is tightened. */
+async function makePrivateDir(privateDir: string): Promise<void> {
+  await fs.mkdir(path.dirname(privateDir), { recursive: true });
+  await fs.mkdir(privateDir, { mode: 0o700 }).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EEXIST") throw err;
+    await fs.chmod(privateDir, 0o700);
+  });
+}
+
+/** Temporary files and directories a killed run left in DIR, DIR/private and DIR/private/work. */
+async function cleanLeftovers(dirs: OutDirs, reporter: Reporter): Promise<void> {
+  const removed = [
+    ...(await removeLeftovers(dirs.out)),
+    ...(await removeLeftovers(dirs.privateDir)),
+    ...(await removeLeftovers(dirs.workDir)),
+  ];
+  if (removed.length > 0)
+    reporter.info(`removed ${removed.length} leftover temporary file(s) of an interrupted run`);
+}
+
+interface OutputRecord {
+  epoch?: string;
+  manifestHash?: string;
+}
+
+/**
+ * Refuses to replace outputs of another epoch or manifest without `force`. The outputs of this
+ * manifest in private/ alone (a run killed before switching public/) are this run's to finish.
+ */
+async function checkOutputEpoch(dirs: OutDirs, build: EpochBuild, force: boolean, reporter: Reporter) {
+  const read = (f: string) => readJsonIfExists<OutputRecord>(f).catch(() => undefined);
+  const pub = await read(path.join(dirs.publicDir, BUNDLE_FILE));
+  const totals = await read(path.join(dirs.privateDir, "totals.json"));
+  const receipts = await read(path.join(dirs.privateDir, "receipts", "index.json"));
+  const mine = build.manifestHash;
+  const other = [pub, totals, receipts].find((r) => r?.manifestHash && r.manifestHash !== mine);
+  // private/ already holding this manifest: an interrupted run of this epoch, to finish
+  if (!other || totals?.manifestHash === mine || receipts?.manifestHash === mine) return;
+  const epoch = String(build.snapshot.epoch);
+  const held =
+    other.epoch === epoch
+      ? `another manifest of epoch ${epoch} (${other.manifestHash})`
+      : `epoch ${other.epoch} (manifest ${other.manifestHash})`;
+  const msg = `${dirs.out} holds ${held}; this snapshot is epoch ${epoch} (manifest ${mine})`;
+  if (!force)
+    throw new OutputConflictError(
+      `${msg}. Proving here would replace its bundle and receipts: prove into another directory (e.g. ${path.join(path.dirname(dirs.out), `epoch-${epoch}`)}), or pass --force to replace it`,
+    );
+  reporter.warn(`${msg}: replacing it (--force)`);
 }
 
 function outDirs(outOpt: string): OutDirs {
@@ -333,8 +427,8 @@ async function proveTodo(
 }
 
 /**
- * Write public/ (bundle, vkeys) and private/receipts/ each through a temporary directory renamed
- * into place, then private/totals.json, then drop stale work files. Returns the receipt count.
+ * Write private/receipts/ (through a temporary directory renamed into place), private/totals.json,
+ * then public/ (bundle, vkeys; the same way), then drop stale work files. Returns the receipt count.
  */
 async function writeOutputs(
   dirs: OutDirs,
@@ -344,20 +438,25 @@ async function writeOutputs(
   ks: KeySet,
 ): Promise<number> {
   const bundle = makeBundle(build, proofs, ks.vkeySha, ks.devSetup);
+  // receipts and totals first, the bundle they belong to last (see the header)
+  const receipts = buildReceipts(build);
+  await writeReceipts(dirs.privateDir, receipts, build);
+  faultPoint("prove:receipts-written");
+  await atomicWriteJson(path.join(dirs.privateDir, "totals.json"), totalsOf(build), { mode: 0o600 });
+  faultPoint("prove:totals-written");
   await withTmpDir(
     dirs.out,
     async (tmp) => {
       await atomicWriteJson(path.join(tmp, BUNDLE_FILE), bundle);
       await fs.mkdir(path.join(tmp, "vkeys"));
-      await fs.writeFile(path.join(tmp, "vkeys", "segment.json"), ks.vkeyText.segment);
-      await fs.writeFile(path.join(tmp, "vkeys", "lotlist.json"), ks.vkeyText.lotlist);
+      await writeNewFile(path.join(tmp, "vkeys", "segment.json"), ks.vkeyText.segment);
+      await writeNewFile(path.join(tmp, "vkeys", "lotlist.json"), ks.vkeyText.lotlist);
+      faultPoint("prove:public-staged");
       await replaceDir(tmp, dirs.publicDir);
+      faultPoint("prove:public-written");
     },
     "public",
   );
-  const receipts = buildReceipts(build);
-  await writeReceipts(dirs.privateDir, receipts);
-  await atomicWriteJson(path.join(dirs.privateDir, "totals.json"), totalsOf(build));
   // drop work files of other inputs (older runs) so work/ does not grow without bound
   const keep = new Set([...build.jobs].map((j) => `${jobKey(j, profile, ks.vkeySha[j.circuit])}.json`));
   for (const f of await fs.readdir(dirs.workDir).catch(() => [] as string[])) {
@@ -366,24 +465,40 @@ async function writeOutputs(
   return receipts.length;
 }
 
+/** private/receipts/index.json: the epoch and manifest the receipts belong to, and where each is. */
+export interface ReceiptIndex {
+  epoch: string;
+  manifestHash: string;
+  lots: Record<string, string>;
+  accounts: Record<string, string>;
+}
+
 /** private/receipts/{lots,accounts}/*.json and index.json, replaced as a whole. */
-async function writeReceipts(privateDir: string, receipts: ReturnType<typeof buildReceipts>): Promise<void> {
+async function writeReceipts(
+  privateDir: string,
+  receipts: ReturnType<typeof buildReceipts>,
+  build: EpochBuild,
+): Promise<void> {
   await withTmpDir(
     privateDir,
     async (tmp) => {
-      const index: { lots: Record<string, string>; accounts: Record<string, string> } = {
+      const index: ReceiptIndex = {
+        epoch: String(build.snapshot.epoch),
+        manifestHash: build.manifestHash,
         lots: {},
         accounts: {},
       };
-      await fs.mkdir(path.join(tmp, "lots"));
-      await fs.mkdir(path.join(tmp, "accounts"));
+      // mkdtemp made tmp 0700; everything inside is created owner-only too
+      await fs.mkdir(path.join(tmp, "lots"), { mode: 0o700 });
+      await fs.mkdir(path.join(tmp, "accounts"), { mode: 0o700 });
+      const own = { mode: 0o600 };
       for (const { file, receipt } of receipts) {
-        await fs.writeFile(path.join(tmp, file), `${JSON.stringify(receipt, null, 2)}\n`);
+        await writeNewFile(path.join(tmp, file), `${JSON.stringify(receipt, null, 2)}\n`, own);
         if (receipt.kind === "lot") index.lots[receipt.lotId] = file;
         else index.accounts[receipt.account] = file;
       }
-      await fs.writeFile(path.join(tmp, "index.json"), `${JSON.stringify(index, null, 2)}\n`);
-      await replaceDir(tmp, path.join(privateDir, "receipts"));
+      await writeNewFile(path.join(tmp, "index.json"), `${JSON.stringify(index, null, 2)}\n`, own);
+      await replaceDir(tmp, path.join(privateDir, "receipts"), { private: true });
     },
     "receipts",
   );

@@ -103,6 +103,8 @@ export class ProverPool {
     for (let i = 0; i < this.size; i++) {
       const worker = new Worker(WORKER_SOURCE, {
         eval: true,
+        // the worker source is CommonJS: drop a caller's `--input-type=module` (node -e scripts)
+        execArgv: process.execArgv.filter((a) => !a.startsWith("--input-type")),
         workerData: { snarkjs: snarkjsPath, singleThread: opts.singleThread ?? false },
       });
       const slot: Slot = { worker, busy: null, dead: false };

@@ -470,6 +470,11 @@ function receiptVerdictLine(
   epoch: string,
   allowDevKeys: boolean,
 ): string {
+  // another epoch or bundle is the reason itself: headline it, not "not included"
+  const otherEpoch = inc.reasons.find((r) =>
+    /^the receipt is for epoch|^the receipt's manifest hash/.test(r),
+  );
+  if (otherEpoch) return `NOT INCLUDED: ${otherEpoch}`;
   if (!inc.included) return `NOT INCLUDED: ${inc.subject} is not in epoch ${epoch} as stated`;
   if (audit.devKeys && !allowDevKeys) {
     return `NOT TRUSTWORTHY: development keys (from the ${audit.devKeys}): ${inc.subject} is included, but anyone can forge the epoch's proofs`;

@@ -26,7 +26,7 @@ import {
   withTmpDir,
 } from "../util/fsutil.js";
 import { hashJson, sha256File } from "../util/hash.js";
-import { BUILD_DIR } from "../util/paths.js";
+import { buildDir as defaultBuildDir } from "../util/paths.js";
 import { type Reporter, silentReporter } from "../util/progress.js";
 import { type Logger as SnarkjsLogger, sj as snarkjs } from "../util/snarkjs.js";
 import { readPtauHeader, readR1csHeader } from "./binfile.js";
@@ -126,7 +126,7 @@ const FILES = {
   meta: "meta.json",
 } as const;
 
-export function artifactDir(id: string, buildDir = BUILD_DIR): string {
+export function artifactDir(id: string, buildDir = defaultBuildDir()): string {
   return path.join(buildDir, id);
 }
 
@@ -301,7 +301,7 @@ export async function ensureArtifact(spec: CircuitSpec, opts: BuildOptions = {})
 
 async function ensureArtifactInner(spec: CircuitSpec, opts: BuildOptions): Promise<EnsureResult> {
   const reporter = opts.reporter ?? silentReporter;
-  const buildDir = opts.buildDir ?? BUILD_DIR;
+  const buildDir = opts.buildDir ?? defaultBuildDir();
   const dir = artifactDir(spec.id, buildDir);
   const release = await acquireLock(path.join(buildDir, ".locks", `${spec.id}.lock`));
   try {
@@ -376,13 +376,13 @@ export async function ensureCircuit(
 }
 
 /** Read already-built artifacts (no building). Throws a clear error when missing or incomplete. */
-export async function loadArtifactsById(id: string, buildDir = BUILD_DIR): Promise<Artifacts> {
+export async function loadArtifactsById(id: string, buildDir = defaultBuildDir()): Promise<Artifacts> {
   const dir = artifactDir(id, buildDir);
   const meta = await readMeta(dir);
   if (!meta || !(await filesIntact(dir, meta))) {
     const [circuit, profile] = id.split(/-(.*)/s);
     throw new Error(
-      `${id}: artifacts not built (run: bulkhead build --profile ${profile ?? "test"} --circuits ${circuit ?? id})`,
+      `${id}: artifacts not built in ${buildDir} (run: bulkhead build --profile ${profile ?? "test"} --circuits ${circuit ?? id}, or pass the --build-dir that holds them)`,
     );
   }
   return toArtifacts(dir, meta);
@@ -391,7 +391,7 @@ export async function loadArtifactsById(id: string, buildDir = BUILD_DIR): Promi
 export async function loadArtifacts(
   circuit: CircuitName,
   profile: string,
-  buildDir = BUILD_DIR,
+  buildDir = defaultBuildDir(),
 ): Promise<Artifacts> {
   return loadArtifactsById(`${circuit}-${profile}`, buildDir);
 }
@@ -418,7 +418,7 @@ export async function contributeArtifact(id: string, opts: ContributeOptions = {
 
 async function contributeInner(id: string, opts: ContributeOptions): Promise<Artifacts> {
   const reporter = opts.reporter ?? silentReporter;
-  const buildDir = opts.buildDir ?? BUILD_DIR;
+  const buildDir = opts.buildDir ?? defaultBuildDir();
   const release = await acquireLock(path.join(buildDir, ".locks", `${id}.lock`));
   try {
     const cur = await loadArtifactsById(id, buildDir);

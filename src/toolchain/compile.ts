@@ -12,7 +12,7 @@ import { circuitDef, circuitParams, mainSource } from "../spec/circuits.js";
 import { type CircuitName, getProfile, type Profile } from "../spec/profiles.js";
 import { exists, replaceDir, withTmpDir } from "../util/fsutil.js";
 import { hashJson, sha256File } from "../util/hash.js";
-import { BUILD_DIR, CIRCUITS_DIR, NODE_MODULES, packageVersion } from "../util/paths.js";
+import { buildDir, CIRCUITS_DIR, packageDir, packageVersion } from "../util/paths.js";
 
 /** What to compile: one instantiation of a circuit template. */
 export interface CircuitSpec {
@@ -138,7 +138,7 @@ export function circomErrorLine(output: string): string {
 
 function runCircom(cwd: string, args: string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
-    const cli = path.join(NODE_MODULES, "circom2", "cli.js");
+    const cli = path.join(packageDir("circom2"), "cli.js");
     const child = spawn(process.execPath, [cli, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (d) => {
@@ -160,7 +160,7 @@ async function compileInto(spec: CircuitSpec, outDir: string, target: CompileTar
   }
   const mainFile = path.join(outDir, "main.circom");
   await fs.writeFile(mainFile, spec.mainSource);
-  const circomlib = path.join(NODE_MODULES, "circomlib", "circuits");
+  const circomlib = path.join(packageDir("circomlib"), "circuits");
   // circom2 (WASI) only sees paths below its working directory: run it from the common ancestor
   // of every path involved, with relative paths.
   const cwd = commonAncestor([outDir, spec.circuitsDir, circomlib]);
@@ -197,7 +197,7 @@ export async function compileCircuit(
 ): Promise<{ dir: string; key: string; compiled: boolean; ms: number }> {
   const target = opts.target ?? "wasm";
   const key = await compileKey(spec, target);
-  const root = path.join(opts.buildDir ?? BUILD_DIR, "compiled");
+  const root = path.join(opts.buildDir ?? buildDir(), "compiled");
   const dir = path.join(root, `${spec.id}-${target}-${key.slice(0, 16)}`);
   if (!opts.force && (await exists(path.join(dir, "main.r1cs")))) return { dir, key, compiled: false, ms: 0 };
   const t = Date.now();

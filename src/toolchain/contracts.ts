@@ -15,7 +15,13 @@ import { CIRCUITS, type CircuitName } from "../spec/profiles.js";
 import { withSnarkjs } from "../util/curve.js";
 import { atomicWriteJson, exists, readJsonIfExists, replaceDir, withTmpDir } from "../util/fsutil.js";
 import { hashJson, sha256Hex } from "../util/hash.js";
-import { BUILD_DIR, CONTRACTS_DIR, NODE_MODULES, packageVersion, REPO_ROOT } from "../util/paths.js";
+import {
+  CONTRACTS_DIR,
+  buildDir as defaultBuildDir,
+  PACKAGE_ROOT,
+  packageDir,
+  packageVersion,
+} from "../util/paths.js";
 import { type Reporter, silentReporter } from "../util/progress.js";
 import { sj as snarkjs } from "../util/snarkjs.js";
 import { type Artifacts, loadArtifactsById } from "./artifacts.js";
@@ -74,7 +80,7 @@ export interface ContractsBuildResult {
 /** Render the snarkjs Groth16 Solidity verifier for a zkey, with the contract renamed. */
 export async function generateVerifierSource(zkey: string, contractName: string): Promise<string> {
   const template = await fs.readFile(
-    path.join(NODE_MODULES, "snarkjs", "templates", "verifier_groth16.sol.ejs"),
+    path.join(packageDir("snarkjs"), "templates", "verifier_groth16.sol.ejs"),
     "utf8",
   );
   const src = await withSnarkjs(() => snarkjs.zKey.exportSolidityVerifier(zkey, { groth16: template }));
@@ -97,17 +103,29 @@ async function readSolSources(dir: string): Promise<Record<string, string>> {
   }
   for (const n of names) {
     const file = path.join(dir, n);
-    out[path.relative(REPO_ROOT, file).split(path.sep).join("/")] = await fs.readFile(file, "utf8");
+    out[path.relative(PACKAGE_ROOT, file).split(path.sep).join("/")] = await fs.readFile(file, "utf8");
   }
   return out;
 }
 
-/** Import callback (synchronous, as solc requires): node_modules packages (e.g. @openzeppelin/...) and repo-relative files. */
+/**
+ * Import callback (synchronous, as solc requires): a dependency's file (e.g. @openzeppelin/...,
+ * found the way Node finds the package) or a package-relative file; never outside those roots.
+ */
 function findImport(p: string): { contents: string } | { error: string } {
-  const candidates = [path.join(NODE_MODULES, p), path.join(REPO_ROOT, p)];
+  const parts = p.split("/");
+  const nameParts = parts[0]?.startsWith("@") ? 2 : 1;
+  const candidates: { file: string; root: string }[] = [];
+  try {
+    const dir = packageDir(parts.slice(0, nameParts).join("/"));
+    candidates.push({ file: path.join(dir, ...parts.slice(nameParts)), root: dir });
+  } catch {
+    // not a dependency
+  }
+  candidates.push({ file: path.join(PACKAGE_ROOT, p), root: PACKAGE_ROOT });
   for (const c of candidates) {
-    const norm = path.resolve(c);
-    if (!norm.startsWith(REPO_ROOT)) continue;
+    const norm = path.resolve(c.file);
+    if (!norm.startsWith(c.root + path.sep)) continue;
     if (existsSync(norm)) return { contents: readFileSync(norm, "utf8") };
   }
   return { error: `import not found: ${p}` };
@@ -191,7 +209,7 @@ export async function compileRegistryWith(
  */
 export async function buildContracts(opts: ContractsBuildOptions = {}): Promise<ContractsBuildResult> {
   const reporter = opts.reporter ?? silentReporter;
-  const buildDir = opts.buildDir ?? BUILD_DIR;
+  const buildDir = opts.buildDir ?? defaultBuildDir();
   const profile = opts.profile ?? "test";
   const outDir = contractsOutDir(buildDir);
   const old = await readJsonIfExists<ContractsManifest>(path.join(outDir, "manifest.json")).catch(
@@ -293,7 +311,7 @@ export async function buildContracts(opts: ContractsBuildOptions = {}): Promise<
 }
 
 /** Read a compiled contract from build/contracts/<name>.json (clear error when not built). */
-export async function loadContract(name: string, buildDir = BUILD_DIR): Promise<CompiledContract> {
+export async function loadContract(name: string, buildDir = defaultBuildDir()): Promise<CompiledContract> {
   const file = path.join(contractsOutDir(buildDir), `${name}.json`);
   const c = await readJsonIfExists<CompiledContract>(file);
   if (!c) throw new Error(`contract ${name} not built (run: bulkhead build)`);

@@ -9,9 +9,11 @@
  * and that name every temporary with one git-ignored prefix.
  */
 import { randomBytes } from "node:crypto";
-import { constants as fsConstants } from "node:fs";
+import { constants as fsConstants, rmSync } from "node:fs";
 import * as fs from "node:fs/promises";
+import * as os from "node:os";
 import * as path from "node:path";
+import lockfile from "proper-lockfile";
 
 /** Prefix of every temporary file or directory bulkhead creates (see .gitignore). */
 export const TMP_PREFIX = ".bulkhead-tmp";
@@ -22,12 +24,39 @@ function tmpName(target: string): string {
   return path.join(dir, `${TMP_PREFIX}-${base}-${process.pid}-${randomBytes(4).toString("hex")}`);
 }
 
-/** Write `data` to `file` atomically (tmp file in the same directory, fsync, rename). */
-export async function atomicWrite(file: string, data: string | Uint8Array): Promise<void> {
+/**
+ * A file system error that names `file` (Node's ENOSPC, EDQUOT, EIO from a write name no path):
+ * "cannot write FILE: no space left on device (ENOSPC)"; keeps `code` and sets `path`.
+ */
+export function fsErrorAt(err: unknown, file: string, verb = "write"): Error {
+  const e = err as NodeJS.ErrnoException;
+  if (!e || typeof e.code !== "string" || (typeof e.message === "string" && e.message.includes(file)))
+    return err as Error;
+  const reason = e.code === "ENOSPC" ? "no space left on device" : e.message.replace(/^E[A-Z]+: /, "");
+  const out = new Error(`cannot ${verb} ${file}: ${reason} (${e.code})`) as NodeJS.ErrnoException;
+  out.code = e.code;
+  out.path = file;
+  return out;
+}
+
+export interface WriteOptions {
+  /** mode of a newly created file (default 0o666 minus umask); 0o600 for private files */
+  mode?: number;
+}
+
+/**
+ * Write `data` to `file` atomically (tmp file in the same directory, created with `mode`, fsync,
+ * rename). A private file is never readable by others, not even for an instant. Errors name the file.
+ */
+export async function atomicWrite(
+  file: string,
+  data: string | Uint8Array,
+  opts: WriteOptions = {},
+): Promise<void> {
   await fs.mkdir(path.dirname(file), { recursive: true });
   const tmp = tmpName(file);
   try {
-    const fh = await fs.open(tmp, "wx");
+    const fh = await fs.open(tmp, "wx", opts.mode ?? 0o666);
     try {
       await fh.writeFile(data);
       await fh.sync();
@@ -37,13 +66,33 @@ export async function atomicWrite(file: string, data: string | Uint8Array): Prom
     await fs.rename(tmp, file);
   } catch (err) {
     await fs.rm(tmp, { force: true });
-    throw err;
+    throw fsErrorAt(err, file);
   }
 }
 
+/** Write a new file (exclusive create) with `mode`; errors name the file. */
+export async function writeNewFile(
+  file: string,
+  data: string | Uint8Array,
+  opts: WriteOptions = {},
+): Promise<void> {
+  try {
+    await fs.writeFile(file, data, { flag: "wx", mode: opts.mode ?? 0o666 });
+  } catch (err) {
+    throw fsErrorAt(err, file);
+  }
+}
+
+/** Remove `.bulkhead-tmp*` leftovers of killed runs directly inside `dir`; returns their names. */
+export async function removeLeftovers(dir: string): Promise<string[]> {
+  const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith(TMP_PREFIX));
+  for (const n of names) await fs.rm(path.join(dir, n), { recursive: true, force: true });
+  return names;
+}
+
 /** `atomicWrite` of `JSON.stringify(value, null, 2)` plus a trailing newline. */
-export async function atomicWriteJson(file: string, value: unknown): Promise<void> {
-  await atomicWrite(file, `${JSON.stringify(value, null, 2)}\n`);
+export async function atomicWriteJson(file: string, value: unknown, opts: WriteOptions = {}): Promise<void> {
+  await atomicWrite(file, `${JSON.stringify(value, null, 2)}\n`, opts);
 }
 
 /** Copy `src` to `dest` atomically (copy to a tmp name, then rename). */
@@ -81,12 +130,12 @@ export async function withTmpDir<T>(
 /**
  * Atomically put directory `src` at `dest`, replacing any previous `dest`. The old directory is
  * first renamed aside, so at every instant `dest` is either the complete old or the complete new
- * directory (or, after a crash in between, absent).
+ * directory (or, after a crash in between, absent). `private`: keep `src`'s owner-only mode.
  */
-export async function replaceDir(src: string, dest: string): Promise<void> {
+export async function replaceDir(src: string, dest: string, opts: { private?: boolean } = {}): Promise<void> {
   await fs.mkdir(path.dirname(dest), { recursive: true });
-  // mkdtemp creates 0700 directories; artifacts should be readable like ordinary files.
-  await fs.chmod(src, 0o755 & ~process.umask());
+  // mkdtemp creates 0700 directories: kept for private ones; artifacts are readable like ordinary files.
+  if (!opts.private) await fs.chmod(src, 0o755 & ~process.umask());
   let aside: string | undefined;
   if (await exists(dest)) {
     aside = tmpName(dest);
@@ -123,36 +172,147 @@ export async function readJsonIfExists<T>(file: string): Promise<T | undefined> 
   return JSON.parse(text) as T;
 }
 
+/** Another run holds the lock (after waiting the bounded time). */
+export class LockError extends Error {
+  readonly code = "ELOCKED";
+  constructor(
+    message: string,
+    readonly lockPath: string,
+    readonly holder?: LockHolder,
+  ) {
+    super(message);
+    this.name = "LockError";
+  }
+}
+
+/** Who holds a lock: written next to it (`<lock>.owner.json`) by the holder. */
+export interface LockHolder {
+  pid: number;
+  host: string;
+  command: string;
+  since: string;
+}
+
+export interface LockOptions {
+  /** give up after this many ms of waiting (default 30 min; 0: do not wait) */
+  timeoutMs?: number;
+  /** a lock not refreshed for this long is stale and taken over (default LOCK_STALE_MS) */
+  staleMs?: number;
+  /** called once when the lock is busy and this run starts waiting */
+  onWait?: (message: string) => void;
+  /** called if the lock was lost while held (e.g. the process was suspended past the stale time) */
+  onCompromised?: (err: Error) => void;
+}
+
+/** A held lock whose holder stopped refreshing it for this long is stale and taken over. */
+export const LOCK_STALE_MS = 60_000;
+
+function describeHolder(h: LockHolder | undefined): string {
+  if (!h) return "another bulkhead run (no owner record)";
+  return `process ${h.pid} on ${h.host} (${h.command}) since ${h.since}`;
+}
+
 /**
- * Simple cross-process lock: creates `file` exclusively, waits while another live process holds
- * it, takes over a lock whose owner process is gone. Returns a release function.
+ * Cross-process lock on `file` (a directory created atomically with mkdir, proper-lockfile),
+ * refreshed by its holder every 2 s. A holder that died (kill -9, power cut,
+ * container restart) stops refreshing it, so it turns stale after LOCK_STALE_MS and is taken over
+ * whatever pid its record names (a reused pid cannot keep it alive); when the record names a
+ * process of this host that is gone, it is taken over as soon as it is 2 s old.
+ * A lock held in this same process is busy like any other (two runs on one directory in one
+ * process do not both go ahead). While busy, waits at most
+ * `timeoutMs`, then throws a LockError naming the holder and since when. Returns the release.
  */
-export async function acquireLock(file: string, timeoutMs = 30 * 60_000): Promise<() => Promise<void>> {
+export async function acquireLock(file: string, opts: LockOptions = {}): Promise<() => Promise<void>> {
   await fs.mkdir(path.dirname(file), { recursive: true });
-  const start = Date.now();
+  await removeLegacyLockFile(file);
+  const ownerFile = `${file}.owner.json`;
+  const timeoutMs = opts.timeoutMs ?? 30 * 60_000;
+  const staleMs = opts.staleMs ?? LOCK_STALE_MS;
+  const deadline = Date.now() + timeoutMs;
+  let waited = false;
+  let holderDead = false;
   for (;;) {
     try {
-      const fh = await fs.open(file, "wx");
-      await fh.writeFile(String(process.pid));
-      await fh.close();
+      const release = await lockfile.lock(file, {
+        lockfilePath: file,
+        realpath: false,
+        // a holder on this host whose process is gone: take over as soon as its lock has not been
+        // refreshed for 2 s (proper-lockfile's minimum), so that a just-acquired lock whose owner
+        // record is not written yet is never taken
+        stale: holderDead ? 2000 : staleMs,
+        update: Math.min(2000, Math.floor(staleMs / 2)),
+        retries: 0,
+        onCompromised: (err) =>
+          opts.onCompromised
+            ? opts.onCompromised(err)
+            : process.stderr.write(`warning: lock ${file} was compromised: ${err.message}\n`),
+      });
+      const holder: LockHolder = {
+        pid: process.pid,
+        host: os.hostname(),
+        command: process.argv
+          .slice(1)
+          .map((a) => path.basename(a))
+          .join(" ")
+          .slice(0, 200),
+        since: new Date().toISOString(),
+      };
+      await atomicWriteJson(ownerFile, holder).catch(async (err) => {
+        await release().catch(() => undefined);
+        throw err;
+      });
+      heldLocks.add(file);
       return async () => {
-        await fs.rm(file, { force: true });
+        heldLocks.delete(file);
+        await fs.rm(ownerFile, { force: true });
+        await release().catch(() => undefined);
       };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      if ((err as NodeJS.ErrnoException).code !== "ELOCKED") throw err;
     }
-    const owner = Number.parseInt(await fs.readFile(file, "utf8").catch(() => ""), 10);
-    if (!Number.isFinite(owner) || owner === process.pid || !pidAlive(owner)) {
-      await fs.rm(file, { force: true });
-      continue;
-    }
-    if (Date.now() - start > timeoutMs) {
-      throw new Error(
-        `lock ${file} is held by process ${owner}; giving up after ${Math.round(timeoutMs / 1000)}s`,
+    const holder = await readJsonIfExists<LockHolder>(ownerFile).catch(() => undefined);
+    holderDead = holder?.host === os.hostname() && holder.pid !== process.pid && !pidAlive(holder.pid);
+    if (Date.now() >= deadline) {
+      throw new LockError(
+        `${file} is locked by ${describeHolder(holder)}: another run is writing this directory. Wait for it to finish (or stop it) and run again, or wait longer with --lock-timeout <seconds>; a lock left by a run that died is taken over automatically ${Math.round(staleMs / 1000)} s after it stopped refreshing it`,
+        file,
+        holder,
       );
     }
-    await new Promise((r) => setTimeout(r, 200));
+    if (!waited) {
+      waited = true;
+      opts.onWait?.(
+        `waiting up to ${Math.round(timeoutMs / 1000)} s for the lock ${file}, held by ${describeHolder(holder)}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, Math.min(500, Math.max(1, deadline - Date.now()))));
   }
+}
+
+const heldLocks = new Set<string>();
+
+/**
+ * Releases every lock this process holds, synchronously: for a process about to exit on a signal
+ * (SIGINT), so that the next run does not wait for the lock to turn stale.
+ */
+export function releaseHeldLocksSync(): string[] {
+  const released = [...heldLocks];
+  for (const file of released) {
+    heldLocks.delete(file);
+    rmSync(`${file}.owner.json`, { force: true });
+    try {
+      lockfile.unlockSync(file, { lockfilePath: file, realpath: false });
+    } catch {
+      // already released
+    }
+  }
+  return released;
+}
+
+/** Versions before 0.2 used a plain file holding a pid at the lock path; it is never a live lock now. */
+async function removeLegacyLockFile(file: string): Promise<void> {
+  const st = await fs.lstat(file).catch(() => undefined);
+  if (st?.isFile()) await fs.rm(file, { force: true });
 }
 
 function pidAlive(pid: number): boolean {

@@ -1,10 +1,15 @@
-/** Well-known locations: repository root, build directory, user cache. */
+/**
+ * Well-known locations: the bulkhead package root, its dependencies (resolved the way Node resolves
+ * them, so an installed package finds them in the user's node_modules), the build directory of
+ * generated artifacts, and the user cache.
+ */
 import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 
-function findRepoRoot(): string {
+function findPackageRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     const pkg = path.join(dir, "package.json");
@@ -20,15 +25,35 @@ function findRepoRoot(): string {
   throw new Error("cannot locate the bulkhead package root");
 }
 
-/** Absolute path of the repository (package) root. */
-export const REPO_ROOT = findRepoRoot();
-/** Default directory of generated artifacts. */
-export const BUILD_DIR = path.join(REPO_ROOT, "build");
-/** Directory of the circuit sources. */
-export const CIRCUITS_DIR = path.join(REPO_ROOT, "circuits");
-/** Directory of the Solidity sources. */
-export const CONTRACTS_DIR = path.join(REPO_ROOT, "contracts");
-export const NODE_MODULES = path.join(REPO_ROOT, "node_modules");
+/** Absolute path of the bulkhead package: a git checkout, or node_modules/bulkhead when installed. */
+export const PACKAGE_ROOT = findPackageRoot();
+/** @deprecated the package root (same as PACKAGE_ROOT; kept for existing callers) */
+export const REPO_ROOT = PACKAGE_ROOT;
+/** Directory of the circuit sources (shipped with the package). */
+export const CIRCUITS_DIR = path.join(PACKAGE_ROOT, "circuits");
+/** Directory of the Solidity sources (shipped with the package). */
+export const CONTRACTS_DIR = path.join(PACKAGE_ROOT, "contracts");
+
+/** True when bulkhead runs from an installed copy (inside some node_modules), not a checkout. */
+export const INSTALLED = PACKAGE_ROOT.split(path.sep).includes("node_modules");
+
+/** Environment variable naming the build directory (`--build-dir` sets it for a CLI run). */
+export const BUILD_DIR_ENV = "BULKHEAD_BUILD_DIR";
+
+/**
+ * The build directory of generated artifacts (circuits, keys, contracts, deployments):
+ * $BULKHEAD_BUILD_DIR when set (relative to the current directory); otherwise `build/` of the
+ * checkout when run from one; otherwise, for an installed package, `<user cache>/build`
+ * (never inside node_modules, which installs replace). Read at each call.
+ */
+export function buildDir(): string {
+  const env = process.env[BUILD_DIR_ENV];
+  if (env) return path.resolve(env);
+  return INSTALLED ? path.join(userCacheDir(), "build") : path.join(PACKAGE_ROOT, "build");
+}
+
+/** The build directory as it was when this module loaded; prefer `buildDir()`. */
+export const BUILD_DIR = buildDir();
 
 /** `$XDG_CACHE_HOME/bulkhead` or `~/.cache/bulkhead`: shared by every clone on this machine. */
 export function userCacheDir(): string {
@@ -37,14 +62,40 @@ export function userCacheDir(): string {
   return path.join(base, "bulkhead");
 }
 
+const requireHere = createRequire(import.meta.url);
+
+/**
+ * Directory of an installed dependency, found the way Node's `require` finds it from this file
+ * (every node_modules from here up: the package's own, or the user project's when installed
+ * flat). Uses the lookup paths, not `require.resolve(name)`, because some packages have no main
+ * entry or do not export their package.json.
+ */
+export function packageDir(name: string): string {
+  for (const base of requireHere.resolve.paths(name) ?? []) {
+    const dir = path.join(base, name);
+    if (existsSync(path.join(dir, "package.json"))) return dir;
+  }
+  throw new Error(
+    `cannot find the package ${name} from ${PACKAGE_ROOT} (is bulkhead installed with its dependencies?)`,
+  );
+}
+
+/** An executable of an installed dependency's `.bin` (the node_modules/.bin next to it). */
+export function packageBin(pkg: string, bin: string): string | undefined {
+  const dir = packageDir(pkg);
+  const nm = pkg.startsWith("@") ? path.dirname(path.dirname(dir)) : path.dirname(dir);
+  const file = path.join(nm, ".bin", bin);
+  return existsSync(file) ? file : undefined;
+}
+
 /** Version of an installed package (from its package.json). */
 export function packageVersion(name: string): string {
-  const pkg = path.join(NODE_MODULES, name, "package.json");
+  const pkg = path.join(packageDir(name), "package.json");
   return (JSON.parse(readFileSync(pkg, "utf8")) as { version: string }).version;
 }
 
 /** Version of bulkhead itself. */
 export function bulkheadVersion(): string {
-  return (JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { version: string })
+  return (JSON.parse(readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string })
     .version;
 }
