@@ -1,13 +1,76 @@
-/** bulkhead library entry point. */
+/**
+ * bulkhead library entry point (`import … from "bulkhead"`): the operations of the data path,
+ * snapshot → prove → bundle → receipts → audit → chain, with their types. Build-time helpers
+ * (circuit artifacts, ptau, contracts, binary headers) are under the `bulkhead/build` subpath.
+ */
 
-export * from "./spec/profiles.js";
-export * from "./toolchain/artifacts.js";
-export * from "./toolchain/binfile.js";
-export * from "./toolchain/contracts.js";
-export * from "./toolchain/ptau.js";
-export * from "./util/curve.js";
-export * from "./util/fsutil.js";
-export * from "./util/hash.js";
-export * from "./util/paths.js";
-export * from "./util/progress.js";
-export * from "./util/snarkjs.js";
+// audit
+export {
+  type AuditOptions,
+  type AuditReport,
+  auditBundle,
+  formatAudit,
+  type SegmentAudit,
+} from "./audit/audit.js";
+// bundle
+export { BUNDLE_FILE, type Bundle, BundleError, parseBundle, readBundle } from "./bundle/bundle.js";
+// chain
+export {
+  type DeployArtifacts,
+  type Deployment,
+  type DeployOptions,
+  deployRegistry,
+  loadDeployArtifacts,
+  readDeployment,
+  writeDeployment,
+} from "./chain/deploy.js";
+export { type PublishOptions, type PublishResult, publishEpoch } from "./chain/publish.js";
+export {
+  type ChainReceiptOptions,
+  type ChainReceiptVerdict,
+  verifyReceiptOnChain,
+} from "./chain/receipt.js";
+export { registryAt } from "./chain/registry.js";
+export { connectRpc, loadSigner } from "./chain/signer.js";
+export { formatStatus, type RegistryStatus, readStatus, type SegmentStatus } from "./chain/status.js";
+// epoch: plan and circuit inputs (pure)
+export { buildEpoch, type EpochBuild, type ProofJob } from "./epoch/plan.js";
+export { readSecret } from "./epoch/salts.js";
+// prove
+export {
+  type CircuitKeys,
+  type ProveOptions,
+  type ProveSummary,
+  proveSnapshot,
+  type SegmentSummary,
+  StoppedError,
+} from "./prove/pipeline.js";
+// receipts
+export {
+  type AccountReceipt,
+  type LotReceipt,
+  type Receipt,
+  type ReceiptVerdict,
+  verifyReceipt,
+} from "./receipts/receipts.js";
+// snapshot: read and validate
+export {
+  type Asset,
+  formatDecimal,
+  type Liability,
+  type Lot,
+  loadSnapshot,
+  type ParseOptions,
+  parseDecimal,
+  parseSnapshot,
+  type Segment,
+  type SegmentSlot,
+  type Snapshot,
+  SnapshotError,
+} from "./snapshot/snapshot.js";
+// profiles (batch sizes) and the circuits
+export { CIRCUITS, type CircuitName, getProfile, PROFILES, type Profile } from "./spec/profiles.js";
+// release snarkjs' curve worker threads so a process can exit
+export { terminateCurves } from "./util/curve.js";
+// progress reporting (ProveOptions.reporter)
+export { createReporter, type Reporter, silentReporter } from "./util/progress.js";

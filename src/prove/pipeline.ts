@@ -125,6 +125,27 @@ export class StoppedError extends Error {
   }
 }
 
+/** Verifying-key material of the two circuits, read once per run. */
+interface KeySet {
+  keys: Record<CircuitName, CircuitKeys>;
+  vkeyText: Record<CircuitName, string>;
+  vkeySha: Record<CircuitName, string>;
+  devSetup: boolean;
+}
+
+/** Where a run writes: DIR, DIR/public, DIR/private, DIR/private/work. */
+interface OutDirs {
+  out: string;
+  publicDir: string;
+  privateDir: string;
+  workDir: string;
+}
+
+interface Todo {
+  job: ProofJob;
+  key: string;
+}
+
 export async function proveSnapshot(opts: ProveOptions): Promise<ProveSummary> {
   const t0 = Date.now();
   const reporter = opts.reporter ?? silentReporter;
@@ -139,6 +160,72 @@ export async function proveSnapshot(opts: ProveOptions): Promise<ProveSummary> {
 
   // 2. circuit artifacts (cached; built when missing)
   const tA = Date.now();
+  const ks = await loadKeys(profile, opts, reporter);
+  const artifactsMs = Date.now() - tA;
+
+  const dirs = outDirs(opts.out);
+  await fs.mkdir(dirs.privateDir, { recursive: true });
+  const release = await acquireLock(path.join(dirs.privateDir, ".lock"));
+  try {
+    // 3. secret, witnesses, manifest
+    const secret = await loadOrCreateSecret(opts.secretFile, path.join(dirs.privateDir, "secret"));
+    if (secret.created)
+      reporter.info(
+        `generated a new publisher secret in ${secret.file} (keep it private; reuse it to reproduce)`,
+      );
+    const tW = Date.now();
+    const build = await buildEpoch(snapshot, profile, secret.secret);
+    const witnessMs = Date.now() - tW;
+    reporter.info(
+      `epoch ${snapshot.epoch}: ${build.segments.length} segment(s), ${build.jobs.length} batch proof(s) (profile ${profile.name}), manifest ${build.manifestHash}`,
+    );
+
+    // 4. reuse finished proofs, 5. prove the rest on all cores
+    const tP = Date.now();
+    const { proofs, todo, reused } = await reuseWork(build, profile, ks, dirs.workDir);
+    if (reused > 0) reporter.info(`resuming: ${reused} finished proof(s) reused, ${todo.length} to prove`);
+    const proven = await proveTodo(todo, ks.keys, dirs.workDir, proofs, opts, reporter);
+    const proveMs = Date.now() - tP;
+
+    // 6. write public/ and private/ atomically
+    const tO = Date.now();
+    const receipts = await writeOutputs(dirs, build, profile, proofs, ks);
+    const writeMs = Date.now() - tO;
+
+    // 7. self-audit of what was written
+    if (opts.selfAudit ?? true) await selfAudit(dirs.publicDir, reporter);
+
+    return {
+      out: dirs.out,
+      publicDir: dirs.publicDir,
+      privateDir: dirs.privateDir,
+      bundleFile: path.join(dirs.publicDir, BUNDLE_FILE),
+      epoch: String(snapshot.epoch),
+      profile: profile.name,
+      manifestHash: build.manifestHash,
+      r: String(build.r),
+      devSetup: ks.devSetup,
+      segments: segmentSummaries(build),
+      lotListBatches: build.list.length,
+      proofs: { total: build.jobs.length, reused, proven },
+      receipts,
+      timings: { artifactsMs, witnessMs, proveMs, writeMs, totalMs: Date.now() - t0 },
+      notes,
+      secret: { file: secret.file, created: secret.created },
+    };
+  } finally {
+    await release();
+  }
+}
+
+function outDirs(outOpt: string): OutDirs {
+  const out = path.resolve(outOpt);
+  const privateDir = path.join(out, "private");
+  return { out, publicDir: path.join(out, "public"), privateDir, workDir: path.join(privateDir, "work") };
+}
+
+/** Proving keys (given, or cached artifacts built when missing) and their verifying keys. */
+async function loadKeys(profile: Profile, opts: ProveOptions, reporter: Reporter): Promise<KeySet> {
   const keys: Record<CircuitName, CircuitKeys> = opts.keys ?? {
     segment: await keysOf("segment", profile, opts, reporter),
     lotlist: await keysOf("lotlist", profile, opts, reporter),
@@ -153,177 +240,173 @@ export async function proveSnapshot(opts: ProveOptions): Promise<ProveSummary> {
   };
   const devSetup = keys.segment.insecure || keys.lotlist.insecure;
   if (devSetup) reporter.warn("proving keys come from a development setup: INSECURE, development only");
-  const artifactsMs = Date.now() - tA;
+  return { keys, vkeyText, vkeySha, devSetup };
+}
 
-  const out = path.resolve(opts.out);
-  const publicDir = path.join(out, "public");
-  const privateDir = path.join(out, "private");
-  const workDir = path.join(privateDir, "work");
-  await fs.mkdir(privateDir, { recursive: true });
-  const release = await acquireLock(path.join(privateDir, ".lock"));
-  try {
-    // 3. secret, witnesses, manifest
-    const secret = await loadOrCreateSecret(opts.secretFile, path.join(privateDir, "secret"));
-    if (secret.created)
-      reporter.info(
-        `generated a new publisher secret in ${secret.file} (keep it private; reuse it to reproduce)`,
-      );
-    const tW = Date.now();
-    const build = await buildEpoch(snapshot, profile, secret.secret);
-    const witnessMs = Date.now() - tW;
-    reporter.info(
-      `epoch ${snapshot.epoch}: ${build.segments.length} segment(s), ${build.jobs.length} batch proof(s) (profile ${profile.name}), manifest ${build.manifestHash}`,
-    );
-
-    // 4. reuse finished proofs
-    const tP = Date.now();
-    const proofs = new Map<string, BundleProof>();
-    const todo: { job: ProofJob; key: string }[] = [];
-    let reused = 0;
-    const vkeys: Record<CircuitName, unknown> = {
-      segment: JSON.parse(vkeyText.segment),
-      lotlist: JSON.parse(vkeyText.lotlist),
-    };
-    for (const job of build.jobs) {
-      const key = jobKey(job, profile, vkeySha[job.circuit]);
-      const w = await readJsonIfExists<WorkFile>(path.join(workDir, `${key}.json`)).catch(() => undefined);
-      if (
-        w?.format === "bulkhead-work-proof" &&
-        w.key === key &&
-        Array.isArray(w.publicSignals) &&
-        sameSignals(w.publicSignals, job.publicSignals) &&
-        (await sj.groth16.verify(vkeys[job.circuit], job.publicSignals, w.proof).catch(() => false))
-      ) {
-        proofs.set(job.id, { publicSignals: job.publicSignals, proof: w.proof });
-        reused++;
-      } else {
-        todo.push({ job, key });
-      }
+/**
+ * Split the epoch's jobs into proofs already in the work cache (same key, same public signals,
+ * proof verifies) and jobs still to prove.
+ */
+async function reuseWork(
+  build: EpochBuild,
+  profile: Profile,
+  ks: KeySet,
+  workDir: string,
+): Promise<{ proofs: Map<string, BundleProof>; todo: Todo[]; reused: number }> {
+  const proofs = new Map<string, BundleProof>();
+  const todo: Todo[] = [];
+  let reused = 0;
+  const vkeys: Record<CircuitName, unknown> = {
+    segment: JSON.parse(ks.vkeyText.segment),
+    lotlist: JSON.parse(ks.vkeyText.lotlist),
+  };
+  for (const job of build.jobs) {
+    const key = jobKey(job, profile, ks.vkeySha[job.circuit]);
+    const w = await readJsonIfExists<WorkFile>(path.join(workDir, `${key}.json`)).catch(() => undefined);
+    if (
+      w?.format === "bulkhead-work-proof" &&
+      w.key === key &&
+      Array.isArray(w.publicSignals) &&
+      sameSignals(w.publicSignals, job.publicSignals) &&
+      (await sj.groth16.verify(vkeys[job.circuit], job.publicSignals, w.proof).catch(() => false))
+    ) {
+      proofs.set(job.id, { publicSignals: job.publicSignals, proof: w.proof });
+      reused++;
+    } else {
+      todo.push({ job, key });
     }
-    await terminateCurves();
-    if (reused > 0) reporter.info(`resuming: ${reused} finished proof(s) reused, ${todo.length} to prove`);
-
-    // 5. prove the rest on all cores
-    let proven = 0;
-    if (todo.length > 0) {
-      const progress = reporter.progress("proving", todo.length);
-      const byId = new Map(todo.map((t) => [t.job.id, t]));
-      const reqs: ProveRequest[] = todo.map(({ job }) => ({
-        id: job.id,
-        input: job.input,
-        wasm: keys[job.circuit].wasm,
-        zkey: keys[job.circuit].zkey,
-      }));
-      await proveMany(reqs, {
-        workers: opts.workers,
-        singleThread: opts.singleThread,
-        onProof: async (req: ProveRequest, res: ProveOutput) => {
-          const t = byId.get(req.id);
-          if (!t) throw new Error(`unexpected proof ${req.id}`);
-          if (!sameSignals(res.publicSignals, t.job.publicSignals)) {
-            throw new Error(
-              `${req.id}: the circuit's public signals differ from the input builder's (circuit and src/inputs.ts disagree)`,
-            );
-          }
-          const wf: WorkFile = {
-            format: "bulkhead-work-proof",
-            key: t.key,
-            job: t.job.id,
-            circuit: t.job.circuit,
-            publicSignals: res.publicSignals,
-            proof: res.proof,
-          };
-          await atomicWriteJson(path.join(workDir, `${t.key}.json`), wf);
-          proofs.set(req.id, { publicSignals: res.publicSignals, proof: res.proof });
-          proven++;
-          progress.tick(1, req.id);
-          if (opts.stopAfter !== undefined && proven >= opts.stopAfter) throw new StoppedError(proven);
-        },
-      });
-      progress.finish();
-    }
-    const proveMs = Date.now() - tP;
-
-    // 6. write public/ and private/ atomically
-    const tO = Date.now();
-    const bundle = makeBundle(build, proofs, vkeySha, devSetup);
-    await withTmpDir(
-      out,
-      async (tmp) => {
-        await atomicWriteJson(path.join(tmp, BUNDLE_FILE), bundle);
-        await fs.mkdir(path.join(tmp, "vkeys"));
-        await fs.writeFile(path.join(tmp, "vkeys", "segment.json"), vkeyText.segment);
-        await fs.writeFile(path.join(tmp, "vkeys", "lotlist.json"), vkeyText.lotlist);
-        await replaceDir(tmp, publicDir);
-      },
-      "public",
-    );
-    const receipts = buildReceipts(build);
-    await withTmpDir(
-      privateDir,
-      async (tmp) => {
-        const index: { lots: Record<string, string>; accounts: Record<string, string> } = {
-          lots: {},
-          accounts: {},
-        };
-        await fs.mkdir(path.join(tmp, "lots"));
-        await fs.mkdir(path.join(tmp, "accounts"));
-        for (const { file, receipt } of receipts) {
-          await fs.writeFile(path.join(tmp, file), `${JSON.stringify(receipt, null, 2)}\n`);
-          if (receipt.kind === "lot") index.lots[receipt.lotId] = file;
-          else index.accounts[receipt.account] = file;
-        }
-        await fs.writeFile(path.join(tmp, "index.json"), `${JSON.stringify(index, null, 2)}\n`);
-        await replaceDir(tmp, path.join(privateDir, "receipts"));
-      },
-      "receipts",
-    );
-    await atomicWriteJson(path.join(privateDir, "totals.json"), totalsOf(build));
-    // drop work files of other inputs (older runs) so work/ does not grow without bound
-    const keep = new Set([...build.jobs].map((j) => `${jobKey(j, profile, vkeySha[j.circuit])}.json`));
-    for (const f of await fs.readdir(workDir).catch(() => [] as string[])) {
-      if (f.endsWith(".json") && !keep.has(f)) await fs.rm(path.join(workDir, f), { force: true });
-    }
-    const writeMs = Date.now() - tO;
-
-    // 7. self-audit of what was written
-    if (opts.selfAudit ?? true) {
-      const rep = await auditBundle(publicDir);
-      await terminateCurves();
-      if (!rep.ok)
-        throw new Error(`self-audit of the written bundle failed: ${rep.errors.slice(0, 3).join("; ")}`);
-      reporter.info(`self-audit passed: ${rep.proofsVerified} proofs verified`);
-    }
-
-    return {
-      out,
-      publicDir,
-      privateDir,
-      bundleFile: path.join(publicDir, BUNDLE_FILE),
-      epoch: String(snapshot.epoch),
-      profile: profile.name,
-      manifestHash: build.manifestHash,
-      r: String(build.r),
-      devSetup,
-      segments: build.segments.map((s) => ({
-        id: Number(s.segment.id),
-        name: s.segment.name,
-        batches: s.batches.length,
-        lots: s.lots.length,
-        liabilities: s.liabilities.length,
-        healthy: s.healthy,
-        empty: s.lots.length === 0 && s.liabilities.length === 0,
-      })),
-      lotListBatches: build.list.length,
-      proofs: { total: build.jobs.length, reused, proven },
-      receipts: receipts.length,
-      timings: { artifactsMs, witnessMs, proveMs, writeMs, totalMs: Date.now() - t0 },
-      notes,
-      secret: { file: secret.file, created: secret.created },
-    };
-  } finally {
-    await release();
   }
+  await terminateCurves();
+  return { proofs, todo, reused };
+}
+
+/**
+ * Prove the jobs in `todo` on the worker pool; each proof goes to the work cache atomically as
+ * soon as it is done (that is what makes a run resumable) and into `proofs`. Returns the count.
+ */
+async function proveTodo(
+  todo: readonly Todo[],
+  keys: Record<CircuitName, CircuitKeys>,
+  workDir: string,
+  proofs: Map<string, BundleProof>,
+  opts: ProveOptions,
+  reporter: Reporter,
+): Promise<number> {
+  let proven = 0;
+  if (todo.length === 0) return proven;
+  const progress = reporter.progress("proving", todo.length);
+  const byId = new Map(todo.map((t) => [t.job.id, t]));
+  const reqs: ProveRequest[] = todo.map(({ job }) => ({
+    id: job.id,
+    input: job.input,
+    wasm: keys[job.circuit].wasm,
+    zkey: keys[job.circuit].zkey,
+  }));
+  await proveMany(reqs, {
+    workers: opts.workers,
+    singleThread: opts.singleThread,
+    onProof: async (req: ProveRequest, res: ProveOutput) => {
+      const t = byId.get(req.id);
+      if (!t) throw new Error(`unexpected proof ${req.id}`);
+      if (!sameSignals(res.publicSignals, t.job.publicSignals)) {
+        throw new Error(
+          `${req.id}: the circuit's public signals differ from the input builder's (circuit and src/inputs.ts disagree)`,
+        );
+      }
+      const wf: WorkFile = {
+        format: "bulkhead-work-proof",
+        key: t.key,
+        job: t.job.id,
+        circuit: t.job.circuit,
+        publicSignals: res.publicSignals,
+        proof: res.proof,
+      };
+      await atomicWriteJson(path.join(workDir, `${t.key}.json`), wf);
+      proofs.set(req.id, { publicSignals: res.publicSignals, proof: res.proof });
+      proven++;
+      progress.tick(1, req.id);
+      if (opts.stopAfter !== undefined && proven >= opts.stopAfter) throw new StoppedError(proven);
+    },
+  });
+  progress.finish();
+  return proven;
+}
+
+/**
+ * Write public/ (bundle, vkeys) and private/receipts/ each through a temporary directory renamed
+ * into place, then private/totals.json, then drop stale work files. Returns the receipt count.
+ */
+async function writeOutputs(
+  dirs: OutDirs,
+  build: EpochBuild,
+  profile: Profile,
+  proofs: ReadonlyMap<string, BundleProof>,
+  ks: KeySet,
+): Promise<number> {
+  const bundle = makeBundle(build, proofs, ks.vkeySha, ks.devSetup);
+  await withTmpDir(
+    dirs.out,
+    async (tmp) => {
+      await atomicWriteJson(path.join(tmp, BUNDLE_FILE), bundle);
+      await fs.mkdir(path.join(tmp, "vkeys"));
+      await fs.writeFile(path.join(tmp, "vkeys", "segment.json"), ks.vkeyText.segment);
+      await fs.writeFile(path.join(tmp, "vkeys", "lotlist.json"), ks.vkeyText.lotlist);
+      await replaceDir(tmp, dirs.publicDir);
+    },
+    "public",
+  );
+  const receipts = buildReceipts(build);
+  await writeReceipts(dirs.privateDir, receipts);
+  await atomicWriteJson(path.join(dirs.privateDir, "totals.json"), totalsOf(build));
+  // drop work files of other inputs (older runs) so work/ does not grow without bound
+  const keep = new Set([...build.jobs].map((j) => `${jobKey(j, profile, ks.vkeySha[j.circuit])}.json`));
+  for (const f of await fs.readdir(dirs.workDir).catch(() => [] as string[])) {
+    if (f.endsWith(".json") && !keep.has(f)) await fs.rm(path.join(dirs.workDir, f), { force: true });
+  }
+  return receipts.length;
+}
+
+/** private/receipts/{lots,accounts}/*.json and index.json, replaced as a whole. */
+async function writeReceipts(privateDir: string, receipts: ReturnType<typeof buildReceipts>): Promise<void> {
+  await withTmpDir(
+    privateDir,
+    async (tmp) => {
+      const index: { lots: Record<string, string>; accounts: Record<string, string> } = {
+        lots: {},
+        accounts: {},
+      };
+      await fs.mkdir(path.join(tmp, "lots"));
+      await fs.mkdir(path.join(tmp, "accounts"));
+      for (const { file, receipt } of receipts) {
+        await fs.writeFile(path.join(tmp, file), `${JSON.stringify(receipt, null, 2)}\n`);
+        if (receipt.kind === "lot") index.lots[receipt.lotId] = file;
+        else index.accounts[receipt.account] = file;
+      }
+      await fs.writeFile(path.join(tmp, "index.json"), `${JSON.stringify(index, null, 2)}\n`);
+      await replaceDir(tmp, path.join(privateDir, "receipts"));
+    },
+    "receipts",
+  );
+}
+
+async function selfAudit(publicDir: string, reporter: Reporter): Promise<void> {
+  const rep = await auditBundle(publicDir);
+  await terminateCurves();
+  if (!rep.ok)
+    throw new Error(`self-audit of the written bundle failed: ${rep.errors.slice(0, 3).join("; ")}`);
+  reporter.info(`self-audit passed: ${rep.proofsVerified} proofs verified`);
+}
+
+function segmentSummaries(build: EpochBuild): SegmentSummary[] {
+  return build.segments.map((s) => ({
+    id: Number(s.segment.id),
+    name: s.segment.name,
+    batches: s.batches.length,
+    lots: s.lots.length,
+    liabilities: s.liabilities.length,
+    healthy: s.healthy,
+    empty: s.lots.length === 0 && s.liabilities.length === 0,
+  }));
 }
 
 async function keysOf(
