@@ -14,13 +14,22 @@ import * as chainCmd from "./chain.js";
 import * as proveCmd from "./prove.js";
 import * as receiptCmd from "./receipt.js";
 import * as setupCmd from "./setup.js";
+import * as workerCmd from "./worker.js";
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
 /** Command groups, in help order. */
-export const COMMANDS: CommandModule[] = [buildCmd, setupCmd, proveCmd, receiptCmd, chainCmd, auditCmd];
+export const COMMANDS: CommandModule[] = [
+  buildCmd,
+  setupCmd,
+  proveCmd,
+  workerCmd,
+  receiptCmd,
+  chainCmd,
+  auditCmd,
+];
 
 export function createProgram(): Command {
   const program = new Command();

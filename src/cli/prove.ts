@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { CommanderError } from "commander";
 import { type ProveSummary, proveSnapshot } from "../prove/pipeline.js";
+import { QueueBackend } from "../prove/queue/coordinator.js";
 import { loadSnapshot, SnapshotError } from "../snapshot/snapshot.js";
 import { getProfile } from "../spec/profiles.js";
 import { formatDuration } from "../util/progress.js";
@@ -16,6 +17,8 @@ interface ProveCliOptions {
   workers?: string;
   singleThread?: boolean;
   selfAudit: boolean;
+  queue?: string;
+  queueName?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -91,6 +94,8 @@ export function register(program: Command): void {
     .option("-w, --workers <n>", "proving worker threads (default: all cores)")
     .option("--single-thread", "single-threaded curve inside each worker")
     .option("--no-self-audit", "skip the audit of the written bundle")
+    .option("--queue <url>", "prove on bulkhead workers through BullMQ: redis://HOST:PORT[/DB] or rediss://…")
+    .option("--queue-name <name>", "BullMQ queue name (default bulkhead-prove)")
     .option("--json", "JSON lines on stderr, JSON summary on stdout")
     .option("-q, --quiet", "only warnings and errors")
     .action(async (opts: ProveCliOptions) => {
@@ -109,6 +114,7 @@ export function register(program: Command): void {
           workers,
           singleThread: opts.singleThread,
           selfAudit: opts.selfAudit,
+          backend: opts.queue ? new QueueBackend({ url: opts.queue, queueName: opts.queueName }) : undefined,
           reporter,
         });
       } catch (err) {
