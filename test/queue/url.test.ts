@@ -1,0 +1,64 @@
+/** Queue URLs: redis:// and rediss:// (TLS), password and database, clear errors; no Redis needed. */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { parseJobData, parseJobResult, parseQueueUrl, redact } from "../../src/prove/queue/protocol.js";
+import { BIN } from "./redis.js";
+
+describe("queue: URLs and message checks", () => {
+  it("parses host, port, database and password; hides the password when printed", () => {
+    const t = parseQueueUrl("redis://:p%40ss@10.0.0.5:6380/3", {});
+    assert.equal(t.options.host, "10.0.0.5");
+    assert.equal(t.options.port, 6380);
+    assert.equal(t.options.db, 3);
+    assert.equal(t.options.password, "p@ss");
+    assert.equal(t.options.tls, undefined);
+    assert.equal(t.display, "redis://:***@10.0.0.5:6380/3");
+    assert.equal(redact("redis://u:p@h:1/0"), "redis://u:***@h:1/0");
+  });
+
+  it("rediss:// turns TLS on (server name = host); REDIS_PASSWORD supplies a password", () => {
+    const t = parseQueueUrl("rediss://redis.internal", { REDIS_PASSWORD: "from-env" });
+    assert.deepEqual(t.options.tls, { servername: "redis.internal" });
+    assert.equal(t.options.port, 6379);
+    assert.equal(t.options.db, 0);
+    assert.equal(t.options.password, "from-env");
+    assert.ok(!t.display.includes("from-env"));
+  });
+
+  it("rejects other schemes, bad databases and non-URLs, naming --queue", () => {
+    assert.throws(() => parseQueueUrl("http://h:1", {}), /--queue: unsupported scheme "http:"/);
+    assert.throws(() => parseQueueUrl("redis://h:1/x", {}), /--queue: database "x" is not a number/);
+    assert.throws(() => parseQueueUrl("h:1:2", {}), /--queue: .*(not a URL|unsupported scheme)/);
+  });
+
+  it("bulkhead prove --queue with a bad URL fails before any work (exit 1, one line)", () => {
+    const r = spawnSync(
+      process.execPath,
+      [BIN, "prove", "-s", "examples/snapshot.json", "-o", "/nonexistent/out", "--queue", "ftp://x"],
+      { encoding: "utf8" },
+    );
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^error: --queue: unsupported scheme "ftp:"/m);
+  });
+
+  it("a worker checks job data and a coordinator checks result shapes", () => {
+    assert.throws(() => parseJobData({ format: "other" }), /job data is not bulkhead-queue-job\/1/);
+    assert.throws(
+      () =>
+        parseJobData({
+          format: "bulkhead-queue-job/1",
+          job: "x",
+          circuit: "segment",
+          profile: "test",
+          vkeySha256: "0",
+          input: { a: 1 },
+        }),
+      /input must map signal names to decimal strings/,
+    );
+    assert.throws(() => parseJobResult(undefined), /the job returned no proof/);
+    assert.throws(
+      () => parseJobResult({ format: "bulkhead-queue-proof/1", proof: {}, publicSignals: [1] }),
+      /public signals are not a list of strings/,
+    );
+  });
+});
