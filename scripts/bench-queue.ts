@@ -11,7 +11,8 @@
  *  - peak RSS of building the epoch (witnesses and manifest, nothing proven) at 10k/50k/100k
  *    default-profile positions, each in a fresh child process, and per position.
  * Starts its own redis-server (127.0.0.1, free port, no persistence). Writes DIR/queue.json and
- * DIR/QUEUE.md atomically (DIR: bench, or build/bench-quick with --quick).
+ * DIR/QUEUE.md atomically (DIR: bench, or build/bench-quick with --quick); `--positions 0` measures
+ * RSS only and keeps the scaling figures already in DIR/queue.json.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs/promises";
@@ -340,7 +341,14 @@ export async function benchQueue(opts: {
       node: process.version,
     },
   };
-  res.scaling = await benchScaling(opts.positions ?? (opts.quick ? 16 : 32));
+  const positions = opts.positions ?? (opts.quick ? 16 : 32);
+  // --positions 0: keep the scaling figures of an earlier run in DIR/queue.json (measure RSS only)
+  const prev = await fs.readFile(path.join(out, "queue.json"), "utf8").then(
+    (t) => JSON.parse(t) as Json,
+    () => undefined,
+  );
+  if (positions > 0) res.scaling = await benchScaling(positions);
+  else if (prev?.scaling) res.scaling = { ...(prev.scaling as Json), measuredAt: prev.date };
   const sizes = opts.rss ?? (opts.quick ? [2000] : [10_000, 50_000, 100_000]);
   if (sizes.length > 0) res.rss = await benchRss(sizes);
   await fs.mkdir(out, { recursive: true });
