@@ -254,7 +254,7 @@ async function rssChild(positions: number): Promise<void> {
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
-export async function benchRss(sizes: number[]): Promise<Json> {
+export async function benchRss(sizes: number[], keep: readonly Json[] = []): Promise<Json> {
   const rows: Json[] = [];
   for (const n of sizes) {
     log(`peak RSS: ${n} default-profile positions (witnesses + manifest, no proving)`);
@@ -267,8 +267,12 @@ export async function benchRss(sizes: number[]): Promise<Json> {
     if (r.status !== 0) throw new Error(`rss child ${n}: ${r.stderr}`);
     const row = JSON.parse(r.stdout.trim().split("\n").pop() as string) as Json;
     row.bytesPerPosition = round(((Number(row.peakRssMiB) - Number(row.baseRssMiB)) * 2 ** 20) / n, 0);
+    log(`peak RSS: ${JSON.stringify(row)}`);
     rows.push(row);
   }
+  // sizes measured earlier (--keep-rss) and not re-measured now
+  for (const row of keep) if (!rows.some((x) => x.positions === row.positions)) rows.push(row);
+  rows.sort((a, b) => Number(a.positions) - Number(b.positions));
   const first = rows[0];
   const last = rows[rows.length - 1];
   const slope =
@@ -350,7 +354,8 @@ export async function benchQueue(opts: {
   if (positions > 0) res.scaling = await benchScaling(positions);
   else if (prev?.scaling) res.scaling = { ...(prev.scaling as Json), measuredAt: prev.date };
   const sizes = opts.rss ?? (opts.quick ? [2000] : [10_000, 50_000, 100_000]);
-  if (sizes.length > 0) res.rss = await benchRss(sizes);
+  if (sizes.length > 0)
+    res.rss = await benchRss(sizes, ((prev?.rss as Json | undefined)?.rows as Json[]) ?? []);
   await fs.mkdir(out, { recursive: true });
   await atomicWriteJson(path.join(out, "queue.json"), res);
   await atomicWrite(path.join(out, "QUEUE.md"), markdown(res));
