@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { parseJobData, parseJobResult, parseQueueUrl, redact } from "../../src/prove/queue/protocol.js";
-import { BIN } from "./redis.js";
+import { BIN, freePort, RedisServer, requireRedisOrSkip } from "./redis.js";
 
 describe("queue: URLs and message checks", () => {
   it("parses host, port, database and password; hides the password when printed", () => {
@@ -60,5 +60,39 @@ describe("queue: URLs and message checks", () => {
       () => parseJobResult({ format: "bulkhead-queue-proof/1", proof: {}, publicSignals: [1] }),
       /public signals are not a list of strings/,
     );
+  });
+
+  describe("with a real redis-server", () => {
+    let redis: RedisServer;
+    before(async function () {
+      requireRedisOrSkip(this);
+      redis = await RedisServer.start({ password: "right-pw" });
+    });
+    after(async () => redis?.stop());
+
+    const worker = (url: string) =>
+      spawnSync(process.execPath, [BIN, "worker", "--queue", url, "-w", "1"], {
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+
+    it("a wrong password fails at start (exit 1), naming the cause, without printing the password", () => {
+      const r = worker(`redis://:wrong-pw@127.0.0.1:${redis.port}/0`);
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        /error: --queue: Redis refused the credentials at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\/0: WRONGPASS/,
+      );
+      assert.ok(!r.stderr.includes("wrong-pw"));
+    });
+
+    it("no Redis on the port fails at start (exit 1)", async () => {
+      const r = worker(`redis://127.0.0.1:${await freePort()}`);
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        /error: --queue: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+\/0: .*ECONNREFUSED/,
+      );
+    });
   });
 });

@@ -23,6 +23,7 @@ import {
   JOB_FORMAT,
   parseJobResult,
   parseQueueUrl,
+  preflight,
   type QueueJobData,
   type QueueJobResult,
 } from "./protocol.js";
@@ -51,17 +52,26 @@ export class QueueBackend implements ProofBackend {
   async prove(tasks: readonly ProofTask[], ctx: BackendContext): Promise<void> {
     const target = parseQueueUrl(this.opts.url);
     const name = this.opts.queueName ?? DEFAULT_QUEUE_NAME;
+    await preflight(target);
     const qconn = connect(target);
     const econn = connect(target);
     const queue = new Queue(name, { connection: qconn });
     const events = new QueueEvents(name, { connection: econn });
-    queue.on("error", () => undefined);
-    events.on("error", () => undefined);
+    // connection trouble (wrong password, Redis down) is retried forever: say so once per cause
+    const seen = new Set<string>();
+    const warn = (err: Error) => {
+      if (seen.has(err.message)) return;
+      seen.add(err.message);
+      ctx.reporter.warn(`queue ${target.display}: ${err.message} (retrying)`);
+    };
+    queue.on("error", warn);
+    events.on("error", warn);
+    ctx.reporter.info(`connecting to queue "${name}" on ${target.display}`);
     const run = new CoordinatorRun(queue, tasks, ctx, this.opts);
     try {
       await queue.waitUntilReady();
       await events.waitUntilReady();
-      ctx.reporter.info(`queue "${name}" on ${target.display}: ${tasks.length} job(s) for the workers`);
+      ctx.reporter.info(`queue "${name}": ${tasks.length} job(s) for the workers`);
       events.on("completed", ({ jobId }) => run.onCompleted(jobId));
       events.on("failed", ({ jobId }) => run.onFailed(jobId));
       await run.start();

@@ -93,6 +93,37 @@ export function connect(target: QueueTarget): Redis {
   return r;
 }
 
+/**
+ * Connect once without retrying, so that a wrong address, password or TLS setting fails at start
+ * with a clear error instead of being retried forever (later outages are retried: see connect).
+ */
+export async function preflight(target: QueueTarget): Promise<void> {
+  const r = new Redis({
+    ...target.options,
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 10_000,
+  });
+  // with no retry, connect() only says "Connection is closed"; the cause comes as an error event
+  let cause: Error | undefined;
+  r.on("error", (err: Error) => {
+    cause ??= err;
+  });
+  try {
+    await r.connect();
+    await r.ping();
+  } catch (err) {
+    const msg = (cause ?? (err as Error)).message;
+    const auth = /WRONGPASS|NOAUTH|NOPERM|invalid password/i.test(msg);
+    throw new Error(
+      `--queue: ${auth ? "Redis refused the credentials" : "cannot reach Redis"} at ${target.display}: ${msg}`,
+    );
+  } finally {
+    r.disconnect();
+  }
+}
+
 const isStrings = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === "string");
 
 /** Validates job data received from Redis (a worker trusts nothing it did not check). */

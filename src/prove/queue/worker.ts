@@ -25,6 +25,7 @@ import {
   DEFAULT_QUEUE_NAME,
   parseJobData,
   parseQueueUrl,
+  preflight,
   type QueueJobData,
   type QueueJobResult,
   RESULT_FORMAT,
@@ -71,6 +72,7 @@ export interface QueueWorkerHandle {
 export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueWorkerHandle> {
   const reporter = opts.reporter ?? silentReporter;
   const target = parseQueueUrl(opts.url);
+  await preflight(target);
   const name = opts.queueName ?? DEFAULT_QUEUE_NAME;
   const threads = Math.max(1, opts.workers ?? defaultWorkers());
   const pool = new ProverPool({ workers: threads, singleThread: opts.singleThread });
@@ -138,7 +140,13 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
     maxStalledCount: 3,
     autorun: false,
   });
-  worker.on("error", (err) => reporter.warn(`queue: ${err.message}`));
+  // connection trouble is retried forever: say so once per cause
+  const seen = new Set<string>();
+  worker.on("error", (err) => {
+    if (seen.has(err.message)) return;
+    seen.add(err.message);
+    reporter.warn(`queue ${target.display}: ${err.message} (retrying)`);
+  });
   worker.on("failed", (job, err) => {
     if (job && !(err instanceof WaitingError))
       reporter.warn(`job ${String(job.data?.job)} failed: ${err.message}`);
