@@ -4,6 +4,7 @@
  * `bulkhead` processes and waiting for conditions.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { Redis } from "ioredis";
@@ -39,22 +40,85 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** PEM files of a test CA and of a server certificate for 127.0.0.1 signed by it. */
+export interface TlsFiles {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/** A throw-away CA and server certificate (IP SAN 127.0.0.1), made with openssl. */
+export function makeTlsFiles(dir: string): TlsFiles {
+  const f = (n: string) => path.join(dir, n);
+  const run = (args: string[]) => {
+    const r = spawnSync("openssl", args, { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`openssl ${args[0]}: ${r.stderr}`);
+  };
+  run([
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=bulkhead test CA",
+    "-keyout",
+    f("ca.key"),
+    "-out",
+    f("ca.pem"),
+  ]);
+  run([
+    "req",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-subj",
+    "/CN=127.0.0.1",
+    "-keyout",
+    f("server.key"),
+    "-out",
+    f("server.csr"),
+  ]);
+  writeFileSync(f("san.ext"), "subjectAltName=IP:127.0.0.1\n");
+  run([
+    "x509",
+    "-req",
+    "-in",
+    f("server.csr"),
+    "-CA",
+    f("ca.pem"),
+    "-CAkey",
+    f("ca.key"),
+    "-CAcreateserial",
+    "-days",
+    "1",
+    "-extfile",
+    f("san.ext"),
+    "-out",
+    f("server.pem"),
+  ]);
+  return { ca: f("ca.pem"), cert: f("server.pem"), key: f("server.key") };
+}
+
 export class RedisServer {
   private proc: ChildProcess | undefined;
   private constructor(
     readonly port: number,
     readonly password: string | undefined,
+    readonly tls: TlsFiles | undefined,
   ) {}
 
-  static async start(opts: { password?: string } = {}): Promise<RedisServer> {
-    const s = new RedisServer(await freePort(), opts.password);
+  static async start(opts: { password?: string; tls?: TlsFiles } = {}): Promise<RedisServer> {
+    const s = new RedisServer(await freePort(), opts.password, opts.tls);
     await s.launch();
     return s;
   }
 
   url(db = 0): string {
     const auth = this.password ? `:${encodeURIComponent(this.password)}@` : "";
-    return `redis://${auth}127.0.0.1:${this.port}/${db}`;
+    return `${this.tls ? "rediss" : "redis"}://${auth}127.0.0.1:${this.port}/${db}`;
   }
 
   /** A client of this server (close it with quit()). */
@@ -63,7 +127,20 @@ export class RedisServer {
   }
 
   private async launch(): Promise<void> {
-    const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+    const listen = this.tls
+      ? [
+          "--port",
+          "0",
+          "--tls-port",
+          String(this.port),
+          "--tls-cert-file",
+          this.tls.cert,
+          "--tls-key-file",
+          this.tls.key,
+        ]
+      : ["--port", String(this.port)];
+    if (this.tls) listen.push("--tls-ca-cert-file", this.tls.ca, "--tls-auth-clients", "no");
+    const args = [...listen, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
     if (this.password) args.push("--requirepass", this.password);
     const proc = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
     this.proc = proc;

@@ -2,7 +2,17 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { parseJobData, parseJobResult, parseQueueUrl, redact } from "../../src/prove/queue/protocol.js";
-import { BIN, freePort, RedisServer, requireRedisOrSkip } from "./redis.js";
+import { tmpDir } from "../helpers/epoch.js";
+import {
+  BIN,
+  bulkhead,
+  freePort,
+  kill,
+  makeTlsFiles,
+  RedisServer,
+  requireRedisOrSkip,
+  waitFor,
+} from "./redis.js";
 
 describe("queue: URLs and message checks", () => {
   it("parses host, port, database and password; hides the password when printed", () => {
@@ -93,6 +103,38 @@ describe("queue: URLs and message checks", () => {
         r.stderr,
         /error: --queue: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+\/0: .*ECONNREFUSED/,
       );
+    });
+  });
+
+  describe("over TLS (rediss://) with a real redis-server", () => {
+    let redis: RedisServer;
+    let ca: string;
+    before(async function () {
+      requireRedisOrSkip(this);
+      const tls = makeTlsFiles(tmpDir("tls"));
+      ca = tls.ca;
+      redis = await RedisServer.start({ password: "tls-pw", tls });
+    });
+    after(async () => redis?.stop());
+
+    it("a worker trusting the CA connects; one that does not fails at start with the TLS error", async () => {
+      const ok = bulkhead(["worker", "--queue", redis.url(), "-w", "1"], { NODE_EXTRA_CA_CERTS: ca });
+      try {
+        await waitFor(
+          () => /queue "bulkhead-prove" on rediss:\/\/:\*\*\*@127\.0\.0\.1/.test(ok.output()),
+          60_000,
+          "TLS worker",
+        );
+      } finally {
+        await kill(ok, "SIGTERM");
+      }
+      const bad = spawnSync(process.execPath, [BIN, "worker", "--queue", redis.url(), "-w", "1"], {
+        encoding: "utf8",
+        timeout: 60_000,
+        env: { ...process.env, NODE_EXTRA_CA_CERTS: "" },
+      });
+      assert.equal(bad.status, 1, bad.stderr);
+      assert.match(bad.stderr, /error: --queue: cannot reach Redis at rediss:.*certificate/i);
     });
   });
 });

@@ -8,6 +8,7 @@
  * Job data carries the private witness input: the Redis instance must be as private as the
  * snapshot, and the coordinator removes each job as soon as its proof is stored.
  */
+import { isIP } from "node:net";
 import { Redis, type RedisOptions } from "ioredis";
 import { CIRCUITS, type CircuitName } from "../../spec/profiles.js";
 import type { Groth16Proof } from "../../util/snarkjs.js";
@@ -71,7 +72,8 @@ export function parseQueueUrl(url: string, env: NodeJS.ProcessEnv = process.env)
     db: dbText === "" ? 0 : Number(dbText),
     ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
     ...(password ? { password } : {}),
-    ...(tls ? { tls: { servername: host } } : {}),
+    // SNI only for names (RFC 6066 forbids IP addresses there; the certificate still names the IP)
+    ...(tls ? { tls: isIP(host) ? {} : { servername: host } } : {}),
     // BullMQ's blocking commands need unlimited retries; reconnect forever with a capped backoff
     maxRetriesPerRequest: null,
     retryStrategy: (times: number) => Math.min(200 * times, 2000),
