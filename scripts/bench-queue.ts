@@ -297,7 +297,7 @@ function markdown(r: Json): string {
     const one = s.oneWorker as Json;
     const two = s.twoWorkers as Json;
     lines.push(
-      `## 1 vs 2 single-core worker processes (${s.profile} profile, ${s.positions} positions, ${s.jobs} proofs)`,
+      `## 1 vs 2 single-core worker processes (${s.profile} profile, ${s.positions} positions, ${s.jobs} proofs${s.measuredAt ? `; measured ${s.measuredAt}` : ""})`,
       "",
       "| workers | proving wall | proofs per worker |",
       "|---|---|---|",
@@ -356,6 +356,7 @@ export async function benchQueue(opts: {
   const sizes = opts.rss ?? (opts.quick ? [2000] : [10_000, 50_000, 100_000]);
   if (sizes.length > 0)
     res.rss = await benchRss(sizes, ((prev?.rss as Json | undefined)?.rows as Json[]) ?? []);
+  else if (prev?.rss) res.rss = prev.rss; // `--positions 0 --rss ""`: re-render DIR/queue.json only
   await fs.mkdir(out, { recursive: true });
   await atomicWriteJson(path.join(out, "queue.json"), res);
   await atomicWrite(path.join(out, "QUEUE.md"), markdown(res));
