@@ -352,7 +352,8 @@ export async function benchQueue(opts: {
     () => undefined,
   );
   if (positions > 0) res.scaling = await benchScaling(positions);
-  else if (prev?.scaling) res.scaling = { ...(prev.scaling as Json), measuredAt: prev.date };
+  else if (prev?.scaling)
+    res.scaling = { ...(prev.scaling as Json), measuredAt: (prev.scaling as Json).measuredAt ?? prev.date };
   const sizes = opts.rss ?? (opts.quick ? [2000] : [10_000, 50_000, 100_000]);
   if (sizes.length > 0)
     res.rss = await benchRss(sizes, ((prev?.rss as Json | undefined)?.rows as Json[]) ?? []);
