@@ -53,6 +53,7 @@ import { terminateCurves } from "../src/util/curve.js";
 import { atomicWrite, atomicWriteJson } from "../src/util/fsutil.js";
 import { BUILD_DIR, packageVersion, REPO_ROOT } from "../src/util/paths.js";
 import { sj } from "../src/util/snarkjs.js";
+import { benchQueue } from "./bench-queue.js";
 
 // ------------------------------------------------------------------------------------ options
 
@@ -69,6 +70,7 @@ const { values: args } = parseArgs({
     "gas-prove-max": { type: "string" },
     render: { type: "boolean", default: false },
     merge: { type: "boolean", default: false },
+    queue: { type: "boolean", default: false },
   },
   allowPositionals: false,
 });
@@ -1168,6 +1170,7 @@ async function render() {
 
 async function main() {
   if (args.render) return render();
+  if (args.queue) return void (await benchQueue({ quick: QUICK, out: args.out })); // scripts/bench-queue.ts
   const t0 = now();
   const results: Json = {
     format: "bulkhead-bench",

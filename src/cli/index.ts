@@ -19,6 +19,7 @@ import * as proveCmd from "./prove.js";
 import * as receiptCmd from "./receipt.js";
 import * as serveCmd from "./serve.js";
 import * as setupCmd from "./setup.js";
+import * as workerCmd from "./worker.js";
 
 export interface CommandModule {
   register(program: Command): void;
@@ -29,6 +30,7 @@ export const COMMANDS: CommandModule[] = [
   buildCmd,
   setupCmd,
   proveCmd,
+  workerCmd,
   receiptCmd,
   chainCmd,
   auditCmd,

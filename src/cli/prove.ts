@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { CommanderError } from "commander";
 import { type ProveSummary, proveSnapshot } from "../prove/pipeline.js";
+import { QueueBackend } from "../prove/queue/coordinator.js";
 import { loadSnapshot } from "../snapshot/snapshot.js";
 import { getProfile } from "../spec/profiles.js";
 import { formatDuration } from "../util/progress.js";
@@ -19,6 +20,8 @@ interface ProveCliOptions {
   selfAudit: boolean;
   force?: boolean;
   lockTimeout: string;
+  queue?: string;
+  queueName?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -89,6 +92,8 @@ export function register(program: Command): void {
     .option("--build-dir <dir>", BUILD_DIR_HELP)
     .option("--force", "replace an output directory that holds another epoch (default: refuse)")
     .option("--lock-timeout <seconds>", "wait at most this long for another run on the same directory", "30")
+    .option("--queue <url>", "prove on bulkhead workers through BullMQ: redis://HOST:PORT[/DB] or rediss://…")
+    .option("--queue-name <name>", "BullMQ queue name (default bulkhead-prove)")
     .option("--json", "JSON lines on stderr, JSON summary on stdout")
     .option("-q, --quiet", "only warnings and errors")
     .action(async (opts: ProveCliOptions) => {
@@ -107,6 +112,7 @@ export function register(program: Command): void {
         selfAudit: opts.selfAudit,
         force: opts.force,
         lockTimeoutMs: parseLockTimeout(opts.lockTimeout),
+        backend: opts.queue ? new QueueBackend({ url: opts.queue, queueName: opts.queueName }) : undefined,
         reporter,
       });
       if (opts.json) printJson({ ok: true, ...summary });

@@ -56,7 +56,7 @@ import { hashJson, sha256Hex } from "../util/hash.js";
 import { type Reporter, silentReporter } from "../util/progress.js";
 import type { Groth16Proof } from "../util/snarkjs.js";
 import { sj } from "../util/snarkjs.js";
-import { type ProveOutput, type ProveRequest, proveMany } from "./pool.js";
+import { localBackend, type ProofBackend, type ProofTask } from "./backend.js";
 
 export interface CircuitKeys {
   wasm: string;
@@ -87,6 +87,8 @@ export interface ProveOptions {
   keys?: Record<CircuitName, CircuitKeys>;
   /** audit the written bundle before returning (default true) */
   selfAudit?: boolean;
+  /** where proofs are computed (default: the local worker pool; see src/prove/backend.ts) */
+  backend?: ProofBackend;
   /** testing hook: stop (throw) after this many newly proven batches, as if killed */
   stopAfter?: number;
   /** replace an output directory that holds another epoch or manifest (default: refuse) */
@@ -227,7 +229,11 @@ async function proveSnapshotNow(opts: ProveOptions): Promise<ProveSummary> {
     const tP = Date.now();
     const { proofs, todo, reused } = await reuseWork(build, profile, ks, dirs.workDir);
     if (reused > 0) reporter.info(`resuming: ${reused} finished proof(s) reused, ${todo.length} to prove`);
-    const proven = await proveTodo(todo, ks.keys, dirs.workDir, proofs, opts, reporter);
+    const todoKeys = new Set(todo.map((t) => t.key));
+    const reusedKeys = build.jobs
+      .map((j) => jobKey(j, profile, ks.vkeySha[j.circuit]))
+      .filter((k) => !todoKeys.has(k));
+    const proven = await proveTodo(todo, ks, reusedKeys, dirs.workDir, proofs, opts, reporter);
     const proveMs = Date.now() - tP;
 
     // 6. write public/ and private/ atomically
@@ -375,12 +381,14 @@ async function reuseWork(
 }
 
 /**
- * Prove the jobs in `todo` on the worker pool; each proof goes to the work cache atomically as
- * soon as it is done (that is what makes a run resumable) and into `proofs`. Returns the count.
+ * Prove the jobs in `todo` on the proof backend (default: the local worker pool); each proof goes
+ * to the work cache atomically as soon as it is done (that is what makes a run resumable) and into
+ * `proofs`. Returns the count.
  */
 async function proveTodo(
   todo: readonly Todo[],
-  keys: Record<CircuitName, CircuitKeys>,
+  ks: KeySet,
+  reusedKeys: readonly string[],
   workDir: string,
   proofs: Map<string, BundleProof>,
   opts: ProveOptions,
@@ -389,36 +397,37 @@ async function proveTodo(
   let proven = 0;
   if (todo.length === 0) return proven;
   const progress = reporter.progress("proving", todo.length);
-  const byId = new Map(todo.map((t) => [t.job.id, t]));
-  const reqs: ProveRequest[] = todo.map(({ job }) => ({
-    id: job.id,
-    input: job.input,
-    wasm: keys[job.circuit].wasm,
-    zkey: keys[job.circuit].zkey,
-  }));
-  await proveMany(reqs, {
-    workers: opts.workers,
-    singleThread: opts.singleThread,
-    onProof: async (req: ProveRequest, res: ProveOutput) => {
-      const t = byId.get(req.id);
-      if (!t) throw new Error(`unexpected proof ${req.id}`);
-      if (!sameSignals(res.publicSignals, t.job.publicSignals)) {
+  const backend = opts.backend ?? localBackend({ workers: opts.workers, singleThread: opts.singleThread });
+  const keyOf = (c: CircuitName) => ({
+    wasm: ks.keys[c].wasm,
+    zkey: ks.keys[c].zkey,
+    vkeyText: ks.vkeyText[c],
+    vkeySha256: ks.vkeySha[c],
+  });
+  const tasks = todo.map(({ job, key }) => ({ ...job, key }));
+  await backend.prove(tasks, {
+    profile: opts.profile ?? "default",
+    keys: { segment: keyOf("segment"), lotlist: keyOf("lotlist") },
+    reusedKeys,
+    progress,
+    reporter,
+    onProof: async (t: ProofTask, res) => {
+      if (!sameSignals(res.publicSignals, t.publicSignals)) {
         throw new Error(
-          `${req.id}: the circuit's public signals differ from the input builder's (circuit and src/epoch/inputs.ts disagree)`,
+          `${t.id}: the circuit's public signals differ from the input builder's (circuit and src/epoch/inputs.ts disagree)`,
         );
       }
       const wf: WorkFile = {
         format: "bulkhead-work-proof",
         key: t.key,
-        job: t.job.id,
-        circuit: t.job.circuit,
+        job: t.id,
+        circuit: t.circuit,
         publicSignals: res.publicSignals,
         proof: res.proof,
       };
       await atomicWriteJson(path.join(workDir, `${t.key}.json`), wf);
-      proofs.set(req.id, { publicSignals: res.publicSignals, proof: res.proof });
+      proofs.set(t.id, { publicSignals: res.publicSignals, proof: res.proof });
       proven++;
-      progress.tick(1, req.id);
       if (opts.stopAfter !== undefined && proven >= opts.stopAfter) throw new StoppedError(proven);
     },
   });

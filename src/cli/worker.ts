@@ -1,0 +1,71 @@
+/** `bulkhead worker --queue redis://…`: prove the batch jobs of `bulkhead prove --queue` coordinators. */
+import type { Command } from "commander";
+import { startQueueWorker } from "../prove/queue/worker.js";
+import { printJson, reporterFor } from "./common.js";
+
+interface WorkerCliOptions {
+  queue: string;
+  queueName?: string;
+  workers?: string;
+  singleThread?: boolean;
+  buildDir?: string;
+  lockMs?: string;
+  stalledMs?: string;
+  maxJobs?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command("worker")
+    .description("prove batch jobs from a BullMQ queue on Redis (see bulkhead prove --queue)")
+    .requiredOption(
+      "--queue <url>",
+      "redis://[user:password@]HOST:PORT[/DB] or rediss://… (TLS); or REDIS_PASSWORD",
+    )
+    .option("--queue-name <name>", "BullMQ queue name (default bulkhead-prove)")
+    .option("-w, --workers <n>", "proving threads, i.e. jobs proven at once (default: all cores)")
+    .option("--single-thread", "single-threaded curve inside each proving thread")
+    .option("--build-dir <dir>", "build directory with the circuit artifacts (default: <repo>/build)")
+    .option(
+      "--lock-ms <ms>",
+      "job lock: a killed worker's job is retaken after about this long (default 30000)",
+    )
+    .option("--stalled-ms <ms>", "how often to look for jobs of killed workers (default 30000)")
+    .option("--max-jobs <n>", "exit after proving this many jobs (default: run until SIGINT/SIGTERM)")
+    .option("--json", "JSON lines on stderr, JSON summary on stdout")
+    .option("-q, --quiet", "only warnings and errors")
+    .action(async (opts: WorkerCliOptions) => {
+      const reporter = reporterFor(opts);
+      const handle = await startQueueWorker({
+        url: opts.queue,
+        queueName: opts.queueName,
+        workers: positiveInt(opts.workers, "--workers"),
+        singleThread: opts.singleThread,
+        buildDir: opts.buildDir,
+        lockMs: positiveInt(opts.lockMs, "--lock-ms"),
+        stalledIntervalMs: positiveInt(opts.stalledMs, "--stalled-ms"),
+        maxJobs: positiveInt(opts.maxJobs, "--max-jobs"),
+        reporter,
+      });
+      const onSignal = () => {
+        reporter.info("stopping: finishing the jobs in hand (signal again to abort them)");
+        process.once("SIGINT", () => process.exit(130));
+        process.once("SIGTERM", () => process.exit(143));
+        void handle.stop();
+      };
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+      const { proofs } = await handle.done;
+      if (opts.json) printJson({ ok: true, proofs });
+      else reporter.info(`worker stopped after ${proofs} proof(s)`);
+    });
+}

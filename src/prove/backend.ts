@@ -1,0 +1,79 @@
+/**
+ * Proof backends: where the batch proofs of an epoch are computed once the manifest is fixed.
+ * The pipeline (src/prove/pipeline.ts) hands a backend the jobs still to prove and a callback
+ * that persists each accepted proof; the backend reports progress and returns when every job
+ * has a proof, or throws naming the jobs that have none.
+ *
+ *  - `localBackend`: the worker-thread pool of this process (src/prove/pool.ts), the default;
+ *  - `QueueBackend` (src/prove/queue/coordinator.ts): a BullMQ queue on Redis served by
+ *    `bulkhead worker` processes on any number of machines.
+ */
+import type { CircuitInput } from "../epoch/inputs.js";
+import type { CircuitName } from "../spec/profiles.js";
+import type { Progress, Reporter } from "../util/progress.js";
+import type { Groth16Proof } from "../util/snarkjs.js";
+import { type ProveOutput, type ProveRequest, proveMany } from "./pool.js";
+
+/** One batch proof to compute. */
+export interface ProofTask {
+  /** job id in the epoch: `segment-<id>-<batch>` or `lotlist-<batch>` */
+  id: string;
+  /** work-cache key: sha256 of (circuit, profile, verification key, input) */
+  key: string;
+  circuit: CircuitName;
+  /** private witness input: never log it */
+  input: CircuitInput;
+  /** the public signals the proof must have (derived by the coordinator) */
+  publicSignals: string[];
+}
+
+export interface BackendKeys {
+  wasm: string;
+  zkey: string;
+  /** verification key, as the file's text (its sha256 identifies the key) */
+  vkeyText: string;
+  vkeySha256: string;
+}
+
+export interface BackendContext {
+  profile: string;
+  keys: Record<CircuitName, BackendKeys>;
+  /** keys of jobs whose proofs were reused from the work cache (nothing to prove) */
+  reusedKeys: readonly string[];
+  progress: Progress;
+  reporter: Reporter;
+  /** persist one proof (awaited before the job counts as done); throwing aborts the backend */
+  onProof(task: ProofTask, out: { proof: Groth16Proof; publicSignals: string[] }): Promise<void>;
+}
+
+export interface ProofBackend {
+  readonly name: string;
+  /** prove every task; resolves when each has been passed to `ctx.onProof` */
+  prove(tasks: readonly ProofTask[], ctx: BackendContext): Promise<void>;
+}
+
+/** The worker-thread pool of this process. */
+export function localBackend(opts: { workers?: number; singleThread?: boolean } = {}): ProofBackend {
+  return {
+    name: "local",
+    async prove(tasks, ctx) {
+      const byId = new Map(tasks.map((t) => [t.id, t]));
+      const reqs: ProveRequest[] = tasks.map((t) => ({
+        id: t.id,
+        input: t.input,
+        wasm: ctx.keys[t.circuit].wasm,
+        zkey: ctx.keys[t.circuit].zkey,
+      }));
+      await proveMany(reqs, {
+        workers: opts.workers,
+        singleThread: opts.singleThread,
+        onProof: async (req: ProveRequest, res: ProveOutput) => {
+          const t = byId.get(req.id);
+          if (!t) throw new Error(`unexpected proof ${req.id}`);
+          await ctx.onProof(t, res);
+          ctx.progress.tick(1, req.id);
+        },
+      });
+    },
+  };
+}

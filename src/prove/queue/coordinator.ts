@@ -1,0 +1,318 @@
+/**
+ * The coordinator side of `bulkhead prove --queue redis://…`: a proof backend that puts every
+ * batch job on a BullMQ queue and collects the proofs of `bulkhead worker` processes.
+ *
+ * Trust: none in the workers. Every returned proof must carry exactly the public signals the
+ * coordinator derived and verify against the coordinator's own verification key before it is
+ * stored; a rejected proof is re-queued, and after `maxBadProofs` rejections the job is reported
+ * by id. A job that fails in BullMQ (its attempts used up) is reported by id too.
+ *
+ * Robustness: job ids are work-cache keys, so a restarted coordinator re-adds nothing that still
+ * exists and takes the proofs of jobs that completed while it was down from the queue. A periodic
+ * reconcile (besides BullMQ's event stream) picks up completions it missed, and re-adds jobs that
+ * vanished, e.g. with a Redis restarted without persistence. Each job (with its private input) is
+ * removed from Redis as soon as its proof is stored.
+ */
+import { Queue, QueueEvents } from "bullmq";
+import { terminateCurves } from "../../util/curve.js";
+import { sj } from "../../util/snarkjs.js";
+import type { BackendContext, ProofBackend, ProofTask } from "../backend.js";
+import {
+  connect,
+  DEFAULT_QUEUE_NAME,
+  JOB_FORMAT,
+  parseJobResult,
+  parseQueueUrl,
+  preflight,
+  type QueueJobData,
+  type QueueJobResult,
+} from "./protocol.js";
+
+export interface QueueBackendOptions {
+  /** redis://… or rediss://… */
+  url: string;
+  queueName?: string;
+  /** BullMQ attempts per job when a worker fails or stalls (default 3) */
+  attempts?: number;
+  /** rejected proofs per job before it is reported (default 3) */
+  maxBadProofs?: number;
+  /** how often to reconcile with the queue's state (ms, default 5000) */
+  reconcileMs?: number;
+}
+
+const PENDING_STATES = ["wait", "active", "delayed", "prioritized", "waiting-children"] as const;
+const NO_WORKER_WARN_MS = 30_000;
+
+export class QueueBackend implements ProofBackend {
+  readonly name = "queue";
+  constructor(readonly opts: QueueBackendOptions) {
+    parseQueueUrl(opts.url); // fail on a bad URL before any work
+  }
+
+  async prove(tasks: readonly ProofTask[], ctx: BackendContext): Promise<void> {
+    const target = parseQueueUrl(this.opts.url);
+    const name = this.opts.queueName ?? DEFAULT_QUEUE_NAME;
+    await preflight(target);
+    const qconn = connect(target);
+    const econn = connect(target);
+    const queue = new Queue(name, { connection: qconn });
+    const events = new QueueEvents(name, { connection: econn });
+    // connection trouble (wrong password, Redis down) is retried forever: say so once per cause
+    const seen = new Set<string>();
+    const warn = (err: Error) => {
+      if (seen.has(err.message)) return;
+      seen.add(err.message);
+      ctx.reporter.warn(`queue ${target.display}: ${err.message} (retrying)`);
+    };
+    queue.on("error", warn);
+    events.on("error", warn);
+    ctx.reporter.info(`connecting to queue "${name}" on ${target.display}`);
+    const run = new CoordinatorRun(queue, tasks, ctx, this.opts);
+    try {
+      await queue.waitUntilReady();
+      await events.waitUntilReady();
+      ctx.reporter.info(`queue "${name}": ${tasks.length} job(s) for the workers`);
+      events.on("completed", ({ jobId }) => run.onCompleted(jobId));
+      events.on("failed", ({ jobId }) => run.onFailed(jobId));
+      await run.start();
+      await run.finished;
+    } finally {
+      run.stop();
+      await events.close().catch(() => undefined);
+      await queue.close().catch(() => undefined);
+      for (const c of [qconn, econn]) await c.quit().catch(() => c.disconnect());
+      await terminateCurves();
+    }
+  }
+}
+
+/** The state of one coordinator run: outstanding jobs, rejected proofs, failures. */
+class CoordinatorRun {
+  private readonly outstanding: Map<string, ProofTask>;
+  private readonly handling = new Set<string>();
+  private readonly badProofs = new Map<string, number>();
+  private readonly failures: string[] = [];
+  private readonly vkeys: Record<string, unknown>;
+  private readonly totalCount: number;
+  private timer: NodeJS.Timeout | undefined;
+  private reconciling = false;
+  private redisDown = false;
+  private workers = 0;
+  private active = 0;
+  private noWorkerSince = Date.now();
+  private warnedNoWorker = false;
+  private resolve!: () => void;
+  private reject!: (err: Error) => void;
+  readonly finished: Promise<void>;
+
+  constructor(
+    private readonly queue: Queue,
+    tasks: readonly ProofTask[],
+    private readonly ctx: BackendContext,
+    private readonly opts: QueueBackendOptions,
+  ) {
+    this.outstanding = new Map(tasks.map((t) => [t.key, t]));
+    this.totalCount = this.outstanding.size;
+    this.vkeys = {
+      segment: JSON.parse(ctx.keys.segment.vkeyText),
+      lotlist: JSON.parse(ctx.keys.lotlist.vkeyText),
+    };
+    this.finished = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.finished.catch(() => undefined);
+  }
+
+  async start(): Promise<void> {
+    await this.dropReused();
+    await this.reconcile();
+    this.timer = setInterval(() => void this.reconcile(), this.opts.reconcileMs ?? 5000);
+    if (this.outstanding.size === 0) this.finish();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Jobs left in Redis by an earlier run whose proofs are already in the work cache. */
+  private async dropReused(): Promise<void> {
+    for (let i = 0; i < this.ctx.reusedKeys.length; i += 200) {
+      const chunk = this.ctx.reusedKeys.slice(i, i + 200);
+      await Promise.all(
+        chunk.map(async (k) => (await this.queue.getJob(k))?.remove().catch(() => undefined)),
+      );
+    }
+  }
+
+  private jobOf(task: ProofTask) {
+    const data: QueueJobData = {
+      format: JOB_FORMAT,
+      job: task.id,
+      circuit: task.circuit,
+      profile: this.ctx.profile,
+      vkeySha256: this.ctx.keys[task.circuit].vkeySha256,
+      input: task.input,
+    };
+    return {
+      name: task.id,
+      data,
+      opts: {
+        jobId: task.key,
+        attempts: this.opts.attempts ?? 3,
+        backoff: { type: "fixed", delay: 1000 },
+        removeOnComplete: false,
+        removeOnFail: false,
+      },
+    };
+  }
+
+  private async add(tasks: readonly ProofTask[]): Promise<void> {
+    for (let i = 0; i < tasks.length; i += 500) {
+      await this.queue.addBulk(tasks.slice(i, i + 500).map((t) => this.jobOf(t)));
+    }
+  }
+
+  /** Compare what we wait for with the queue: take finished jobs, re-add vanished ones. */
+  private async reconcile(): Promise<void> {
+    if (this.reconciling || this.outstanding.size === 0) return;
+    this.reconciling = true;
+    try {
+      const pending = new Set(await this.queue.getRanges([...PENDING_STATES], 0, -1));
+      const completed = new Set(await this.queue.getRanges(["completed"], 0, -1));
+      const failed = new Set(await this.queue.getRanges(["failed"], 0, -1));
+      const missing: ProofTask[] = [];
+      for (const [key, task] of this.outstanding) {
+        if (completed.has(key)) void this.onCompleted(key);
+        else if (failed.has(key)) void this.onFailed(key);
+        else if (!pending.has(key) && !this.handling.has(key)) missing.push(task);
+      }
+      if (missing.length > 0) await this.add(missing);
+      await this.countWorkers();
+      if (this.redisDown) this.ctx.reporter.info("queue: Redis reachable again");
+      this.redisDown = false;
+    } catch (err) {
+      if (!this.redisDown)
+        this.ctx.reporter.warn(`queue: Redis unreachable (${(err as Error).message}); retrying`);
+      this.redisDown = true;
+    } finally {
+      this.reconciling = false;
+    }
+  }
+
+  private async countWorkers(): Promise<void> {
+    this.workers = await this.queue.getWorkersCount().catch(() => this.workers);
+    this.active = (await this.queue.getJobCounts("active")).active ?? 0;
+    if (this.workers > 0) this.noWorkerSince = Date.now();
+    else if (!this.warnedNoWorker && Date.now() - this.noWorkerSince > NO_WORKER_WARN_MS) {
+      this.warnedNoWorker = true;
+      this.ctx.reporter.warn(
+        `queue: no worker connected for ${NO_WORKER_WARN_MS / 1000}s (start: bulkhead worker --queue …)`,
+      );
+    }
+    this.ctx.progress.update(this.done(), this.note());
+  }
+
+  private done(): number {
+    return this.totalCount - this.outstanding.size - this.failures.length;
+  }
+  private note(id?: string): string {
+    return `${id ? `${id}, ` : ""}${this.workers} worker(s), ${this.active} job(s) active`;
+  }
+
+  /** A job completed: check its proof, store it or re-queue it. */
+  onCompleted(key: string): void {
+    const task = this.outstanding.get(key);
+    if (!task || this.handling.has(key)) return;
+    this.handling.add(key);
+    void this.takeProof(task).finally(() => this.handling.delete(key));
+  }
+
+  private async takeProof(task: ProofTask): Promise<void> {
+    let job: Awaited<ReturnType<Queue["getJob"]>>;
+    try {
+      job = await this.queue.getJob(task.key);
+    } catch {
+      return; // Redis trouble: the next reconcile retries
+    }
+    if (!job) return; // vanished: the next reconcile re-adds it
+    let res: QueueJobResult | undefined;
+    let problem: string | undefined;
+    try {
+      res = parseJobResult(job.returnvalue);
+      problem = await this.check(task, res);
+    } catch (err) {
+      problem = (err as Error).message;
+    }
+    if (problem === undefined && res) {
+      try {
+        await this.ctx.onProof(task, { proof: res.proof, publicSignals: task.publicSignals });
+      } catch (err) {
+        this.reject(err as Error);
+        return;
+      }
+      this.outstanding.delete(task.key);
+      await job.remove().catch(() => undefined); // the private input leaves Redis with the job
+      this.ctx.progress.update(this.done(), this.note(task.id));
+      if (this.outstanding.size === 0) this.finish();
+      return;
+    }
+    await this.rejectProof(task, problem ?? "no proof", res?.worker ?? "?", job);
+  }
+
+  /** Never trust a worker: the proof must have our public signals and verify against our key. */
+  private async check(task: ProofTask, res: QueueJobResult): Promise<string | undefined> {
+    const want = task.publicSignals;
+    if (res.publicSignals.length !== want.length || res.publicSignals.some((s, i) => s !== want[i]))
+      return "its public signals differ from the ones the coordinator derived";
+    const ok = await sj.groth16.verify(this.vkeys[task.circuit], want, res.proof).catch(() => false);
+    return ok ? undefined : "the proof does not verify against the coordinator's verification key";
+  }
+
+  private async rejectProof(
+    task: ProofTask,
+    problem: string,
+    worker: string,
+    job: NonNullable<Awaited<ReturnType<Queue["getJob"]>>>,
+  ): Promise<void> {
+    const bad = (this.badProofs.get(task.key) ?? 0) + 1;
+    this.badProofs.set(task.key, bad);
+    const max = this.opts.maxBadProofs ?? 3;
+    this.ctx.reporter.warn(
+      `job ${task.id}: rejected the proof of worker ${worker}: ${problem} (${bad}/${max})`,
+    );
+    await job.remove().catch(() => undefined);
+    if (bad >= max) this.fail(task, `${bad} rejected proofs, the last one: ${problem}`);
+    else await this.add([task]).catch(() => undefined); // if Redis is down, reconcile re-adds it
+  }
+
+  /** A job failed for good in BullMQ (attempts used up): report it by id. */
+  onFailed(key: string): void {
+    const task = this.outstanding.get(key);
+    if (!task || this.handling.has(key)) return;
+    this.handling.add(key);
+    void (async () => {
+      const job = await this.queue.getJob(key);
+      if (!job || !(await job.isFailed())) return;
+      await job.remove().catch(() => undefined);
+      this.fail(task, `failed on the workers after ${job.attemptsMade} attempt(s): ${job.failedReason}`);
+    })()
+      .catch(() => undefined)
+      .finally(() => this.handling.delete(key));
+  }
+
+  private fail(task: ProofTask, reason: string): void {
+    if (!this.outstanding.delete(task.key)) return;
+    this.failures.push(`${task.id} (job ${task.key}): ${reason}`);
+    if (this.outstanding.size === 0) this.finish();
+  }
+
+  private finish(): void {
+    this.stop();
+    if (this.failures.length === 0) this.resolve();
+    else
+      this.reject(
+        new Error(`${this.failures.length} job(s) have no valid proof: ${this.failures.join("; ")}`),
+      );
+  }
+}
