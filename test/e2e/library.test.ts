@@ -71,10 +71,22 @@ describe('library: import from "bulkhead"', () => {
     assert.equal(summary.receipts, 3);
   });
 
+  // the keys this checkout builds from the circuits anchor every check; they are development keys
+  const anchored = { anchor: { kind: "local" as const }, allowDevKeys: true };
+
+  it("refuses to audit without a key anchor, and flags the development keys", async () => {
+    const refused = await auditBundle(summary.publicDir);
+    assert.equal(refused.ok, false);
+    assert.match(refused.errors.join("\n"), /no trusted verification keys/);
+    const dev = await auditBundle(summary.publicDir, { anchor: { kind: "local" } });
+    assert.equal(dev.ok, false);
+    assert.ok(dev.devKeys, "development keys recognised from the key");
+  });
+
   it("reads and audits the bundle", async () => {
     const { bundle } = await readBundle(summary.publicDir);
     assert.equal(bundle.manifestHash, summary.manifestHash);
-    const report = await auditBundle(summary.publicDir);
+    const report = await auditBundle(summary.publicDir, anchored);
     assert.deepEqual(report.errors, []);
     assert.equal(report.ok, true);
     assert.equal(report.proofsVerified, 2);
@@ -84,12 +96,12 @@ describe('library: import from "bulkhead"', () => {
   it("verifies a lot receipt; rejects the same receipt with another amount", async () => {
     const index = JSON.parse(readFileSync(path.join(summary.privateDir, "receipts", "index.json"), "utf8"));
     const file = path.join(summary.privateDir, "receipts", index.lots["0xa1"]);
-    const ok = await verifyReceipt(file, summary.publicDir);
+    const ok = await verifyReceipt(file, summary.publicDir, anchored);
     assert.equal(ok.ok, true, ok.verdict);
     const forged = JSON.parse(readFileSync(file, "utf8")) as LotReceipt;
     assert.equal(forged.kind, "lot");
     forged.position.amountUnits = String(BigInt(forged.position.amountUnits) + 1n);
-    const bad = await verifyReceipt(forged, summary.publicDir);
+    const bad = await verifyReceipt(forged, summary.publicDir, anchored);
     assert.equal(bad.included, false);
     assert.equal(bad.ok, false);
   });
@@ -102,7 +114,7 @@ describe('library: import from "bulkhead"', () => {
     const sig = b.proofs.segments[0].batches[0].publicSignals as string[];
     sig[1] = String(BigInt(sig[1] as string) + 1n); // the batch root the proof exposes
     writeFileSync(file, JSON.stringify(b));
-    const report = await auditBundle(dir);
+    const report = await auditBundle(dir, anchored);
     assert.equal(report.ok, false);
     assert.ok(report.errors.length > 0);
   });
