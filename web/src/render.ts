@@ -126,6 +126,17 @@ function rows(res: PageCheck, src: BundleSource): string[] {
   return out;
 }
 
+/**
+ * The library's verdict line under the headline: marked like formatReceiptVerdict marks an
+ * unanchored check; for a refusal only its first sentence (the rest names CLI flags; the page's
+ * own how-to follows in the banner).
+ */
+function smallLine(res: PageCheck): string {
+  const v = res.verdict;
+  if (res.refused) return `${v.verdict.split(". ")[0]}.`;
+  return v.unanchored ? `${UNANCHORED_WARNING} ${v.verdict}` : v.verdict;
+}
+
 function banners(res: PageCheck): string[] {
   const v = res.verdict;
   const parts: string[] = [];
@@ -148,7 +159,7 @@ export function renderResult(out: HTMLElement, res: PageCheck, src: BundleSource
   const v = res.verdict;
   const { state, title } = headline(res);
   const parts: string[] = [
-    `<div id="verdict" class="verdict state-${state}">${esc(title)}<small>${esc(v.verdict)}</small></div>`,
+    `<div id="verdict" class="verdict state-${state}">${esc(title)}<small>${esc(smallLine(res))}</small></div>`,
     ...banners(res),
   ];
   if (v.reasons.length > 0 && !res.refused) {
