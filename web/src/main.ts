@@ -74,14 +74,20 @@ async function run(): Promise<void> {
     if (!state.files?.length && url === "") {
       out.dataset.state = renderChainResult(
         out,
-        await checkReceiptOnChain(state.receipt, value("rpc-url"), value("registry")),
+        await checkReceiptOnChain(
+          state.receipt,
+          value("rpc-url"),
+          value("registry"),
+          EMBEDDED_ANCHOR.allowDevKeys,
+        ),
       );
       return;
     }
     const src: BundleSource = state.files?.length
       ? await bundleFromFiles(state.files)
       : await bundleFromUrl(url);
-    const res = await checkReceipt(state.receipt, src, EMBEDDED_ANCHOR, progress);
+    const trustBundle = $<HTMLInputElement>("trust-bundle-keys").checked;
+    const res = await checkReceipt(state.receipt, src, EMBEDDED_ANCHOR, trustBundle, progress);
     out.dataset.state = renderResult(out, res, src);
     const details = document.createElement("details");
     details.innerHTML = `<summary>Full audit of the epoch</summary>${renderAuditSection(
@@ -103,6 +109,9 @@ function emptyAudit(errors: string[]) {
     epoch: "?",
     profile: "?",
     devSetup: false,
+    devKeys: null,
+    anchor: "none",
+    unanchored: false,
     manifestHash: "?",
     r: "?",
     segments: [],
@@ -143,9 +152,18 @@ function wire(): void {
   if (preset) $<HTMLInputElement>("bundle-url").value = preset;
   const keys = EMBEDDED_ANCHOR.local.map((k) => `${k.circuit}-${k.profile}`);
   const pins = Object.keys(EMBEDDED_ANCHOR.pinned);
+  const none = keys.length === 0 && pins.length === 0;
   $("anchor").innerHTML = `Key anchor built into this page: ${
     keys.length ? `your build's verification keys (${esc(keys.join(", "))})` : "no local keys"
-  }${pins.length ? `; pinned hashes for ${esc(pins.join(", "))}` : ""}. A bundle whose keys differ is rejected.`;
+  }${pins.length ? `; pinned hashes for ${esc(pins.join(", "))}` : ""}. ${
+    none
+      ? `<span class="no">This page has no trusted keys: it refuses to verify a bundle unless you tick the box below.</span>`
+      : "A bundle whose keys differ is rejected; a bundle of another circuit profile is refused."
+  } Development keys: ${
+    EMBEDDED_ANCHOR.allowDevKeys
+      ? `<span class="no">accepted (this page was built with --allow-dev-keys, for demos); the result still says NOT TRUSTWORTHY</span>`
+      : "refused (NOT TRUSTWORTHY)"
+  }.`;
   refresh();
 }
 
