@@ -3,6 +3,7 @@
  * bundle (URL or files); the page runs the library's receipt check and full epoch audit in the
  * browser and says, in plain words, what it found.
  */
+import { emptyReport } from "../../src/audit/audit.js";
 import { AUDIT_CSS, esc, renderAuditSection } from "../../src/audit/html.js";
 import { EMBEDDED_ANCHOR } from "./anchor.js";
 import {
@@ -91,7 +92,7 @@ async function run(): Promise<void> {
     out.dataset.state = renderResult(out, res, src);
     const details = document.createElement("details");
     details.innerHTML = `<summary>Full audit of the epoch</summary>${renderAuditSection(
-      res.verdict.audit ?? emptyAudit(res.verdict.reasons),
+      res.verdict.audit ?? emptyReport(res.verdict.reasons),
     )}`;
     if (res.verdict.audit) out.append(details);
   } catch (err) {
@@ -101,27 +102,6 @@ async function run(): Promise<void> {
     $("progress").style.display = "none";
     refresh();
   }
-}
-
-function emptyAudit(errors: string[]) {
-  return {
-    ok: false,
-    epoch: "?",
-    profile: "?",
-    devSetup: false,
-    devKeys: null,
-    anchor: "none",
-    unanchored: false,
-    manifestHash: "?",
-    r: "?",
-    segments: [],
-    lotList: { batches: 0, verified: false, errors: [] },
-    fingerprintOk: false,
-    proofsVerified: 0,
-    proofsTotal: 0,
-    errors,
-    warnings: [],
-  };
 }
 
 function wire(): void {
