@@ -7,7 +7,7 @@ import { writeAuditHtml } from "../audit/html.js";
 import { connectRpc } from "../chain/signer.js";
 import type { CircuitName } from "../spec/profiles.js";
 import { createProgress } from "../util/progress.js";
-import { CliError, checkBundlePath, printJson, resolveRegistry } from "./common.js";
+import { BUILD_DIR_HELP, CliError, checkBundlePath, printJson, resolveRegistry } from "./common.js";
 import { exitWith } from "./prove.js";
 
 /** `--vkey-hash segment=<sha256>` (repeatable) -> expected vkey hashes. */
@@ -36,6 +36,7 @@ export function addAnchorOptions(cmd: Command): Command {
     .option("--vkey-hash <circuit=sha256...>", "anchor: pin a trusted verification key hash (both circuits)")
     .option("--trusted-keys <file>", "anchor: JSON {segment, lotlist}: sha256 hex or the key itself")
     .option("--local-keys", "anchor: the keys this checkout builds from the circuits (build/)")
+    .option("--build-dir <dir>", `with --local-keys: ${BUILD_DIR_HELP}`)
     .option(
       "--trust-bundle-keys",
       "verify against the bundle's own keys (NOT trustworthy; warns on every line)",
