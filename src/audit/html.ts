@@ -5,8 +5,6 @@
  * Everything taken from a bundle (names, symbols, error texts) is escaped: a bundle is untrusted
  * input and must not be able to inject markup into the report.
  */
-import { readBundle } from "../bundle/bundle.js";
-import { atomicWrite } from "../util/fsutil.js";
 import { UNANCHORED_WARNING } from "./anchor.js";
 import type { AuditReport, SegmentAudit } from "./audit.js";
 
@@ -169,16 +167,4 @@ export function renderAuditHtml(rep: AuditReport, ctx: AuditHtmlContext = {}): s
 ${renderAuditSection(rep, ctx)}
 </body></html>
 `;
-}
-
-/** Writes the report for bundle `dir` to `file` atomically (vkey hashes read from the bundle if it parses). */
-export async function writeAuditHtml(file: string, rep: AuditReport, dir: string): Promise<void> {
-  const vkeys = await readBundle(dir).then(
-    (b) => Object.fromEntries(Object.entries(b.bundle.vkeys).map(([c, v]) => [c, v.sha256])),
-    () => undefined,
-  );
-  await atomicWrite(
-    file,
-    renderAuditHtml(rep, { vkeys, source: dir, generatedAt: new Date().toISOString() }),
-  );
 }

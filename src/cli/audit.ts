@@ -2,10 +2,18 @@
 import type { Command } from "commander";
 import type { JsonRpcProvider } from "ethers";
 import { type KeyAnchor, NO_ANCHOR_MESSAGE, readTrustedKeys } from "../audit/anchor.js";
-import { type AuditOptions, auditBundle, formatAudit, formatAuditVerdict } from "../audit/audit.js";
-import { writeAuditHtml } from "../audit/html.js";
+import {
+  type AuditOptions,
+  type AuditReport,
+  auditBundle,
+  formatAudit,
+  formatAuditVerdict,
+} from "../audit/audit.js";
+import { renderAuditHtml } from "../audit/html.js";
+import { readBundle } from "../bundle/bundle.js";
 import { connectRpc } from "../chain/signer.js";
 import type { CircuitName } from "../spec/profiles.js";
+import { atomicWrite } from "../util/fsutil.js";
 import { createProgress } from "../util/progress.js";
 import { BUILD_DIR_HELP, CliError, checkBundlePath, printJson, resolveRegistry } from "./common.js";
 import { exitWith } from "./prove.js";
@@ -121,4 +129,16 @@ export function register(program: Command): void {
         provider?.destroy();
       }
     });
+}
+
+/** Writes the report for bundle `dir` to `file` atomically (vkey hashes read from the bundle if it parses). */
+async function writeAuditHtml(file: string, rep: AuditReport, dir: string): Promise<void> {
+  const vkeys = await readBundle(dir).then(
+    (b) => Object.fromEntries(Object.entries(b.bundle.vkeys).map(([c, v]) => [c, v.sha256])),
+    () => undefined,
+  );
+  await atomicWrite(
+    file,
+    renderAuditHtml(rep, { vkeys, source: dir, generatedAt: new Date().toISOString() }),
+  );
 }

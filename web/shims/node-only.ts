@@ -15,4 +15,4 @@ export const ensureCircuit = (): never => nodeOnly("building the circuits' keys 
 export const compileSolidity = (): never => nodeOnly("solc (registry anchor)");
 export const render = (): never => nodeOnly("the Solidity verifier template (registry anchor)");
 export const VERIFIER_NAMES = { segment: "SegmentVerifier", lotlist: "LotListVerifier" } as const;
-export const NODE_MODULES = "/node_modules-not-in-the-browser";
+export const packageDir = (): never => nodeOnly("package files (registry anchor)");
