@@ -28,7 +28,6 @@ import {
   readBundle,
   readBundleVkey,
 } from "../bundle/bundle.js";
-import { circuitPriceOf, parseDecimal } from "../snapshot/snapshot.js";
 import {
   decodeListSignals,
   decodeSegmentSignals,
@@ -44,6 +43,7 @@ import {
   segmentSignalCount,
 } from "../spec/encoding.js";
 import type { CircuitName } from "../spec/profiles.js";
+import { circuitPriceOf, parseDecimal } from "../spec/units.js";
 import { developmentKeyOrigin } from "../toolchain/devkeys.js";
 import { withSnarkjs } from "../util/curve.js";
 import { sj } from "../util/snarkjs.js";

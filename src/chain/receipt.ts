@@ -25,9 +25,9 @@ import {
   type LeafOf,
   receiptSubject,
 } from "../receipts/receipts.js";
-import { formatDecimal, parseDecimal } from "../snapshot/snapshot.js";
 import { initPoseidon } from "../spec/encoding.js";
 import { CIRCUITS } from "../spec/profiles.js";
+import { formatDecimal, parseDecimal } from "../spec/units.js";
 import { developmentVerifierOrigin } from "../toolchain/devkeys.js";
 import { type EpochView, readEpoch, readLatestEpoch } from "./registry.js";
 

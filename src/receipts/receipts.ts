@@ -19,7 +19,6 @@ import { NO_ANCHOR_MESSAGE, UNANCHORED_WARNING } from "../audit/anchor.js";
 import { type AuditOptions, type AuditReport, anchorOf, auditBundle } from "../audit/audit.js";
 import { type Bundle, type BundleSegment, readBundle } from "../bundle/bundle.js";
 import type { EpochBuild } from "../epoch/plan.js";
-import { formatDecimal, parseDecimal } from "../snapshot/snapshot.js";
 import {
   accountIdOf,
   batchRoot,
@@ -31,6 +30,7 @@ import {
   rootFromPath,
   segmentSignal,
 } from "../spec/encoding.js";
+import { formatDecimal, parseDecimal } from "../spec/units.js";
 import { sha256Hex } from "../util/hash.js";
 
 export const RECEIPT_FORMAT = "bulkhead-receipt";
