@@ -21,14 +21,19 @@ const TEST = getProfile("test");
 const anchored = { anchor: { kind: "local" as const }, allowDevKeys: true };
 const zeroRoot = (n: number) => (merkleLevels(Array<bigint>(n).fill(0n)).at(-1) as bigint[])[0] as bigint;
 
-/** The tiny snapshot plus segment 2, which holds nothing. */
+/**
+ * The tiny snapshot plus segments 2 and 3, which hold nothing; segment 3 prices no asset, so its
+ * dummies sit in a padding slot (price 1, cf 0).
+ */
 const SNAPSHOT = {
   ...TINY_SNAPSHOT,
   segments: [
     ...TINY_SNAPSHOT.segments,
     { id: 2, name: "empty", marginBps: 500, prices: { USDC: "1" }, collateralFactorBps: { USDC: 9000 } },
+    { id: 3, name: "unpriced", marginBps: 0, prices: {}, collateralFactorBps: {} },
   ],
 };
+const EMPTY_IDS = [2, 3];
 
 describe("e2e: dummy entries and --min-batches", () => {
   let s: ProveSummary;
@@ -50,27 +55,29 @@ describe("e2e: dummy entries and --min-batches", () => {
   });
   after(() => terminateCurves());
 
-  it("audits (anchored keys): every proof verifies, fingerprints match, both segments healthy", async function () {
+  it("audits (anchored keys): every proof verifies, fingerprints match, every segment healthy", async function () {
     this.timeout(120_000);
     const report = await auditBundle(s.publicDir, anchored);
     assert.deepEqual(report.errors, []);
     assert.equal(report.ok, true);
-    assert.equal(report.proofsVerified, 5);
+    assert.equal(report.proofsVerified, 7);
     assert.deepEqual(
       report.segments.map((x) => x.healthy),
-      [true, true],
+      [true, true, true],
     );
   });
 
-  it("the empty segment is not recognisable: no all-padding root, fingerprint not 1", () => {
+  it("empty segments are not recognisable: no all-padding root, fingerprint not 1", () => {
     const allPadding = String(batchRoot(zeroRoot(TEST.lotsPerBatch), zeroRoot(TEST.liabsPerBatch)));
-    const empty = bundle.manifest.segments.find((x) => x.id === 2);
-    assert.ok(empty);
-    for (const r of empty.batchRoots) assert.notEqual(r, allPadding);
-    const last = bundle.proofs.segments.find((x) => x.id === 2)?.batches.at(-1);
-    assert.ok(last);
-    assert.notEqual(last.publicSignals[3], "1", "fingerprint of the empty segment");
-    assert.notEqual(last.publicSignals[3], "0");
+    for (const id of EMPTY_IDS) {
+      const empty = bundle.manifest.segments.find((x) => x.id === id);
+      assert.ok(empty);
+      for (const r of empty.batchRoots) assert.notEqual(r, allPadding);
+      const last = bundle.proofs.segments.find((x) => x.id === id)?.batches.at(-1);
+      assert.ok(last);
+      assert.notEqual(last.publicSignals[3], "1", `fingerprint of empty segment ${id}`);
+      assert.notEqual(last.publicSignals[3], "0");
+    }
   });
 
   it("min-batches 2: every segment has >= 2 batches and no batch root repeats", () => {
@@ -86,6 +93,7 @@ describe("e2e: dummy entries and --min-batches", () => {
       [
         [1, 2, 1, 1, true, false],
         [2, 2, 0, 0, true, true],
+        [3, 2, 0, 0, true, true],
       ],
     );
     const receipts = path.join(s.privateDir, "receipts");
@@ -93,13 +101,14 @@ describe("e2e: dummy entries and --min-batches", () => {
     assert.equal(readdirSync(path.join(receipts, "accounts")).length, 1);
     assert.equal(s.receipts, 2);
     const totals = JSON.parse(readFileSync(path.join(s.privateDir, "totals.json"), "utf8"));
-    const [one, two] = totals.segments;
+    const [one, two, three] = totals.segments;
     assert.deepEqual(
       [one.lots, one.liabilities, one.assets.ETH.collateral, one.assets.USDC.liabilities],
       [1, 1, "2", "1000"],
     );
     assert.deepEqual([two.lots, two.liabilities, two.collateralValue, two.requiredValue], [0, 0, "0", "0"]);
     assert.equal(two.coverage, null);
+    assert.deepEqual([three.lots, three.collateralValue, three.requiredValue], [0, "0", "0"]);
   });
 
   it("rejects a bundle that shows the empty segment as empty again (fingerprint 1)", async function () {
