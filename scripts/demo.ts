@@ -58,6 +58,8 @@ async function chainSteps(ctx: DemoContext): Promise<void> {
   if (!res.receiptOk) throw new Error("the receipt did not verify against the chain");
 }
 
+// Long by nature: the demo's steps in the order the README tells them, each a few lines that call
+// the library and print; read top to bottom, it is the walkthrough.
 async function main(): Promise<void> {
   const t0 = Date.now();
   const out = path.resolve(arg("--out") ?? path.join(REPO_ROOT, "out", "demo"));

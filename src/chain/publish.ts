@@ -13,8 +13,8 @@
 import type { Contract, ContractTransactionResponse, Provider, Signer } from "ethers";
 import { deriveR, FIELD_P, manifestHash } from "../spec/encoding.js";
 import { faultPoint } from "../util/fault.js";
-import { type Reporter, silentReporter } from "../util/progress.js";
-import { type ChainEpoch, manifestArgs, manifestOf, readEpoch, sendTx } from "./registry.js";
+import { type Progress, type Reporter, silentReporter } from "../util/progress.js";
+import { type ChainEpoch, type EpochView, manifestArgs, manifestOf, readEpoch, sendTx } from "./registry.js";
 
 export interface PublishGas {
   commitEpoch?: bigint;
@@ -97,15 +97,8 @@ function broadcast(
   };
 }
 
-export async function publishEpoch(
-  registry: Contract,
-  e: ChainEpoch,
-  opts: PublishOptions = {},
-): Promise<PublishResult> {
-  const reporter = opts.reporter ?? silentReporter;
-  const m = manifestOf(e);
-  const mHash = manifestHash(m);
-  const r = deriveR(e.epoch, mHash);
+/** The epoch's proofs match its commitments, and its segments the registry's asset slot count. */
+async function checkEpochShape(registry: Contract, e: ChainEpoch): Promise<void> {
   for (const s of e.segments) {
     if (s.batches.length !== s.batchRoots.length) {
       throw new Error(`segment ${s.id}: ${s.batches.length} proofs for ${s.batchRoots.length} batch roots`);
@@ -123,11 +116,18 @@ export async function publishEpoch(
       );
     }
   }
-  const gas: PublishGas = { segmentBatches: [], listBatches: [] };
+}
 
-  await settlePendingTransactions(registry, reporter, opts.pendingTimeoutMs);
-  let view = await readEpoch(registry, e.epoch);
-  let committed: PublishResult["committed"] = "already";
+/** Commit the manifest, or resume an epoch already committed with the same one. */
+async function commitOrResume(
+  registry: Contract,
+  e: ChainEpoch,
+  m: ReturnType<typeof manifestOf>,
+  mHash: string,
+  gas: PublishGas,
+  reporter: Reporter,
+): Promise<{ view: EpochView; committed: PublishResult["committed"] }> {
+  const view = await readEpoch(registry, e.epoch);
   if (view) {
     if (view.manifestHash !== mHash) {
       throw new Error(
@@ -135,88 +135,125 @@ export async function publishEpoch(
       );
     }
     reporter.info(`epoch ${e.epoch}: already committed with this manifest, resuming`);
-  } else {
-    const rc = await sendTx(
-      "commitEpoch",
-      broadcast(() => registry.getFunction("commitEpoch")(...manifestArgs(m))),
-    );
-    gas.commitEpoch = rc.gasUsed;
-    committed = "sent";
-    reporter.info(`epoch ${e.epoch}: committed manifest ${mHash} (gas ${rc.gasUsed})`);
-    view = await readEpoch(registry, e.epoch);
-    if (!view) throw new Error(`epoch ${e.epoch}: not readable after commit`);
+    return { view, committed: "already" };
   }
-  if (view.r !== r) throw new Error(`epoch ${e.epoch}: on-chain r ${view.r} differs from the local ${r}`);
+  const rc = await sendTx(
+    "commitEpoch",
+    broadcast(() => registry.getFunction("commitEpoch")(...manifestArgs(m))),
+  );
+  gas.commitEpoch = rc.gasUsed;
+  reporter.info(`epoch ${e.epoch}: committed manifest ${mHash} (gas ${rc.gasUsed})`);
+  const after = await readEpoch(registry, e.epoch);
+  if (!after) throw new Error(`epoch ${e.epoch}: not readable after commit`);
+  return { view: after, committed: "sent" };
+}
 
-  const total = e.segments.reduce((n, s) => n + s.batches.length, 0) + e.list.length;
-  const progress = reporter.progress(`publish epoch ${e.epoch}`, total);
-  let sent = 0;
-  let skipped = 0;
-  const finalized = view.finalized;
-  if (!finalized) {
-    for (const [i, s] of e.segments.entries()) {
-      const onChain = view.segments[i];
-      if (!onChain || BigInt(onChain.id) !== s.id)
-        throw new Error(`epoch ${e.epoch}: segment ${i} differs on chain`);
-      for (const [b, batch] of s.batches.entries()) {
-        if (b < onChain.accepted) {
-          skipped++;
-          progress.tick(1, `segment ${s.id} batch ${b} already accepted`);
-          continue;
-        }
-        for (const v of [batch.nextState, batch.healthy, batch.fingerprint]) {
-          if (v < 0n || v >= FIELD_P)
-            throw new Error(`segment ${s.id} batch ${b}: public output not below p`);
-        }
-        const rc = await sendTx(
-          `submitSegmentBatch(segment ${s.id}, batch ${b})`,
-          broadcast(() =>
-            registry.getFunction("submitSegmentBatch")(
-              e.epoch,
-              i,
-              b,
-              batch.proof,
-              batch.nextState,
-              batch.healthy,
-              batch.fingerprint,
-            ),
-          ),
-        );
-        gas.segmentBatches.push({ segmentId: s.id, batch: b, gasUsed: rc.gasUsed });
-        sent++;
-        progress.tick(1, `segment ${s.id} batch ${b} (gas ${rc.gasUsed})`);
-      }
-    }
-    for (const [b, batch] of e.list.entries()) {
-      if (b < view.listAccepted) {
-        skipped++;
-        progress.tick(1, `lot list batch ${b} already accepted`);
+type Tally = { sent: number; skipped: number };
+
+/** Submit every segment batch the chain has not accepted yet, in order. */
+async function submitSegments(
+  registry: Contract,
+  e: ChainEpoch,
+  view: EpochView,
+  gas: PublishGas,
+  progress: Progress,
+  tally: Tally,
+): Promise<void> {
+  for (const [i, s] of e.segments.entries()) {
+    const onChain = view.segments[i];
+    if (!onChain || BigInt(onChain.id) !== s.id)
+      throw new Error(`epoch ${e.epoch}: segment ${i} differs on chain`);
+    for (const [b, batch] of s.batches.entries()) {
+      if (b < onChain.accepted) {
+        tally.skipped++;
+        progress.tick(1, `segment ${s.id} batch ${b} already accepted`);
         continue;
       }
+      for (const v of [batch.nextState, batch.healthy, batch.fingerprint]) {
+        if (v < 0n || v >= FIELD_P) throw new Error(`segment ${s.id} batch ${b}: public output not below p`);
+      }
       const rc = await sendTx(
-        `submitListBatch(batch ${b})`,
+        `submitSegmentBatch(segment ${s.id}, batch ${b})`,
         broadcast(() =>
-          registry.getFunction("submitListBatch")(
+          registry.getFunction("submitSegmentBatch")(
             e.epoch,
+            i,
             b,
             batch.proof,
             batch.nextState,
+            batch.healthy,
             batch.fingerprint,
           ),
         ),
       );
-      gas.listBatches.push({ batch: b, gasUsed: rc.gasUsed });
-      sent++;
-      progress.tick(1, `lot list batch ${b} (gas ${rc.gasUsed})`);
+      gas.segmentBatches.push({ segmentId: s.id, batch: b, gasUsed: rc.gasUsed });
+      tally.sent++;
+      progress.tick(1, `segment ${s.id} batch ${b} (gas ${rc.gasUsed})`);
     }
-  } else {
-    skipped = total;
+  }
+}
+
+/** Submit every lot-list batch the chain has not accepted yet, in order. */
+async function submitList(
+  registry: Contract,
+  e: ChainEpoch,
+  view: EpochView,
+  gas: PublishGas,
+  progress: Progress,
+  tally: Tally,
+): Promise<void> {
+  for (const [b, batch] of e.list.entries()) {
+    if (b < view.listAccepted) {
+      tally.skipped++;
+      progress.tick(1, `lot list batch ${b} already accepted`);
+      continue;
+    }
+    const rc = await sendTx(
+      `submitListBatch(batch ${b})`,
+      broadcast(() =>
+        registry.getFunction("submitListBatch")(e.epoch, b, batch.proof, batch.nextState, batch.fingerprint),
+      ),
+    );
+    gas.listBatches.push({ batch: b, gasUsed: rc.gasUsed });
+    tally.sent++;
+    progress.tick(1, `lot list batch ${b} (gas ${rc.gasUsed})`);
+  }
+}
+
+/**
+ * Publish an epoch: commit (or resume), submit every batch not yet accepted, finalize. Safe to
+ * re-run at any point: it waits for this signer's pending transactions first, then reads what the
+ * chain already has.
+ */
+export async function publishEpoch(
+  registry: Contract,
+  e: ChainEpoch,
+  opts: PublishOptions = {},
+): Promise<PublishResult> {
+  const reporter = opts.reporter ?? silentReporter;
+  const m = manifestOf(e);
+  const mHash = manifestHash(m);
+  const r = deriveR(e.epoch, mHash);
+  await checkEpochShape(registry, e);
+  const gas: PublishGas = { segmentBatches: [], listBatches: [] };
+  await settlePendingTransactions(registry, reporter, opts.pendingTimeoutMs);
+  const { view, committed } = await commitOrResume(registry, e, m, mHash, gas, reporter);
+  if (view.r !== r) throw new Error(`epoch ${e.epoch}: on-chain r ${view.r} differs from the local ${r}`);
+
+  const total = e.segments.reduce((n, s) => n + s.batches.length, 0) + e.list.length;
+  const progress = reporter.progress(`publish epoch ${e.epoch}`, total);
+  const tally: Tally = { sent: 0, skipped: 0 };
+  if (view.finalized) {
+    tally.skipped = total;
     progress.update(total, "already finalized");
+  } else {
+    await submitSegments(registry, e, view, gas, progress, tally);
+    await submitList(registry, e, view, gas, progress, tally);
   }
   progress.finish();
 
   let fin: PublishResult["finalized"] = "already";
-  if (!finalized && !opts.noFinalize) {
+  if (!view.finalized && !opts.noFinalize) {
     const rc = await sendTx(
       "finalizeEpoch",
       broadcast(() => registry.getFunction("finalizeEpoch")(e.epoch)),
@@ -231,8 +268,8 @@ export async function publishEpoch(
     manifestHash: mHash,
     r,
     committed,
-    batchesSent: sent,
-    batchesSkipped: skipped,
+    batchesSent: tally.sent,
+    batchesSkipped: tally.skipped,
     finalized: fin,
     gas,
     healthy: (after?.segments ?? []).map((s) => ({ segmentId: BigInt(s.id), healthy: s.healthy })),

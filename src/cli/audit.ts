@@ -1,13 +1,13 @@
 /** `bulkhead audit DIR/public`: verify a whole epoch offline from the bundle, against anchored keys. */
 import type { Command } from "commander";
 import type { JsonRpcProvider } from "ethers";
-import { type KeyAnchor, readTrustedKeys } from "../audit/anchor.js";
+import { type KeyAnchor, NO_ANCHOR_MESSAGE, readTrustedKeys } from "../audit/anchor.js";
 import { type AuditOptions, auditBundle, formatAudit, formatAuditVerdict } from "../audit/audit.js";
 import { writeAuditHtml } from "../audit/html.js";
 import { connectRpc } from "../chain/signer.js";
 import type { CircuitName } from "../spec/profiles.js";
 import { createProgress } from "../util/progress.js";
-import { CliError, checkBundlePath, printJson, resolveRegistry } from "./common.js";
+import { BUILD_DIR_HELP, CliError, checkBundlePath, printJson, resolveRegistry } from "./common.js";
 import { exitWith } from "./prove.js";
 
 /** `--vkey-hash segment=<sha256>` (repeatable) -> expected vkey hashes. */
@@ -36,6 +36,7 @@ export function addAnchorOptions(cmd: Command): Command {
     .option("--vkey-hash <circuit=sha256...>", "anchor: pin a trusted verification key hash (both circuits)")
     .option("--trusted-keys <file>", "anchor: JSON {segment, lotlist}: sha256 hex or the key itself")
     .option("--local-keys", "anchor: the keys this checkout builds from the circuits (build/)")
+    .option("--build-dir <dir>", `with --local-keys: ${BUILD_DIR_HELP}`)
     .option(
       "--trust-bundle-keys",
       "verify against the bundle's own keys (NOT trustworthy; warns on every line)",
@@ -110,7 +111,7 @@ export function register(program: Command): void {
           },
         });
         // an unreadable bundle: the reason itself, not an empty table
-        if (!rep.ok && rep.epoch === "?")
+        if (!rep.ok && rep.epoch === "?" && rep.errors[0] !== NO_ANCHOR_MESSAGE)
           throw new CliError(rep.errors[0] ?? "unreadable bundle", "INVALID_BUNDLE");
         if (opts.html) await writeAuditHtml(opts.html, rep, dir);
         if (opts.json) printJson(rep);

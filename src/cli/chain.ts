@@ -23,6 +23,8 @@ import { exitWith } from "./prove.js";
 const jsonBig = (v: unknown): unknown =>
   JSON.parse(JSON.stringify(v, (_k, x) => (typeof x === "bigint" ? x.toString() : x)));
 
+// Long by nature: a declarative list of commander subcommands and options; each action is a few
+// lines that call the library, so splitting it would only scatter one command table.
 export function register(program: Command): void {
   program
     .command("deploy")

@@ -13,6 +13,8 @@ import {
   reporterFor,
 } from "./common.js";
 
+// Long by nature: a declarative list of commander subcommands and options; each action is a few
+// lines that call the library, so splitting it would only scatter one command table.
 export function register(program: Command): void {
   const setup = program
     .command("setup")

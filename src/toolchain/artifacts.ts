@@ -165,6 +165,41 @@ async function fileInfo(dir: string): Promise<ArtifactMeta["files"]> {
   return files;
 }
 
+/** `zkey new` (phase 2 start); it prints nothing for minutes on large circuits, so a heartbeat does. */
+async function newZkey(
+  spec: CircuitSpec,
+  r1cs: string,
+  ptau: PtauChoice,
+  z0: string,
+  progress: ReturnType<Reporter["progress"]>,
+  log: ReturnType<typeof captureLogger>,
+): Promise<void> {
+  const heartbeat = setInterval(() => progress.update(0, "zkey new running"), 15_000);
+  heartbeat.unref();
+  let res: unknown;
+  try {
+    res = await snarkjs.zKey.newZKey(r1cs, ptau.path, z0, log);
+  } finally {
+    clearInterval(heartbeat);
+  }
+  if (res === -1) throw new Error(`${spec.id}: zkey new failed: ${log.errors[0] ?? "unknown error"}`);
+}
+
+/** The labelled, deterministic development contribution (a beacon anyone can recompute). */
+async function devContribution(
+  spec: CircuitSpec,
+  z0: string,
+  zkey: string,
+  log: ReturnType<typeof captureLogger>,
+): Promise<Contribution> {
+  const beaconHash = createHash("sha256").update(`${DEV_ZKEY_CONTRIBUTION}/${spec.id}`).digest("hex");
+  const h = await snarkjs.zKey.beacon(z0, zkey, DEV_ZKEY_CONTRIBUTION, beaconHash, 10, log);
+  if (h === false)
+    throw new Error(`${spec.id}: dev contribution failed: ${log.errors[0] ?? "unknown error"}`);
+  await fs.rm(z0);
+  return { name: DEV_ZKEY_CONTRIBUTION, kind: "dev-beacon", hash: toHex(h), at: new Date().toISOString() };
+}
+
 /** newZKey + (dev) labelled deterministic beacon contribution + vkey export, inside `dir`. */
 async function setupInto(
   spec: CircuitSpec,
@@ -177,36 +212,16 @@ async function setupInto(
 ): Promise<ArtifactMeta> {
   const t0 = Date.now();
   const r1cs = path.join(dir, FILES.r1cs);
-  const hdr = await readR1csHeader(r1cs);
   const z0 = path.join(dir, "circuit_0.zkey");
   const zkey = path.join(dir, FILES.zkey);
   // Weights: zkey new dominates (8), dev contribution 1, vkey export 1.
   const progress = reporter.progress(`${spec.id} setup`, ptau.secure ? 9 : 10);
   const log = captureLogger();
-  // newZKey prints nothing for minutes on large circuits: show that it is alive.
-  const heartbeat = setInterval(() => progress.update(0, "zkey new running"), 15_000);
-  heartbeat.unref();
-  let res: unknown;
-  try {
-    res = await snarkjs.zKey.newZKey(r1cs, ptau.path, z0, log);
-  } finally {
-    clearInterval(heartbeat);
-  }
-  if (res === -1) throw new Error(`${spec.id}: zkey new failed: ${log.errors[0] ?? "unknown error"}`);
+  await newZkey(spec, r1cs, ptau, z0, progress, log);
   progress.tick(8, "zkey new");
   const contributions: Contribution[] = [];
   if (!ptau.secure) {
-    const beaconHash = createHash("sha256").update(`${DEV_ZKEY_CONTRIBUTION}/${spec.id}`).digest("hex");
-    const h = await snarkjs.zKey.beacon(z0, zkey, DEV_ZKEY_CONTRIBUTION, beaconHash, 10, log);
-    if (h === false)
-      throw new Error(`${spec.id}: dev contribution failed: ${log.errors[0] ?? "unknown error"}`);
-    await fs.rm(z0);
-    contributions.push({
-      name: DEV_ZKEY_CONTRIBUTION,
-      kind: "dev-beacon",
-      hash: toHex(h),
-      at: new Date().toISOString(),
-    });
+    contributions.push(await devContribution(spec, z0, zkey, log));
     progress.tick(1, "dev contribution");
   } else {
     await fs.rename(z0, zkey);
@@ -214,8 +229,25 @@ async function setupInto(
   const vkey = await snarkjs.zKey.exportVerificationKey(zkey);
   await fs.writeFile(path.join(dir, FILES.vkey), `${JSON.stringify(vkey, null, 2)}\n`);
   progress.finish("vkey");
+  const meta = await setupMeta(spec, dir, ck, ptau, powerNeeded, contributions);
+  meta.timings = { compileMs, setupMs: Date.now() - t0 };
+  await atomicWriteJson(path.join(dir, FILES.meta), meta);
+  return meta;
+}
+
+/** meta.json of a freshly set-up artifact directory (hashes read from the files written). */
+async function setupMeta(
+  spec: CircuitSpec,
+  dir: string,
+  ck: string,
+  ptau: PtauChoice,
+  powerNeeded: number,
+  contributions: Contribution[],
+): Promise<ArtifactMeta> {
+  const r1cs = path.join(dir, FILES.r1cs);
+  const hdr = await readR1csHeader(r1cs);
   const now = new Date().toISOString();
-  const meta: ArtifactMeta = {
+  return {
     format: ARTIFACT_FORMAT,
     id: spec.id,
     circuit: spec.circuit,
@@ -243,15 +275,13 @@ async function setupInto(
     insecure: true,
     security: ptau.secure ? PENDING_LABEL : DEV_LABEL,
     r1csSha256: await sha256File(r1cs),
-    zkeySha256: await sha256File(zkey),
+    zkeySha256: await sha256File(path.join(dir, FILES.zkey)),
     vkeySha256: await sha256File(path.join(dir, FILES.vkey)),
     files: await fileInfo(dir),
-    timings: { compileMs, setupMs: Date.now() - t0 },
+    timings: {},
     createdAt: now,
     updatedAt: now,
   };
-  await atomicWriteJson(path.join(dir, FILES.meta), meta);
-  return meta;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -203,95 +203,74 @@ export async function compileRegistryWith(
   return compileSolidity(sources);
 }
 
-/**
- * Generate the verifiers of the built circuits of `profile` and compile them with contracts/*.sol
- * into build/contracts/. Cached: nothing is regenerated or compiled when no input changed.
- */
-export async function buildContracts(opts: ContractsBuildOptions = {}): Promise<ContractsBuildResult> {
-  const reporter = opts.reporter ?? silentReporter;
-  const buildDir = opts.buildDir ?? defaultBuildDir();
-  const profile = opts.profile ?? "test";
-  const outDir = contractsOutDir(buildDir);
-  const old = await readJsonIfExists<ContractsManifest>(path.join(outDir, "manifest.json")).catch(
-    () => undefined,
-  );
+type VerifierArtifact = { circuit: CircuitName; name: string; art: Artifacts };
 
-  // Which verifiers, from which artifacts.
-  const wanted = opts.circuits ?? CIRCUITS;
-  const arts: { circuit: CircuitName; name: string; art: Artifacts }[] = [];
-  for (const circuit of wanted) {
+/** The built circuit artifacts to make verifiers from (all circuits: the missing ones are skipped). */
+async function verifierArtifacts(
+  opts: ContractsBuildOptions,
+  profile: string,
+  buildDir: string,
+  reporter: Reporter,
+): Promise<VerifierArtifact[]> {
+  const arts: VerifierArtifact[] = [];
+  for (const circuit of opts.circuits ?? CIRCUITS) {
     try {
-      arts.push({
-        circuit,
-        name: VERIFIER_NAMES[circuit],
-        art: await loadArtifactsById(`${circuit}-${profile}`, buildDir),
-      });
+      const art = await loadArtifactsById(`${circuit}-${profile}`, buildDir);
+      arts.push({ circuit, name: VERIFIER_NAMES[circuit], art });
     } catch (err) {
       if (opts.circuits) throw err;
       reporter.warn(`contracts: no ${VERIFIER_NAMES[circuit]} (${(err as Error).message})`);
     }
   }
+  return arts;
+}
 
-  // Verifier sources: reuse the previous file when the vkey is unchanged.
-  const verifierSources: Record<string, string> = {};
+/** Verifier sources: the previous file is reused when its key is unchanged. */
+async function verifierSourcesOf(
+  arts: VerifierArtifact[],
+  old: ContractsManifest | undefined,
+  outDir: string,
+  force: boolean,
+  reporter: Reporter,
+): Promise<{ sources: Record<string, string>; verifiers: ContractsManifest["verifiers"] }> {
+  const sources: Record<string, string> = {};
   const verifiers: ContractsManifest["verifiers"] = {};
   for (const { name, art } of arts) {
     const key = `build/contracts/${name}.sol`;
     const prevFile = path.join(outDir, `${name}.sol`);
     const prev = old?.verifiers[name];
-    if (
-      !opts.force &&
-      prev?.vkeySha256 === art.meta.vkeySha256 &&
-      prev.artifactId === art.meta.id &&
-      (await exists(prevFile))
-    ) {
-      verifierSources[key] = await fs.readFile(prevFile, "utf8");
+    const same = prev?.vkeySha256 === art.meta.vkeySha256 && prev.artifactId === art.meta.id;
+    if (!force && same && (await exists(prevFile))) {
+      sources[key] = await fs.readFile(prevFile, "utf8");
     } else {
       reporter.info(`contracts: generating ${name} from ${art.meta.id}`);
-      verifierSources[key] = await generateVerifierSource(art.zkey, name);
+      sources[key] = await generateVerifierSource(art.zkey, name);
     }
-    verifiers[name] = {
-      artifactId: art.meta.id,
-      vkeySha256: art.meta.vkeySha256,
-      insecure: art.meta.insecure,
-      security: art.meta.security,
-    };
+    const { id, vkeySha256, insecure, security } = art.meta;
+    verifiers[name] = { artifactId: id, vkeySha256, insecure, security };
   }
+  return { sources, verifiers };
+}
 
-  const contractsDir = opts.contractsDir ?? CONTRACTS_DIR;
-  const sources = { ...(await readSolSources(contractsDir)), ...verifierSources };
-  if (Object.keys(sources).length === 0)
-    throw new Error("contracts: nothing to compile (no contracts/*.sol, no built circuits)");
-  const solcVersion = packageVersion("solc");
-  const key = hashJson({
-    sources: Object.fromEntries(Object.entries(sources).map(([k, v]) => [k, sha256Hex(v)])),
-    solc: solcVersion,
-    openzeppelin: packageVersion("@openzeppelin/contracts"),
-    settings: SOLC_SETTINGS,
-  });
+/** A cached build whose key matches and whose every contract file is still there. */
+async function cachedContracts(
+  old: ContractsManifest | undefined,
+  key: string,
+  outDir: string,
+): Promise<ContractsManifest | undefined> {
+  if (old?.format !== CONTRACTS_FORMAT || old.key !== key) return undefined;
+  for (const c of old.contracts) if (!(await exists(path.join(outDir, `${c}.json`)))) return undefined;
+  return old;
+}
 
-  if (!opts.force && old?.format === CONTRACTS_FORMAT && old.key === key) {
-    let complete = true;
-    for (const c of old.contracts) if (!(await exists(path.join(outDir, `${c}.json`)))) complete = false;
-    if (complete) {
-      reporter.info("contracts: up to date (cache hit)");
-      return { dir: outDir, work: "hit", contracts: old.contracts, manifest: old };
-    }
-  }
-
-  reporter.info(`contracts: compiling ${Object.keys(sources).length} source(s) with solc ${solcVersion}`);
-  const t0 = Date.now();
-  const compiled = await compileSolidity(sources);
-  const manifest: ContractsManifest = {
-    format: CONTRACTS_FORMAT,
-    key,
-    solc: solcVersion,
-    settings: SOLC_SETTINGS,
-    profile,
-    verifiers,
-    contracts: Object.keys(compiled).sort(),
-    builtAt: new Date().toISOString(),
-  };
+/** Write verifier sources, compiled contracts and the manifest, then switch the directory in. */
+async function writeContracts(
+  buildDir: string,
+  outDir: string,
+  verifierSources: Record<string, string>,
+  compiled: Record<string, CompiledContract>,
+  manifest: ContractsManifest,
+): Promise<void> {
   await withTmpDir(
     buildDir,
     async (tmp) => {
@@ -304,10 +283,60 @@ export async function buildContracts(opts: ContractsBuildOptions = {}): Promise<
     },
     "contracts",
   );
-  reporter.info(
-    `contracts: built ${manifest.contracts.join(", ")} in ${Math.round((Date.now() - t0) / 1000)}s`,
+}
+
+/**
+ * Generate the verifiers of the built circuits of `profile` and compile them with contracts/*.sol
+ * into build/contracts/. Cached: nothing is regenerated or compiled when no input changed.
+ */
+export async function buildContracts(opts: ContractsBuildOptions = {}): Promise<ContractsBuildResult> {
+  const reporter = opts.reporter ?? silentReporter;
+  const buildDir = opts.buildDir ?? defaultBuildDir();
+  const profile = opts.profile ?? "test";
+  const outDir = contractsOutDir(buildDir);
+  const old = await readJsonIfExists<ContractsManifest>(path.join(outDir, "manifest.json")).catch(
+    () => undefined,
   );
-  return { dir: outDir, work: "compile", contracts: manifest.contracts, manifest };
+  const arts = await verifierArtifacts(opts, profile, buildDir, reporter);
+  const { sources: verifierSources, verifiers } = await verifierSourcesOf(
+    arts,
+    old,
+    outDir,
+    !!opts.force,
+    reporter,
+  );
+  const sources = { ...(await readSolSources(opts.contractsDir ?? CONTRACTS_DIR)), ...verifierSources };
+  if (Object.keys(sources).length === 0)
+    throw new Error("contracts: nothing to compile (no contracts/*.sol, no built circuits)");
+  const solcVersion = packageVersion("solc");
+  const key = hashJson({
+    sources: Object.fromEntries(Object.entries(sources).map(([k, v]) => [k, sha256Hex(v)])),
+    solc: solcVersion,
+    openzeppelin: packageVersion("@openzeppelin/contracts"),
+    settings: SOLC_SETTINGS,
+  });
+  const hit = opts.force ? undefined : await cachedContracts(old, key, outDir);
+  if (hit) {
+    reporter.info("contracts: up to date (cache hit)");
+    return { dir: outDir, work: "hit", contracts: hit.contracts, manifest: hit };
+  }
+  reporter.info(`contracts: compiling ${Object.keys(sources).length} source(s) with solc ${solcVersion}`);
+  const t0 = Date.now();
+  const compiled = await compileSolidity(sources);
+  const contracts = Object.keys(compiled).sort();
+  const manifest: ContractsManifest = {
+    format: CONTRACTS_FORMAT,
+    key,
+    solc: solcVersion,
+    settings: SOLC_SETTINGS,
+    profile,
+    verifiers,
+    contracts,
+    builtAt: new Date().toISOString(),
+  };
+  await writeContracts(buildDir, outDir, verifierSources, compiled, manifest);
+  reporter.info(`contracts: built ${contracts.join(", ")} in ${Math.round((Date.now() - t0) / 1000)}s`);
+  return { dir: outDir, work: "compile", contracts, manifest };
 }
 
 /** Read a compiled contract from build/contracts/<name>.json (clear error when not built). */

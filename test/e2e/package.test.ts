@@ -142,7 +142,8 @@ describe("package: npm pack, install into a scratch project, prove -> audit -> r
     const summary = JSON.parse(p.stdout) as { ok: boolean; publicDir: string; privateDir: string };
     assert.equal(summary.ok, true);
     assert.equal(summary.publicDir, path.join(scratch, "epoch", "public"));
-    const a = await bulkhead(["audit", "epoch/public"]);
+    const anchored = ["--local-keys", "--build-dir", build, "--allow-dev-keys"];
+    const a = await bulkhead(["audit", "epoch/public", ...anchored]);
     assert.match(a.stdout, /AUDIT.*(PASS|OK|VALID)/i);
     const index = JSON.parse(
       readFileSync(path.join(summary.privateDir, "receipts", "index.json"), "utf8"),
@@ -150,7 +151,7 @@ describe("package: npm pack, install into a scratch project, prove -> audit -> r
       lots: Record<string, string>;
     };
     const receipt = path.join("epoch", "private", "receipts", index.lots["0x01"] ?? "?");
-    const v = await bulkhead(["receipt", "verify", receipt, "--bundle", "epoch/public"]);
+    const v = await bulkhead(["receipt", "verify", receipt, "--bundle", "epoch/public", ...anchored]);
     assert.match(v.stdout, /^VERIFIED/);
   });
 
@@ -158,7 +159,7 @@ describe("package: npm pack, install into a scratch project, prove -> audit -> r
     const script = path.join(scratch, "audit.mjs");
     writeFileSync(
       script,
-      `import { auditBundle } from "bulkhead";\nconst rep = await auditBundle("epoch/public");\nconsole.log(rep.ok ? "ok" : "bad");\n`,
+      `import { auditBundle } from "bulkhead";\nconst anchor = { kind: "local", buildDir: ${JSON.stringify(path.join(REPO_ROOT, "build"))} };\nconst rep = await auditBundle("epoch/public", { anchor, allowDevKeys: true });\nconsole.log(rep.ok ? "ok" : "bad");\n`,
     );
     const r = await run(process.execPath, [script], { cwd: scratch, env, timeout: 120_000 });
     assert.equal(r.stdout.trim(), "ok");

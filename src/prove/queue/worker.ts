@@ -68,7 +68,11 @@ export interface QueueWorkerHandle {
   stop(): Promise<void>;
 }
 
-/** Start a queue worker. */
+/**
+ * Start a queue worker. Long because the BullMQ processor, its refusal path and the settle/stop
+ * closures share one worker's state (pool, counters, refusal); split apart they would need that
+ * state threaded through every piece.
+ */
 export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueWorkerHandle> {
   const reporter = opts.reporter ?? silentReporter;
   const target = parseQueueUrl(opts.url);
