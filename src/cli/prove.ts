@@ -1,6 +1,7 @@
 /** `bulkhead prove` (snapshot -> epoch bundle + receipts) and `bulkhead check` (validation only). */
 import type { Command } from "commander";
 import { CommanderError } from "commander";
+import { MAX_MIN_BATCHES } from "../epoch/plan.js";
 import { type ProveSummary, proveSnapshot } from "../prove/pipeline.js";
 import { QueueBackend } from "../prove/queue/coordinator.js";
 import { loadSnapshot } from "../snapshot/snapshot.js";
@@ -20,6 +21,7 @@ interface ProveCliOptions {
   selfAudit: boolean;
   force?: boolean;
   lockTimeout: string;
+  minBatches: string;
   queue?: string;
   queueName?: string;
   json?: boolean;
@@ -39,10 +41,18 @@ export function parseLockTimeout(value: string): number {
   return Math.round(s * 1000);
 }
 
+/** `--min-batches <n>`: an integer in [1, MAX_MIN_BATCHES]. */
+export function parseMinBatches(value: string): number {
+  const n = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_MIN_BATCHES)
+    throw new Error(`--min-batches ${value}: expected an integer from 1 to ${MAX_MIN_BATCHES}`);
+  return n;
+}
+
 export function formatProveSummary(s: ProveSummary): string {
   const lines: string[] = [];
   lines.push(
-    `epoch ${s.epoch} (profile ${s.profile}): ${s.proofs.total} proofs (${s.proofs.proven} proven, ${s.proofs.reused} reused)`,
+    `epoch ${s.epoch} (profile ${s.profile}): ${s.proofs.total} proofs (${s.proofs.proven} proven, ${s.proofs.reused} reused)${s.minBatches > 1 ? `, segments padded to >= ${s.minBatches} batches` : ""}`,
   );
   const rows = [["segment", "name", "lots", "liabilities", "batches", "healthy"]];
   for (const g of s.segments) {
@@ -52,7 +62,7 @@ export function formatProveSummary(s: ProveSummary): string {
       String(g.lots),
       String(g.liabilities),
       String(g.batches),
-      g.empty ? "yes (empty segment: one padding batch)" : g.healthy ? "yes" : "NO (insolvent)",
+      g.empty ? "yes (empty segment: dummy entries only)" : g.healthy ? "yes" : "NO (insolvent)",
     ]);
   }
   rows.push([
@@ -92,6 +102,11 @@ export function register(program: Command): void {
     .option("--build-dir <dir>", BUILD_DIR_HELP)
     .option("--force", "replace an output directory that holds another epoch (default: refuse)")
     .option("--lock-timeout <seconds>", "wait at most this long for another run on the same directory", "30")
+    .option(
+      "--min-batches <n>",
+      "pad every segment to at least n batches with salted dummy entries (hides position counts below n batches)",
+      "1",
+    )
     .option("--queue <url>", "prove on bulkhead workers through BullMQ: redis://HOST:PORT[/DB] or rediss://…")
     .option("--queue-name <name>", "BullMQ queue name (default bulkhead-prove)")
     .option("--json", "JSON lines on stderr, JSON summary on stdout")
@@ -112,6 +127,7 @@ export function register(program: Command): void {
         selfAudit: opts.selfAudit,
         force: opts.force,
         lockTimeoutMs: parseLockTimeout(opts.lockTimeout),
+        minBatches: parseMinBatches(opts.minBatches),
         backend: opts.queue ? new QueueBackend({ url: opts.queue, queueName: opts.queueName }) : undefined,
         reporter,
       });

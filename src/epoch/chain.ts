@@ -29,9 +29,17 @@ export interface Batch<L, D> {
   liabilities: D[];
 }
 
-/** Number of batches of a segment: max(1, ceil(lots / N), ceil(liabilities / M)). */
-export function batchCount(lots: number, liabilities: number, profile: Profile): number {
-  return Math.max(1, Math.ceil(lots / profile.lotsPerBatch), Math.ceil(liabilities / profile.liabsPerBatch));
+/**
+ * Number of batches of a segment: max(minBatches, ceil(lots / N), ceil(liabilities / M)), with
+ * minBatches >= 1 (the publisher's padding policy; 1 by default).
+ */
+export function batchCount(lots: number, liabilities: number, profile: Profile, minBatches = 1): number {
+  return Math.max(
+    1,
+    minBatches,
+    Math.ceil(lots / profile.lotsPerBatch),
+    Math.ceil(liabilities / profile.liabsPerBatch),
+  );
 }
 
 /** Batches of a segment (`batchCount` of them), entries in order, filled from the first. */
@@ -39,9 +47,10 @@ export function splitSegmentBatches<L, D>(
   lots: readonly L[],
   liabilities: readonly D[],
   profile: Profile,
+  minBatches = 1,
 ): Batch<L, D>[] {
   const { lotsPerBatch: N, liabsPerBatch: M } = profile;
-  const n = batchCount(lots.length, liabilities.length, profile);
+  const n = batchCount(lots.length, liabilities.length, profile, minBatches);
   return Array.from({ length: n }, (_, b) => ({
     lots: lots.slice(b * N, (b + 1) * N),
     liabilities: liabilities.slice(b * M, (b + 1) * M),

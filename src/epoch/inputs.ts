@@ -125,8 +125,11 @@ export function batchValues(
   };
   let coll = 0n;
   let liab = 0n;
-  for (const l of lots) coll += l.amount * slot(l.slot).price * slot(l.slot).cfBps;
-  for (const l of liabilities) liab += l.amount * slot(l.slot).price * (10000n + marginBps);
+  // an amount of 0 adds 0 in any slot (the circuit admits every slot < A): a dummy entry sits in
+  // slot 0 even in a segment that prices no asset (slot 0 is then padding: price 1, cf 0)
+  for (const l of lots) if (l.amount !== 0n) coll += l.amount * slot(l.slot).price * slot(l.slot).cfBps;
+  for (const l of liabilities)
+    if (l.amount !== 0n) liab += l.amount * slot(l.slot).price * (10000n + marginBps);
   return { coll, liab };
 }
 

@@ -5,9 +5,14 @@
  * chaining each batch's state into the next. Pure computation: nothing is proven or written.
  *
  * Batch plan (profile N lots, M liabilities per segment batch, G lots per list batch):
- *  - segment s gets max(1, ceil(lots_s / N), ceil(liabs_s / M)) batches; lots and liabilities are
- *    taken in snapshot order and fill batches from the first one;
- *  - the global list holds every lot sorted by lotId in batches of G (at least one batch).
+ *  - segment s gets max(minBatches, ceil(lots_s / N), ceil(liabs_s / M)) batches (minBatches is
+ *    the padding policy, 1 by default); lots and liabilities are taken in snapshot order and fill
+ *    batches from the first one;
+ *  - salted dummy entries (src/epoch/dummies.ts) follow the real ones: one dummy lot in the first
+ *    batch of a segment with no lot, one dummy liability in every batch with no liability, so no
+ *    batch is all padding and no segment's fingerprint is 1;
+ *  - the global list holds every lot, dummies included, sorted by lotId in batches of G (at
+ *    least one batch).
  */
 
 import type { Liability, Lot, Segment, Snapshot } from "../snapshot/snapshot.js";
@@ -20,20 +25,38 @@ import {
   type SlotParams,
 } from "../spec/encoding.js";
 import type { CircuitName, Profile } from "../spec/profiles.js";
-import { chainEpoch, splitListBatches, splitSegmentBatches } from "./chain.js";
+import { type Batch, chainEpoch, splitListBatches, splitSegmentBatches } from "./chain.js";
+import { dummyLiability, dummyLot } from "./dummies.js";
 import type { CircuitInput, ListBatchResult, SegmentBatchResult } from "./inputs.js";
 import { deriveSalt, saltLabel } from "./salts.js";
 
+/** One segment batch: its real entries, then its dummy entries (slot 0, amount 0). */
+export interface PlannedBatch {
+  lots: Lot[];
+  liabilities: Liability[];
+  dummyLots: LotFields[];
+  dummyLiabilities: LiabilityFields[];
+}
 export interface SegmentPlan {
   segment: Segment;
-  batches: { lots: Lot[]; liabilities: Liability[] }[];
+  batches: PlannedBatch[];
 }
+/** A lot of the global list: a real lot, or a segment's dummy lot. */
+export type ListEntry = { lot: Lot } | { dummy: LotFields };
 export interface EpochPlan {
   profile: Profile;
+  minBatches: number;
   segments: SegmentPlan[];
-  /** global lot list: lots sorted by lotId, split in batches of G (at least one, maybe empty) */
-  list: Lot[][];
+  /** global lot list: lots (dummies included) sorted by lotId, in batches of G (at least one) */
+  list: ListEntry[][];
 }
+export interface PlanOptions {
+  /** pad every segment to at least this many batches (default 1; at most MAX_MIN_BATCHES) */
+  minBatches?: number;
+}
+
+/** Upper bound of the padding policy: every batch is a proof (and a registry transaction). */
+export const MAX_MIN_BATCHES = 1024;
 
 export { batchCount } from "./chain.js";
 
@@ -47,15 +70,59 @@ function groupBySegment<T extends { segmentId: bigint }>(xs: readonly T[]): Map<
   return m;
 }
 
-export function planEpoch(snapshot: Snapshot, profile: Profile): EpochPlan {
+/** minBatches must be an integer in [1, MAX_MIN_BATCHES]. */
+export function checkMinBatches(n: number): number {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_MIN_BATCHES)
+    throw new Error(`minBatches: ${n} is not an integer in [1, ${MAX_MIN_BATCHES}]`);
+  return n;
+}
+
+const listId = (e: ListEntry): bigint => ("lot" in e ? e.lot.lotId : e.dummy.lotId);
+
+/**
+ * The batch plan of an epoch, dummies included. Deterministic in (snapshot, profile, secret,
+ * minBatches); needs no Poseidon (dummies are HMACs of the secret).
+ */
+export function planEpoch(
+  snapshot: Snapshot,
+  profile: Profile,
+  secret: Uint8Array,
+  opts: PlanOptions = {},
+): EpochPlan {
+  const minBatches = checkMinBatches(opts.minBatches ?? 1);
   const lotsOf = groupBySegment(snapshot.lots);
   const liabsOf = groupBySegment(snapshot.liabilities);
-  const segments: SegmentPlan[] = snapshot.segments.map((segment) => ({
-    segment,
-    batches: splitSegmentBatches(lotsOf.get(segment.id) ?? [], liabsOf.get(segment.id) ?? [], profile),
+  const takenIds = new Set(snapshot.lots.map((l) => l.lotId));
+  const segments: SegmentPlan[] = snapshot.segments.map((segment) => {
+    const lots = lotsOf.get(segment.id) ?? [];
+    const liabs = liabsOf.get(segment.id) ?? [];
+    const split = splitSegmentBatches(lots, liabs, profile, minBatches);
+    return { segment, batches: withDummies(snapshot.epoch, segment.id, split, secret, takenIds) };
+  });
+  const entries: ListEntry[] = [
+    ...snapshot.lots.map((lot) => ({ lot })),
+    ...segments.flatMap((s) => s.batches.flatMap((b) => b.dummyLots.map((dummy) => ({ dummy })))),
+  ];
+  entries.sort((a, b) => (listId(a) < listId(b) ? -1 : listId(a) > listId(b) ? 1 : 0));
+  return { profile, minBatches, segments, list: splitListBatches(entries, profile) };
+}
+
+/** A segment's batches with their dummies (see the header); `takenIds` gets the dummy lot ids. */
+function withDummies(
+  epoch: bigint,
+  segmentId: bigint,
+  batches: readonly Batch<Lot, Liability>[],
+  secret: Uint8Array,
+  takenIds: Set<bigint>,
+): PlannedBatch[] {
+  const accounts = new Set(batches.flatMap((b) => b.liabilities.map((l) => l.accountId)));
+  const noLot = batches.every((b) => b.lots.length === 0);
+  return batches.map((b, i) => ({
+    ...b,
+    dummyLots: noLot && i === 0 ? [dummyLot(secret, epoch, segmentId, takenIds)] : [],
+    dummyLiabilities:
+      b.liabilities.length === 0 ? [dummyLiability(secret, epoch, segmentId, i, accounts)] : [],
   }));
-  const sorted = [...snapshot.lots].sort((a, b) => (a.lotId < b.lotId ? -1 : a.lotId > b.lotId ? 1 : 0));
-  return { profile, segments, list: splitListBatches(sorted, profile) };
 }
 
 export interface LotPlacement {
@@ -83,6 +150,8 @@ export interface SegmentBuild {
   collateralValue: bigint;
   /** Σ amount·price·(10000 + margin) */
   requiredValue: bigint;
+  /** dummy entries in the segment's batches (not positions: no receipt, no value) */
+  dummies: { lots: number; liabilities: number };
 }
 export interface ProofJob {
   /** `segment-<id>-<batch>` or `lotlist-<batch>` */
@@ -98,6 +167,8 @@ export interface ProofJob {
 export interface EpochBuild {
   snapshot: Snapshot;
   profile: Profile;
+  /** the padding policy the plan applied */
+  minBatches: number;
   manifest: Manifest;
   manifestHash: string;
   r: bigint;
@@ -116,15 +187,16 @@ export const listJobId = (batch: number): string => `lotlist-${batch}`;
 
 /**
  * Builds the whole epoch: leaves, trees, manifest, r, then all circuit inputs. Deterministic in
- * (snapshot, profile, secret).
+ * (snapshot, profile, secret, minBatches).
  */
 export async function buildEpoch(
   snapshot: Snapshot,
   profile: Profile,
   secret: Uint8Array,
+  opts: PlanOptions = {},
 ): Promise<EpochBuild> {
   await initPoseidon();
-  const plan = planEpoch(snapshot, profile);
+  const plan = planEpoch(snapshot, profile, secret, opts);
   const epoch = snapshot.epoch;
 
   const { lotFields, liabFields } = leafFields(snapshot, secret);
@@ -139,11 +211,15 @@ export async function buildEpoch(
       marginBps: segment.marginBps,
       slots: slotParams(segment),
       assets: manifestAssets(segment.slots),
-      batches: batches.map((b) => ({ lots: b.lots.map(lf), liabilities: b.liabilities.map(df) })),
+      // real entries first (placements index them), then the dummies
+      batches: batches.map((b) => ({
+        lots: [...b.lots.map(lf), ...b.dummyLots],
+        liabilities: [...b.liabilities.map(df), ...b.dummyLiabilities],
+      })),
       nextSalt: (i: number) => deriveSalt(secret, saltLabel.segmentState(epoch, segment.id, i)),
     })),
     {
-      batches: plan.list.map((lots) => lots.map(lf)),
+      batches: plan.list.map((entries) => entries.map((e) => ("lot" in e ? lf(e.lot) : e.dummy))),
       nextSalt: (i: number) => deriveSalt(secret, saltLabel.listState(epoch, i)),
     },
   );
@@ -175,13 +251,27 @@ export async function buildEpoch(
       publicSignals: res.publicSignals,
     });
   }
-  return { snapshot, profile, manifest, manifestHash: chained.manifestHash, r, segments, list, jobs };
+  const { minBatches } = plan;
+  return {
+    snapshot,
+    profile,
+    minBatches,
+    manifest,
+    manifestHash: chained.manifestHash,
+    r,
+    segments,
+    list,
+    jobs,
+  };
 }
 
-/** Where each lot and liability of a segment sits (batch, leaf index, leaf) and its totals. */
+/**
+ * Where each real lot and liability of a segment sits (batch, leaf index, leaf) and its totals;
+ * dummies get no placement (hence no receipt) and add nothing to the totals (amount 0).
+ */
 function segmentBuildOf(
   segment: Segment,
-  batches: readonly { lots: Lot[]; liabilities: Liability[] }[],
+  batches: readonly PlannedBatch[],
   results: SegmentBatchResult[],
   lf: (l: Lot) => LotFields,
   df: (l: Liability) => LiabilityFields,
@@ -207,6 +297,10 @@ function segmentBuildOf(
     healthy: last.healthy,
     collateralValue: last.next.collSum,
     requiredValue: last.next.liabSum,
+    dummies: {
+      lots: batches.reduce((n, b) => n + b.dummyLots.length, 0),
+      liabilities: batches.reduce((n, b) => n + b.dummyLiabilities.length, 0),
+    },
   };
 }
 

@@ -10,6 +10,10 @@
  *   liab:<epoch>:<segmentId>:<accountId>:<k>     k = occurrence of that account in that segment
  *   segstate:<epoch>:<segmentId>:<batch>         state produced by that segment batch
  *   liststate:<epoch>:<batch>                    state produced by that lot-list batch
+ *   dummylot:<epoch>:<segmentId>:<try>           id of a segment's dummy lot (src/epoch/dummies.ts)
+ *   dummylotsalt:<epoch>:<segmentId>             its salt
+ *   dummyacct:<epoch>:<segmentId>:<batch>:<try>  account id of a batch's dummy liability
+ *   dummyliabsalt:<epoch>:<segmentId>:<batch>    its salt
  *
  * The secret never enters `public/`. By default it is generated once (32 random bytes, hex) into
  * `DIR/private/secret` and reused by later runs on the same directory.
@@ -27,6 +31,12 @@ export function deriveSalt(secret: Uint8Array, label: string): bigint {
   return BigInt(`0x${mac}`) % FIELD_P;
 }
 
+/** An integer in [0, bound) derived from the secret: HMAC-SHA256(secret, label) mod bound. */
+export function deriveBelow(secret: Uint8Array, label: string, bound: bigint): bigint {
+  const mac = createHmac("sha256", secret).update(label, "utf8").digest("hex");
+  return BigInt(`0x${mac}`) % bound;
+}
+
 export const saltLabel = {
   lot: (epoch: bigint, segmentId: bigint, lotId: bigint) => `lot:${epoch}:${segmentId}:${lotId}`,
   liability: (epoch: bigint, segmentId: bigint, accountId: bigint, k: number) =>
@@ -34,6 +44,13 @@ export const saltLabel = {
   segmentState: (epoch: bigint, segmentId: bigint, batch: number) =>
     `segstate:${epoch}:${segmentId}:${batch}`,
   listState: (epoch: bigint, batch: number) => `liststate:${epoch}:${batch}`,
+  dummyLotId: (epoch: bigint, segmentId: bigint, attempt: number) =>
+    `dummylot:${epoch}:${segmentId}:${attempt}`,
+  dummyLotSalt: (epoch: bigint, segmentId: bigint) => `dummylotsalt:${epoch}:${segmentId}`,
+  dummyAccount: (epoch: bigint, segmentId: bigint, batch: number, attempt: number) =>
+    `dummyacct:${epoch}:${segmentId}:${batch}:${attempt}`,
+  dummyLiabilitySalt: (epoch: bigint, segmentId: bigint, batch: number) =>
+    `dummyliabsalt:${epoch}:${segmentId}:${batch}`,
 };
 
 /** Parses secret file contents: hex text (optionally 0x-prefixed) or raw bytes. */

@@ -34,7 +34,7 @@ import {
   type BundleProof,
   DEV_SETUP_WARNING,
 } from "../bundle/bundle.js";
-import { buildEpoch, type EpochBuild, type ProofJob } from "../epoch/plan.js";
+import { buildEpoch, checkMinBatches, type EpochBuild, type ProofJob } from "../epoch/plan.js";
 import { loadOrCreateSecret } from "../epoch/salts.js";
 import { buildReceipts } from "../receipts/receipts.js";
 import { formatDecimal, loadSnapshot, type Snapshot } from "../snapshot/snapshot.js";
@@ -95,6 +95,11 @@ export interface ProveOptions {
   force?: boolean;
   /** how long to wait for another run's lock on the output directory (default 30 s) */
   lockTimeoutMs?: number;
+  /**
+   * pad every segment to at least this many batches with salted dummy entries (default 1), so
+   * batch counts hide position counts below minBatches·N lots and minBatches·M liabilities
+   */
+  minBatches?: number;
 }
 
 /** The output directory holds another epoch (or another manifest of this epoch). */
@@ -122,9 +127,12 @@ export interface ProveSummary {
   bundleFile: string;
   epoch: string;
   profile: string;
+  /** the padding policy applied (segments have at least this many batches) */
+  minBatches: number;
   manifestHash: string;
   r: string;
   devSetup: boolean;
+  /** real positions only: dummy entries are never counted */
   segments: SegmentSummary[];
   lotListBatches: number;
   proofs: { total: number; reused: number; proven: number };
@@ -191,6 +199,7 @@ async function proveSnapshotNow(opts: ProveOptions): Promise<ProveSummary> {
   const reporter = opts.reporter ?? silentReporter;
   const profile = getProfile(opts.profile ?? "default");
   // 1. validate everything before writing anything
+  const minBatches = checkMinBatches(opts.minBatches ?? 1);
   const snapshot =
     typeof opts.snapshot === "string"
       ? await loadSnapshot(opts.snapshot, { profile, round: opts.round })
@@ -218,7 +227,7 @@ async function proveSnapshotNow(opts: ProveOptions): Promise<ProveSummary> {
         `generated a new publisher secret in ${secret.file} (keep it private; reuse it to reproduce)`,
       );
     const tW = Date.now();
-    const build = await buildEpoch(snapshot, profile, secret.secret);
+    const build = await buildEpoch(snapshot, profile, secret.secret, { minBatches });
     const witnessMs = Date.now() - tW;
     reporter.info(
       `epoch ${snapshot.epoch}: ${build.segments.length} segment(s), ${build.jobs.length} batch proof(s) (profile ${profile.name}), manifest ${build.manifestHash}`,
@@ -251,6 +260,7 @@ async function proveSnapshotNow(opts: ProveOptions): Promise<ProveSummary> {
       bundleFile: path.join(dirs.publicDir, BUNDLE_FILE),
       epoch: String(snapshot.epoch),
       profile: profile.name,
+      minBatches,
       manifestHash: build.manifestHash,
       r: String(build.r),
       devSetup: ks.devSetup,

@@ -641,7 +641,9 @@ function addNotes(
     const nl = counts.nLots.get(seg.id) ?? 0;
     const nd = counts.nLiabs.get(seg.id) ?? 0;
     if (nl === 0 && nd === 0) {
-      ctx.notes.push(`segment ${seg.id} (${seg.name}) is empty: proven as one all-padding batch (healthy)`);
+      ctx.notes.push(
+        `segment ${seg.id} (${seg.name}) is empty: proven with salted dummy entries only (healthy)`,
+      );
     } else if (nl === 0) {
       ctx.notes.push(`segment ${seg.id} (${seg.name}) has liabilities but no collateral`);
     }

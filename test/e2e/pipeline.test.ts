@@ -53,7 +53,7 @@ describe("pipeline: prove the example epoch", () => {
     }
   });
 
-  it("summarises: batches, health (one insolvent segment), empty segment as one padding batch", () => {
+  it("summarises: batches, health (one insolvent segment), the empty segment (dummy entries only)", () => {
     assert.deepEqual(
       s.segments.map((x) => [x.id, x.batches, x.healthy, x.empty]),
       [

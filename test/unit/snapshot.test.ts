@@ -358,24 +358,27 @@ describe("epoch planning, salts and manifest", () => {
       amount: "1",
     }));
     raw.liabilities = [];
-    const plan = planEpoch(parse(raw), TEST);
+    const secret = parseSecret(Buffer.from("33".repeat(32)));
+    const plan = planEpoch(parse(raw), TEST, secret);
     assert.deepEqual(
       plan.segments.map((s) => s.batches.length),
       [3, 1],
     );
+    // 9 lots of segment 1 and the dummy lot of lot-less segment 2
     assert.deepEqual(
       plan.list.map((b) => b.length),
-      [8, 1],
+      [8, 2],
     );
-    const ids = plan.list.flat().map((l) => l.lotId);
+    const ids = plan.list.flat().map((e) => ("lot" in e ? e.lot.lotId : e.dummy.lotId));
     assert.deepEqual(
       ids,
       [...ids].sort((a, b) => (a < b ? -1 : 1)),
     );
     raw.collateral = [];
     assert.deepEqual(
-      planEpoch(parse(raw), TEST).list.map((b) => b.length),
-      [0],
+      planEpoch(parse(raw), TEST, secret).list.map((b) => b.length),
+      [2],
+      "one dummy lot per lot-less segment",
     );
   });
 
