@@ -139,7 +139,10 @@ export function* receiptsOf(build: EpochBuild): Generator<{ file: string; receip
       safeName(account) && lower.get(account.toLowerCase()) === 1
         ? account
         : `account-${sha256Hex(account).slice(0, 16)}`;
-    yield { file: accountReceiptFile(account, name), receipt: accountReceipt(build, head, account, refs, units) };
+    yield {
+      file: accountReceiptFile(account, name),
+      receipt: accountReceipt(build, head, account, refs, units),
+    };
   }
 }
 

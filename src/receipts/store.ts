@@ -204,7 +204,12 @@ export async function readReceiptIndex(receiptsDir: string): Promise<ReceiptInde
   if (typeof o.epoch !== "string" || typeof o.manifestHash !== "string")
     throw new ReceiptLookupError(`${file}: not a receipt index (epoch and manifestHash missing)`);
   if (o.format === RECEIPT_INDEX_FORMAT && o.version === RECEIPT_INDEX_VERSION) {
-    if (typeof o.shardChars !== "number" || !Number.isInteger(o.shardChars) || o.shardChars < 1 || o.shardChars > 8)
+    if (
+      typeof o.shardChars !== "number" ||
+      !Number.isInteger(o.shardChars) ||
+      o.shardChars < 1 ||
+      o.shardChars > 8
+    )
       throw new ReceiptLookupError(`${file}: shardChars must be an integer in [1, 8]`);
     return o as unknown as ReceiptIndex;
   }
@@ -241,7 +246,10 @@ export async function findReceipt(out: string, q: ReceiptQuery): Promise<FoundRe
 }
 
 /** `findReceipt`, then the receipt itself, parsed. */
-export async function readReceiptFor(out: string, q: ReceiptQuery): Promise<FoundReceipt & { receipt: Receipt }> {
+export async function readReceiptFor(
+  out: string,
+  q: ReceiptQuery,
+): Promise<FoundReceipt & { receipt: Receipt }> {
   const found = await findReceipt(out, q);
   return { ...found, receipt: JSON.parse(await fs.readFile(found.file, "utf8")) as Receipt };
 }
@@ -280,5 +288,30 @@ function safeBig(s: string): bigint | undefined {
     return BigInt(s);
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Every receipt file of a receipts directory, shard by shard (one directory listing in memory at a
+ * time): for tools that go over all receipts, such as handing them out.
+ */
+export async function* listReceipts(
+  receiptsDir: string,
+): AsyncGenerator<{ kind: "lot" | "account"; relative: string; file: string }> {
+  for (const [kind, sub] of [
+    ["lot", "lots"],
+    ["account", "accounts"],
+  ] as const) {
+    const shards = (await fs.readdir(path.join(receiptsDir, sub), { withFileTypes: true }).catch(() => []))
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
+    for (const shard of shards) {
+      for (const name of (await fs.readdir(path.join(receiptsDir, sub, shard))).sort()) {
+        if (!name.endsWith(".json")) continue;
+        const relative = `${sub}/${shard}/${name}`;
+        yield { kind, relative, file: path.join(receiptsDir, relative) };
+      }
+    }
   }
 }

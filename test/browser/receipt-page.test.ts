@@ -12,6 +12,7 @@ import { type Server, startServer } from "../../src/cli/serve.js";
 import type { LotReceipt } from "../../src/receipts/receipts.js";
 import { buildWeb } from "../../web/build.js";
 import { copyPublic, provenExample, tmpDir } from "../helpers/epoch.js";
+import { type ReceiptMaps, receiptMaps } from "../helpers/receipts.js";
 import { launchChromium, type Recorded, requireChromium, SCREENSHOTS, secretsOf } from "./chromium.js";
 
 const read = <T>(f: string): T => JSON.parse(readFileSync(f, "utf8")) as T;
@@ -20,7 +21,7 @@ describe("browser: receipt page", function () {
   this.timeout(900_000);
   let webDir: string;
   let receipts: string;
-  let index: { lots: Record<string, string>; accounts: Record<string, string> };
+  let index: ReceiptMaps;
   let good: Server;
   let tampered: Server;
   let browser: Awaited<ReturnType<typeof launchChromium>>;
@@ -30,7 +31,7 @@ describe("browser: receipt page", function () {
     requireChromium(this);
     const s = await provenExample();
     receipts = path.join(s.privateDir, "receipts");
-    index = read(path.join(receipts, "index.json"));
+    index = await receiptMaps(receipts);
     webDir = (await buildWeb({ outDir: path.join(tmpDir("web"), "web") })).outDir;
     good = await startServer({ webDir, bundleDir: s.publicDir });
     const bad = await copyPublic("tampered");
