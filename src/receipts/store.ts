@@ -97,6 +97,7 @@ export async function writeReceiptStore(
   dir: string,
   receipts: Iterable<{ file: string; receipt: Receipt }>,
   head: { epoch: string; manifestHash: string },
+  opts: { flushBytes?: number } = {},
 ): Promise<number> {
   const made = new Set<string>();
   const mkdirOwn = async (d: string) => {
@@ -104,7 +105,7 @@ export async function writeReceiptStore(
     await fs.mkdir(path.join(dir, d), { recursive: true, mode: OWN_DIR });
     made.add(d);
   };
-  const index = new ShardedLines(dir, mkdirOwn);
+  const index = new ShardedLines(dir, mkdirOwn, opts.flushBytes ?? INDEX_FLUSH_BYTES);
   const counts = { lots: 0, accounts: 0 };
   for (const { file, receipt } of receipts) {
     await mkdirOwn(path.dirname(file));
@@ -128,13 +129,14 @@ export async function writeReceiptStore(
   return counts.lots + counts.accounts;
 }
 
-/** Lines appended to many files, buffered per file up to INDEX_FLUSH_BYTES. */
+/** Lines appended to many files, buffered per file up to `flushBytes` (INDEX_FLUSH_BYTES). */
 class ShardedLines {
   private readonly buf = new Map<string, string[]>();
   private readonly size = new Map<string, number>();
   constructor(
     private readonly dir: string,
     private readonly mkdirOwn: (d: string) => Promise<void>,
+    private readonly flushBytes: number,
   ) {}
 
   async add(file: string, line: string): Promise<void> {
@@ -143,7 +145,7 @@ class ShardedLines {
     this.buf.set(file, lines);
     const n = (this.size.get(file) ?? 0) + line.length + 1;
     this.size.set(file, n);
-    if (n >= INDEX_FLUSH_BYTES) await this.flush(file);
+    if (n >= this.flushBytes) await this.flush(file);
   }
 
   async flushAll(): Promise<void> {
