@@ -30,11 +30,22 @@ import { tmpDir } from "../helpers/epoch.js";
 const HEAD = { format: "bulkhead-receipt", version: 1, epoch: "9", manifestHash: "0xabc" } as const;
 
 function lot(id: bigint): { file: string; receipt: Receipt } {
-  const receipt = { ...HEAD, kind: "lot", lotId: lotKey(id), lotIdValue: String(id) } as unknown as LotReceipt;
+  const receipt = {
+    ...HEAD,
+    kind: "lot",
+    lotId: lotKey(id),
+    lotIdValue: String(id),
+  } as unknown as LotReceipt;
   return { file: lotReceiptFile(id), receipt };
 }
 function account(name: string): { file: string; receipt: Receipt } {
-  const receipt = { ...HEAD, kind: "account", account: name, accountId: "1", positions: [] } as AccountReceipt;
+  const receipt = {
+    ...HEAD,
+    kind: "account",
+    account: name,
+    accountId: "1",
+    positions: [],
+  } as AccountReceipt;
   return { file: accountReceiptFile(name, name), receipt };
 }
 const mode = (f: string) => statSync(f).mode & 0o777;
@@ -52,7 +63,8 @@ describe("receipt store: shard math", () => {
     assert.equal(parseLotId("0x0A"), 10n);
     assert.equal(parseLotId("10"), 10n);
     assert.equal(lotReceiptFile(parseLotId("0x000a")), lotReceiptFile(10n));
-    for (const bad of ["", "abc", "-1", "0", "1.5", "0x"]) assert.throws(() => parseLotId(bad), ReceiptLookupError, bad);
+    for (const bad of ["", "abc", "-1", "0", "1.5", "0x"])
+      assert.throws(() => parseLotId(bad), ReceiptLookupError, bad);
   });
 
   it("100,000 ids spread over all 256 shards, none holding more than 1.25x its share", () => {
@@ -125,7 +137,9 @@ describe("receipt store: write and look up", () => {
       for (const s of readdirSync(path.join(dir, kind))) assert.match(s, /^[0-9a-f]{2}$/);
     }
     const lines = readdirSync(path.join(dir, "index", "accounts")).flatMap((f) =>
-      readFileSync(path.join(dir, "index", "accounts", f), "utf8").trim().split("\n"),
+      readFileSync(path.join(dir, "index", "accounts", f), "utf8")
+        .trim()
+        .split("\n"),
     );
     assert.equal(lines.length, 600);
     assert.equal(new Set(lines).size, 600);
