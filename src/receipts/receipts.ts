@@ -32,7 +32,7 @@ import {
   segmentSignal,
 } from "../spec/encoding.js";
 import { sha256Hex } from "../util/hash.js";
-import { accountReceiptFile, lotReceiptFile } from "./store.js";
+import { accountReceiptFile, lotReceiptFile } from "./layout.js";
 
 export const RECEIPT_FORMAT = "bulkhead-receipt";
 export const RECEIPT_VERSION = 1;
