@@ -1,11 +1,14 @@
 /**
- * `npm run build:web [-- --out DIR] [--vkey-hash circuit=sha256 ...]`: bundles the receipt page
+ * `npm run build:web [-- --out DIR] [--vkey-hash circuit=sha256 ...] [--allow-dev-keys]`: bundles the receipt page
  * (web/src/main.ts + the library's receipt/audit/bundle code, snarkjs and Poseidon) with esbuild
  * into one static directory (default dist/web/): index.html, app.js.
  *
  * Key anchor: the verification keys of this machine's own build (build/<circuit>-<profile>/vkey.json,
  * the equivalent of the CLI's local keys) are embedded into app.js, with any pinned hashes given
- * here; the page checks a bundle's keys against them and shows which anchor it used.
+ * here; the page checks a bundle's keys against them (the library's `trusted` anchor) and shows
+ * which anchor it used. A profile without keys for both circuits: the page refuses to verify.
+ * `--allow-dev-keys` embeds the library's allowDevKeys (demos, tests): development keys then pass,
+ * with the page's NOT TRUSTWORTHY banner; without it, a development-key bundle is NOT TRUSTWORTHY.
  */
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -25,6 +28,8 @@ export interface WebBuildOptions {
   buildDir?: string;
   /** pinned sha256 per circuit, e.g. { segment: "ab12..." } */
   pinned?: Partial<Record<"segment" | "lotlist", string>>;
+  /** accept development keys (the verdict still says NOT TRUSTWORTHY); default false */
+  allowDevKeys?: boolean;
   minify?: boolean;
 }
 
@@ -46,6 +51,8 @@ export function localKeys(buildDir: string): Anchor["local"] {
   return out;
 }
 
+const ANCHOR_TS = path.join(REPO, "src", "audit", "anchor.ts");
+
 const SHIMS: Record<string, string> = {
   "node:fs/promises": "shims/fs-promises.ts",
   "node:fs": "shims/fs.ts",
@@ -65,6 +72,11 @@ const shimPlugin: esbuild.Plugin = {
     b.onResolve({ filter: /^circomlibjs$/ }, () => ({
       path: path.join(REPO, "node_modules", "circomlibjs", "src", "poseidon_wasm.js"),
     }));
+    // the Node-only anchors (local build, registry via solc) are never used by the page
+    b.onResolve(
+      { filter: /^(ejs|\.\.\/toolchain\/(artifacts|contracts)\.js|\.\.\/util\/paths\.js)$/ },
+      (a) => (a.importer === ANCHOR_TS ? { path: path.join(WEB, "shims/node-only.ts") } : undefined),
+    );
     b.onResolve({ filter: /\/util\/snarkjs\.js$/ }, (a) =>
       a.importer.startsWith(path.join(REPO, "src"))
         ? { path: path.join(WEB, "shims/snarkjs.ts") }
@@ -78,6 +90,7 @@ export async function buildWeb(opts: WebBuildOptions = {}): Promise<{ outDir: st
   const anchor: Anchor = {
     local: localKeys(opts.buildDir ?? path.join(REPO, "build")),
     pinned: opts.pinned ?? {},
+    allowDevKeys: opts.allowDevKeys ?? false,
   };
   const tmp = `${outDir}.tmp-${process.pid}`;
   await fs.rm(tmp, { recursive: true, force: true });
@@ -110,6 +123,7 @@ function parseArgs(argv: string[]): WebBuildOptions {
     if (a === "--out") opts.outDir = argv[++i];
     else if (a === "--build-dir") opts.buildDir = argv[++i];
     else if (a === "--no-minify") opts.minify = false;
+    else if (a === "--allow-dev-keys") opts.allowDevKeys = true;
     else if (a === "--vkey-hash") {
       const m = /^(segment|lotlist)=([0-9a-f]{64})$/.exec(argv[++i] ?? "");
       if (!m) throw new Error("--vkey-hash: expected segment=<sha256 hex> or lotlist=<sha256 hex>");
@@ -124,7 +138,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     const { outDir, anchor } = await buildWeb(parseArgs(process.argv.slice(2)));
     const keys = anchor.local.map((k) => `${k.circuit}-${k.profile}`).join(", ") || "none";
     process.stdout.write(
-      `receipt page built in ${path.relative(process.cwd(), outDir) || "."} (local keys: ${keys})\n`,
+      `receipt page built in ${path.relative(process.cwd(), outDir) || "."} (local keys: ${keys}; pinned: ${Object.keys(anchor.pinned).join(", ") || "none"}; development keys ${anchor.allowDevKeys ? "ALLOWED (--allow-dev-keys)" : "refused"})\n`,
     );
   } catch (err) {
     process.stderr.write(`error: ${(err as Error).message}\n`);

@@ -137,12 +137,13 @@ async function auditBundleNow(dirOrFile: string, opts: AuditOptions): Promise<Au
   try {
     ({ bundle, dir } = await readBundle(dirOrFile));
   } catch (err) {
-    return emptyReport((err as Error).message, opts);
+    return emptyReport([(err as Error).message], opts);
   }
   return auditParsedNow(bundle, dir, opts);
 }
 
-function emptyReport(error: string, opts: AuditOptions): AuditReport {
+/** The report of an audit that could not start (unreadable bundle, no key anchor): not ok. */
+export function emptyReport(errors: string[], opts: AuditOptions = {}): AuditReport {
   const anchor = anchorOf(opts);
   return {
     ok: false,
@@ -159,7 +160,7 @@ function emptyReport(error: string, opts: AuditOptions): AuditReport {
     fingerprintOk: false,
     proofsVerified: 0,
     proofsTotal: 0,
-    errors: [error],
+    errors,
     warnings: [],
   };
 }
@@ -188,10 +189,10 @@ async function auditParsedNow(raw: Bundle, dir: string, opts: AuditOptions): Pro
   try {
     bundle = parseBundle(raw);
   } catch (err) {
-    return emptyReport((err as Error).message, opts);
+    return emptyReport([(err as Error).message], opts);
   }
   const anchor = anchorOf(opts);
-  if (!anchor) return emptyReport(NO_ANCHOR_MESSAGE, opts);
+  if (!anchor) return emptyReport([NO_ANCHOR_MESSAGE], opts);
   const errors: string[] = [];
   const warnings: string[] = [];
   if (bundle.devSetup) warnings.push(bundle.warning ?? "development (insecure) trusted setup");

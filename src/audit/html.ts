@@ -7,6 +7,7 @@
  */
 import { readBundle } from "../bundle/bundle.js";
 import { atomicWrite } from "../util/fsutil.js";
+import { UNANCHORED_WARNING } from "./anchor.js";
 import type { AuditReport, SegmentAudit } from "./audit.js";
 
 export interface AuditHtmlContext {
@@ -35,6 +36,7 @@ export const AUDIT_CSS = `
 .bh-audit .unk{color:#6e7781}
 .bh-audit .verdict{font-size:20px;font-weight:700;padding:10px 14px;border-radius:6px;margin:8px 0}
 .bh-audit .verdict.pass{background:#dafbe1;color:#116329}.bh-audit .verdict.fail{background:#ffebe9;color:#b3261e}
+.bh-audit .untrusted{background:#ffebe9;border:3px solid #b3261e;color:#b3261e;font-size:17px;font-weight:800;padding:10px 14px;border-radius:6px;margin:8px 0}
 .bh-audit .warn{background:#fff1b8;border:2px solid #d4a72c;color:#6a4b00;padding:8px 12px;border-radius:6px;margin:6px 0;font-weight:600}
 .bh-audit ul.errors li{color:#b3261e}
 `;
@@ -102,6 +104,26 @@ function segmentTable(rep: AuditReport): string {
   );
 }
 
+/**
+ * The findings that say whether to trust the epoch at all, above the verdict: development keys
+ * (recognised from the keys themselves; the audit passes only with allowDevKeys, and still says so)
+ * and keys trusted without an anchor.
+ */
+function trustBanners(rep: AuditReport): string {
+  const out: string[] = [];
+  if (rep.devKeys) {
+    out.push(
+      `<div class="untrusted" id="dev-keys">NOT TRUSTWORTHY: development keys (from the ${esc(rep.devKeys)}): anyone can forge proofs under them.${rep.ok ? " The audit passed only because development keys were explicitly allowed (--allow-dev-keys)." : ""}</div>`,
+    );
+  }
+  if (rep.unanchored) {
+    out.push(
+      `<div class="untrusted" id="unanchored">${esc(UNANCHORED_WARNING)}: the bundle's own keys were trusted (--trust-bundle-keys); a publisher can make a key of their own and prove anything under it.</div>`,
+    );
+  }
+  return out.join("");
+}
+
 /** The report's sections (no <html> wrapper), for the CLI's file and the receipt page. */
 export function renderAuditSection(rep: AuditReport, ctx: AuditHtmlContext = {}): string {
   const bad = rep.segments.filter((s) => s.healthy === false).map((s) => s.id);
@@ -116,7 +138,9 @@ export function renderAuditSection(rep: AuditReport, ctx: AuditHtmlContext = {})
     `<table class="meta"><tbody>` +
     `<tr><th>epoch</th><td>${esc(rep.epoch)}</td></tr>` +
     `<tr><th>circuit profile</th><td>${esc(rep.profile)}</td></tr>` +
-    `<tr><th>trusted setup</th><td>${rep.devSetup ? `<span class="bad">DEVELOPMENT (insecure)</span>` : "production"}</td></tr>` +
+    `<tr><th>keys anchored to</th><td>${rep.unanchored || rep.anchor === "none" ? `<span class="bad">${esc(rep.anchor)}</span>` : esc(rep.anchor)}</td></tr>` +
+    `<tr><th>development keys</th><td>${rep.devKeys ? `<span class="bad">YES: from the ${esc(rep.devKeys)} (NOT TRUSTWORTHY)</span>` : "none recognised"}</td></tr>` +
+    `<tr><th>bundle's devSetup flag</th><td>${rep.devSetup ? `<span class="bad">development (insecure)</span>` : "production"}</td></tr>` +
     `<tr><th>manifest hash</th><td><code>${esc(rep.manifestHash)}</code></td></tr>` +
     `<tr><th>r</th><td><code>${esc(rep.r)}</code></td></tr>${vk}` +
     `<tr><th>proofs verified</th><td>${rep.proofsVerified} / ${rep.proofsTotal}</td></tr>` +
@@ -128,7 +152,7 @@ export function renderAuditSection(rep: AuditReport, ctx: AuditHtmlContext = {})
     ? ""
     : `<h2>Why the audit failed</h2><ul class="errors">${rep.errors.map((e) => `<li>${esc(e)}</li>`).join("")}</ul>`;
   return (
-    `<section class="bh-audit">${verdict}${warnings}<h2>Epoch</h2>${meta}` +
+    `<section class="bh-audit">${trustBanners(rep)}${verdict}${warnings}<h2>Epoch</h2>${meta}` +
     `<h2>Segments</h2>${segmentTable(rep)}<h2>Chart</h2>${auditChartSvg(rep)}${errors}</section>`
   );
 }
@@ -139,7 +163,7 @@ export function renderAuditHtml(rep: AuditReport, ctx: AuditHtmlContext = {}): s
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width,initial-scale=1">
-<title>bulkhead audit: epoch ${esc(rep.epoch)} ${rep.ok ? "passed" : "FAILED"}</title>
+<title>bulkhead audit: epoch ${esc(rep.epoch)} ${rep.ok ? "passed" : "FAILED"}${rep.devKeys ? " (NOT TRUSTWORTHY: development keys)" : ""}</title>
 <style>body{margin:24px auto;max-width:1100px;padding:0 16px}h1{font:600 22px system-ui,sans-serif}${AUDIT_CSS}</style>
 </head><body><h1>bulkhead audit report: epoch ${esc(rep.epoch)}</h1>
 ${renderAuditSection(rep, ctx)}

@@ -1,7 +1,7 @@
 /** `bulkhead audit DIR/public`: verify a whole epoch offline from the bundle, against anchored keys. */
 import type { Command } from "commander";
 import type { JsonRpcProvider } from "ethers";
-import { type KeyAnchor, readTrustedKeys } from "../audit/anchor.js";
+import { type KeyAnchor, NO_ANCHOR_MESSAGE, readTrustedKeys } from "../audit/anchor.js";
 import { type AuditOptions, auditBundle, formatAudit, formatAuditVerdict } from "../audit/audit.js";
 import { writeAuditHtml } from "../audit/html.js";
 import { connectRpc } from "../chain/signer.js";
@@ -110,7 +110,7 @@ export function register(program: Command): void {
           },
         });
         // an unreadable bundle: the reason itself, not an empty table
-        if (!rep.ok && rep.epoch === "?")
+        if (!rep.ok && rep.epoch === "?" && rep.errors[0] !== NO_ANCHOR_MESSAGE)
           throw new CliError(rep.errors[0] ?? "unreadable bundle", "INVALID_BUNDLE");
         if (opts.html) await writeAuditHtml(opts.html, rep, dir);
         if (opts.json) printJson(rep);

@@ -1,6 +1,7 @@
 /**
  * `bulkhead audit DIR --html FILE` opened in Chromium from disk: one self-contained file (no request
- * but the file itself) that shows every segment, and the failure reasons for a tampered bundle.
+ * but the file itself) that shows the key anchor, the development-key finding, every segment, and
+ * the failure reasons for a tampered bundle, for development keys not allowed, and for no anchor.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -42,10 +43,10 @@ describe("browser: HTML audit report", function () {
     return { text, rows, bars };
   }
 
-  it("a valid epoch: metadata, key hashes, every segment in the table and the chart", async () => {
+  it("a valid epoch: metadata, anchor, dev keys, key hashes, every segment in the table and the chart", async () => {
     const s = await provenExample();
     const file = path.join(tmpDir("report"), "report.html");
-    const r = cli("audit", s.publicDir, "--html", file, "--quiet");
+    const r = cli("audit", s.publicDir, "--html", file, "--quiet", "--local-keys", "--allow-dev-keys");
     assert.equal(r.status, 0, r.stderr + r.stdout);
     const html = readFileSync(file, "utf8");
     assert.doesNotMatch(html, /<script|<link|https?:\/\/(?!www\.w3\.org\/2000\/svg)/, "self-contained");
@@ -53,7 +54,10 @@ describe("browser: HTML audit report", function () {
     const o = await open(file, "audit-1-passed");
     assert.match(o.text, /AUDIT PASSED/);
     assert.match(o.text, /insolvent segment: 3/);
-    assert.match(o.text, /DEVELOPMENT/);
+    assert.match(o.text, /^NOT TRUSTWORTHY: development keys \(from the [^)]*development ptau/m);
+    assert.match(o.text, /passed only because development keys were explicitly allowed/);
+    assert.match(o.text, /keys anchored to\s+keys built by this checkout from the circuits/);
+    assert.match(o.text, /development keys\s+YES: from the/);
     assert.ok(o.text.includes(bundle.vkeys.segment.sha256) && o.text.includes(bundle.vkeys.lotlist.sha256));
     assert.deepEqual(o.rows, [...segments.map((x) => String(x.id)), "lotlist"]);
     for (const seg of segments) assert.ok(o.text.includes(seg.name), seg.name);
@@ -66,7 +70,7 @@ describe("browser: HTML audit report", function () {
     bundle.manifest.segments[1].batchRoots[0] = "12345";
     writeFileSync(path.join(dir, "bundle.json"), JSON.stringify(bundle));
     const file = path.join(tmpDir("report-bad"), "report.html");
-    const r = cli("audit", dir, "--html", file, "--quiet");
+    const r = cli("audit", dir, "--html", file, "--quiet", "--local-keys", "--allow-dev-keys");
     assert.equal(r.status, 1, r.stderr + r.stdout);
     assert.ok(existsSync(file));
     const o = await open(file, "audit-2-failed");
@@ -74,5 +78,26 @@ describe("browser: HTML audit report", function () {
     assert.match(o.text, /Why the audit failed/);
     assert.match(o.text, /manifestHash: recomputed/);
     assert.deepEqual(o.rows, [...segments.map((x) => String(x.id)), "lotlist"]);
+  });
+
+  it("development keys not allowed: FAILED, NOT TRUSTWORTHY first; no anchor: refused, and says how", async () => {
+    const s = await provenExample();
+    const file = path.join(tmpDir("report-dev"), "report.html");
+    const r = cli("audit", s.publicDir, "--html", file, "--quiet", "--local-keys");
+    assert.equal(r.status, 1, r.stderr + r.stdout);
+    const o = await open(file, "audit-3-dev-keys");
+    assert.match(o.text, /^NOT TRUSTWORTHY: development keys/m);
+    assert.doesNotMatch(o.text, /AUDIT PASSED/);
+    assert.match(o.text, /AUDIT FAILED \(1 problem\)/);
+    assert.match(o.text, /vkeys: NOT TRUSTWORTHY: development keys/);
+    assert.deepEqual(o.rows, [...segments.map((x) => String(x.id)), "lotlist"]);
+    const none = path.join(tmpDir("report-none"), "report.html");
+    const n = cli("audit", s.publicDir, "--html", none, "--quiet");
+    assert.equal(n.status, 1, n.stderr + n.stdout);
+    const p = await open(none, "audit-4-no-anchor");
+    assert.match(p.text, /AUDIT FAILED/);
+    assert.match(p.text, /keys anchored to\s+none/);
+    assert.match(p.text, /refusing to verify: no trusted verification keys/);
+    assert.doesNotMatch(p.text, /AUDIT PASSED/);
   });
 });

@@ -1,7 +1,9 @@
 /**
  * The receipt page's chain mode in Chromium: the example epoch published to a local anvil; the page
  * reads the registry through ethers (JSON-RPC from the browser) and runs the library's on-chain
- * receipt check. Every request is recorded: only JSON-RPC reads that carry nothing from the receipt.
+ * receipt check: inclusion, the slot's committed asset and amount, and development verifiers
+ * (recognised from their code; accepted only by a page built with --allow-dev-keys, and shown).
+ * Every request is recorded: only JSON-RPC reads that carry nothing from the receipt.
  */
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -29,6 +31,7 @@ describe("browser: receipt page against the chain", function () {
   this.timeout(900_000);
   let node: AnvilNode | undefined;
   let server: Server;
+  let strict: Server;
   let registry: string;
   let receipts: string;
   let index: ReceiptMaps;
@@ -58,20 +61,24 @@ describe("browser: receipt page against the chain", function () {
     registry = d.registry;
     await publishEpoch(registryAt(registry, admin), chainEpochFromBundle(read(s.bundleFile)));
     await terminateCurves();
-    const webDir = (await buildWeb({ outDir: path.join(tmpDir("web-chain"), "web") })).outDir;
+    const webDir = (await buildWeb({ outDir: path.join(tmpDir("web-chain"), "web"), allowDevKeys: true }))
+      .outDir;
     server = await startServer({ webDir });
+    const strictDir = (await buildWeb({ outDir: path.join(tmpDir("web-chain-strict"), "web") })).outDir;
+    strict = await startServer({ webDir: strictDir });
     browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
     await server?.close();
+    await strict?.close();
     await node?.stop();
   });
 
-  async function check(receiptFile: string, shot: string) {
+  async function check(receiptFile: string, shot: string, on: Server = server) {
     const page: Page = await browser.context.newPage();
     const from = browser.requests.length;
-    await page.goto(server.url);
+    await page.goto(on.url);
     await page.setInputFiles("#receipt-file", receiptFile);
     await page.fill("#rpc-url", node?.url ?? "");
     await page.fill("#registry", registry);
@@ -91,7 +98,7 @@ describe("browser: receipt page against the chain", function () {
     let reads = 0;
     for (const r of requests) {
       const u = new URL(r.url);
-      if (u.origin === new URL(server.url).origin) {
+      if (u.origin === new URL(on.url).origin) {
         assert.ok(["/", "/app.js"].includes(u.pathname), `unexpected page request ${r.url}`);
         continue;
       }
@@ -99,7 +106,8 @@ describe("browser: receipt page against the chain", function () {
       if (r.method === "OPTIONS") continue; // CORS preflight, no body
       assert.equal(r.method, "POST", r.url);
       const body = JSON.parse(r.postData ?? "null") as { method: string; params: unknown[] };
-      assert.ok(["eth_chainId", "eth_call"].includes(body.method), `JSON-RPC ${body.method}`);
+      // eth_getCode: the registry's verifiers' code, to recognise development keys
+      assert.ok(["eth_chainId", "eth_call", "eth_getCode"].includes(body.method), `JSON-RPC ${body.method}`);
       const all = `${r.postData}\n${JSON.stringify(r.headers)}`;
       for (const sec of secrets)
         assert.ok(!all.includes(sec), `JSON-RPC request carries receipt data ${sec}`);
@@ -118,6 +126,22 @@ describe("browser: receipt page against the chain", function () {
     assert.match(r.text, /^VERIFIED ON CHAIN/);
     assert.match(r.text, /Segment 1 health\s+healthy/);
     assert.match(r.text, /the latest finalized epoch/);
+    assert.match(r.text, /counted as \d[\d.]* \w+ \(slot \d+: \d+ base units\)/);
+    // development verifiers: accepted by this page's build, and said loudly
+    assert.match(r.text, /NOT TRUSTWORTHY: development keys\. The registry's verifiers were made from the/);
+    assert.match(r.text, /Development keys\s+YES: the registry's verifiers hold keys made from the/);
+  });
+
+  it("a page built without --allow-dev-keys shows NOT TRUSTWORTHY for development verifiers", async () => {
+    const r = await check(
+      path.join(receipts, index.lots["0x9f3c0a11d2e4b7015c3a"] as string),
+      "chain-4-dev-keys-refused",
+      strict,
+    );
+    assert.equal(r.state, "untrusted", r.text);
+    assert.match(r.text, /^NOT TRUSTWORTHY: development keys/);
+    assert.doesNotMatch(r.text, /^VERIFIED/m);
+    assert.match(r.text, /This page does not accept development keys/);
   });
 
   it("an insolvent segment shows the warning; an edited receipt is NOT INCLUDED", async () => {
@@ -128,12 +152,23 @@ describe("browser: receipt page against the chain", function () {
     const r = await check(insolvent, "chain-2-insolvent");
     assert.equal(r.state, "unhealthy", r.text);
     assert.match(r.text, /Segment 3 health\s+INSOLVENT/);
-    const edited = read<LotReceipt>(path.join(receipts, index.lots["0x2c9d48b1e07a36f5d4a9"] as string));
+    const lot = path.join(receipts, index.lots["0x2c9d48b1e07a36f5d4a9"] as string);
+    const edited = read<LotReceipt>(lot);
+    edited.position.amount = "12.5"; // a consistent edit: the leaf no longer matches
     edited.position.amountUnits = "1250000000";
     const file = path.join(tmpDir("chain-edited"), "edited.json");
     writeFileSync(file, JSON.stringify(edited));
     const e = await check(file, "chain-3-not-included");
     assert.equal(e.state, "not-included", e.text);
     assert.match(e.text, /the leaf does not match the receipt's fields/);
+    // the stated amount alone changed: not what the leaf counts in the slot's committed asset
+    const misstated = read<LotReceipt>(lot);
+    misstated.position.amount = "999";
+    const file2 = path.join(tmpDir("chain-misstated"), "misstated.json");
+    writeFileSync(file2, JSON.stringify(misstated));
+    const m = await check(file2, "chain-5-misstated-amount");
+    assert.equal(m.state, "not-included", m.text);
+    assert.match(m.text, /amount 999 \w+ is not what the leaf counts \(\d[\d.]* \w+\)/);
+    assert.match(m.text, /counted as /);
   });
 });

@@ -1,7 +1,10 @@
 /**
- * The receipt page in a real Chromium, against the example epoch (test profile) proven once:
- * verified, edited (not included), insolvent segment, tampered bundle, and a record of every
- * request the page makes (none may carry anything from the receipt).
+ * The receipt page in a real Chromium, against the example epoch (test profile, development keys)
+ * proven once: verified (page built with --allow-dev-keys: VERIFIED under the dev-key banner), edited
+ * (not included), insolvent segment, tampered bundle, swapped key; a page built without
+ * --allow-dev-keys (NOT TRUSTWORTHY) and one built without any key anchor (refuses; UNANCHORED only
+ * when the user ticks the bundle's keys); and a record of every request the page makes (none may
+ * carry anything from the receipt).
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -20,6 +23,8 @@ const read = <T>(f: string): T => JSON.parse(readFileSync(f, "utf8")) as T;
 describe("browser: receipt page", function () {
   this.timeout(900_000);
   let webDir: string;
+  let strictWebDir: string;
+  let bareWebDir: string;
   let receipts: string;
   let index: ReceiptMaps;
   let good: Server;
@@ -32,7 +37,18 @@ describe("browser: receipt page", function () {
     const s = await provenExample();
     receipts = path.join(s.privateDir, "receipts");
     index = await receiptMaps(receipts);
-    webDir = (await buildWeb({ outDir: path.join(tmpDir("web"), "web") })).outDir;
+    // the demo's page: local keys, development keys allowed (and shown)
+    webDir = (await buildWeb({ outDir: path.join(tmpDir("web"), "web"), allowDevKeys: true })).outDir;
+    // the same keys, development keys refused (build:web without --allow-dev-keys)
+    strictWebDir = (await buildWeb({ outDir: path.join(tmpDir("web-strict"), "web") })).outDir;
+    // no key anchor at all: a build directory without keys, nothing pinned
+    bareWebDir = (
+      await buildWeb({
+        outDir: path.join(tmpDir("web-bare"), "web"),
+        buildDir: tmpDir("no-keys"),
+        allowDevKeys: true,
+      })
+    ).outDir;
     good = await startServer({ webDir, bundleDir: s.publicDir });
     const bad = await copyPublic("tampered");
     const bundle = read<{ proofs: { segments: { batches: { proof: { pi_a: string[] } }[] }[] } }>(
@@ -55,13 +71,20 @@ describe("browser: receipt page", function () {
   });
 
   /** Opens the page on `server`, gives it `receiptFile`, runs the check; returns state and text. */
-  async function check(server: Server, receiptFile: string, shot: string, bundleFiles?: string[]) {
+  async function check(
+    server: Server,
+    receiptFile: string,
+    shot: string,
+    bundleFiles?: string[],
+    trustBundleKeys = false,
+  ) {
     const page: Page = await browser.context.newPage();
     const from = browser.requests.length;
     page.on("pageerror", (e) => console.log(`    page error: ${e.message}`));
     await page.goto(bundleFiles ? server.url : server.pageUrl);
     await page.setInputFiles("#receipt-file", receiptFile);
     if (bundleFiles) await page.setInputFiles("#bundle-files", bundleFiles);
+    if (trustBundleKeys) await page.check("#trust-bundle-keys");
     await page.waitForSelector("#receipt-status code");
     await page.evaluate(() => {
       const seen: string[] = [];
@@ -82,10 +105,14 @@ describe("browser: receipt page", function () {
     const state = (await result.getAttribute("data-state")) as string;
     // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is what the user reads
     const text = await result.innerText();
-    const ms = await page
-      .locator("#check-time")
-      .getAttribute("data-ms")
-      .catch(() => null);
+    // a refusal verifies nothing: its time is not a verification time
+    const ms =
+      state === "refused"
+        ? null
+        : await page
+            .locator("#check-time")
+            .getAttribute("data-ms")
+            .catch(() => null);
     if (ms) timings.push(Number(ms));
     const progress = await page.evaluate(
       () => (window as unknown as { progressSeen: string[] }).progressSeen,
@@ -130,7 +157,14 @@ describe("browser: receipt page", function () {
     assert.match(r.text, /Segment 1 \(ETH\/USDC isolated\) health\s+healthy/);
     assert.match(r.text, /Segment 1 proofs\s+all \d+ valid/);
     assert.match(r.text, /Lot list proofs\s+all \d+ valid/);
-    assert.match(r.text, /WARNING: DEVELOPMENT TRUSTED SETUP/);
+    // VERIFIED only because the page was built with --allow-dev-keys, and it says so loudly
+    assert.match(
+      r.text,
+      /NOT TRUSTWORTHY: development keys\. The epoch's verification keys were made from the [^.]*development ptau/,
+    );
+    assert.match(r.text, /built with --allow-dev-keys/);
+    assert.match(r.text, /Development keys\s+YES: made from the/);
+    assert.match(r.text, /counted as \d[\d.]* \w+ \(slot \d+: \d+ base units\)/);
     assert.match(r.text, /segment: your build's key \(segment-test\)/);
     // progress while the proofs verify: every count from 1 to the total, in order
     const counts = r.progress.filter((t) => /^verifying zero-knowledge proofs: \d+ of 7$/.test(t));
@@ -200,8 +234,52 @@ describe("browser: receipt page", function () {
       const file = path.join(receipts, index.lots["0x9f3c0a11d2e4b7015c3a"] as string);
       const r = await check(server, file, "6-swapped-key");
       assert.equal(r.state, "failed", r.text);
-      assert.match(r.text, /vkeys\.segment: sha256 [0-9a-f]{64} is not the trusted key/);
+      assert.match(r.text, /vkeys\.segment: sha256 [0-9a-f]{64} is not the trusted key [0-9a-f]{64}/);
+      assert.doesNotMatch(r.text, /^VERIFIED/);
       assertPrivate(r.requests, server, file);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a page built without --allow-dev-keys shows NOT TRUSTWORTHY for the development-key bundle", async () => {
+    const s = await provenExample();
+    const server = await startServer({ webDir: strictWebDir, bundleDir: s.publicDir });
+    try {
+      const file = path.join(receipts, index.lots["0x9f3c0a11d2e4b7015c3a"] as string);
+      const r = await check(server, file, "7-dev-keys-refused");
+      assert.equal(r.state, "untrusted", r.text);
+      assert.match(r.text, /^NOT TRUSTWORTHY: development keys/);
+      assert.doesNotMatch(r.text, /^VERIFIED/m);
+      assert.match(r.text, /This page does not accept development keys/);
+      assert.match(r.text, /audit: vkeys: NOT TRUSTWORTHY: development keys/);
+      assertPrivate(r.requests, server, file);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a page built without a key anchor refuses; ticking the bundle's keys gives UNANCHORED, never VERIFIED", async () => {
+    const s = await provenExample();
+    const server = await startServer({ webDir: bareWebDir, bundleDir: s.publicDir });
+    try {
+      const file = path.join(receipts, index.lots["0x9f3c0a11d2e4b7015c3a"] as string);
+      const r = await check(server, file, "8-no-anchor-refused");
+      assert.equal(r.state, "refused", r.text);
+      assert.match(r.text, /^NOT VERIFIED: NO TRUSTED KEYS IN THIS PAGE/);
+      assert.doesNotMatch(r.text, /^VERIFIED/m);
+      assert.match(r.text, /refusing to verify: no trusted verification keys/); // the library's refusal
+      assert.match(r.text, /npm run build:web -- --vkey-hash segment=<sha256> --vkey-hash lotlist=<sha256>/);
+      assert.match(r.text, /segment: NO TRUSTED KEY in this page/);
+      assert.match(r.text, /Development keys\s+not checked/);
+      assertPrivate(r.requests, server, file);
+      const u = await check(server, file, "9-unanchored", undefined, true);
+      assert.equal(u.state, "unanchored", u.text);
+      assert.match(u.text, /^UNANCHORED: consistent with the bundle's own keys only/);
+      assert.match(u.text, /\[UNANCHORED: bundle keys trusted on the publisher's word\]/);
+      assert.match(u.text, /NOT TRUSTWORTHY: development keys/);
+      assert.doesNotMatch(u.text, /^VERIFIED/m);
+      assertPrivate(u.requests, server, file);
     } finally {
       await server.close();
     }

@@ -4,7 +4,6 @@
  * `receipt verify --rpc --registry`, each as a separate process like a user would run them.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -21,6 +20,7 @@ import { compileRegistryWith } from "../../src/toolchain/contracts.js";
 import { terminateCurves } from "../../src/util/curve.js";
 import { atomicWriteJson } from "../../src/util/fsutil.js";
 import { REPO_ROOT } from "../../src/util/paths.js";
+import { runCli } from "../helpers/cli.js";
 import { type ForgeMode, forgeBundle, insolventClaimsHealthy } from "../helpers/forge.js";
 import { receiptMaps } from "../helpers/receipts.js";
 
@@ -30,29 +30,9 @@ interface Run {
   stderr: string;
 }
 
-function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", path.join(REPO_ROOT, "src", "cli", "index.ts"), ...args],
-      {
-        cwd: REPO_ROOT,
-        env: { ...process.env, BULKHEAD_PRIVATE_KEY: undefined, ...env },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.once("error", reject);
-    child.once("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The CLI as a user runs it (bin/bulkhead.mjs), with extra environment. */
+const cli = (args: string[], env: Record<string, string | undefined> = {}): Promise<Run> =>
+  runCli(args, { env });
 
 describe("chain CLI: deploy, publish, status, receipt verify --rpc", function () {
   this.timeout(600_000);

@@ -142,13 +142,21 @@ describe("package: npm pack, install into a scratch project, prove -> audit -> r
     const summary = JSON.parse(p.stdout) as { ok: boolean; publicDir: string; privateDir: string };
     assert.equal(summary.ok, true);
     assert.equal(summary.publicDir, path.join(scratch, "epoch", "public"));
-    const a = await bulkhead(["audit", "epoch/public"]);
+    const a = await bulkhead(["audit", "epoch/public", "--local-keys", "--allow-dev-keys"]);
     assert.match(a.stdout, /AUDIT.*(PASS|OK|VALID)/i);
     // the installed CLI finds the receipt by lot id (sharded layout), then verifies the file
     const found = await bulkhead(["receipt", "find", "--out", "epoch", "--lot", "0x01"]);
     const receipt = found.stdout.trim();
-    assert.equal(path.relative(summary.privateDir, receipt).split(path.sep)[0], "receipts");
-    const v = await bulkhead(["receipt", "verify", receipt, "--bundle", "epoch/public"]);
+    assert.match(receipt, /^epoch\/private\/receipts\/lots\/[0-9a-f]{2}\/0x1\.json$/, found.stderr);
+    const v = await bulkhead([
+      "receipt",
+      "verify",
+      receipt,
+      "--bundle",
+      "epoch/public",
+      "--local-keys",
+      "--allow-dev-keys",
+    ]);
     assert.match(v.stdout, /^VERIFIED/);
   });
 
@@ -156,7 +164,7 @@ describe("package: npm pack, install into a scratch project, prove -> audit -> r
     const script = path.join(scratch, "audit.mjs");
     writeFileSync(
       script,
-      `import { auditBundle } from "bulkhead";\nconst rep = await auditBundle("epoch/public");\nconsole.log(rep.ok ? "ok" : "bad");\n`,
+      `import { auditBundle } from "bulkhead";\nconst rep = await auditBundle("epoch/public", { anchor: { kind: "local" }, allowDevKeys: true });\nconsole.log(rep.ok ? "ok" : "bad");\n`,
     );
     const r = await run(process.execPath, [script], { cwd: scratch, env, timeout: 120_000 });
     assert.equal(r.stdout.trim(), "ok");

@@ -141,7 +141,15 @@ describe("prove: outputs as a set under kills, other epochs, signals, locks, ful
   });
 
   it("a receipt of another epoch headlines the epoch, not 'not included'", async () => {
-    const r = await runCli(["receipt", "verify", oldReceipt, "--bundle", path.join(out, "public")]);
+    const r = await runCli([
+      "receipt",
+      "verify",
+      oldReceipt,
+      "--bundle",
+      path.join(out, "public"),
+      "--local-keys",
+      "--allow-dev-keys",
+    ]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(
       r.stdout.split("\n")[0] ?? "",

@@ -70,16 +70,26 @@ export async function bundleFromFiles(list: File[]): Promise<BundleSource> {
 export interface PageCheck {
   verdict: ReceiptVerdict;
   anchor: AnchorChoice;
+  /** the check ran without a trusted anchor, on the bundle's own keys (the user ticked it) */
+  trustedBundleKeys: boolean;
+  /** no anchor and not ticked: the library refused to verify */
+  refused: boolean;
+  /** the page was built with --allow-dev-keys */
+  allowDevKeys: boolean;
   /** the parsed bundle.json (for the facts the audit report does not carry) */
   raw: Record<string, unknown> | null;
   ms: number;
 }
 
-/** Verifies a receipt (already parsed) against a bundle source under the page's key anchor. */
+/**
+ * Verifies a receipt (already parsed) against a bundle source under the page's key anchor. With no
+ * anchor for the bundle's profile the library gets none (and refuses) unless `trustBundleKeys`.
+ */
 export async function checkReceipt(
   receipt: unknown,
   src: BundleSource,
   anchor: Anchor,
+  trustBundleKeys: boolean,
   onProgress?: (done: number, total: number) => void,
 ): Promise<PageCheck> {
   const t0 = performance.now();
@@ -92,8 +102,17 @@ export async function checkReceipt(
   const profile = String((raw?.profile as { name?: unknown } | undefined)?.name ?? "?");
   const choice = chooseAnchor(anchor, profile);
   setVirtualFiles(Object.fromEntries(Object.entries(src.files).map(([k, v]) => [`${BUNDLE_ROOT}/${k}`, v])));
-  const verdict = await verifyReceipt(receipt, BUNDLE_ROOT, { ...auditOptionsFor(choice), onProgress });
-  return { verdict, anchor: choice, raw, ms: performance.now() - t0 };
+  const opts = auditOptionsFor(choice, anchor, trustBundleKeys);
+  const verdict = await verifyReceipt(receipt, BUNDLE_ROOT, { ...opts, onProgress });
+  return {
+    verdict,
+    anchor: choice,
+    trustedBundleKeys: opts.anchor?.kind === "bundle",
+    refused: opts.anchor === undefined,
+    allowDevKeys: anchor.allowDevKeys,
+    raw,
+    ms: performance.now() - t0,
+  };
 }
 
 export interface PageChainCheck {
@@ -101,18 +120,23 @@ export interface PageChainCheck {
   /** the latest finalized epoch's time on chain (unix seconds), for the page's "age" */
   latestFinalizedAt: number | null;
   rpc: string;
+  /** the page was built with --allow-dev-keys */
+  allowDevKeys: boolean;
   ms: number;
 }
 
 /**
  * Chain mode: the library's on-chain receipt check through ethers in the page. The node is asked for
- * the whole latest finalized epoch and the registry's asset-slot count (nothing that depends on the
- * receipt); only a receipt for an older epoch makes the page read that epoch, also as a whole.
+ * the whole latest finalized epoch, the registry's asset slots and its verifiers' code (to recognise
+ * development keys): nothing that depends on the receipt; only a receipt for an older epoch makes
+ * the page read that epoch, also as a whole. Development verifiers pass only if the page was built
+ * with --allow-dev-keys.
  */
 export async function checkReceiptOnChain(
   receipt: unknown,
   rpc: string,
   address: string,
+  allowDevKeys: boolean,
 ): Promise<PageChainCheck> {
   const t0 = performance.now();
   if (!isAddress(address)) throw new Error(`registry address ${address} is not an address`);
@@ -121,11 +145,12 @@ export async function checkReceiptOnChain(
   try {
     const registry = registryAt(getAddress(address), provider);
     const latest = await readLatestEpoch(registry);
-    const verdict = await verifyReceiptOnChain(receipt, registry);
+    const verdict = await verifyReceiptOnChain(receipt, registry, { allowDevKeys });
     return {
       verdict,
       latestFinalizedAt: latest?.finalizedAt ?? null,
       rpc: url.href,
+      allowDevKeys,
       ms: performance.now() - t0,
     };
   } finally {

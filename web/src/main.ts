@@ -3,6 +3,7 @@
  * bundle (URL or files); the page runs the library's receipt check and full epoch audit in the
  * browser and says, in plain words, what it found.
  */
+import { emptyReport } from "../../src/audit/audit.js";
 import { AUDIT_CSS, esc, renderAuditSection } from "../../src/audit/html.js";
 import { EMBEDDED_ANCHOR } from "./anchor.js";
 import {
@@ -74,18 +75,24 @@ async function run(): Promise<void> {
     if (!state.files?.length && url === "") {
       out.dataset.state = renderChainResult(
         out,
-        await checkReceiptOnChain(state.receipt, value("rpc-url"), value("registry")),
+        await checkReceiptOnChain(
+          state.receipt,
+          value("rpc-url"),
+          value("registry"),
+          EMBEDDED_ANCHOR.allowDevKeys,
+        ),
       );
       return;
     }
     const src: BundleSource = state.files?.length
       ? await bundleFromFiles(state.files)
       : await bundleFromUrl(url);
-    const res = await checkReceipt(state.receipt, src, EMBEDDED_ANCHOR, progress);
+    const trustBundle = $<HTMLInputElement>("trust-bundle-keys").checked;
+    const res = await checkReceipt(state.receipt, src, EMBEDDED_ANCHOR, trustBundle, progress);
     out.dataset.state = renderResult(out, res, src);
     const details = document.createElement("details");
     details.innerHTML = `<summary>Full audit of the epoch</summary>${renderAuditSection(
-      res.verdict.audit ?? emptyAudit(res.verdict.reasons),
+      res.verdict.audit ?? emptyReport(res.verdict.reasons),
     )}`;
     if (res.verdict.audit) out.append(details);
   } catch (err) {
@@ -95,24 +102,6 @@ async function run(): Promise<void> {
     $("progress").style.display = "none";
     refresh();
   }
-}
-
-function emptyAudit(errors: string[]) {
-  return {
-    ok: false,
-    epoch: "?",
-    profile: "?",
-    devSetup: false,
-    manifestHash: "?",
-    r: "?",
-    segments: [],
-    lotList: { batches: 0, verified: false, errors: [] },
-    fingerprintOk: false,
-    proofsVerified: 0,
-    proofsTotal: 0,
-    errors,
-    warnings: [],
-  };
 }
 
 function wire(): void {
@@ -143,9 +132,18 @@ function wire(): void {
   if (preset) $<HTMLInputElement>("bundle-url").value = preset;
   const keys = EMBEDDED_ANCHOR.local.map((k) => `${k.circuit}-${k.profile}`);
   const pins = Object.keys(EMBEDDED_ANCHOR.pinned);
+  const none = keys.length === 0 && pins.length === 0;
   $("anchor").innerHTML = `Key anchor built into this page: ${
     keys.length ? `your build's verification keys (${esc(keys.join(", "))})` : "no local keys"
-  }${pins.length ? `; pinned hashes for ${esc(pins.join(", "))}` : ""}. A bundle whose keys differ is rejected.`;
+  }${pins.length ? `; pinned hashes for ${esc(pins.join(", "))}` : ""}. ${
+    none
+      ? `<span class="no">This page has no trusted keys: it refuses to verify a bundle unless you tick the box below.</span>`
+      : "A bundle whose keys differ is rejected; a bundle of another circuit profile is refused."
+  } Development keys: ${
+    EMBEDDED_ANCHOR.allowDevKeys
+      ? `<span class="no">accepted (this page was built with --allow-dev-keys, for demos); the result still says NOT TRUSTWORTHY</span>`
+      : "refused (NOT TRUSTWORTHY)"
+  }.`;
   refresh();
 }
 

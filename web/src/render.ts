@@ -1,16 +1,36 @@
 /** Turns a page check into plain words: one verdict at a glance, then the facts behind it. */
+import { UNANCHORED_WARNING } from "../../src/audit/anchor.js";
 import { esc } from "../../src/audit/html.js";
+import { howToAnchor } from "./anchor.js";
 import type { BundleSource, PageChainCheck, PageCheck } from "./check.js";
 
-export type PageState = "verified" | "unhealthy" | "not-included" | "failed";
+export type PageState =
+  | "verified"
+  | "unhealthy"
+  | "not-included"
+  | "failed"
+  | "refused"
+  | "untrusted"
+  | "unanchored";
 
+/** The headline, in the library verdict's order: inclusion, development keys, proofs, health. */
 function headline(res: PageCheck): { state: PageState; title: string } {
   const v = res.verdict;
+  if (res.refused) return { state: "refused", title: "NOT VERIFIED: NO TRUSTED KEYS IN THIS PAGE" };
   if (!v.audit) return { state: "failed", title: "NOT VERIFIED: the bundle cannot be read" };
   if (!v.included) return { state: "not-included", title: "NOT INCLUDED" };
+  if (v.devKeys && !res.allowDevKeys)
+    return { state: "untrusted", title: "NOT TRUSTWORTHY: development keys" };
   if (!v.verified) return { state: "failed", title: "NOT VERIFIED: the epoch's proofs fail" };
   if (!v.healthy) return { state: "unhealthy", title: "INCLUDED, BUT YOUR SEGMENT IS INSOLVENT" };
+  if (v.unanchored)
+    return { state: "unanchored", title: "UNANCHORED: consistent with the bundle's own keys only" };
   return { state: "verified", title: "VERIFIED" };
+}
+
+/** The loud development-key banner (keys recognised by the library from the key itself). */
+export function devBanner(devKeys: string, allowed: boolean, where: string): string {
+  return `<div id="dev-warning" class="devwarn">NOT TRUSTWORTHY: development keys. ${esc(where)} made from the ${esc(devKeys)}, whose randomness is public: anyone can forge every proof of this epoch. ${allowed ? "This page was built with --allow-dev-keys (a demo), so the checks below ran anyway; they prove nothing until the keys come from a real ceremony." : "This page does not accept development keys."}</div>`;
 }
 
 const yes = (t: string) => `<span class="yes">${esc(t)}</span>`;
@@ -46,7 +66,7 @@ function rows(res: PageCheck, src: BundleSource): string[] {
   for (const p of v.positions) {
     row(
       `Position in segment ${p.segment}`,
-      `${esc(p.amount)} ${esc(p.asset)}, batch ${p.batch}: ${p.included ? yes("included") : no(`not included: ${p.reason ?? "?"}`)}`,
+      `${esc(p.amount)} ${esc(p.asset)}, batch ${p.batch}: ${p.included ? yes("included") : no(`not included: ${p.reason ?? "?"}`)}${p.counted ? `<br><span class="mute">counted as ${esc(p.counted)}</span>` : ""}`,
     );
   }
   const segIds = [...new Set(v.positions.map((p) => p.segment))];
@@ -83,7 +103,22 @@ function rows(res: PageCheck, src: BundleSource): string[] {
   }
   row("Epoch", `${esc(v.epoch)}${a ? `, circuit profile ${esc(a.profile)}` : ""}; ${esc(age(src.date))}`);
   row("Bundle from", `<code>${esc(src.origin)}</code>`);
-  row("Key anchor", res.anchor.anchored ? esc(res.anchor.summary) : no(res.anchor.summary), "anchor-row");
+  row(
+    "Key anchor",
+    res.anchor.anchored
+      ? esc(res.anchor.summary)
+      : no(`${res.anchor.summary}${res.trustedBundleKeys ? " (you chose to trust the bundle's keys)" : ""}`),
+    "anchor-row",
+  );
+  row(
+    "Development keys",
+    v.devKeys
+      ? no(`YES: made from the ${v.devKeys} (not trustworthy)`)
+      : a
+        ? yes("no: not made from a known development ptau")
+        : unk("not checked"),
+    "devkeys-row",
+  );
   row(
     "Checked in",
     `<span id="check-time" data-ms="${Math.round(res.ms)}">${(res.ms / 1000).toFixed(1)} s</span>, in this browser`,
@@ -91,28 +126,43 @@ function rows(res: PageCheck, src: BundleSource): string[] {
   return out;
 }
 
+/**
+ * The library's verdict line under the headline: marked like formatReceiptVerdict marks an
+ * unanchored check; for a refusal only its first sentence (the rest names CLI flags; the page's
+ * own how-to follows in the banner).
+ */
+function smallLine(res: PageCheck): string {
+  const v = res.verdict;
+  if (res.refused) return `${v.verdict.split(". ")[0]}.`;
+  return v.unanchored ? `${UNANCHORED_WARNING} ${v.verdict}` : v.verdict;
+}
+
+function banners(res: PageCheck): string[] {
+  const v = res.verdict;
+  const parts: string[] = [];
+  if (res.refused) {
+    parts.push(`<div id="no-anchor" class="devwarn">${esc(howToAnchor(res.anchor.profile))}</div>`);
+  }
+  if (v.unanchored) {
+    parts.push(
+      `<div id="unanchored-warning" class="devwarn">${esc(UNANCHORED_WARNING)} This page has no trusted keys for profile ${esc(res.anchor.profile)}; you chose to check the bundle against its own keys. A publisher can make a key of their own and prove anything under it: this result is not trustworthy.</div>`,
+    );
+  }
+  if (v.devKeys) parts.push(devBanner(v.devKeys, res.allowDevKeys, "The epoch's verification keys were"));
+  for (const w of v.audit?.warnings ?? [])
+    parts.push(`<div class="devwarn" style="font-weight:600">${esc(w)}</div>`);
+  return parts;
+}
+
 /** Fills the result card; returns the page state (also set as data-state for tests and styling). */
 export function renderResult(out: HTMLElement, res: PageCheck, src: BundleSource): PageState {
   const v = res.verdict;
   const { state, title } = headline(res);
-  const dev = v.audit?.devSetup || res.raw?.devSetup === true;
-  const parts: string[] = [];
-  parts.push(
-    `<div id="verdict" class="verdict state-${state}">${esc(title)}<small>${esc(v.verdict)}</small></div>`,
-  );
-  if (dev) {
-    parts.push(
-      `<div id="dev-warning" class="devwarn">WARNING: DEVELOPMENT TRUSTED SETUP. Whoever ran this setup can forge every proof of this epoch; these results prove nothing until the keys come from a real ceremony.</div>`,
-    );
-  }
-  for (const w of v.audit?.warnings ?? [])
-    parts.push(`<div class="devwarn" style="font-weight:600">${esc(w)}</div>`);
-  if (!res.anchor.anchored) {
-    parts.push(
-      `<div class="devwarn">The verification keys are not anchored: this page has no keys of its own for this circuit profile, so it only checks the bundle against itself.</div>`,
-    );
-  }
-  if (v.reasons.length > 0) {
+  const parts: string[] = [
+    `<div id="verdict" class="verdict state-${state}">${esc(title)}<small>${esc(smallLine(res))}</small></div>`,
+    ...banners(res),
+  ];
+  if (v.reasons.length > 0 && !res.refused) {
     parts.push(
       `<h2>Why</h2><ul id="reasons" class="reasons">${v.reasons
         .slice(0, 30)
@@ -125,22 +175,25 @@ export function renderResult(out: HTMLElement, res: PageCheck, src: BundleSource
   return state;
 }
 
-/** The chain-mode result card. */
-export function renderChainResult(out: HTMLElement, res: PageChainCheck): PageState {
+function chainHeadline(res: PageChainCheck): { state: PageState; title: string } {
   const v = res.verdict;
-  const state: PageState = !v.included ? "not-included" : v.healthy ? "verified" : "unhealthy";
-  const title = !v.included
-    ? "NOT INCLUDED"
-    : v.healthy
-      ? "VERIFIED ON CHAIN"
-      : "INCLUDED, BUT YOUR SEGMENT IS INSOLVENT";
+  if (!v.included) return { state: "not-included", title: "NOT INCLUDED" };
+  if (v.devKeys && !res.allowDevKeys)
+    return { state: "untrusted", title: "NOT TRUSTWORTHY: development keys" };
+  if (!v.healthy) return { state: "unhealthy", title: "INCLUDED, BUT YOUR SEGMENT IS INSOLVENT" };
+  return { state: "verified", title: "VERIFIED ON CHAIN" };
+}
+
+function chainRows(res: PageChainCheck): string[] {
+  const v = res.verdict;
   const rows: string[] = [];
-  const row = (k: string, html: string) => rows.push(`<tr><th>${esc(k)}</th><td>${html}</td></tr>`);
+  const row = (k: string, html: string, id = "") =>
+    rows.push(`<tr${id ? ` id="${id}"` : ""}><th>${esc(k)}</th><td>${html}</td></tr>`);
   row("Receipt", esc(v.subject));
   for (const p of v.positions) {
     row(
       `Position in segment ${p.segment}`,
-      `batch ${p.batch}: ${p.included ? yes("included") : no(`not included: ${p.reason ?? "?"}`)}`,
+      `${esc(p.asset)}, batch ${p.batch}: ${p.included ? yes("included") : no(`not included: ${p.reason ?? "?"}`)}${p.counted ? `<br><span class="mute">counted as ${esc(p.counted)} (the asset and decimals committed on chain for this slot)</span>` : ""}`,
     );
     row(
       `Segment ${p.segment} health`,
@@ -165,16 +218,27 @@ export function renderChainResult(out: HTMLElement, res: PageChainCheck): PageSt
   );
   row("Registry", `<code>${esc(v.registry)}</code> via <code>${esc(res.rpc)}</code>`);
   row(
-    "Trusted setup",
-    unk("not visible on chain: check the bundle too to see whether the keys are a development setup"),
+    "Development keys",
+    v.devKeys
+      ? no(`YES: the registry's verifiers hold keys made from the ${v.devKeys} (not trustworthy)`)
+      : yes("no: the registry's verifiers are not made from a known development ptau"),
+    "devkeys-row",
   );
   row(
     "Checked in",
     `<span id="check-time" data-ms="${Math.round(res.ms)}">${(res.ms / 1000).toFixed(1)} s</span>, in this browser`,
   );
+  return rows;
+}
+
+/** The chain-mode result card. */
+export function renderChainResult(out: HTMLElement, res: PageChainCheck): PageState {
+  const v = res.verdict;
+  const { state, title } = chainHeadline(res);
+  const dev = v.devKeys ? devBanner(v.devKeys, res.allowDevKeys, "The registry's verifiers were") : "";
   const reasons = v.reasons.length
     ? `<h2>Why</h2><ul id="reasons" class="reasons">${v.reasons.map((r) => `<li>${esc(r)}</li>`).join("")}</ul>`
     : "";
-  out.innerHTML = `<div id="verdict" class="verdict state-${state}">${esc(title)}<small>${esc(v.verdict)}</small></div>${reasons}<table class="facts"><tbody>${rows.join("")}</tbody></table>`;
+  out.innerHTML = `<div id="verdict" class="verdict state-${state}">${esc(title)}<small>${esc(v.verdict)}</small></div>${dev}${reasons}<table class="facts"><tbody>${chainRows(res).join("")}</tbody></table>`;
   return state;
 }
