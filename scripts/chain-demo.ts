@@ -4,7 +4,6 @@
  * epoch bundle, show the per-segment status read from the contract, verify a user's receipt
  * against the chain, stop anvil (always, even on failure).
  */
-import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { Wallet } from "ethers";
 import { auditBundle, formatAuditVerdict } from "../src/audit/audit.js";
@@ -16,6 +15,7 @@ import { formatChainReceiptVerdict, verifyReceiptOnChain } from "../src/chain/re
 import { chainEpochFromBundle, registryAt } from "../src/chain/registry.js";
 import { connectRpc } from "../src/chain/signer.js";
 import { formatStatus, readStatus } from "../src/chain/status.js";
+import { listReceipts } from "../src/receipts/store.js";
 import { getProfile } from "../src/spec/profiles.js";
 import { buildContracts } from "../src/toolchain/contracts.js";
 import { createReporter, type Reporter } from "../src/util/progress.js";
@@ -79,14 +79,10 @@ export async function runChainDemo(ctx: ChainDemoContext): Promise<ChainDemoResu
     for (const line of formatAuditVerdict(anchored).split("\n")) say(`  ${line}`);
     say("  (the bundle's keys are exactly the ones inlined in the registry's deployed verifiers)");
 
-    const index = JSON.parse(readFileSync(path.join(ctx.privateDir, "receipts", "index.json"), "utf8")) as {
-      lots: Record<string, string>;
-      accounts: Record<string, string>;
-    };
-    const first = Object.values(index.lots)[0];
+    const first = (await listReceipts(path.join(ctx.privateDir, "receipts")).next()).value;
     let receiptOk = false;
     if (first) {
-      const file = path.join(ctx.privateDir, "receipts", first);
+      const { file } = first;
       say(`$ bulkhead receipt verify ${file} --rpc ${node.url} --registry ${d.registry} --allow-dev-keys`);
       const v = await verifyReceiptOnChain(file, registryAt(d.registry, provider), { allowDevKeys: true });
       for (const line of formatChainReceiptVerdict(v).split("\n")) say(`  ${line}`);

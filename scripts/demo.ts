@@ -21,6 +21,7 @@ import {
   type LotReceipt,
   verifyReceipt,
 } from "../src/receipts/receipts.js";
+import { findReceipt } from "../src/receipts/store.js";
 import { liabilityLeaf } from "../src/spec/encoding.js";
 import type { CircuitName } from "../src/spec/profiles.js";
 import { ensureCircuit } from "../src/toolchain/artifacts.js";
@@ -110,13 +111,11 @@ async function main(): Promise<void> {
   if (!audit.ok) throw new Error("the demo bundle did not pass its audit");
 
   step(4, "user receipts (verified offline against the bundle)");
-  const index = JSON.parse(readFileSync(path.join(summary.privateDir, "receipts", "index.json"), "utf8")) as {
-    lots: Record<string, string>;
-    accounts: Record<string, string>;
-  };
-  const receiptsDir = path.join(summary.privateDir, "receipts");
+  // receipts are sharded (private/receipts/lots/<ss>/...): found by lot id or account
   const lotId = "0x9f3c0a11d2e4b7015c3a";
-  const lotFile = path.join(receiptsDir, index.lots[lotId] as string);
+  const lotFile = (await findReceipt(summary.out, { lot: lotId })).file;
+  say(`  $ bulkhead receipt find --out ${path.relative(process.cwd(), summary.out)} --lot ${lotId}`);
+  say(`  ${path.relative(process.cwd(), lotFile)}`);
   const lot = JSON.parse(readFileSync(lotFile, "utf8")) as LotReceipt;
   say(
     `a user holding lot ${lotId} (${lot.position.amount} ${lot.position.asset} in segment ${lot.position.segment.id}):`,
@@ -128,7 +127,7 @@ async function main(): Promise<void> {
   for (const line of formatReceiptVerdict(v1).split("\n")) say(`  ${line}`);
 
   const acct = "0xabc0000000000000000000000000000000000005";
-  const acctFile = path.join(receiptsDir, index.accounts[acct] as string);
+  const acctFile = (await findReceipt(summary.out, { account: acct })).file;
   const v2 = await verifyReceipt(acctFile, summary.publicDir, anchored);
   say(`an account with a liability in the insolvent segment:`);
   for (const line of formatReceiptVerdict(v2).split("\n")) say(`  ${line}`);

@@ -60,6 +60,14 @@ export {
   type ReceiptVerdict,
   verifyReceipt,
 } from "./receipts/receipts.js";
+export {
+  type FoundReceipt,
+  findReceipt,
+  type ReceiptIndex,
+  ReceiptLookupError,
+  type ReceiptQuery,
+  readReceiptFor,
+} from "./receipts/store.js";
 // snapshot: read and validate
 export {
   type Asset,

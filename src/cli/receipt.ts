@@ -1,23 +1,48 @@
 /**
  * `bulkhead receipt verify FILE --bundle DIR/public <anchor>`: a user checks, offline, that their
  * position is included in the published epoch and that the epoch verifies against anchored keys.
+ * `--out DIR --lot ID | --account NAME` selects the receipt from prove's output instead of FILE.
  * Exit codes: 0 included, verified and healthy; 1 not included, not verified, no anchor, or
  * development keys (without --allow-dev-keys); 2 included and verified, but the segment is
  * unhealthy (insolvent).
+ *
+ * `bulkhead receipt find --out DIR (--lot ID | --account NAME) [--json]`: the publisher finds one
+ * user's receipt file (reads index.json and at most one index shard, never every receipt).
  */
+import * as fs from "node:fs/promises";
 import type { Command } from "commander";
 import { formatReceiptVerdict, verifyReceipt } from "../receipts/receipts.js";
+import { findReceipt, type ReceiptQuery } from "../receipts/store.js";
 import { type AnchorCliOptions, addAnchorOptions, anchorFromOptions } from "./audit.js";
-import { checkBundlePath, printJson } from "./common.js";
+import { CliError, checkBundlePath, printJson } from "./common.js";
 import { exitWith } from "./prove.js";
+
+interface SelectOptions {
+  out?: string;
+  lot?: string;
+  account?: string;
+}
 
 export function register(program: Command): void {
   const receipt = program.command("receipt").description("user receipts");
+  registerFind(receipt);
   const verify = receipt
     .command("verify")
     .description("check a receipt against a published bundle: inclusion, segment health, full audit")
-    .argument("<file>", "receipt JSON (a lot or an account receipt)")
-    .requiredOption("-b, --bundle <dir>", "the published bundle directory (DIR/public)");
+    .argument(
+      "[file]",
+      "receipt JSON (a lot or an account receipt); or select one with --out and --lot/--account",
+    )
+    .requiredOption("-b, --bundle <dir>", "the published bundle directory (DIR/public)")
+    .option("--out <dir>", "prove's output directory: take the receipt of --lot or --account from it")
+    .option("--lot <id>", "with --out: the receipt of this lot id (decimal or 0x-hex)")
+    .option("--account <name>", "with --out: the receipt of this account");
+  // before any other preAction hook (the on-chain form of src/cli/chain.ts reads the file argument)
+  verify.hook("preAction", async (_hooked, action) => {
+    const file = await selectedFile(action.args[0], action.opts() as SelectOptions);
+    action.args[0] = file;
+    action.processedArgs[0] = file;
+  });
   addAnchorOptions(verify)
     .option("--json", "JSON verdict on stdout")
     .action(async (file: string, opts: AnchorCliOptions & { bundle: string; json?: boolean }) => {
@@ -34,4 +59,60 @@ export function register(program: Command): void {
       if (!v.ok) exitWith(1);
       if (!v.healthy) exitWith(2);
     });
+}
+
+function registerFind(receipt: Command): void {
+  receipt
+    .command("find")
+    .alias("path")
+    .description(
+      "print the file of one lot's or account's receipt in prove's output (--json: with the receipt)",
+    )
+    .requiredOption("--out <dir>", "prove's output directory (DIR, holding private/receipts/)")
+    .option("--lot <id>", "lot id (decimal or 0x-hex)")
+    .option("--account <name>", "account name")
+    .option("--json", "JSON on stdout: file, epoch, manifestHash and the receipt")
+    .action(async (opts: SelectOptions & { out: string; json?: boolean }) => {
+      const found = await findReceipt(opts.out, queryOf(opts));
+      if (opts.json) {
+        const receipt = JSON.parse(await fs.readFile(found.file, "utf8")) as unknown;
+        printJson({
+          ok: true,
+          file: found.file,
+          epoch: found.epoch,
+          manifestHash: found.manifestHash,
+          receipt,
+        });
+      } else process.stdout.write(`${found.file}\n`);
+    });
+}
+
+/** Exactly one of --lot and --account. */
+function queryOf(opts: SelectOptions): ReceiptQuery {
+  if (opts.lot !== undefined && opts.account !== undefined)
+    throw new CliError("--lot and --account: pass one of them, not both", "USAGE");
+  if (opts.lot !== undefined) return { lot: opts.lot };
+  if (opts.account !== undefined) return { account: opts.account };
+  throw new CliError("pass --lot ID or --account NAME to select a receipt", "USAGE");
+}
+
+/** The receipt file: the argument, or the one --out/--lot/--account select (not both). */
+async function selectedFile(arg: string | undefined, opts: SelectOptions): Promise<string> {
+  const selecting = opts.out !== undefined || opts.lot !== undefined || opts.account !== undefined;
+  if (!selecting) {
+    if (arg === undefined)
+      throw new CliError(
+        "receipt verify: pass a receipt FILE, or --out DIR with --lot ID or --account NAME",
+        "USAGE",
+      );
+    return arg;
+  }
+  if (arg !== undefined)
+    throw new CliError(
+      "receipt verify: pass a receipt FILE or --out with --lot/--account, not both",
+      "USAGE",
+    );
+  if (opts.out === undefined)
+    throw new CliError("receipt verify: --lot and --account need --out DIR", "USAGE");
+  return (await findReceipt(opts.out, queryOf(opts))).file;
 }

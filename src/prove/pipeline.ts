@@ -7,7 +7,7 @@
  *   private/secret                                         publisher secret (generated once)
  *   private/work/<key>.json                                finished proofs, keyed by sha256 of
  *                                                          (circuit, profile, vkey, input)
- *   private/receipts/{lots,accounts}/*.json, index.json    user receipts
+ *   private/receipts/{lots,accounts}/<ss>/*.json, index/, index.json   user receipts (sharded)
  *   private/totals.json                                    per-segment sums (protocol records)
  *
  * Resumable: each proof is written atomically to private/work/ as soon as it is done; a re-run
@@ -36,7 +36,8 @@ import {
 } from "../bundle/bundle.js";
 import { buildEpoch, checkMinBatches, type EpochBuild, type ProofJob } from "../epoch/plan.js";
 import { loadOrCreateSecret } from "../epoch/salts.js";
-import { buildReceipts } from "../receipts/receipts.js";
+import { receiptsOf } from "../receipts/receipts.js";
+import { writeReceiptStore } from "../receipts/store.js";
 import { formatDecimal, loadSnapshot, type Snapshot } from "../snapshot/snapshot.js";
 import { PRICE_DECIMALS } from "../spec/encoding.js";
 import { type CircuitName, getProfile, type Profile } from "../spec/profiles.js";
@@ -458,8 +459,7 @@ async function writeOutputs(
 ): Promise<number> {
   const bundle = makeBundle(build, proofs, ks.vkeySha, ks.devSetup);
   // receipts and totals first, the bundle they belong to last (see the header)
-  const receipts = buildReceipts(build);
-  await writeReceipts(dirs.privateDir, receipts, build);
+  const receipts = await writeReceipts(dirs.privateDir, build);
   faultPoint("prove:receipts-written");
   await atomicWriteJson(path.join(dirs.privateDir, "totals.json"), totalsOf(build), { mode: 0o600 });
   faultPoint("prove:totals-written");
@@ -481,43 +481,25 @@ async function writeOutputs(
   for (const f of await fs.readdir(dirs.workDir).catch(() => [] as string[])) {
     if (f.endsWith(".json") && !keep.has(f)) await fs.rm(path.join(dirs.workDir, f), { force: true });
   }
-  return receipts.length;
+  return receipts;
 }
 
-/** private/receipts/index.json: the epoch and manifest the receipts belong to, and where each is. */
-export interface ReceiptIndex {
-  epoch: string;
-  manifestHash: string;
-  lots: Record<string, string>;
-  accounts: Record<string, string>;
-}
-
-/** private/receipts/{lots,accounts}/*.json and index.json, replaced as a whole. */
-async function writeReceipts(
-  privateDir: string,
-  receipts: ReturnType<typeof buildReceipts>,
-  build: EpochBuild,
-): Promise<void> {
-  await withTmpDir(
+/**
+ * private/receipts/ in the sharded layout of src/receipts/store.ts (lots/<ss>/, accounts/<ss>/,
+ * index/accounts/<ss>.jsonl, index.json with epoch and manifestHash), replaced as a whole.
+ * Receipts are generated and written one at a time. Returns the receipt count.
+ */
+async function writeReceipts(privateDir: string, build: EpochBuild): Promise<number> {
+  return withTmpDir(
     privateDir,
     async (tmp) => {
-      const index: ReceiptIndex = {
+      // mkdtemp made tmp 0700; everything inside is created owner-only too (store.ts)
+      const n = await writeReceiptStore(tmp, receiptsOf(build), {
         epoch: String(build.snapshot.epoch),
         manifestHash: build.manifestHash,
-        lots: {},
-        accounts: {},
-      };
-      // mkdtemp made tmp 0700; everything inside is created owner-only too
-      await fs.mkdir(path.join(tmp, "lots"), { mode: 0o700 });
-      await fs.mkdir(path.join(tmp, "accounts"), { mode: 0o700 });
-      const own = { mode: 0o600 };
-      for (const { file, receipt } of receipts) {
-        await writeNewFile(path.join(tmp, file), `${JSON.stringify(receipt, null, 2)}\n`, own);
-        if (receipt.kind === "lot") index.lots[receipt.lotId] = file;
-        else index.accounts[receipt.account] = file;
-      }
-      await writeNewFile(path.join(tmp, "index.json"), `${JSON.stringify(index, null, 2)}\n`, own);
+      });
       await replaceDir(tmp, path.join(privateDir, "receipts"), { private: true });
+      return n;
     },
     "receipts",
   );

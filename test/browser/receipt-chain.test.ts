@@ -22,6 +22,7 @@ import { compileRegistryWith } from "../../src/toolchain/contracts.js";
 import { terminateCurves } from "../../src/util/curve.js";
 import { buildWeb } from "../../web/build.js";
 import { provenExample, tmpDir } from "../helpers/epoch.js";
+import { type ReceiptMaps, receiptMaps } from "../helpers/receipts.js";
 import { launchChromium, requireChromium, SCREENSHOTS, secretsOf } from "./chromium.js";
 
 const read = <T>(f: string): T => JSON.parse(readFileSync(f, "utf8")) as T;
@@ -33,14 +34,14 @@ describe("browser: receipt page against the chain", function () {
   let strict: Server;
   let registry: string;
   let receipts: string;
-  let index: { lots: Record<string, string>; accounts: Record<string, string> };
+  let index: ReceiptMaps;
   let browser: Awaited<ReturnType<typeof launchChromium>>;
 
   before(async function () {
     requireChromium(this);
     const s = await provenExample();
     receipts = path.join(s.privateDir, "receipts");
-    index = read(path.join(receipts, "index.json"));
+    index = await receiptMaps(receipts);
     node = await startAnvil();
     const admin = new Wallet(node.privateKeys[0] as string, await connectRpc(node.url, { pollingMs: 50 }));
     const seg = await ensureCircuit("segment", "test");

@@ -15,6 +15,7 @@ import { type Server, startServer } from "../../src/cli/serve.js";
 import type { LotReceipt } from "../../src/receipts/receipts.js";
 import { buildWeb } from "../../web/build.js";
 import { copyPublic, provenExample, tmpDir } from "../helpers/epoch.js";
+import { type ReceiptMaps, receiptMaps } from "../helpers/receipts.js";
 import { launchChromium, type Recorded, requireChromium, SCREENSHOTS, secretsOf } from "./chromium.js";
 
 const read = <T>(f: string): T => JSON.parse(readFileSync(f, "utf8")) as T;
@@ -25,7 +26,7 @@ describe("browser: receipt page", function () {
   let strictWebDir: string;
   let bareWebDir: string;
   let receipts: string;
-  let index: { lots: Record<string, string>; accounts: Record<string, string> };
+  let index: ReceiptMaps;
   let good: Server;
   let tampered: Server;
   let browser: Awaited<ReturnType<typeof launchChromium>>;
@@ -35,7 +36,7 @@ describe("browser: receipt page", function () {
     requireChromium(this);
     const s = await provenExample();
     receipts = path.join(s.privateDir, "receipts");
-    index = read(path.join(receipts, "index.json"));
+    index = await receiptMaps(receipts);
     // the demo's page: local keys, development keys allowed (and shown)
     webDir = (await buildWeb({ outDir: path.join(tmpDir("web"), "web"), allowDevKeys: true })).outDir;
     // the same keys, development keys refused (build:web without --allow-dev-keys)

@@ -22,6 +22,7 @@ import { atomicWriteJson } from "../../src/util/fsutil.js";
 import { REPO_ROOT } from "../../src/util/paths.js";
 import { runCli } from "../helpers/cli.js";
 import { type ForgeMode, forgeBundle, insolventClaimsHealthy } from "../helpers/forge.js";
+import { receiptMaps } from "../helpers/receipts.js";
 
 interface Run {
   code: number | null;
@@ -126,15 +127,22 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
     const table = await cli(["status", "--rpc", url, "--registry", d.registry]);
     assert.match(table.stdout, /3\s+UNHEALTHY/);
 
-    const index = JSON.parse(
-      await fs.readFile(path.join(summary.privateDir, "receipts", "index.json"), "utf8"),
-    ) as {
-      lots: Record<string, string>;
-      accounts: Record<string, string>;
-    };
+    const index = await receiptMaps(path.join(summary.privateDir, "receipts"));
     const lotFile = path.join(summary.privateDir, "receipts", index.lots["0x9f3c0a11d2e4b7015c3a"] as string);
     // the example's verifiers carry development keys: recognised in their code, refused unless allowed
-    const dev = await cli(["receipt", "verify", lotFile, "--rpc", url, "--registry", d.registry]);
+    // (the receipt selected by --out and --lot, as the on-chain form reads it)
+    const dev = await cli([
+      "receipt",
+      "verify",
+      "--out",
+      summary.out,
+      "--lot",
+      "0x9f3c0a11d2e4b7015c3a",
+      "--rpc",
+      url,
+      "--registry",
+      d.registry,
+    ]);
     assert.equal(dev.code, 1, dev.stdout + dev.stderr);
     assert.match(dev.stdout, /^NOT TRUSTWORTHY: development keys/);
     const ok = await cli([
@@ -236,9 +244,7 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
     const d = JSON.parse(await fs.readFile(depFile, "utf8")) as { registry: string };
     const registry = registryAt(d.registry, provider);
     const { bundle } = await readBundle(summary.publicDir);
-    const index = JSON.parse(
-      await fs.readFile(path.join(summary.privateDir, "receipts", "index.json"), "utf8"),
-    ) as { lots: Record<string, string>; accounts: Record<string, string> };
+    const index = await receiptMaps(path.join(summary.privateDir, "receipts"));
     const readReceipt = async (rel: string) =>
       JSON.parse(await fs.readFile(path.join(summary.privateDir, "receipts", rel), "utf8"));
     // lot 0x9f3c..: 12.5 ETH in segment 1 slot 0; account ..02: 1000.25 USDC owed in segment 1 slot 1

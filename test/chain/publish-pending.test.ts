@@ -14,6 +14,7 @@ import { JsonRpcProvider, Wallet } from "ethers";
 import { type AnvilNode, startAnvil } from "../../src/chain/anvil.js";
 import { deployRegistry } from "../../src/chain/deploy.js";
 import { type ProveSummary, proveSnapshot } from "../../src/prove/pipeline.js";
+import { listReceipts } from "../../src/receipts/store.js";
 import { loadArtifacts } from "../../src/toolchain/artifacts.js";
 import { compileRegistryWith } from "../../src/toolchain/contracts.js";
 import { terminateCurves } from "../../src/util/curve.js";
@@ -164,10 +165,7 @@ describe("publish under pending transactions (interval mining)", function () {
       dep,
       JSON.stringify({ format: "bulkhead-deployment", version: 1, chainId: "1", registry }),
     );
-    const index = JSON.parse(
-      await fs.readFile(path.join(summary.privateDir, "receipts", "index.json"), "utf8"),
-    ) as { lots: Record<string, string> };
-    const receipt = path.join(summary.privateDir, "receipts", Object.values(index.lots)[0] as string);
+    const receipt = (await listReceipts(path.join(summary.privateDir, "receipts")).next()).value?.file ?? "?";
     const wrongChain = err(
       await runCli(["receipt", "verify", receipt, "--rpc", url, "--registry", dep, "--json"]),
     );

@@ -12,6 +12,7 @@ import { auditBundle, formatAudit } from "../../src/audit/audit.js";
 import type { Bundle } from "../../src/bundle/bundle.js";
 import type { ProveSummary } from "../../src/prove/pipeline.js";
 import { formatReceiptVerdict, verifyReceipt } from "../../src/receipts/receipts.js";
+import { findReceipt } from "../../src/receipts/store.js";
 import { copyPublic, provenExample, REPO, tmpDir } from "../helpers/epoch.js";
 import { type ForgeMode, forgeBundle, insolventClaimsHealthy } from "../helpers/forge.js";
 
@@ -36,10 +37,7 @@ describe("anchored verification keys", function () {
     s = await provenExample();
     const b = read<Bundle>(path.join(s.publicDir, "bundle.json"));
     realHashes = { segment: b.vkeys.segment.sha256, lotlist: b.vkeys.lotlist.sha256 };
-    const index = read<{ accounts: Record<string, string> }>(
-      path.join(s.privateDir, "receipts", "index.json"),
-    );
-    receiptFile = path.join(s.privateDir, "receipts", index.accounts[INSOLVENT_ACCOUNT] as string);
+    receiptFile = (await findReceipt(s.out, { account: INSOLVENT_ACCOUNT })).file;
     // a trusted keys file holding the real keys themselves
     trustedFile = path.join(tmpDir("trusted"), "trusted-keys.json");
     writeFileSync(

@@ -82,8 +82,8 @@ describe("library: every public operation leaves nothing running (the caller exi
     ["auditBundle", `const r = await b.auditBundle(${pub}); console.log("done", r.ok);`],
     [
       "verifyReceipt",
-      `const fs = await import("node:fs"); const idx = JSON.parse(fs.readFileSync(${JSON.stringify(path.join(out, "private", "receipts", "index.json"))}, "utf8"));
-       const v = await b.verifyReceipt(${JSON.stringify(path.join(out, "private", "receipts"))} + "/" + idx.lots["0x01"], ${pub}); console.log("done", v.ok);`,
+      `const { file } = await b.findReceipt(${JSON.stringify(out)}, { lot: "0x01" });
+       const v = await b.verifyReceipt(file, ${pub}); console.log("done", v.ok);`,
     ],
     [
       "loadSnapshot + buildEpoch",

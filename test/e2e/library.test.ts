@@ -9,6 +9,7 @@ import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import {
   auditBundle,
+  findReceipt,
   getProfile,
   type LotReceipt,
   type ProveSummary,
@@ -94,8 +95,7 @@ describe('library: import from "bulkhead"', () => {
   });
 
   it("verifies a lot receipt; rejects the same receipt with another amount", async () => {
-    const index = JSON.parse(readFileSync(path.join(summary.privateDir, "receipts", "index.json"), "utf8"));
-    const file = path.join(summary.privateDir, "receipts", index.lots["0xa1"]);
+    const { file } = await findReceipt(summary.out, { lot: "0xa1" });
     const ok = await verifyReceipt(file, summary.publicDir, anchored);
     assert.equal(ok.ok, true, ok.verdict);
     const forged = JSON.parse(readFileSync(file, "utf8")) as LotReceipt;

@@ -145,12 +145,10 @@ describe("package: npm pack, install into a scratch project, prove -> audit -> r
     const anchored = ["--local-keys", "--build-dir", build, "--allow-dev-keys"];
     const a = await bulkhead(["audit", "epoch/public", ...anchored]);
     assert.match(a.stdout, /AUDIT.*(PASS|OK|VALID)/i);
-    const index = JSON.parse(
-      readFileSync(path.join(summary.privateDir, "receipts", "index.json"), "utf8"),
-    ) as {
-      lots: Record<string, string>;
-    };
-    const receipt = path.join("epoch", "private", "receipts", index.lots["0x01"] ?? "?");
+    // the installed CLI finds the receipt by lot id (sharded layout), then verifies the file
+    const found = await bulkhead(["receipt", "find", "--out", "epoch", "--lot", "0x01"]);
+    const receipt = found.stdout.trim();
+    assert.match(receipt, /^epoch\/private\/receipts\/lots\/[0-9a-f]{2}\/0x1\.json$/, found.stderr);
     const v = await bulkhead(["receipt", "verify", receipt, "--bundle", "epoch/public", ...anchored]);
     assert.match(v.stdout, /^VERIFIED/);
   });

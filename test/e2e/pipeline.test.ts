@@ -17,7 +17,7 @@ function walk(dir: string): string[] {
 
 function receiptsOf(privateDir: string): Receipt[] {
   return walk(path.join(privateDir, "receipts"))
-    .filter((f) => !f.endsWith("index.json"))
+    .filter((f) => f.endsWith(".json") && !f.endsWith("index.json"))
     .map((f) => JSON.parse(readFileSync(f, "utf8")) as Receipt);
 }
 

@@ -18,6 +18,7 @@ import { loadSnapshot } from "../../src/snapshot/snapshot.js";
 import { initPoseidon, lotLeaf } from "../../src/spec/encoding.js";
 import { getProfile } from "../../src/spec/profiles.js";
 import { copyPublic, EXAMPLE, provenExample, REPO, tmpDir } from "../helpers/epoch.js";
+import { type ReceiptMaps, receiptMaps } from "../helpers/receipts.js";
 
 const read = <T>(f: string): T => JSON.parse(readFileSync(f, "utf8")) as T;
 /** The example's keys are development keys built by this checkout: anchor to them, allow them. */
@@ -26,13 +27,13 @@ const LOCAL: AuditOptions = { anchor: { kind: "local" }, allowDevKeys: true };
 describe("receipts", () => {
   let publicDir: string;
   let receiptsDir: string;
-  let index: { lots: Record<string, string>; accounts: Record<string, string> };
+  let index: ReceiptMaps;
   before(async function () {
     this.timeout(900_000);
     const s = await provenExample();
     publicDir = s.publicDir;
     receiptsDir = path.join(s.privateDir, "receipts");
-    index = read(path.join(receiptsDir, "index.json"));
+    index = await receiptMaps(receiptsDir);
     await initPoseidon();
   });
   const lotFile = (id: string) => path.join(receiptsDir, index.lots[id] as string);
