@@ -150,3 +150,20 @@ export async function resolveRegistry(value: string, provider: Provider, rpc: st
   await checkRegistry(provider, ref, `the node at ${rpc}`);
   return ref.address;
 }
+
+let stopRequest: ((sig: NodeJS.Signals) => void) | undefined;
+
+/**
+ * A command that can stop gracefully (the queue worker finishing the jobs in hand) takes the first
+ * SIGINT/SIGTERM itself; the CLI's own handler ends the process on the next one.
+ */
+export function onStopRequest(fn: (sig: NodeJS.Signals) => void): void {
+  stopRequest = fn;
+}
+
+/** The graceful stop a command registered, handed out once. */
+export function takeStopRequest(): ((sig: NodeJS.Signals) => void) | undefined {
+  const fn = stopRequest;
+  stopRequest = undefined;
+  return fn;
+}

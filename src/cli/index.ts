@@ -14,7 +14,7 @@ import { BUILD_DIR_ENV, bulkheadVersion } from "../util/paths.js";
 import * as auditCmd from "./audit.js";
 import * as buildCmd from "./build.js";
 import * as chainCmd from "./chain.js";
-import { CliError, errorObject, errorText, oneLine, printJson } from "./common.js";
+import { CliError, errorObject, errorText, oneLine, printJson, takeStopRequest } from "./common.js";
 import * as proveCmd from "./prove.js";
 import * as receiptCmd from "./receipt.js";
 import * as serveCmd from "./serve.js";
@@ -78,6 +78,12 @@ function commandFromArgv(program: Command, argv: string[]): Command | undefined 
  */
 function onSignals(ctx: { json: () => boolean; command: () => string | undefined }): () => void {
   const handler = (sig: NodeJS.Signals) => {
+    const graceful = takeStopRequest();
+    if (graceful) {
+      process.once(sig, handler); // the next signal ends the process
+      graceful(sig);
+      return;
+    }
     const released = releaseHeldLocksSync();
     const msg = `stopped (${sig}): nothing half-written was kept; run the same command again to resume where it stopped${released.length > 0 ? ` (released the lock ${released.join(", ")})` : ""}`;
     if (ctx.json()) {

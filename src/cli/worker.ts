@@ -1,7 +1,7 @@
 /** `bulkhead worker --queue redis://…`: prove the batch jobs of `bulkhead prove --queue` coordinators. */
 import type { Command } from "commander";
 import { startQueueWorker } from "../prove/queue/worker.js";
-import { printJson, reporterFor } from "./common.js";
+import { onStopRequest, printJson, reporterFor } from "./common.js";
 
 interface WorkerCliOptions {
   queue: string;
@@ -56,14 +56,10 @@ export function register(program: Command): void {
         maxJobs: positiveInt(opts.maxJobs, "--max-jobs"),
         reporter,
       });
-      const onSignal = () => {
+      onStopRequest(() => {
         reporter.info("stopping: finishing the jobs in hand (signal again to abort them)");
-        process.once("SIGINT", () => process.exit(130));
-        process.once("SIGTERM", () => process.exit(143));
         void handle.stop();
-      };
-      process.once("SIGINT", onSignal);
-      process.once("SIGTERM", onSignal);
+      });
       const { proofs } = await handle.done;
       if (opts.json) printJson({ ok: true, proofs });
       else reporter.info(`worker stopped after ${proofs} proof(s)`);
