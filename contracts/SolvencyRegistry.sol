@@ -10,12 +10,14 @@ import {ISolvencyRegistry} from "./ISolvencyRegistry.sol";
  * @notice On-chain registry of bulkhead solvency epochs (docs/SPEC.md is normative).
  *
  * Flow per epoch:
- *   1. `commitEpoch` fixes the manifest (every segment's id, margin, packed parameters, batch
- *      roots and asset slots (symbol, decimals, token), plus the global lot list's batch
- *      commitments) and derives `r` from it.
+ *   1. `commitEpoch` fixes the manifest (the epoch's asset table and pooled custody caps; every
+ *      segment's id, margin, packed slot words (price, collateral factor, global asset, custody
+ *      cap), packed stress factors, batch roots and asset slots (symbol, decimals, token); the
+ *      global lot list's batch commitments) and derives `r` from it.
  *   2. `submitSegmentBatch` / `submitListBatch` verify one Groth16 batch proof each, in order.
  *      Every public input the registry can derive (r, batch root / commitment, prevState, meta with
- *      epoch and first/last flags, params) is derived from stored state, never taken from the caller.
+ *      epoch and first/last flags, slot words, stress words, pooled caps) is derived from stored
+ *      state, never taken from the caller.
  *   3. `finalizeEpoch` checks that every batch arrived and that the product of the segments'
  *      fingerprints equals the global list's (no lot counted twice); then the epoch becomes the
  *      latest finalized one and its per-segment records become current.
@@ -26,9 +28,9 @@ import {ISolvencyRegistry} from "./ISolvencyRegistry.sol";
  *
  * Verifiers are snarkjs Groth16 verifiers:
  *   verifyProof(uint[2] a, uint[2][2] b, uint[2] c, uint[K] pubSignals) returns (bool)
- * with K = 7 + ceil(A/2) for the segment circuit and K = 6 for the lot-list circuit. Because K
- * depends on the deployment's asset-slot count A, the registry calls them with a selector computed
- * once in the constructor.
+ * with K = 7 + A + ceil(S*A/16) for the segment circuit (S stress scenarios) and
+ * K = 6 + ceil(GA/2) for the lot-list circuit. Because K depends on the deployment's profile, the
+ * registry calls them with selectors computed once in the constructor.
  */
 contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
     // ------------------------------------------------------------------ constants
@@ -37,16 +39,23 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
     uint256 public constant FIELD_P = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     uint256 public constant MAX_CF_BPS = 10000;
     uint16 public constant MAX_MARGIN_BPS = 50000;
-    uint256 public constant LIST_SIGNAL_COUNT = 6;
-    /// Upper bound on asset slots per segment (the segment circuit supports 1..16).
+    /// Upper bound on asset slots per segment, stress scenarios and global assets (circuits: 1..16).
     uint16 public constant MAX_ASSET_SLOTS = 16;
+    /// Entries (lots or liabilities) per segment, and lots per epoch, are at most 2^24
+    /// (SPEC "Bounds": every per-asset total then stays below 2^120 and no sum wraps).
+    uint256 public constant MAX_ENTRIES = uint256(1) << 24;
 
     bytes32 public constant PUBLISHER_ROLE = keccak256("PUBLISHER_ROLE");
     /// The admin role is OpenZeppelin's DEFAULT_ADMIN_ROLE (it administers PUBLISHER_ROLE).
     bytes32 public constant ADMIN_ROLE = DEFAULT_ADMIN_ROLE;
 
     uint256 private constant MASK96 = (uint256(1) << 96) - 1;
-    uint256 private constant MASK112 = (uint256(1) << 112) - 1;
+    uint256 private constant MASK120 = (uint256(1) << 120) - 1;
+    /// A slot word is price (96) | cf (14) << 96 | global asset (4) << 110 | cap (120) << 114.
+    uint256 private constant SLOT_WORD_BITS = 234;
+    /// Stress words hold 16 price factors of 15 bits each.
+    uint256 private constant FACTORS_PER_WORD = 16;
+    uint256 private constant FACTOR_BITS = 15;
 
     // ------------------------------------------------------------------ types
 
@@ -63,9 +72,20 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
     struct SegmentEntry {
         uint32 id;
         uint16 marginBps;
-        uint256[] params;
+        uint256[] slots;
+        uint256[] stress;
         uint256[] batchRoots;
         AssetSlot[] assets;
+    }
+
+    /// The circuit profile of the deployment (src/spec/profiles.ts): what the verifiers were built for.
+    struct Config {
+        uint16 assetSlots;
+        uint16 stressScenarios;
+        uint16 globalAssets;
+        uint32 lotsPerBatch;
+        uint32 liabsPerBatch;
+        uint32 lotsPerGlobalBatch;
     }
 
     struct SegmentData {
@@ -73,11 +93,13 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
         uint16 marginBps;
         /// batches accepted so far (the next expected batch index)
         uint32 accepted;
-        /// health result of the last batch (valid once accepted == batchRoots.length)
-        bool healthy;
+        /// packed result of the last batch: healthy | stress bits << 1 | band << (1 + S)
+        /// (valid once accepted == batchRoots.length)
+        uint256 result;
         /// nextState of the last accepted batch; replaced by the fingerprint once the last batch is in
         uint256 state;
-        uint256[] params;
+        uint256[] slots;
+        uint256[] stress;
         uint256[] batchRoots;
         AssetSlot[] assets;
     }
@@ -91,6 +113,8 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
         /// nextState of the last accepted list batch; the list fingerprint once the last batch is in
         uint256 listState;
         uint256[] globalCommitments;
+        uint256[] poolCaps;
+        AssetSlot[] globalAssets;
         SegmentData[] segments;
     }
 
@@ -110,7 +134,12 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
         uint32 batchCount;
         bool complete;
         bool healthy;
-        uint256[] params;
+        /// stress-scenario health bits (bit k: healthy under scenario k); 0 until complete
+        uint16 stressBits;
+        /// coverage band 0..4 (SPEC "Public signals"); 0 until complete
+        uint8 band;
+        uint256[] slots;
+        uint256[] stress;
         uint256[] batchRoots;
         AssetSlot[] assets;
     }
@@ -125,6 +154,8 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
         bool finalized;
         uint32 listAccepted;
         uint256[] globalCommitments;
+        uint256[] poolCaps;
+        AssetSlot[] globalAssets;
         SegmentView[] segments;
     }
 
@@ -132,9 +163,12 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
     struct SegmentRecord {
         uint64 epoch;
         bool healthy;
+        uint16 stressBits;
+        uint8 band;
         uint16 marginBps;
         uint64 finalizedAt;
-        uint256[] params;
+        uint256[] slots;
+        uint256[] stress;
         uint256[] batchRoots;
         AssetSlot[] assets;
     }
@@ -150,6 +184,10 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
     error ValueNotInField(uint256 value);
     error InvalidParamsLength(uint32 segmentId, uint256 length, uint256 expected);
     error InvalidSlotParams(uint32 segmentId, uint256 slot);
+    error InvalidStressParams(uint32 segmentId, uint256 word);
+    error InvalidPoolCaps(uint256 length, uint256 expected);
+    error InvalidGlobalAssets(uint256 index);
+    error TooManyBatches(uint32 segmentId, uint256 batchCount, uint256 maxBatches);
     error MarginTooHigh(uint32 segmentId, uint16 marginBps);
     error EpochNotCommitted(uint64 epoch);
     error EpochAlreadyFinalized(uint64 epoch);
@@ -158,7 +196,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
     error BatchAlreadyAccepted(uint64 epoch, uint256 batchIndex);
     error BatchOutOfOrder(uint64 epoch, uint256 batchIndex, uint256 expected);
     error ResultOnNonLastBatch(uint256 batchIndex);
-    error InvalidHealthFlag(uint256 healthy);
+    error InvalidResult(uint256 result);
     error InvalidProof();
     error SegmentIncomplete(uint64 epoch, uint32 segmentId, uint256 accepted, uint256 batchCount);
     error ListIncomplete(uint64 epoch, uint256 accepted, uint256 batchCount);
@@ -177,7 +215,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
         uint64 indexed epoch, uint32 indexed segmentId, uint256 batchIndex, uint256 nextState, bool isLast
     );
     event ListBatchAccepted(uint64 indexed epoch, uint256 batchIndex, uint256 nextState, bool isLast);
-    event SegmentRecorded(uint32 indexed segmentId, uint64 indexed epoch, bool healthy);
+    event SegmentRecorded(uint32 indexed segmentId, uint64 indexed epoch, bool healthy, uint16 stressBits, uint8 band);
     event EpochFinalized(uint64 indexed epoch, uint256 segmentCount, uint256 unhealthyCount);
 
     // ------------------------------------------------------------------ state
@@ -186,8 +224,17 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
     address public immutable listVerifier;
     /// Asset slots per segment (A) of the deployment's circuit profile.
     uint16 public immutable assetSlots;
-    /// ceil(A/2): packed parameter words per segment.
-    uint256 public immutable paramWords;
+    /// Stress scenarios per segment (S).
+    uint16 public immutable stressScenarios;
+    /// Global assets (GA) the lot list totals for pooled custody.
+    uint16 public immutable globalAssets;
+    /// ceil(S*A/16): packed stress words per segment.
+    uint256 public immutable stressWords;
+    /// ceil(GA/2): packed pooled-cap words.
+    uint256 public immutable capWords;
+    /// Most batches a segment may have (2^24 / max(N, M)), and the lot list (2^24 / G).
+    uint256 public immutable maxSegmentBatches;
+    uint256 public immutable maxListBatches;
     bytes4 private immutable segmentSelector;
     bytes4 private immutable listSelector;
 
@@ -197,18 +244,27 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
     /// The latest finalized epoch (0: none).
     uint64 public latestEpoch;
 
-    constructor(address admin, address segmentVerifier_, address listVerifier_, uint16 assetSlots_) {
+    constructor(address admin, address segmentVerifier_, address listVerifier_, Config memory cfg) {
         if (
             admin == address(0) || segmentVerifier_.code.length == 0 || listVerifier_.code.length == 0
-                || assetSlots_ == 0 || assetSlots_ > MAX_ASSET_SLOTS
+                || cfg.assetSlots == 0 || cfg.assetSlots > MAX_ASSET_SLOTS || cfg.stressScenarios == 0
+                || cfg.stressScenarios > MAX_ASSET_SLOTS || cfg.globalAssets == 0 || cfg.globalAssets > MAX_ASSET_SLOTS
+                || cfg.lotsPerBatch == 0 || cfg.liabsPerBatch == 0 || cfg.lotsPerGlobalBatch == 0
         ) revert InvalidConfiguration();
         segmentVerifier = segmentVerifier_;
         listVerifier = listVerifier_;
-        assetSlots = assetSlots_;
-        uint256 words = (uint256(assetSlots_) + 1) / 2;
-        paramWords = words;
-        segmentSelector = _verifySelector(7 + words);
-        listSelector = _verifySelector(LIST_SIGNAL_COUNT);
+        assetSlots = cfg.assetSlots;
+        stressScenarios = cfg.stressScenarios;
+        globalAssets = cfg.globalAssets;
+        uint256 sw = (uint256(cfg.stressScenarios) * cfg.assetSlots + FACTORS_PER_WORD - 1) / FACTORS_PER_WORD;
+        stressWords = sw;
+        uint256 cw = (uint256(cfg.globalAssets) + 1) / 2;
+        capWords = cw;
+        uint256 widest = cfg.lotsPerBatch > cfg.liabsPerBatch ? cfg.lotsPerBatch : cfg.liabsPerBatch;
+        maxSegmentBatches = MAX_ENTRIES / widest;
+        maxListBatches = MAX_ENTRIES / cfg.lotsPerGlobalBatch;
+        segmentSelector = _verifySelector(7 + uint256(cfg.assetSlots) + sw);
+        listSelector = _verifySelector(6 + cw);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
     }
 
@@ -224,18 +280,24 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
 
     /**
      * Commits the manifest of `epoch` (SPEC "Manifest and r"): stores what batch submission needs
-     * and derives r = keccak256(abi.encode(epoch, keccak256(abi.encode(segments, globalCommitments)))) mod p.
+     * and derives r = keccak256(abi.encode(epoch, keccak256(abi.encode(globalAssets, poolCaps,
+     * segments, globalCommitments)))) mod p.
      */
-    function commitEpoch(uint64 epoch, SegmentEntry[] calldata segments, uint256[] calldata globalCommitments)
-        external
-        onlyRole(PUBLISHER_ROLE)
-        returns (bytes32 manifestHash, uint256 r)
-    {
+    function commitEpoch(
+        uint64 epoch,
+        AssetSlot[] calldata assetTable,
+        uint256[] calldata poolCaps,
+        SegmentEntry[] calldata segments,
+        uint256[] calldata globalCommitments
+    ) external onlyRole(PUBLISHER_ROLE) returns (bytes32 manifestHash, uint256 r) {
         if (epoch <= lastCommittedEpoch) revert EpochNotIncreasing(epoch, lastCommittedEpoch);
         if (segments.length == 0) revert EmptyManifest();
         if (globalCommitments.length == 0) revert ListHasNoBatch();
+        if (globalCommitments.length > maxListBatches) {
+            revert TooManyBatches(0, globalCommitments.length, maxListBatches);
+        }
 
-        manifestHash = keccak256(abi.encode(segments, globalCommitments));
+        manifestHash = keccak256(abi.encode(assetTable, poolCaps, segments, globalCommitments));
         r = uint256(keccak256(abi.encode(epoch, manifestHash))) % FIELD_P;
 
         lastCommittedEpoch = epoch;
@@ -248,56 +310,97 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
             _checkField(globalCommitments[i]);
         }
         e.globalCommitments = globalCommitments;
+        _checkPoolCaps(poolCaps);
+        e.poolCaps = poolCaps;
+        _storeGlobalAssets(e, assetTable);
 
-        uint256 words = paramWords;
         for (uint256 i = 0; i < segments.length; i++) {
             SegmentEntry calldata s = segments[i];
             if (i > 0 && s.id <= segments[i - 1].id) revert SegmentsNotSorted(i, s.id);
-            if (s.marginBps > MAX_MARGIN_BPS) revert MarginTooHigh(s.id, s.marginBps);
-            if (s.batchRoots.length == 0) revert SegmentHasNoBatch(s.id);
-            if (s.params.length != words) revert InvalidParamsLength(s.id, s.params.length, words);
-            _checkParams(s.id, s.params);
-            for (uint256 b = 0; b < s.batchRoots.length; b++) {
-                _checkField(s.batchRoots[b]);
-            }
-            SegmentData storage d = e.segments.push();
-            d.id = s.id;
-            d.marginBps = s.marginBps;
-            d.params = s.params;
-            d.batchRoots = s.batchRoots;
-            _storeAssets(d, s);
+            _storeSegment(e, s);
         }
         emit EpochCommitted(epoch, manifestHash, r, segments.length, globalCommitments.length);
     }
 
-    /// Stores the segment's asset slots: at most one per slot, 1..32-byte symbols, decimals <= 30.
-    function _storeAssets(SegmentData storage d, SegmentEntry calldata s) private {
-        uint256 n = s.assets.length;
-        if (n > assetSlots) revert InvalidAssetSlots(s.id, n);
-        for (uint256 k = 0; k < n; k++) {
+    /// Validates one manifest segment against the profile and the asset table, and stores it.
+    function _storeSegment(EpochData storage e, SegmentEntry calldata s) private {
+        if (s.marginBps > MAX_MARGIN_BPS) revert MarginTooHigh(s.id, s.marginBps);
+        uint256 batches = s.batchRoots.length;
+        if (batches == 0) revert SegmentHasNoBatch(s.id);
+        if (batches > maxSegmentBatches) revert TooManyBatches(s.id, batches, maxSegmentBatches);
+        if (s.slots.length != assetSlots) revert InvalidParamsLength(s.id, s.slots.length, assetSlots);
+        if (s.stress.length != stressWords) revert InvalidParamsLength(s.id, s.stress.length, stressWords);
+        _checkSlots(e, s);
+        _checkStress(s.id, s.stress);
+        for (uint256 b = 0; b < batches; b++) {
+            _checkField(s.batchRoots[b]);
+        }
+        SegmentData storage d = e.segments.push();
+        d.id = s.id;
+        d.marginBps = s.marginBps;
+        d.slots = s.slots;
+        d.stress = s.stress;
+        d.batchRoots = s.batchRoots;
+        for (uint256 k = 0; k < s.assets.length; k++) {
             AssetSlot calldata a = s.assets[k];
-            uint256 len = bytes(a.symbol).length;
-            if (len == 0 || len > 32 || a.decimals > 30) revert InvalidAssetSlots(s.id, k);
             d.assets.push(AssetSlot({symbol: a.symbol, decimals: a.decimals, token: a.token}));
         }
     }
 
-    /// Every param word must unpack (SPEC "Packed public inputs") to 1 <= price < 2^96 and
-    /// cf <= 10000 per slot, with nothing above the last slot (an odd A leaves the top half 0).
-    function _checkParams(uint32 segmentId, uint256[] calldata params) private view {
-        uint256 slots = assetSlots;
-        for (uint256 k = 0; k < params.length; k++) {
-            uint256 w = params[k];
-            if (w >> 224 != 0) revert InvalidSlotParams(segmentId, 2 * k);
-            for (uint256 h = 0; h < 2; h++) {
-                uint256 slot = 2 * k + h;
-                uint256 half = (w >> (112 * h)) & MASK112;
-                if (slot >= slots) {
-                    if (half != 0) revert InvalidSlotParams(segmentId, slot);
-                    continue;
-                }
-                if (half & MASK96 == 0 || half >> 96 > MAX_CF_BPS) revert InvalidSlotParams(segmentId, slot);
+    /// The epoch's asset table: at most GA assets, 1..32-byte symbols, decimals <= 30.
+    function _storeGlobalAssets(EpochData storage e, AssetSlot[] calldata assetTable) private {
+        if (assetTable.length > globalAssets) revert InvalidGlobalAssets(assetTable.length);
+        for (uint256 g = 0; g < assetTable.length; g++) {
+            AssetSlot calldata a = assetTable[g];
+            uint256 len = bytes(a.symbol).length;
+            if (len == 0 || len > 32 || a.decimals > 30) revert InvalidGlobalAssets(g);
+            e.globalAssets.push(AssetSlot({symbol: a.symbol, decimals: a.decimals, token: a.token}));
+        }
+    }
+
+    /// Slot words (SPEC "Packed public inputs"): slot k < assets.length has 1 <= price < 2^96,
+    /// cf <= 10000, and a global asset index g whose table entry is exactly assets[k]; the slots
+    /// after the segment's assets are the canonical unused word (price 1, everything else 0).
+    function _checkSlots(EpochData storage e, SegmentEntry calldata s) private view {
+        uint256 n = s.assets.length;
+        if (n > assetSlots) revert InvalidAssetSlots(s.id, n);
+        for (uint256 k = 0; k < assetSlots; k++) {
+            uint256 w = s.slots[k];
+            if (k >= n) {
+                if (w != 1) revert InvalidSlotParams(s.id, k);
+                continue;
             }
+            uint256 g = (w >> 110) & 0xF;
+            if (w >> SLOT_WORD_BITS != 0 || w & MASK96 == 0 || (w >> 96) & 0x3FFF > MAX_CF_BPS) {
+                revert InvalidSlotParams(s.id, k);
+            }
+            if (g >= e.globalAssets.length || !_sameAsset(e.globalAssets[g], s.assets[k])) {
+                revert InvalidAssetSlots(s.id, k);
+            }
+        }
+    }
+
+    function _sameAsset(AssetSlot storage a, AssetSlot calldata b) private view returns (bool) {
+        return a.decimals == b.decimals && a.token == b.token && keccak256(bytes(a.symbol)) == keccak256(bytes(b.symbol));
+    }
+
+    /// Stress words: S*A factors of 15 bits, 16 per word; nothing above the last factor.
+    function _checkStress(uint32 segmentId, uint256[] calldata stress) private view {
+        uint256 factors = uint256(stressScenarios) * assetSlots;
+        for (uint256 w = 0; w < stress.length; w++) {
+            uint256 len = factors - w * FACTORS_PER_WORD;
+            if (len > FACTORS_PER_WORD) len = FACTORS_PER_WORD;
+            if (stress[w] >> (FACTOR_BITS * len) != 0) revert InvalidStressParams(segmentId, w);
+        }
+    }
+
+    /// Pooled caps: ceil(GA/2) words of two 120-bit caps (an odd GA leaves the top half 0).
+    function _checkPoolCaps(uint256[] calldata poolCaps) private view {
+        if (poolCaps.length != capWords) revert InvalidPoolCaps(poolCaps.length, capWords);
+        for (uint256 q = 0; q < poolCaps.length; q++) {
+            uint256 w = poolCaps[q];
+            bool oddTop = 2 * q + 1 >= globalAssets;
+            if (w >> 240 != 0 || (oddTop && w >> 120 != 0)) revert InvalidPoolCaps(q, capWords);
         }
     }
 
@@ -305,8 +408,8 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
 
     /**
      * Verifies batch `batchIndex` of the segment at `segmentIndex` (manifest order) of `epoch`.
-     * The caller supplies only the proof and the circuit's outputs (nextState, healthy, fingerprint);
-     * healthy and fingerprint must be 0 unless this is the segment's last batch.
+     * The caller supplies only the proof and the circuit's outputs (nextState, result, fingerprint);
+     * result and fingerprint must be 0 unless this is the segment's last batch.
      */
     function submitSegmentBatch(
         uint64 epoch,
@@ -314,7 +417,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
         uint256 batchIndex,
         Proof calldata proof,
         uint256 nextState,
-        uint256 healthy,
+        uint256 result,
         uint256 fingerprint
     ) external onlyRole(PUBLISHER_ROLE) {
         EpochData storage e = _openEpoch(epoch);
@@ -323,21 +426,21 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
         uint256 count = s.batchRoots.length;
         _checkOrder(epoch, batchIndex, count, s.accepted);
         _checkField(nextState);
-        _checkField(healthy);
         _checkField(fingerprint);
         bool isLast = batchIndex + 1 == count;
-        if (!isLast && (healthy != 0 || fingerprint != 0)) revert ResultOnNonLastBatch(batchIndex);
-        if (healthy > 1) revert InvalidHealthFlag(healthy);
+        if (!isLast && (result != 0 || fingerprint != 0)) revert ResultOnNonLastBatch(batchIndex);
+        // healthy (1 bit) | stress bits (S) | band (3 bits, <= 4)
+        if (result >> (1 + stressScenarios) > 4) revert InvalidResult(result);
 
         uint256[] memory pub = _segmentSignals(e.r, s, epoch, batchIndex, isLast);
         pub[0] = nextState;
-        pub[2] = healthy;
+        pub[2] = result;
         pub[3] = fingerprint;
         if (!_verify(segmentVerifier, segmentSelector, proof, pub)) revert InvalidProof();
 
         s.accepted = uint32(batchIndex + 1);
         if (isLast) {
-            s.healthy = healthy == 1;
+            s.result = result;
             s.state = fingerprint;
         } else {
             s.state = nextState;
@@ -351,15 +454,19 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
         view
         returns (uint256[] memory pub)
     {
-        uint256 words = paramWords;
-        pub = new uint256[](7 + words);
+        uint256 a = assetSlots;
+        uint256 sw = stressWords;
+        pub = new uint256[](7 + a + sw);
         pub[1] = s.batchRoots[batchIndex];
         pub[4] = r;
         pub[5] = batchIndex == 0 ? 0 : s.state;
         pub[6] = uint256(s.id) | (uint256(s.marginBps) << 32) | (batchIndex == 0 ? uint256(1) << 48 : 0)
             | (isLast ? uint256(1) << 49 : 0) | (uint256(epoch) << 50);
-        for (uint256 k = 0; k < words; k++) {
-            pub[7 + k] = s.params[k];
+        for (uint256 k = 0; k < a; k++) {
+            pub[7 + k] = s.slots[k];
+        }
+        for (uint256 w = 0; w < sw; w++) {
+            pub[7 + a + w] = s.stress[w];
         }
     }
 
@@ -380,13 +487,17 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
         bool isLast = batchIndex + 1 == count;
         if (!isLast && fingerprint != 0) revert ResultOnNonLastBatch(batchIndex);
 
-        uint256[] memory pub = new uint256[](LIST_SIGNAL_COUNT);
+        uint256 cw = capWords;
+        uint256[] memory pub = new uint256[](6 + cw);
         pub[0] = nextState;
         pub[1] = e.globalCommitments[batchIndex];
         pub[2] = fingerprint;
         pub[3] = e.r;
         pub[4] = batchIndex == 0 ? 0 : e.listState;
         pub[5] = (batchIndex == 0 ? 1 : 0) | (isLast ? 2 : 0) | (uint256(epoch) << 2);
+        for (uint256 q = 0; q < cw; q++) {
+            pub[6 + q] = e.poolCaps[q];
+        }
         if (!_verify(listVerifier, listSelector, proof, pub)) revert InvalidProof();
 
         e.listAccepted = uint32(accepted + 1);
@@ -442,7 +553,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
             uint256 count = s.batchRoots.length;
             if (s.accepted != count) revert SegmentIncomplete(epoch, s.id, s.accepted, count);
             product = mulmod(product, s.state, FIELD_P);
-            if (!s.healthy) unhealthy++;
+            if (s.result & 1 == 0) unhealthy++;
         }
         if (product != e.listState) revert FingerprintMismatch(epoch, product, e.listState);
 
@@ -450,19 +561,28 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
         latestEpoch = epoch;
         for (uint256 i = 0; i < n; i++) {
             SegmentData storage s = e.segments[i];
-            emit SegmentRecorded(s.id, epoch, s.healthy);
+            (bool healthy, uint16 stressBits, uint8 band) = _decodeResult(s.result);
+            emit SegmentRecorded(s.id, epoch, healthy, stressBits, band);
         }
         emit EpochFinalized(epoch, n, unhealthy);
     }
 
     // ------------------------------------------------------------------ reads
 
+    /// SPEC "Public signals": result = healthy | stress bits << 1 | band << (1 + S).
+    function _decodeResult(uint256 result) private view returns (bool healthy, uint16 stressBits, uint8 band) {
+        uint256 k = stressScenarios;
+        healthy = result & 1 == 1;
+        stressBits = uint16((result >> 1) & ((uint256(1) << k) - 1));
+        band = uint8(result >> (1 + k));
+    }
+
     /// True iff the segment is listed in the latest finalized epoch and was proven healthy there.
     function isHealthy(uint32 segmentId) external view returns (bool) {
         uint64 latest = latestEpoch;
         if (latest == 0) return false;
         (bool found, uint256 i) = _findSegment(epochs[latest], segmentId);
-        return found && epochs[latest].segments[i].healthy;
+        return found && epochs[latest].segments[i].result & 1 == 1;
     }
 
     /// The segment's current record; reverts when the latest finalized epoch does not list it.
@@ -473,12 +593,16 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
         (bool found, uint256 i) = _findSegment(e, segmentId);
         if (!found) revert UnknownSegment(segmentId);
         SegmentData storage s = e.segments[i];
+        (bool healthy, uint16 stressBits, uint8 band) = _decodeResult(s.result);
         rec = SegmentRecord({
             epoch: latest,
-            healthy: s.healthy,
+            healthy: healthy,
+            stressBits: stressBits,
+            band: band,
             marginBps: s.marginBps,
             finalizedAt: e.finalizedAt,
-            params: s.params,
+            slots: s.slots,
+            stress: s.stress,
             batchRoots: s.batchRoots,
             assets: s.assets
         });
@@ -495,7 +619,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
         EpochData storage e = epochs[epoch];
         (bool found, uint256 i) = _findSegment(e, segmentId);
         if (!found) return (false, false, epoch, e.finalizedAt);
-        return (true, e.segments[i].healthy, epoch, e.finalizedAt);
+        return (true, e.segments[i].result & 1 == 1, epoch, e.finalizedAt);
     }
 
     /// Whole epoch in one call (committed or finalized); reverts when `epoch` was never committed.
@@ -510,23 +634,33 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
         v.finalized = e.finalizedAt != 0;
         v.listAccepted = e.listAccepted;
         v.globalCommitments = e.globalCommitments;
+        v.poolCaps = e.poolCaps;
+        v.globalAssets = e.globalAssets;
         uint256 n = e.segments.length;
         v.segments = new SegmentView[](n);
         for (uint256 i = 0; i < n; i++) {
-            SegmentData storage s = e.segments[i];
-            uint256 count = s.batchRoots.length;
-            v.segments[i] = SegmentView({
-                id: s.id,
-                marginBps: s.marginBps,
-                accepted: s.accepted,
-                batchCount: uint32(count),
-                complete: s.accepted == count,
-                healthy: s.accepted == count && s.healthy,
-                params: s.params,
-                batchRoots: s.batchRoots,
-                assets: s.assets
-            });
+            v.segments[i] = _segmentView(e.segments[i]);
         }
+    }
+
+    function _segmentView(SegmentData storage s) private view returns (SegmentView memory) {
+        uint256 count = s.batchRoots.length;
+        bool complete = s.accepted == count;
+        (bool healthy, uint16 stressBits, uint8 band) = _decodeResult(complete ? s.result : 0);
+        return SegmentView({
+            id: s.id,
+            marginBps: s.marginBps,
+            accepted: s.accepted,
+            batchCount: uint32(count),
+            complete: complete,
+            healthy: complete && healthy,
+            stressBits: stressBits,
+            band: band,
+            slots: s.slots,
+            stress: s.stress,
+            batchRoots: s.batchRoots,
+            assets: s.assets
+        });
     }
 
     /// The latest finalized epoch in one call: every segment's roots, parameters and health.

@@ -343,7 +343,7 @@ async function startChain(seg: { zkey: string }, list: { zkey: string }, p: Prof
       registry: pick("SolvencyRegistry"),
       profile: p.name,
     },
-    { assets: p.assetsPerSegment },
+    { profile: p },
   );
   const deployGas = Object.fromEntries(d.transactions.map((t) => [t.what, Number(t.gasUsed)]));
   return { node, provider, registry: registryAt(d.registry, admin), deployGas };

@@ -49,7 +49,7 @@ export async function runChainDemo(ctx: ChainDemoContext): Promise<ChainDemoResu
     // anvil's funded development key; a real deployment reads $BULKHEAD_PRIVATE_KEY or --keystore
     const signer = new Wallet(node.privateKeys[0] as string, provider);
     say(`$ BULKHEAD_PRIVATE_KEY=... bulkhead deploy --rpc ${node.url}`);
-    const d = await deployRegistry(signer, arts, { assets: getProfile(profile).assetsPerSegment, reporter });
+    const d = await deployRegistry(signer, arts, { profile: getProfile(profile), reporter });
     const depFile = path.join(path.dirname(ctx.publicDir), "deployment.json");
     await writeDeployment(depFile, d);
     say(

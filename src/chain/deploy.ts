@@ -3,7 +3,7 @@
  */
 import * as path from "node:path";
 import { ContractFactory, type InterfaceAbi, type Signer } from "ethers";
-import { getProfile } from "../spec/profiles.js";
+import { getProfile, type Profile } from "../spec/profiles.js";
 import { type CompiledContract, type ContractsManifest, loadContract } from "../toolchain/contracts.js";
 import { developmentVerifierOrigin } from "../toolchain/devkeys.js";
 import { atomicWriteJson, readJsonIfExists } from "../util/fsutil.js";
@@ -41,8 +41,8 @@ export async function loadDeployArtifacts(buildDir = defaultBuildDir()): Promise
 }
 
 export interface DeployOptions {
-  /** asset slots A of the circuit profile (default: from the artifacts' profile) */
-  assets?: number;
+  /** the circuit profile the verifiers were built for (default: the artifacts' profile) */
+  profile?: Profile;
   /** admin (DEFAULT_ADMIN_ROLE) address; default the deployer */
   admin?: string;
   /** publisher addresses; default [deployer] (granted only when the deployer is the admin) */
@@ -125,8 +125,9 @@ export async function deployRegistry(
   if (!provider) throw new Error("deploy: the signer has no provider");
   const deployer = await signer.getAddress();
   const admin = opts.admin ?? deployer;
-  const assets = opts.assets ?? (arts.profile ? getProfile(arts.profile).assetsPerSegment : undefined);
-  if (assets === undefined) throw new Error("deploy: unknown asset-slot count (pass the profile)");
+  const profile = opts.profile ?? (arts.profile ? getProfile(arts.profile) : undefined);
+  if (profile === undefined) throw new Error("deploy: unknown circuit profile (pass the profile)");
+  const assets = profile.assetsPerSegment;
   const devKeys = artifactsDevKeys(arts);
   const devSetup = devKeys !== null;
   const { chainId } = await provider.getNetwork();
@@ -149,10 +150,12 @@ export async function deployRegistry(
     admin,
     seg.address,
     list.address,
-    assets,
+    registryConfig(profile),
   ]);
   txs.push({ what: "deploy SolvencyRegistry", hash: reg.hash, gasUsed: String(reg.gasUsed) });
-  reporter.info(`deployed SolvencyRegistry at ${reg.address} (A = ${assets})`);
+  reporter.info(
+    `deployed SolvencyRegistry at ${reg.address} (profile ${profile.name}: A = ${assets}, K = ${profile.stressScenarios}, GA = ${profile.globalAssets})`,
+  );
 
   const publishers = opts.publishers ?? [deployer];
   if (publishers.length > 0 && admin.toLowerCase() !== deployer.toLowerCase()) {
@@ -183,6 +186,25 @@ export async function deployRegistry(
     verifiers: arts.verifiers,
     devSetup,
     deployedAt: new Date().toISOString(),
+  };
+}
+
+/** The registry constructor's `Config` for a circuit profile (the verifiers' public-input shape). */
+export function registryConfig(p: Profile): {
+  assetSlots: number;
+  stressScenarios: number;
+  globalAssets: number;
+  lotsPerBatch: number;
+  liabsPerBatch: number;
+  lotsPerGlobalBatch: number;
+} {
+  return {
+    assetSlots: p.assetsPerSegment,
+    stressScenarios: p.stressScenarios,
+    globalAssets: p.globalAssets,
+    lotsPerBatch: p.lotsPerBatch,
+    liabsPerBatch: p.liabsPerBatch,
+    lotsPerGlobalBatch: p.lotsPerGlobalBatch,
   };
 }
 

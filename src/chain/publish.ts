@@ -33,7 +33,8 @@ export interface PublishResult {
   batchesSkipped: number;
   finalized: "sent" | "already";
   gas: PublishGas;
-  healthy: { segmentId: bigint; healthy: boolean }[];
+  /** per segment as recorded on chain: health, stress-scenario bits, coverage band */
+  healthy: { segmentId: bigint; healthy: boolean; stressBits: number; band: number }[];
 }
 
 export interface PublishOptions {
@@ -107,14 +108,22 @@ async function checkEpochShape(registry: Contract, e: ChainEpoch): Promise<void>
   if (e.list.length !== e.globalCommitments.length) {
     throw new Error(`lot list: ${e.list.length} proofs for ${e.globalCommitments.length} commitments`);
   }
-  const assets = Number(await registry.getFunction("assetSlots").staticCall());
-  const words = Math.ceil(assets / 2);
+  const read = async (name: string): Promise<number> =>
+    Number(await registry.getFunction(name).staticCall());
+  const assets = await read("assetSlots");
+  const stressWords = await read("stressWords");
+  const capWords = await read("capWords");
   for (const s of e.segments) {
-    if (s.params.length !== words) {
+    if (s.slots.length !== assets || s.stress.length !== stressWords) {
       throw new Error(
-        `the registry takes ${assets} asset slots per segment; the epoch's segment ${s.id} has ${s.params.length * 2}`,
+        `the registry's profile takes ${assets} asset slots and ${stressWords} stress words per segment; the epoch's segment ${s.id} has ${s.slots.length} and ${s.stress.length} (another profile?)`,
       );
     }
+  }
+  if (e.poolCaps.length !== capWords) {
+    throw new Error(
+      `the registry's profile takes ${capWords} pooled-cap words; the epoch has ${e.poolCaps.length} (another profile?)`,
+    );
   }
 }
 
@@ -169,7 +178,7 @@ async function submitSegments(
         progress.tick(1, `segment ${s.id} batch ${b} already accepted`);
         continue;
       }
-      for (const v of [batch.nextState, batch.healthy, batch.fingerprint]) {
+      for (const v of [batch.nextState, batch.result, batch.fingerprint]) {
         if (v < 0n || v >= FIELD_P) throw new Error(`segment ${s.id} batch ${b}: public output not below p`);
       }
       const rc = await sendTx(
@@ -181,7 +190,7 @@ async function submitSegments(
             b,
             batch.proof,
             batch.nextState,
-            batch.healthy,
+            batch.result,
             batch.fingerprint,
           ),
         ),
@@ -272,6 +281,11 @@ export async function publishEpoch(
     batchesSkipped: tally.skipped,
     finalized: fin,
     gas,
-    healthy: (after?.segments ?? []).map((s) => ({ segmentId: BigInt(s.id), healthy: s.healthy })),
+    healthy: (after?.segments ?? []).map((s) => ({
+      segmentId: BigInt(s.id),
+      healthy: s.healthy,
+      stressBits: s.stressBits,
+      band: s.band,
+    })),
   };
 }

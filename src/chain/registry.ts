@@ -18,6 +18,7 @@ import {
   type ManifestAsset,
   manifestSegmentsArg,
 } from "../spec/encoding.js";
+import type { Profile } from "../spec/profiles.js";
 import type { Groth16Proof } from "../util/snarkjs.js";
 import { REGISTRY_ABI } from "./abi.js";
 
@@ -58,7 +59,8 @@ export function toSolidityProof(p: Groth16Proof): SolidityProof {
 export interface ChainSegmentBatch {
   proof: SolidityProof;
   nextState: bigint;
-  healthy: bigint;
+  /** packed result (SPEC "Public signals"): healthy | stress bits << 1 | band << (1 + K) */
+  result: bigint;
   fingerprint: bigint;
 }
 export interface ChainListBatch {
@@ -69,7 +71,10 @@ export interface ChainListBatch {
 export interface ChainSegment {
   id: bigint;
   marginBps: bigint;
-  params: bigint[];
+  /** packed slot words (price, cf, global asset, custody cap), one per asset slot */
+  slots: bigint[];
+  /** packed stress factor words */
+  stress: bigint[];
   batchRoots: bigint[];
   /** the asset slots the manifest commits (slot k = assets[k]) */
   assets: ManifestAsset[];
@@ -78,6 +83,10 @@ export interface ChainSegment {
 /** An epoch ready to publish: the manifest plus every batch's proof, in manifest order. */
 export interface ChainEpoch {
   epoch: bigint;
+  /** the epoch's asset table (global asset index g = position) */
+  globalAssets: ManifestAsset[];
+  /** packed pooled custody caps, two per word */
+  poolCaps: bigint[];
   segments: ChainSegment[];
   globalCommitments: bigint[];
   list: ChainListBatch[];
@@ -86,48 +95,57 @@ export interface ChainEpoch {
 export function segmentBatchFromProof(
   proof: Groth16Proof,
   publicSignals: readonly string[],
-  assets: number,
+  profile: Profile,
 ): ChainSegmentBatch {
-  const s = decodeSegmentSignals(publicSignals, assets);
+  const s = decodeSegmentSignals(publicSignals, profile);
   return {
     proof: toSolidityProof(proof),
     nextState: s.nextState,
-    healthy: s.healthy,
+    result: s.result,
     fingerprint: s.fingerprint,
   };
 }
 
-export function listBatchFromProof(proof: Groth16Proof, publicSignals: readonly string[]): ChainListBatch {
-  const s = decodeListSignals(publicSignals);
+export function listBatchFromProof(
+  proof: Groth16Proof,
+  publicSignals: readonly string[],
+  profile: Profile,
+): ChainListBatch {
+  const s = decodeListSignals(publicSignals, profile);
   return { proof: toSolidityProof(proof), nextState: s.nextState, fingerprint: s.fingerprint };
 }
 
 /** The epoch of a (parsed) bundle in the form the registry takes. */
 export function chainEpochFromBundle(b: Bundle): ChainEpoch {
   const m = bundleManifest(b);
-  const assets = b.profile.assetsPerSegment;
+  const profile = b.profile;
   return {
     epoch: m.epoch,
+    globalAssets: m.globalAssets,
+    poolCaps: m.poolCaps,
     segments: m.segments.map((s, i) => {
       const proofs = b.proofs.segments[i];
       if (!proofs) throw new Error(`bundle: no proofs for segment ${s.id}`);
       return {
         ...s,
-        batches: proofs.batches.map((x) => segmentBatchFromProof(x.proof, x.publicSignals, assets)),
+        batches: proofs.batches.map((x) => segmentBatchFromProof(x.proof, x.publicSignals, profile)),
       };
     }),
     globalCommitments: m.globalCommitments,
-    list: b.proofs.lotList.map((x) => listBatchFromProof(x.proof, x.publicSignals)),
+    list: b.proofs.lotList.map((x) => listBatchFromProof(x.proof, x.publicSignals, profile)),
   };
 }
 
 export function manifestOf(e: ChainEpoch): Manifest {
   return {
     epoch: e.epoch,
+    globalAssets: e.globalAssets,
+    poolCaps: e.poolCaps,
     segments: e.segments.map((s) => ({
       id: s.id,
       marginBps: s.marginBps,
-      params: s.params,
+      slots: s.slots,
+      stress: s.stress,
       batchRoots: s.batchRoots,
       assets: s.assets,
     })),
@@ -135,9 +153,17 @@ export function manifestOf(e: ChainEpoch): Manifest {
   };
 }
 
-/** The `segments` argument of `commitEpoch`. */
-export function manifestArgs(m: Manifest): [bigint, ReturnType<typeof manifestSegmentsArg>, bigint[]] {
-  return [m.epoch, manifestSegmentsArg(m), m.globalCommitments];
+/** The arguments of `commitEpoch`: (epoch, asset table, pooled caps, segments, list commitments). */
+export function manifestArgs(
+  m: Manifest,
+): [bigint, [string, number, string][], bigint[], ReturnType<typeof manifestSegmentsArg>, bigint[]] {
+  return [
+    m.epoch,
+    m.globalAssets.map((a) => [a.symbol, a.decimals, a.token]),
+    m.poolCaps,
+    manifestSegmentsArg(m),
+    m.globalCommitments,
+  ];
 }
 
 // ---------------------------------------------------------------- views
@@ -149,7 +175,12 @@ export interface SegmentView {
   batchCount: number;
   complete: boolean;
   healthy: boolean;
-  params: bigint[];
+  /** stress-scenario health bits (bit k: healthy under scenario k); 0 until complete */
+  stressBits: number;
+  /** coverage band 0..4 (COVERAGE_BANDS); 0 until complete */
+  band: number;
+  slots: bigint[];
+  stress: bigint[];
   batchRoots: bigint[];
   /** the committed asset slots (slot k = assets[k]) */
   assets: ManifestAsset[];
@@ -163,8 +194,18 @@ export interface EpochView {
   finalized: boolean;
   listAccepted: number;
   globalCommitments: bigint[];
+  poolCaps: bigint[];
+  globalAssets: ManifestAsset[];
   segments: SegmentView[];
 }
+
+// biome-ignore lint/suspicious/noExplicitAny: ethers Result
+const toAsset = (a: any): ManifestAsset => ({
+  symbol: String(a.symbol),
+  decimals: Number(a.decimals),
+  token: String(a.token),
+});
+const toBigs = (xs: Iterable<bigint>): bigint[] => [...xs].map((x) => BigInt(x));
 
 // biome-ignore lint/suspicious/noExplicitAny: ethers Result
 function toEpochView(v: any): EpochView {
@@ -176,7 +217,9 @@ function toEpochView(v: any): EpochView {
     finalizedAt: Number(v.finalizedAt),
     finalized: Boolean(v.finalized),
     listAccepted: Number(v.listAccepted),
-    globalCommitments: [...v.globalCommitments].map((x: bigint) => BigInt(x)),
+    globalCommitments: toBigs(v.globalCommitments),
+    poolCaps: toBigs(v.poolCaps),
+    globalAssets: [...v.globalAssets].map(toAsset),
     // biome-ignore lint/suspicious/noExplicitAny: ethers Result
     segments: [...v.segments].map((s: any) => ({
       id: Number(s.id),
@@ -185,14 +228,12 @@ function toEpochView(v: any): EpochView {
       batchCount: Number(s.batchCount),
       complete: Boolean(s.complete),
       healthy: Boolean(s.healthy),
-      params: [...s.params].map((x: bigint) => BigInt(x)),
-      batchRoots: [...s.batchRoots].map((x: bigint) => BigInt(x)),
-      // biome-ignore lint/suspicious/noExplicitAny: ethers Result
-      assets: [...s.assets].map((a: any) => ({
-        symbol: String(a.symbol),
-        decimals: Number(a.decimals),
-        token: String(a.token),
-      })),
+      stressBits: Number(s.stressBits),
+      band: Number(s.band),
+      slots: toBigs(s.slots),
+      stress: toBigs(s.stress),
+      batchRoots: toBigs(s.batchRoots),
+      assets: [...s.assets].map(toAsset),
     })),
   };
 }

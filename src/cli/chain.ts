@@ -71,7 +71,7 @@ export function register(program: Command): void {
           const profile = opts.profile ?? arts.profile;
           if (!profile) throw new Error("unknown profile of the built verifiers (pass --profile)");
           const d = await deployRegistry(signer, arts, {
-            assets: getProfile(profile).assetsPerSegment,
+            profile: getProfile(profile),
             admin: opts.admin,
             publishers: opts.publisher,
             allowDevKeys: opts.allowDevKeys,

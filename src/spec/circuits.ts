@@ -8,7 +8,13 @@
 import registry from "../../circuits/circuits.json" with { type: "json" };
 import type { CircuitName, Profile } from "./profiles.js";
 
-type ProfileField = "lotsPerBatch" | "liabsPerBatch" | "assetsPerSegment" | "lotsPerGlobalBatch";
+type ProfileField =
+  | "lotsPerBatch"
+  | "liabsPerBatch"
+  | "assetsPerSegment"
+  | "lotsPerGlobalBatch"
+  | "stressScenarios"
+  | "globalAssets";
 
 export interface CircuitDef {
   /** file under circuits/ that defines the template */

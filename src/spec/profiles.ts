@@ -14,18 +14,40 @@ export interface Profile {
   readonly liabsPerBatch: number;
   readonly assetsPerSegment: number;
   readonly lotsPerGlobalBatch: number;
+  /** K: stress scenarios proven per segment (one health bit each) */
+  readonly stressScenarios: number;
+  /** GA: global asset indices the lot list totals per asset (pooled custody caps) */
+  readonly globalAssets: number;
 }
 
 export const PROFILES: Readonly<Record<string, Profile>> = {
-  test: { name: "test", lotsPerBatch: 4, liabsPerBatch: 4, assetsPerSegment: 4, lotsPerGlobalBatch: 8 },
+  test: {
+    name: "test",
+    lotsPerBatch: 4,
+    liabsPerBatch: 4,
+    assetsPerSegment: 4,
+    lotsPerGlobalBatch: 8,
+    stressScenarios: 2,
+    globalAssets: 4,
+  },
   default: {
     name: "default",
-    lotsPerBatch: 32,
-    liabsPerBatch: 32,
+    lotsPerBatch: 64,
+    liabsPerBatch: 64,
     assetsPerSegment: 8,
-    lotsPerGlobalBatch: 64,
+    lotsPerGlobalBatch: 128,
+    stressScenarios: 4,
+    globalAssets: 8,
   },
-  large: { name: "large", lotsPerBatch: 64, liabsPerBatch: 64, assetsPerSegment: 8, lotsPerGlobalBatch: 128 },
+  large: {
+    name: "large",
+    lotsPerBatch: 128,
+    liabsPerBatch: 128,
+    assetsPerSegment: 8,
+    lotsPerGlobalBatch: 256,
+    stressScenarios: 4,
+    globalAssets: 8,
+  },
 };
 
 export function getProfile(name: string): Profile {

@@ -56,7 +56,7 @@ describe("browser: receipt page against the chain", function () {
         registry: pick("SolvencyRegistry"),
         profile: "test",
       },
-      { assets: 4 },
+      { profile: getProfile("test") },
     );
     registry = d.registry;
     await publishEpoch(registryAt(registry, admin), chainEpochFromBundle(read(s.bundleFile)));
