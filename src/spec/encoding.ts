@@ -1,12 +1,15 @@
 /**
- * The single implementation of every encoding in docs/SPEC.md: leaves, Merkle trees, batch
- * commitments, chained states, packed public inputs, manifest hash, r, and the decoding of
- * public signals. Circuits, prover, audit, receipts and the chain client all go through here.
+ * The single implementation of every encoding in docs/SPEC.md (circuits v2): leaves, the sponge
+ * that makes batch commitments and chained states, lot tuples and fingerprints, packed public
+ * inputs (segment meta / slots / stress words, lot-list meta / pooled caps), the packed result,
+ * the manifest hash, r, and the decoding of public signals by name (circuits/circuits.json).
+ * Circuits, prover, audit, receipts and the chain client all go through here.
  */
 
 import { buildPoseidon } from "circomlibjs";
 import { AbiCoder, keccak256, toUtf8Bytes } from "ethers";
 import { CIRCUIT_DEFS } from "./circuits.js";
+import type { CircuitName, Profile } from "./profiles.js";
 
 /** BN254 scalar field modulus. */
 export const FIELD_P = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
@@ -14,14 +17,36 @@ export const FIELD_P = 218882428718392752222464057452572750885483644004160343436
 export const AMOUNT_BITS = 96;
 export const PRICE_BITS = 96;
 export const MAX_CF_BPS = 10000;
+export const CF_BITS = 14;
 export const MARGIN_BITS = 16;
 export const MAX_MARGIN_BPS = 50000;
 export const SEGMENT_ID_BITS = 32;
 export const EPOCH_BITS = 64;
 export const LOT_ID_BITS = 128;
-export const SUM_BITS = 240;
+/** bits of a global asset index (GA <= 16) and of a segment slot index (A <= 16) */
+export const ASSET_BITS = 4;
+export const SLOT_BITS = 4;
+/** custody caps (per segment slot and pooled per global asset) are < 2^CAP_BITS */
+export const CAP_BITS = 120;
+/** the cap that means "no custody bound given": 2^120 - 1 */
+export const UNBOUNDED_CAP = (1n << 120n) - 1n;
+/** a stress factor is the stressed price in basis points of the price: 0..2^15-1, 10000 = unchanged */
+export const FACTOR_BITS = 15;
+export const MAX_FACTOR = (1 << FACTOR_BITS) - 1;
+export const UNSTRESSED_FACTOR = 10000n;
+export const FACTORS_PER_WORD = 16;
+/** price shocks of a snapshot's stress scenario, in bps: factor = 10000 + shock in [0, 2^15) */
+export const MIN_SHOCK_BPS = -10000;
+export const MAX_SHOCK_BPS = MAX_FACTOR - 10000;
+/**
+ * Verifier bound (SPEC "Bounds"): a segment has at most 2^24 / max(N, M) batches and the lot list
+ * at most 2^24 / G, so at most 2^24 entries of < 2^96 each: every per-slot / per-asset total is
+ * < 2^120 and no sum wraps.
+ */
+export const MAX_ENTRIES = 1 << 24;
+export const TOTAL_BITS = 120;
 export const PRICE_DECIMALS = 8;
-/** Leaves per chunk of the global batch commitment (Poseidon takes at most 16 inputs). */
+/** Items per Poseidon call of the sponge (Poseidon takes at most 16 inputs, one is the chain). */
 export const COMMIT_CHUNK = 15;
 
 type PoseidonFn = (inputs: bigint[]) => bigint;
@@ -46,6 +71,33 @@ export function poseidon(inputs: readonly bigint[]): bigint {
 
 export const mod = (x: bigint): bigint => ((x % FIELD_P) + FIELD_P) % FIELD_P;
 
+function checkBits(name: string, v: bigint, bits: number): void {
+  if (v < 0n || v >= 1n << BigInt(bits)) throw new Error(`${name}: ${v} is outside [0, 2^${bits})`);
+}
+
+// ---------------------------------------------------------------- sponge
+
+/**
+ * SPEC "Sponge": h = 0; for each chunk of up to 15 consecutive items: h = Poseidon(h, chunk...).
+ * Batch commitments and chained states are sponges.
+ */
+export function sponge(items: readonly bigint[]): bigint {
+  if (items.length < 1) throw new Error("sponge: no items");
+  let h = 0n;
+  for (let i = 0; i < items.length; i += COMMIT_CHUNK) {
+    h = poseidon([h, ...items.slice(i, i + COMMIT_CHUNK)]);
+  }
+  return h;
+}
+/** The circuits' ListCommitment: the sponge (same function, the circuit's name). */
+export const listCommitment = sponge;
+
+/** `items` followed by `fill` up to `n` entries (throws when there are more than n). */
+export function padTo<T>(items: readonly T[], n: number, fill: T, what = "list"): T[] {
+  if (items.length > n) throw new Error(`${what}: ${items.length} entries exceed ${n}`);
+  return [...items, ...Array<T>(n - items.length).fill(fill)];
+}
+
 // ---------------------------------------------------------------- leaves
 
 export interface LotFields {
@@ -63,101 +115,114 @@ export interface LiabilityFields {
   salt: bigint;
 }
 
-export function lotLeaf(l: LotFields): bigint {
-  return poseidon([l.lotId, l.segmentId, l.slot, l.amount, l.salt]);
+/** amount + 2^96 * slot + 2^100 * segmentId (amount < 2^96, slot < 16, segmentId < 2^32). */
+export function packLeafValue(amount: bigint, slot: bigint, segmentId: bigint): bigint {
+  checkBits("leaf amount", amount, AMOUNT_BITS);
+  checkBits("leaf slot", slot, SLOT_BITS);
+  checkBits("leaf segmentId", segmentId, SEGMENT_ID_BITS);
+  return amount + (slot << 96n) + (segmentId << 100n);
 }
+
+/** lot leaf = H3(lotId, amount + 2^96 slot + 2^100 segmentId, salt) */
+export function lotLeaf(l: LotFields): bigint {
+  return poseidon([l.lotId, packLeafValue(l.amount, l.slot, l.segmentId), l.salt]);
+}
+/** liability leaf = H3(accountId, amount + 2^96 slot + 2^100 segmentId, salt) */
 export function liabilityLeaf(l: LiabilityFields): bigint {
-  return poseidon([l.accountId, l.segmentId, l.slot, l.amount, l.salt]);
+  return poseidon([l.accountId, packLeafValue(l.amount, l.slot, l.segmentId), l.salt]);
 }
 /** accountId = uint256(keccak256(utf8(account))) >> 8. */
 export function accountIdOf(account: string): bigint {
   return BigInt(keccak256(toUtf8Bytes(account))) >> 8n;
 }
 
-// ---------------------------------------------------------------- Merkle trees
+// ---------------------------------------------------------------- batch commitments
 
-export interface MerklePath {
-  /** leaf index inside the tree (bit i = side at level i: 0 = left). */
-  index: number;
-  siblings: bigint[];
-}
-
-/** Every level of a binary Poseidon Merkle tree over a power-of-two leaf count; levels[0] = leaves. */
-export function merkleLevels(leaves: readonly bigint[]): bigint[][] {
-  const n = leaves.length;
-  if (n < 1 || (n & (n - 1)) !== 0) throw new Error(`merkle: leaf count ${n} is not a power of two`);
-  const levels: bigint[][] = [[...leaves]];
-  let cur = levels[0] as bigint[];
-  while (cur.length > 1) {
-    const next: bigint[] = [];
-    for (let i = 0; i < cur.length; i += 2) next.push(poseidon([cur[i] as bigint, cur[i + 1] as bigint]));
-    levels.push(next);
-    cur = next;
-  }
-  return levels;
-}
-export function merkleRoot(leaves: readonly bigint[]): bigint {
-  const levels = merkleLevels(leaves);
-  return (levels[levels.length - 1] as bigint[])[0] as bigint;
-}
-export function merklePath(levels: readonly bigint[][], index: number): MerklePath {
-  const siblings: bigint[] = [];
-  let i = index;
-  for (let l = 0; l < levels.length - 1; l++) {
-    siblings.push((levels[l] as bigint[])[i ^ 1] as bigint);
-    i >>= 1;
-  }
-  return { index, siblings };
-}
-export function rootFromPath(leaf: bigint, path: MerklePath): bigint {
-  let h = leaf;
-  let i = path.index;
-  for (const s of path.siblings) {
-    h = i & 1 ? poseidon([s, h]) : poseidon([h, s]);
-    i >>= 1;
-  }
-  return h;
+/** A segment batch side's commitment: sponge over its `size` leaves (padding 0). */
+export function sideCommitment(leaves: readonly bigint[], size: number): bigint {
+  return sponge(padTo(leaves, size, 0n, "batch side"));
 }
 
-export function batchRoot(lotRoot: bigint, liabRoot: bigint): bigint {
-  return poseidon([lotRoot, liabRoot]);
+/** batchRoot = H2(lotCommit, liabCommit) */
+export function batchRoot(lotCommit: bigint, liabCommit: bigint): bigint {
+  return poseidon([lotCommit, liabCommit]);
 }
 
-/** Global lot-list batch commitment: chained Poseidon over chunks of COMMIT_CHUNK leaves. */
-export function listCommitment(leaves: readonly bigint[]): bigint {
-  let h = 0n;
-  for (let i = 0; i < leaves.length; i += COMMIT_CHUNK) {
-    h = poseidon([h, ...leaves.slice(i, i + COMMIT_CHUNK)]);
+/** One lot of the global lot list: its id, its global asset index and its amount. */
+export interface ListLot {
+  lotId: bigint;
+  asset: bigint;
+  amount: bigint;
+}
+/** The lot list batch's sponge items: [lotId + 2^128 g, amount] per lot, [0, 0] per padding slot. */
+export function listItems(lots: readonly ListLot[], G: number): bigint[] {
+  if (lots.length > G) throw new Error(`lot list batch: ${lots.length} lots exceed ${G}`);
+  const items: bigint[] = [];
+  for (const l of lots) {
+    checkBits("lot id", l.lotId, LOT_ID_BITS);
+    checkBits("lot asset", l.asset, ASSET_BITS);
+    items.push(l.lotId + (l.asset << 128n), l.amount);
   }
-  return h;
+  while (items.length < 2 * G) items.push(0n);
+  return items;
+}
+/** The lot list batch commitment: sponge(listItems(lots, G)). */
+export function listBatchCommitment(lots: readonly ListLot[], G: number): bigint {
+  return sponge(listItems(lots, G));
+}
+
+// ---------------------------------------------------------------- fingerprint
+
+/** gamma = H1(r): the second fingerprint challenge. */
+export function gammaOf(r: bigint): bigint {
+  return poseidon([r]);
+}
+/** tuple(lot) = lotId + gamma * amount + gamma^2 * g (mod p); g = the lot's global asset index. */
+export function lotTuple(l: ListLot, gamma: bigint): bigint {
+  return mod(l.lotId + gamma * l.amount + mod(gamma * gamma) * l.asset);
+}
+/** fp * (r - tuple) mod p: one factor of a fingerprint. */
+export function fingerprintStep(fp: bigint, r: bigint, tuple: bigint): bigint {
+  return mod(fp * mod(r - tuple));
 }
 
 // ---------------------------------------------------------------- chained state
 
+/** Segment state: per-slot amount totals (base units) of collateral and liabilities, fp, salt. */
 export interface SegmentState {
-  collSum: bigint;
-  liabSum: bigint;
+  coll: bigint[];
+  liab: bigint[];
   fp: bigint;
   salt: bigint;
 }
+/** Lot-list state: last lot id, fp, per global asset amount totals, salt. */
 export interface ListState {
   lastId: bigint;
   fp: bigint;
+  totals: bigint[];
   salt: bigint;
 }
+/** The canonical empty state's public value. */
 export const EMPTY_STATE = 0n;
-export function segmentStateHash(s: SegmentState): bigint {
-  return poseidon([s.collSum, s.liabSum, s.fp, s.salt]);
+
+export function emptySegmentState(A: number): SegmentState {
+  return { coll: Array<bigint>(A).fill(0n), liab: Array<bigint>(A).fill(0n), fp: 1n, salt: 0n };
 }
+export function emptyListState(GA: number): ListState {
+  return { lastId: 0n, fp: 1n, totals: Array<bigint>(GA).fill(0n), salt: 0n };
+}
+/** sponge([collTotal[0..A-1], liabTotal[0..A-1], fp, salt]) */
+export function segmentStateHash(s: SegmentState): bigint {
+  if (s.coll.length !== s.liab.length)
+    throw new Error("segment state: coll and liab totals differ in length");
+  return sponge([...s.coll, ...s.liab, s.fp, s.salt]);
+}
+/** sponge([lastId, fp, total[0..GA-1], salt]) */
 export function listStateHash(s: ListState): bigint {
-  return poseidon([s.lastId, s.fp, s.salt]);
+  return sponge([s.lastId, s.fp, ...s.totals, s.salt]);
 }
 
 // ---------------------------------------------------------------- packed public inputs
-
-function checkBits(name: string, v: bigint, bits: number): void {
-  if (v < 0n || v >= 1n << BigInt(bits)) throw new Error(`${name}: ${v} is outside [0, 2^${bits})`);
-}
 
 export interface SegmentMeta {
   segmentId: bigint;
@@ -188,54 +253,222 @@ export function packListMeta(m: ListMeta): bigint {
   return (m.isFirst ? 1n : 0n) + (m.isLast ? 2n : 0n) + (m.epoch << 2n);
 }
 
+/** One asset slot of a segment as the circuit takes it. */
 export interface SlotParams {
   /** price in circuit units, 1 <= price < 2^96 */
   price: bigint;
   /** collateral factor in basis points, <= 10000 */
   cfBps: bigint;
+  /** global asset index g of the slot's asset (position in the epoch's asset table), < 16 */
+  asset: bigint;
+  /** custody cap of this segment for the asset, base units, <= UNBOUNDED_CAP */
+  cap: bigint;
 }
-/** Fills unused slots (price 1, cf 0) up to `assets` slots and packs two slots per word. */
-export function packSegmentParams(slots: readonly SlotParams[], assets: number): bigint[] {
-  if (slots.length > assets)
-    throw new Error(`params: ${slots.length} assets exceed the profile's ${assets} slots`);
-  const full: SlotParams[] = [...slots];
-  while (full.length < assets) full.push({ price: 1n, cfBps: 0n });
-  const words: bigint[] = [];
-  const slotWord = (s: SlotParams, j: number): bigint => {
-    if (s.price < 1n || s.price >= 1n << BigInt(PRICE_BITS)) {
-      throw new Error(`params: slot ${j} price ${s.price} is outside [1, 2^${PRICE_BITS})`);
-    }
-    if (s.cfBps < 0n || s.cfBps > BigInt(MAX_CF_BPS)) {
-      throw new Error(`params: slot ${j} collateral factor ${s.cfBps} is outside [0, ${MAX_CF_BPS}]`);
-    }
-    return s.price + (s.cfBps << 96n);
+/** The canonical unused slot: price 1, cf 0, asset 0, cap 0 (packed word 1). */
+export const UNUSED_SLOT: Readonly<SlotParams> = { price: 1n, cfBps: 0n, asset: 0n, cap: 0n };
+
+/** slots[j] = price + 2^96 cfBps + 2^110 g + 2^114 cap */
+export function packSlot(s: SlotParams, j = 0): bigint {
+  if (s.price < 1n || s.price >= 1n << BigInt(PRICE_BITS)) {
+    throw new Error(`slots: slot ${j} price ${s.price} is outside [1, 2^${PRICE_BITS})`);
+  }
+  if (s.cfBps < 0n || s.cfBps > BigInt(MAX_CF_BPS)) {
+    throw new Error(`slots: slot ${j} collateral factor ${s.cfBps} is outside [0, ${MAX_CF_BPS}]`);
+  }
+  checkBits(`slots: slot ${j} asset index`, s.asset, ASSET_BITS);
+  checkBits(`slots: slot ${j} cap`, s.cap, CAP_BITS);
+  return s.price + (s.cfBps << 96n) + (s.asset << 110n) + (s.cap << 114n);
+}
+/** Packs a segment's used slots and fills unused ones (UNUSED_SLOT) up to A words. */
+export function packSegmentSlots(slots: readonly SlotParams[], A: number): bigint[] {
+  if (slots.length > A) throw new Error(`slots: ${slots.length} assets exceed the profile's ${A} slots`);
+  return padTo(slots, A, UNUSED_SLOT).map((s, j) => packSlot(s, j));
+}
+export function unpackSlot(w: bigint): SlotParams {
+  return {
+    price: w & ((1n << 96n) - 1n),
+    cfBps: (w >> 96n) & ((1n << 14n) - 1n),
+    asset: (w >> 110n) & 15n,
+    cap: w >> 114n,
   };
-  for (let k = 0; k < Math.ceil(assets / 2); k++) {
-    const lo = slotWord(full[2 * k] as SlotParams, 2 * k);
-    const hiSlot = full[2 * k + 1];
-    const hi = hiSlot ? slotWord(hiSlot, 2 * k + 1) : 0n;
-    words.push(lo + (hi << 112n));
+}
+export function unpackSegmentSlots(words: readonly bigint[]): SlotParams[] {
+  return words.map(unpackSlot);
+}
+
+/** W = ceil(K * A / 16): the number of stress words. */
+export const stressWordCount = (K: number, A: number): number => Math.ceil((K * A) / FACTORS_PER_WORD);
+/** P = ceil(GA / 2): the number of pooled-cap words. */
+export const capWordCount = (GA: number): number => Math.ceil(GA / 2);
+
+/**
+ * stress[w] = sum over i < 16 of factor_n * 2^(15 i), n = 16 w + i, factor_n = factors[n / A][n % A].
+ * `factors[k][j]`: scenario k, slot j (given scenarios <= K, slots per scenario <= A); every
+ * missing factor (unused scenarios, unused slots) is 10000 (unchanged).
+ */
+export function packStress(factors: readonly (readonly bigint[])[], K: number, A: number): bigint[] {
+  if (factors.length > K) throw new Error(`stress: ${factors.length} scenarios exceed the profile's ${K}`);
+  const flat: bigint[] = [];
+  for (let k = 0; k < K; k++) {
+    const row = factors[k] ?? [];
+    if (row.length > A) throw new Error(`stress: scenario ${k} has ${row.length} factors for ${A} slots`);
+    for (let j = 0; j < A; j++) {
+      const f = row[j] ?? UNSTRESSED_FACTOR;
+      if (f < 0n || f > BigInt(MAX_FACTOR)) {
+        throw new Error(`stress: scenario ${k} slot ${j} factor ${f} is outside [0, ${MAX_FACTOR}]`);
+      }
+      flat.push(f);
+    }
+  }
+  const words: bigint[] = [];
+  for (let w = 0; w < stressWordCount(K, A); w++) {
+    let word = 0n;
+    for (let i = 0; i < FACTORS_PER_WORD; i++) {
+      const f = flat[w * FACTORS_PER_WORD + i];
+      if (f !== undefined) word += f << BigInt(FACTOR_BITS * i);
+    }
+    words.push(word);
   }
   return words;
 }
-export function unpackSegmentParams(words: readonly bigint[], assets: number): SlotParams[] {
-  const out: SlotParams[] = [];
-  const mask96 = (1n << 96n) - 1n;
-  for (let j = 0; j < assets; j++) {
-    const w = words[j >> 1];
-    if (w === undefined) throw new Error(`params: missing word for slot ${j}`);
-    const sw = j & 1 ? w >> 112n : w & ((1n << 112n) - 1n);
-    out.push({ price: sw & mask96, cfBps: sw >> 96n });
+/** factors[k][j] (K x A) from the stress words; throws when a word has bits above its factors. */
+export function unpackStress(words: readonly bigint[], K: number, A: number): bigint[][] {
+  const W = stressWordCount(K, A);
+  if (words.length !== W) throw new Error(`stress: ${words.length} words, expected ${W}`);
+  const n = K * A;
+  const out: bigint[][] = Array.from({ length: K }, () => []);
+  for (let w = 0; w < W; w++) {
+    const word = words[w] as bigint;
+    const len = Math.min(FACTORS_PER_WORD, n - w * FACTORS_PER_WORD);
+    if (word < 0n || word >> BigInt(FACTOR_BITS * len) !== 0n) {
+      throw new Error(`stress: word ${w} has bits above its ${len} factors`);
+    }
+    for (let i = 0; i < len; i++) {
+      const idx = w * FACTORS_PER_WORD + i;
+      (out[Math.floor(idx / A)] as bigint[])[idx % A] =
+        (word >> BigInt(FACTOR_BITS * i)) & BigInt(MAX_FACTOR);
+    }
   }
   return out;
+}
+
+/** caps[q] = cap_2q + 2^120 cap_2q+1 (odd GA: high half 0); missing caps are UNBOUNDED_CAP. */
+export function packListCaps(caps: readonly bigint[], GA: number): bigint[] {
+  if (caps.length > GA) throw new Error(`pooled caps: ${caps.length} caps exceed the profile's ${GA} assets`);
+  const full = padTo(caps, GA, UNBOUNDED_CAP);
+  full.forEach((c, g) => {
+    checkBits(`pooled caps: asset ${g} cap`, c, CAP_BITS);
+  });
+  const words: bigint[] = [];
+  for (let q = 0; q < capWordCount(GA); q++) {
+    words.push((full[2 * q] as bigint) + ((full[2 * q + 1] ?? 0n) << 120n));
+  }
+  return words;
+}
+/** The GA pooled caps from the packed words; throws on a non-canonical word. */
+export function unpackListCaps(words: readonly bigint[], GA: number): bigint[] {
+  const P = capWordCount(GA);
+  if (words.length !== P) throw new Error(`pooled caps: ${words.length} words, expected ${P}`);
+  const out: bigint[] = [];
+  const mask = (1n << 120n) - 1n;
+  words.forEach((w, q) => {
+    const top = 2 * q + 1 < GA ? 240n : 120n;
+    if (w < 0n || w >> top !== 0n) throw new Error(`pooled caps: word ${q} is not two 120-bit caps`);
+    out.push(w & mask);
+    if (2 * q + 1 < GA) out.push(w >> 120n);
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------- result
+
+/** Coverage band labels (SPEC "Public signals"): coverage = haircut collateral / required. */
+export const COVERAGE_BANDS: readonly string[] = ["<100%", "100-110%", "110-150%", "150-200%", ">=200%"];
+/** Band floors in basis points of coverage. */
+export const BAND_FLOORS_BPS: readonly bigint[] = [0n, 10000n, 11000n, 15000n, 20000n];
+
+export interface SegmentResult {
+  /** haircut collateral >= liabilities * (1 + margin) at the published prices */
+  healthy: boolean;
+  /** health under each of the K stress scenarios (unused scenarios repeat `healthy`) */
+  stress: boolean[];
+  /** coverage band 0..4 (COVERAGE_BANDS) */
+  band: number;
+}
+/** result = healthy + sum_k 2^(1+k) stress_k + 2^(1+K) band; throws on a malformed word. */
+export function decodeResult(result: bigint, K: number): SegmentResult {
+  if (result < 0n) throw new Error("result: negative");
+  const band = result >> BigInt(1 + K);
+  if (band > 4n) throw new Error(`result: band ${band} is not 0..4`);
+  const healthy = (result & 1n) === 1n;
+  if (healthy !== band >= 1n)
+    throw new Error(`result: health bit ${healthy ? 1 : 0} disagrees with band ${band}`);
+  const stress = Array.from({ length: K }, (_, k) => ((result >> BigInt(1 + k)) & 1n) === 1n);
+  return { healthy, stress, band: Number(band) };
+}
+export function encodeResult(r: SegmentResult, K: number): bigint {
+  if (r.stress.length !== K) throw new Error(`result: ${r.stress.length} stress bits for K = ${K}`);
+  let v = (r.healthy ? 1n : 0n) + (BigInt(r.band) << BigInt(1 + K));
+  r.stress.forEach((b, k) => {
+    if (b) v += 1n << BigInt(1 + k);
+  });
+  return v;
+}
+
+/**
+ * The outcome the circuit proves from per-slot totals (reference implementation of
+ * SegmentResult/CoverageBand, for the prover's summary and tests).
+ */
+export function segmentOutcome(
+  coll: readonly bigint[],
+  liab: readonly bigint[],
+  slots: readonly SlotParams[],
+  marginBps: bigint,
+  factors: readonly (readonly bigint[])[],
+): SegmentResult & { collValue: bigint; reqValue: bigint } {
+  let c = 0n;
+  let q = 0n;
+  const cv: bigint[] = [];
+  const lv: bigint[] = [];
+  slots.forEach((s, j) => {
+    cv.push((coll[j] ?? 0n) * s.price * s.cfBps);
+    lv.push((liab[j] ?? 0n) * s.price * (10000n + marginBps));
+    c += cv[j] as bigint;
+    q += lv[j] as bigint;
+  });
+  let band = 0;
+  for (let b = 1; b < 5; b++) if (10000n * c >= (BAND_FLOORS_BPS[b] as bigint) * q) band = b;
+  const stress = factors.map((row) => {
+    let ck = 0n;
+    let lk = 0n;
+    slots.forEach((_, j) => {
+      const f = row[j] ?? UNSTRESSED_FACTOR;
+      ck += (cv[j] as bigint) * f;
+      lk += (lv[j] as bigint) * f;
+    });
+    return ck >= lk;
+  });
+  return { healthy: c >= q, stress, band, collValue: c, reqValue: q };
+}
+
+// ---------------------------------------------------------------- bounds
+
+/** Largest number of batches a segment may have: floor(2^24 / max(N, M)). */
+export function maxSegmentBatches(p: Pick<Profile, "lotsPerBatch" | "liabsPerBatch">): number {
+  return Math.floor(MAX_ENTRIES / Math.max(p.lotsPerBatch, p.liabsPerBatch));
+}
+/** Largest number of lot-list batches: floor(2^24 / G). */
+export function maxListBatches(p: Pick<Profile, "lotsPerGlobalBatch">): number {
+  return Math.floor(MAX_ENTRIES / p.lotsPerGlobalBatch);
 }
 
 // ---------------------------------------------------------------- manifest and r
 
 /**
- * One asset slot of a segment as the manifest commits it: the slot's symbol, its decimals (what
- * turns an amount in the leaf's base units into tokens) and its token address (the zero address
- * when not known). Slot k of a segment is `assets[k]`.
+ * One asset as the manifest commits it: its symbol, its decimals (what turns an amount in base
+ * units into tokens) and its token address (the zero address when not known). The epoch's asset
+ * table is `globalAssets` (index g = position); slot k of a segment is `assets[k]`, which must
+ * equal `globalAssets[g_k]` with g_k the global index packed in slot word k.
  */
 export interface ManifestAsset {
   symbol: string;
@@ -248,19 +481,35 @@ export const MAX_SYMBOL_BYTES = 32;
 export interface ManifestSegment {
   id: bigint;
   marginBps: bigint;
-  params: bigint[];
+  /** A packed slot words (packSegmentSlots) */
+  slots: bigint[];
+  /** ceil(K*A/16) packed stress words (packStress) */
+  stress: bigint[];
   batchRoots: bigint[];
   assets: ManifestAsset[];
 }
 export interface Manifest {
   epoch: bigint;
+  /** the epoch's asset table (at most GA assets) */
+  globalAssets: ManifestAsset[];
+  /** ceil(GA/2) packed pooled custody caps (packListCaps) */
+  poolCaps: bigint[];
   segments: ManifestSegment[];
   globalCommitments: bigint[];
 }
 
 const abi = AbiCoder.defaultAbiCoder();
 
-export function manifestHash(m: Manifest): string {
+/** ABI type of one asset slot, of the asset table, and of the manifest's segments. */
+export const ASSET_TYPE = "tuple(string,uint8,address)";
+export const MANIFEST_SEGMENTS_TYPE = `tuple(uint32,uint16,uint256[],uint256[],uint256[],${ASSET_TYPE}[])[]`;
+
+/**
+ * manifestHash = keccak256(abi.encode(AssetSlot[] globalAssets, uint256[] poolCaps,
+ * SegmentEntry[] segments, uint256[] globalCommitments)). Checks the structural rules the
+ * registry enforces that do not depend on the profile (segment order, batches, asset fields).
+ */
+export function manifestHash(m: Omit<Manifest, "epoch">): string {
   let prev = -1n;
   for (const s of m.segments) {
     if (s.id <= prev) throw new Error("manifest: segments must be in strictly increasing id order");
@@ -268,34 +517,35 @@ export function manifestHash(m: Manifest): string {
     prev = s.id;
   }
   if (m.globalCommitments.length < 1) throw new Error("manifest: the global lot list has no batch");
-  for (const s of m.segments) checkManifestAssets(s);
+  checkAssetList(m.globalAssets, "manifest: global asset");
+  for (const s of m.segments) checkAssetList(s.assets, `manifest: segment ${s.id} asset slot`);
   return keccak256(
-    abi.encode([MANIFEST_SEGMENTS_TYPE, "uint256[]"], [manifestSegmentsArg(m), m.globalCommitments]),
+    abi.encode(
+      [`${ASSET_TYPE}[]`, "uint256[]", MANIFEST_SEGMENTS_TYPE, "uint256[]"],
+      [assetsArg(m.globalAssets), m.poolCaps, manifestSegmentsArg(m), m.globalCommitments],
+    ),
   );
 }
 
-/** ABI type of the manifest's segments (SPEC "Manifest and r"). */
-export const MANIFEST_SEGMENTS_TYPE =
-  "tuple(uint32,uint16,uint256[],uint256[],tuple(string,uint8,address)[])[]";
+const assetsArg = (as: readonly ManifestAsset[]): [string, number, string][] =>
+  as.map((a) => [a.symbol, a.decimals, a.token]);
 
-/** The segments in ABI form: (id, marginBps, params, batchRoots, (symbol, decimals, token)[]). */
+/** The segments in ABI form: (id, marginBps, slots, stress, batchRoots, (symbol, decimals, token)[]). */
 export function manifestSegmentsArg(
   m: Pick<Manifest, "segments">,
-): [bigint, bigint, bigint[], bigint[], [string, number, string][]][] {
-  return m.segments.map((s) => [
-    s.id,
-    s.marginBps,
-    s.params,
-    s.batchRoots,
-    s.assets.map((a) => [a.symbol, a.decimals, a.token]),
-  ]);
+): [bigint, bigint, bigint[], bigint[], bigint[], [string, number, string][]][] {
+  return m.segments.map((s) => [s.id, s.marginBps, s.slots, s.stress, s.batchRoots, assetsArg(s.assets)]);
+}
+/** The asset table in ABI form. */
+export function manifestAssetsArg(m: Pick<Manifest, "globalAssets">): [string, number, string][] {
+  return assetsArg(m.globalAssets);
 }
 
-/** Asset slots the registry accepts: 1..32-byte symbols, decimals <= 30, an address (or zero). */
-function checkManifestAssets(s: ManifestSegment): void {
+/** Assets the registry accepts: 1..32-byte symbols, unique, decimals <= 30, an address (or zero). */
+function checkAssetList(list: readonly ManifestAsset[], what: string): void {
   const seen = new Set<string>();
-  for (const [k, a] of s.assets.entries()) {
-    const where = `manifest: segment ${s.id} asset slot ${k}`;
+  for (const [k, a] of list.entries()) {
+    const where = `${what} ${k}`;
     const bytes = toUtf8Bytes(a.symbol).length;
     if (bytes < 1 || bytes > MAX_SYMBOL_BYTES) throw new Error(`${where}: symbol must be 1..32 bytes`);
     if (seen.has(a.symbol)) throw new Error(`${where}: symbol ${a.symbol} appears twice`);
@@ -306,7 +556,78 @@ function checkManifestAssets(s: ManifestSegment): void {
   }
 }
 
-/** The manifest's asset slots of a segment from its published slots (token: zero when unknown). */
+export const sameAsset = (a: ManifestAsset, b: ManifestAsset): boolean =>
+  a.symbol === b.symbol && a.decimals === b.decimals && a.token.toLowerCase() === b.token.toLowerCase();
+
+/**
+ * Every profile-dependent rule of a manifest, as the registry applies it (SPEC "Manifest and r",
+ * "Bounds"): the asset table has at most GA entries; every segment has A slot words and W stress
+ * words; slot k < assets.length is a valid slot (price >= 1, cf <= 10000) whose global index g
+ * names an asset of the table equal to assets[k]; slots after the segment's assets are the unused
+ * word 1; stress words have no bits above their factors; pooled caps are ceil(GA/2) canonical
+ * words; batch counts are within the 2^24-entry bound. Returns every problem (empty: valid).
+ */
+export function manifestProblems(m: Manifest, p: Profile): string[] {
+  const out: string[] = [];
+  const A = p.assetsPerSegment;
+  const W = stressWordCount(p.stressScenarios, A);
+  if (m.globalAssets.length > p.globalAssets) {
+    out.push(`manifest: ${m.globalAssets.length} global assets exceed the profile's ${p.globalAssets}`);
+  }
+  try {
+    unpackListCaps(m.poolCaps, p.globalAssets);
+  } catch (e) {
+    out.push(`manifest: ${(e as Error).message}`);
+  }
+  const maxList = maxListBatches(p);
+  if (m.globalCommitments.length > maxList) {
+    out.push(
+      `manifest: the lot list has ${m.globalCommitments.length} batches; at most ${maxList} (2^24 / G) keep its totals below 2^120`,
+    );
+  }
+  const maxSeg = maxSegmentBatches(p);
+  for (const s of m.segments) {
+    const where = `manifest: segment ${s.id}`;
+    if (s.batchRoots.length > maxSeg) {
+      out.push(
+        `${where} has ${s.batchRoots.length} batches; at most ${maxSeg} (2^24 / max(N, M)) keep its totals below 2^120`,
+      );
+    }
+    if (s.slots.length !== A) out.push(`${where}: ${s.slots.length} slot words, expected ${A}`);
+    if (s.stress.length !== W) out.push(`${where}: ${s.stress.length} stress words, expected ${W}`);
+    if (s.assets.length > A) out.push(`${where}: ${s.assets.length} asset slots exceed ${A}`);
+    s.slots.forEach((w, k) => {
+      if (k >= s.assets.length) {
+        if (w !== 1n) out.push(`${where} slot ${k}: an unused slot must be the word 1`);
+        return;
+      }
+      if (w < 0n || w >> 234n !== 0n) {
+        out.push(`${where} slot ${k}: not a 234-bit slot word`);
+        return;
+      }
+      const sl = unpackSlot(w);
+      if (sl.price < 1n) out.push(`${where} slot ${k}: price 0`);
+      if (sl.cfBps > BigInt(MAX_CF_BPS)) out.push(`${where} slot ${k}: collateral factor above 10000`);
+      const g = Number(sl.asset);
+      const ga = m.globalAssets[g];
+      const a = s.assets[k] as ManifestAsset;
+      if (!ga) out.push(`${where} slot ${k}: global asset index ${g} is not in the asset table`);
+      else if (!sameAsset(ga, a)) {
+        out.push(
+          `${where} slot ${k}: the slot's global asset ${g} is ${ga.symbol} (${ga.decimals} decimals, ${ga.token}), but the segment lists ${a.symbol} (${a.decimals} decimals, ${a.token})`,
+        );
+      }
+    });
+    try {
+      if (s.stress.length === W) unpackStress(s.stress, p.stressScenarios, A);
+    } catch (e) {
+      out.push(`${where}: ${(e as Error).message}`);
+    }
+  }
+  return out;
+}
+
+/** The manifest's assets from published asset descriptions (token: zero when unknown). */
 export function manifestAssets(
   slots: readonly { symbol: string; decimals: number; token?: string }[],
 ): ManifestAsset[] {
@@ -323,12 +644,16 @@ export function deriveR(epoch: bigint, mHash: string): bigint {
 export interface SegmentSignals {
   nextState: bigint;
   batchRoot: bigint;
-  healthy: bigint;
+  /** packed result (decodeResult); 0 unless last batch */
+  result: bigint;
   fingerprint: bigint;
   r: bigint;
   prevState: bigint;
   meta: bigint;
-  params: bigint[];
+  /** A packed slot words */
+  slots: bigint[];
+  /** ceil(K*A/16) packed stress words */
+  stress: bigint[];
 }
 export interface ListSignals {
   nextState: bigint;
@@ -337,7 +662,75 @@ export interface ListSignals {
   r: bigint;
   prevState: bigint;
   meta: bigint;
+  /** ceil(GA/2) packed pooled caps */
+  caps: bigint[];
 }
+
+type ProfileShape = Pick<Profile, "assetsPerSegment" | "stressScenarios" | "globalAssets">;
+
+/**
+ * The names of each circuit's public signals come from circuits/circuits.json; the lengths of the
+ * array-valued ones from the profile. Anything in circuits.json that this table does not know (or
+ * a name it lacks) stops the module from loading: encode and decode would be wrong.
+ */
+const SIGNAL_SHAPES: Record<CircuitName, Record<string, ((p: ProfileShape) => number) | null>> = {
+  segment: {
+    nextState: null,
+    batchRoot: null,
+    result: null,
+    fingerprint: null,
+    r: null,
+    prevState: null,
+    meta: null,
+    slots: (p) => p.assetsPerSegment,
+    stress: (p) => stressWordCount(p.stressScenarios, p.assetsPerSegment),
+  },
+  lotlist: {
+    nextState: null,
+    commitment: null,
+    fingerprint: null,
+    r: null,
+    prevState: null,
+    meta: null,
+    caps: (p) => capWordCount(p.globalAssets),
+  },
+};
+for (const c of Object.keys(SIGNAL_SHAPES) as CircuitName[]) {
+  const names = CIRCUIT_DEFS[c].publicSignals;
+  const known = Object.keys(SIGNAL_SHAPES[c]);
+  if (
+    names.length !== known.length ||
+    new Set(names).size !== names.length ||
+    names.some((n) => !known.includes(n))
+  ) {
+    throw new Error(
+      `circuits/circuits.json: the ${c} circuit's public signals [${names.join(", ")}] are not the ones encoding.ts knows [${known.join(", ")}]`,
+    );
+  }
+}
+
+interface SignalSlot {
+  name: string;
+  offset: number;
+  /** null: a scalar; else the array length */
+  length: number | null;
+}
+function signalLayout(c: CircuitName, p: ProfileShape): SignalSlot[] {
+  let offset = 0;
+  return CIRCUIT_DEFS[c].publicSignals.map((name) => {
+    const f = SIGNAL_SHAPES[c][name];
+    const length = f ? f(p) : null;
+    const slot = { name, offset, length };
+    offset += length ?? 1;
+    return slot;
+  });
+}
+/** Number of public signals of a circuit under a profile. */
+export function signalCount(c: CircuitName, p: ProfileShape): number {
+  return signalLayout(c, p).reduce((n, s) => n + (s.length ?? 1), 0);
+}
+export const segmentSignalCount = (p: ProfileShape): number => signalCount("segment", p);
+export const listSignalCount = (p: ProfileShape): number => signalCount("lotlist", p);
 
 function toFieldList(signals: readonly (string | bigint)[], expected: number, what: string): bigint[] {
   if (signals.length !== expected) {
@@ -355,42 +748,51 @@ function toFieldList(signals: readonly (string | bigint)[], expected: number, wh
   });
 }
 
-export const segmentSignalCount = (assets: number): number => 7 + Math.ceil(assets / 2);
-export const LIST_SIGNAL_COUNT = 6;
-
-// Signal order comes from the circuit registry (circuits/circuits.json): decode and encode are
-// the one place that maps positions to names. The segment circuit's last name ("params") takes
-// every remaining signal (A/2 packed slot parameter words).
-const SEGMENT_NAMES = CIRCUIT_DEFS.segment.publicSignals as (keyof SegmentSignals)[];
-const LIST_NAMES = CIRCUIT_DEFS.lotlist.publicSignals as (keyof ListSignals)[];
-const SEGMENT_SCALARS = SEGMENT_NAMES.slice(0, -1) as Exclude<keyof SegmentSignals, "params">[];
-if (SEGMENT_SCALARS.length !== segmentSignalCount(0) || LIST_NAMES.length !== LIST_SIGNAL_COUNT) {
-  throw new Error("circuits/circuits.json: public signal names do not match the signal counts");
-}
-
-/** One named signal of a segment proof's public signals, unvalidated (undefined when absent). */
-export function segmentSignal(
-  signals: readonly string[],
-  name: Exclude<keyof SegmentSignals, "params">,
-): string | undefined {
-  return signals[SEGMENT_NAMES.indexOf(name)];
-}
-
-export function decodeSegmentSignals(signals: readonly (string | bigint)[], assets: number): SegmentSignals {
-  const v = toFieldList(signals, segmentSignalCount(assets), "segment public signals");
-  const out = { params: v.slice(SEGMENT_SCALARS.length) } as SegmentSignals;
-  SEGMENT_SCALARS.forEach((name, i) => {
-    out[name] = v[i] as bigint;
-  });
+function decodeByName(c: CircuitName, signals: readonly (string | bigint)[], p: ProfileShape, what: string) {
+  const layout = signalLayout(c, p);
+  const v = toFieldList(signals, signalCount(c, p), what);
+  const out: Record<string, bigint | bigint[]> = {};
+  for (const s of layout) {
+    out[s.name] = s.length === null ? (v[s.offset] as bigint) : v.slice(s.offset, s.offset + s.length);
+  }
   return out;
 }
-export function encodeSegmentSignals(s: SegmentSignals): string[] {
-  return [...SEGMENT_SCALARS.map((name) => s[name]), ...s.params].map(String);
+function encodeByName(c: CircuitName, s: Record<string, bigint | bigint[]>, p: ProfileShape): string[] {
+  const out: string[] = [];
+  for (const slot of signalLayout(c, p)) {
+    const v = s[slot.name];
+    if (slot.length === null) {
+      if (typeof v !== "bigint") throw new Error(`${c} signals: ${slot.name} must be a scalar`);
+      out.push(String(v));
+    } else {
+      if (!Array.isArray(v) || v.length !== slot.length) {
+        throw new Error(`${c} signals: ${slot.name} must have ${slot.length} words`);
+      }
+      out.push(...v.map(String));
+    }
+  }
+  return out;
 }
-export function decodeListSignals(signals: readonly (string | bigint)[]): ListSignals {
-  const v = toFieldList(signals, LIST_SIGNAL_COUNT, "lot-list public signals");
-  return Object.fromEntries(LIST_NAMES.map((name, i) => [name, v[i] as bigint])) as unknown as ListSignals;
+
+/** One scalar signal of a segment proof's public signals, unvalidated (undefined when absent). */
+export function segmentSignal(
+  signals: readonly string[],
+  name: Exclude<keyof SegmentSignals, "slots" | "stress">,
+  p: ProfileShape,
+): string | undefined {
+  const slot = signalLayout("segment", p).find((s) => s.name === name);
+  return slot ? signals[slot.offset] : undefined;
 }
-export function encodeListSignals(s: ListSignals): string[] {
-  return LIST_NAMES.map((name) => String(s[name]));
+
+export function decodeSegmentSignals(signals: readonly (string | bigint)[], p: ProfileShape): SegmentSignals {
+  return decodeByName("segment", signals, p, "segment public signals") as unknown as SegmentSignals;
+}
+export function encodeSegmentSignals(s: SegmentSignals, p: ProfileShape): string[] {
+  return encodeByName("segment", s as unknown as Record<string, bigint | bigint[]>, p);
+}
+export function decodeListSignals(signals: readonly (string | bigint)[], p: ProfileShape): ListSignals {
+  return decodeByName("lotlist", signals, p, "lot-list public signals") as unknown as ListSignals;
+}
+export function encodeListSignals(s: ListSignals, p: ProfileShape): string[] {
+  return encodeByName("lotlist", s as unknown as Record<string, bigint | bigint[]>, p);
 }

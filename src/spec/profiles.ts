@@ -1,9 +1,11 @@
 /**
  * Circuit size profiles. One profile fixes every circuit parameter of an epoch:
- *  - lotsPerBatch (N): collateral lots per segment batch (power of two: binary Merkle tree)
- *  - liabsPerBatch (M): liabilities per segment batch (power of two)
- *  - assetsPerSegment (A): asset slots per segment (price + collateral factor each)
+ *  - lotsPerBatch (N): collateral lots per segment batch
+ *  - liabsPerBatch (M): liabilities per segment batch
+ *  - assetsPerSegment (A): asset slots per segment (price, collateral factor, global asset, cap)
  *  - lotsPerGlobalBatch (G): lots per batch of the global lot list
+ *  - stressScenarios (K): stress scenarios per segment (one health bit each)
+ *  - globalAssets (GA): assets of the epoch's asset table (pooled custody caps per asset)
  *
  * `test` keeps both circuits under 2^13 constraints so a development ptau can be
  * generated in minutes when no prepared one is available.
