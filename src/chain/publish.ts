@@ -108,8 +108,7 @@ async function checkEpochShape(registry: Contract, e: ChainEpoch): Promise<void>
   if (e.list.length !== e.globalCommitments.length) {
     throw new Error(`lot list: ${e.list.length} proofs for ${e.globalCommitments.length} commitments`);
   }
-  const read = async (name: string): Promise<number> =>
-    Number(await registry.getFunction(name).staticCall());
+  const read = async (name: string): Promise<number> => Number(await registry.getFunction(name).staticCall());
   const assets = await read("assetSlots");
   const stressWords = await read("stressWords");
   const capWords = await read("capWords");

@@ -1,6 +1,6 @@
 /** `bulkhead status`: the registry's latest finalized epoch, per segment, plus any epoch in progress. */
 import type { Contract } from "ethers";
-import { unpackSegmentParams } from "../spec/encoding.js";
+import { COVERAGE_BANDS, UNBOUNDED_CAP, unpackSegmentSlots } from "../spec/encoding.js";
 import { formatTable } from "../util/table.js";
 import { type EpochView, readEpoch, readLatestEpoch } from "./registry.js";
 
@@ -9,13 +9,19 @@ export interface SegmentStatus {
   healthy: boolean;
   marginBps: number;
   batches: number;
-  /** per asset slot: circuit price and collateral factor (unused slots: price 1, cf 0) */
-  slots: { price: string; cfBps: number }[];
+  /** stress-scenario health bits as recorded (bit k: healthy under scenario k) */
+  stressBits: number;
+  /** coverage band label (COVERAGE_BANDS) */
+  coverage: string;
+  /** per asset slot: circuit price, collateral factor, global asset index and custody cap in base
+   *  units (null: not bounded); unused slots: price 1, cf 0 */
+  slots: { price: string; cfBps: number; asset: number; cap: string | null }[];
 }
 export interface RegistryStatus {
   registry: string;
   chainId: string;
   assetSlots: number;
+  stressScenarios: number;
   latestEpoch: string | null;
   finalizedAt: string | null;
   manifestHash: string | null;
@@ -28,6 +34,7 @@ export interface RegistryStatus {
 
 export async function readStatus(registry: Contract): Promise<RegistryStatus> {
   const assets = Number(await registry.getFunction("assetSlots").staticCall());
+  const stressScenarios = Number(await registry.getFunction("stressScenarios").staticCall());
   const lastCommitted = BigInt(await registry.getFunction("lastCommittedEpoch").staticCall());
   const latest = await readLatestEpoch(registry);
   const network = await registry.runner?.provider?.getNetwork();
@@ -45,15 +52,20 @@ export async function readStatus(registry: Contract): Promise<RegistryStatus> {
     healthy: s.healthy,
     marginBps: s.marginBps,
     batches: s.batchCount,
-    slots: unpackSegmentParams(s.params, assets).map((p) => ({
+    stressBits: s.stressBits,
+    coverage: COVERAGE_BANDS[s.band] ?? `band ${s.band}`,
+    slots: unpackSegmentSlots(s.slots).map((p) => ({
       price: String(p.price),
       cfBps: Number(p.cfBps),
+      asset: Number(p.asset),
+      cap: p.cap === UNBOUNDED_CAP ? null : String(p.cap),
     })),
   }));
   return {
     registry: await registry.getAddress(),
     chainId: network ? String(network.chainId) : "?",
     assetSlots: assets,
+    stressScenarios,
     latestEpoch: latest ? String(latest.epoch) : null,
     finalizedAt: latest ? new Date(latest.finalizedAt * 1000).toISOString() : null,
     manifestHash: latest?.manifestHash ?? null,
@@ -70,11 +82,14 @@ export function formatStatus(s: RegistryStatus): string {
   if (!s.latestEpoch) lines.push("no finalized epoch yet");
   else {
     lines.push(`latest finalized epoch ${s.latestEpoch} at ${s.finalizedAt}, manifest ${s.manifestHash}`);
-    const rows = [["segment", "health", "margin bps", "batches"]];
+    const rows = [["segment", "health", "stress scenarios", "coverage", "margin bps", "batches"]];
     for (const seg of s.segments) {
+      const passed = Array.from({ length: s.stressScenarios }, (_, k) => (seg.stressBits >> k) & 1);
       rows.push([
         String(seg.id),
         seg.healthy ? "healthy" : "UNHEALTHY",
+        passed.map((b, k) => `#${k + 1} ${b ? "pass" : "FAIL"}`).join(" "),
+        seg.coverage,
         String(seg.marginBps),
         String(seg.batches),
       ]);

@@ -1,0 +1,73 @@
+/**
+ * The "before" half of a before/after benchmark, measured in the same run as the "after": the
+ * bench of an earlier revision (default: the last commit with the v1 circuits) is checked out in a
+ * detached git worktree under build/bench-baseline/<rev>, run there on the same machine with the
+ * same options, and its results are returned for the report to print side by side.
+ *
+ * Why a worktree and not just the old circuit files: proving time needs the old witness builder
+ * too (the circuits' inputs changed), so the whole old tree runs, with this checkout's
+ * node_modules linked in (the dependencies did not change between the two revisions).
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { BUILD_DIR, REPO_ROOT } from "../src/util/paths.js";
+
+/** The last commit whose circuits are v1 (before issue 14). */
+export const V1_REVISION = "867071f";
+
+export interface BaselineOptions {
+  rev: string;
+  /** profiles to measure, as the bench's --profiles value (e.g. "default" or "default,large:constraints") */
+  profiles: string;
+  runs: number;
+  noGas: boolean;
+  log: (m: string) => void;
+}
+
+function git(args: string[], cwd = REPO_ROOT): string {
+  const r = spawnSync("git", args, { cwd, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr.trim() || `exit ${r.status}`}`);
+  return r.stdout.trim();
+}
+
+/** A detached worktree of `rev` with this checkout's node_modules linked in (created once). */
+async function baselineTree(rev: string): Promise<string> {
+  const full = git(["rev-parse", "--verify", `${rev}^{commit}`]);
+  const dir = path.join(BUILD_DIR, "bench-baseline", full.slice(0, 12));
+  if (!existsSync(path.join(dir, "package.json"))) {
+    await fs.mkdir(path.dirname(dir), { recursive: true });
+    git(["worktree", "prune"]);
+    git(["worktree", "add", "--detach", "--force", dir, full]);
+  }
+  const nm = path.join(dir, "node_modules");
+  if (!existsSync(nm)) await fs.symlink(path.join(REPO_ROOT, "node_modules"), nm, "dir");
+  return dir;
+}
+
+/** Runs the baseline revision's bench and returns its results.json (profiles, machine, targets). */
+export async function benchBaseline(o: BaselineOptions): Promise<Record<string, unknown>> {
+  const dir = await baselineTree(o.rev);
+  const out = path.join(dir, "build", "bench-out");
+  const args = ["tsx", "scripts/bench.ts", "--profiles", o.profiles, "--runs", String(o.runs), "--out", out];
+  args.push("--cpp", "none");
+  if (o.noGas) args.push("--no-gas");
+  const shared = path.resolve(REPO_ROOT, "..", "shared", "ptau");
+  const env: NodeJS.ProcessEnv = { ...process.env, BULKHEAD_BUILD_DIR: path.join(dir, "build") };
+  if (existsSync(shared) && !env.BULKHEAD_PTAU_DIR) env.BULKHEAD_PTAU_DIR = shared;
+  o.log(`baseline ${o.rev}: running its bench in ${path.relative(REPO_ROOT, dir)} (${o.profiles})`);
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn("npx", args, { cwd: dir, env, stdio: ["ignore", "ignore", "pipe"] });
+    child.stderr.on("data", (d: Buffer) => {
+      for (const line of d.toString().split("\n").filter(Boolean)) o.log(`baseline: ${line}`);
+    });
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`baseline bench exited ${code}`))));
+  });
+  const results = JSON.parse(await fs.readFile(path.join(out, "results.json"), "utf8")) as Record<
+    string,
+    unknown
+  >;
+  return { rev: git(["rev-parse", "--short=12", o.rev]), ...results };
+}
