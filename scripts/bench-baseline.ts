@@ -54,7 +54,10 @@ export async function benchBaseline(o: BaselineOptions): Promise<Record<string, 
   args.push("--cpp", "none");
   if (o.noGas) args.push("--no-gas");
   const shared = path.resolve(REPO_ROOT, "..", "shared", "ptau");
-  const env: NodeJS.ProcessEnv = { ...process.env, BULKHEAD_BUILD_DIR: path.join(dir, "build") };
+  // keys and compiles are cached by content hash, so a build dir holding the old revision's keys
+  // (BULKHEAD_BASELINE_BUILD_DIR) may be shared; by default the worktree's own build/
+  const buildDir = process.env.BULKHEAD_BASELINE_BUILD_DIR ?? path.join(dir, "build");
+  const env: NodeJS.ProcessEnv = { ...process.env, BULKHEAD_BUILD_DIR: buildDir };
   if (existsSync(shared) && !env.BULKHEAD_PTAU_DIR) env.BULKHEAD_PTAU_DIR = shared;
   o.log(`baseline ${o.rev}: running its bench in ${path.relative(REPO_ROOT, dir)} (${o.profiles})`);
   await new Promise<void>((resolve, reject) => {

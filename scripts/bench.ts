@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --quick] [--profiles test,default,large] [--baseline REV|v1] [--ptau FILE] [--runs K] [--out DIR] [--json]`
+ * `npm run bench [-- --quick] [--profiles test,default,large] [--baseline REV|v1 [--baseline-profiles default]]
+ *   [--ptau FILE] [--runs K] [--out DIR] [--json]`
  *
  * Benchmarks of bulkhead, measured in one run so that ratios compare like with like:
  *  - constraints per circuit, per collateral lot / liability / position (the segment circuit and
@@ -75,6 +76,7 @@ const { values: args } = parseArgs({
     merge: { type: "boolean", default: false },
     queue: { type: "boolean", default: false },
     baseline: { type: "string" },
+    "baseline-profiles": { type: "string" },
   },
   allowPositionals: false,
 });
@@ -1267,7 +1269,7 @@ async function main() {
   if (args.baseline) {
     results.baseline = await benchBaseline({
       rev: args.baseline === "v1" ? V1_REVISION : args.baseline,
-      profiles: PROFILE_SPECS.map((x) => `${x.name}${x.constraintsOnly ? ":constraints" : ""}`).join(","),
+      profiles: args["baseline-profiles"] ?? "default",
       runs: RUNS,
       noGas: !GAS,
       log,
