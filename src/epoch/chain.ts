@@ -9,10 +9,14 @@ import {
   deriveR,
   manifestHash as hashManifest,
   type LiabilityFields,
+  type ListLot,
   type ListState,
   type LotFields,
   type Manifest,
   type ManifestAsset,
+  maxListBatches,
+  maxSegmentBatches,
+  packListCaps,
   type SegmentState,
   type SlotParams,
 } from "../spec/encoding.js";
@@ -40,6 +44,32 @@ export function batchCount(lots: number, liabilities: number, profile: Profile, 
     Math.ceil(lots / profile.lotsPerBatch),
     Math.ceil(liabilities / profile.liabsPerBatch),
   );
+}
+
+/**
+ * The verifier bound (SPEC "Bounds"): a segment may have at most 2^24 / max(N, M) batches and the
+ * lot list at most 2^24 / G, so no per-slot or per-asset total can reach 2^120. The planner
+ * refuses an epoch the verifiers would reject.
+ */
+export function checkBatchBounds(
+  profile: Profile,
+  segments: readonly { segmentId: bigint; batches: number }[],
+  listBatches: number,
+): void {
+  const maxSeg = maxSegmentBatches(profile);
+  for (const s of segments) {
+    if (s.batches > maxSeg) {
+      throw new Error(
+        `segment ${s.segmentId}: ${s.batches} batches exceed the verifier bound of ${maxSeg} (2^24 / max(N, M) with profile "${profile.name}"; every total must stay below 2^120)`,
+      );
+    }
+  }
+  const maxList = maxListBatches(profile);
+  if (listBatches > maxList) {
+    throw new Error(
+      `lot list: ${listBatches} batches exceed the verifier bound of ${maxList} (2^24 / G with profile "${profile.name}")`,
+    );
+  }
 }
 
 /** Batches of a segment (`batchCount` of them), entries in order, filled from the first. */
@@ -72,6 +102,8 @@ export interface SegmentChainRequest {
   segmentId: bigint;
   marginBps: bigint;
   slots: readonly SlotParams[];
+  /** stress factors: scenario x used slot (missing: 10000) */
+  stress: readonly (readonly bigint[])[];
   r: bigint;
   batches: readonly Batch<LotFields, LiabilityFields>[];
   /** salt of the state batch `b` produces (called once per batch, in order) */
@@ -95,7 +127,7 @@ function chainBatches<B, S, R extends { next: S }>(
 
 /** Every batch input of one segment, each batch starting from the previous batch's state. */
 export function chainSegmentBatches(q: SegmentChainRequest): SegmentBatchResult[] {
-  const { profile, epoch, segmentId, marginBps, slots, r } = q;
+  const { profile, epoch, segmentId, marginBps, slots, stress, r } = q;
   return chainBatches(q.batches, (b, i, prev: SegmentState | null, isFirst, isLast) =>
     buildSegmentBatch({
       profile,
@@ -103,6 +135,7 @@ export function chainSegmentBatches(q: SegmentChainRequest): SegmentBatchResult[
       segmentId,
       marginBps,
       slots,
+      stress,
       r,
       isFirst,
       isLast,
@@ -117,16 +150,18 @@ export interface ListChainRequest {
   profile: Profile;
   epoch: bigint;
   r: bigint;
-  /** lots in strictly increasing lotId order, split into batches */
-  batches: readonly (readonly LotFields[])[];
+  /** pooled custody caps per global asset (missing: UNBOUNDED_CAP) */
+  poolCaps: readonly bigint[];
+  /** lots (lotId, global asset, amount) in strictly increasing lotId order, split into batches */
+  batches: readonly (readonly ListLot[])[];
   nextSalt: (batch: number) => bigint;
 }
 
 /** Every batch input of the global lot list, chained. */
 export function chainListBatches(q: ListChainRequest): ListBatchResult[] {
-  const { profile, epoch, r } = q;
+  const { profile, epoch, r, poolCaps } = q;
   return chainBatches(q.batches, (lots, i, prev: ListState | null, isFirst, isLast) =>
-    buildListBatch({ profile, epoch, r, isFirst, isLast, prev, nextSalt: q.nextSalt(i), lots }),
+    buildListBatch({ profile, epoch, r, isFirst, isLast, prev, nextSalt: q.nextSalt(i), poolCaps, lots }),
   );
 }
 
@@ -134,7 +169,10 @@ export function chainListBatches(q: ListChainRequest): ListBatchResult[] {
 export type EpochSegmentChain = Omit<SegmentChainRequest, "profile" | "epoch" | "r"> & {
   assets: ManifestAsset[];
 };
-export type EpochListChain = Omit<ListChainRequest, "profile" | "epoch" | "r">;
+export type EpochListChain = Omit<ListChainRequest, "profile" | "epoch" | "r"> & {
+  /** the epoch's asset table (global asset index g = position) */
+  globalAssets: ManifestAsset[];
+};
 
 export interface ChainedEpoch {
   manifest: Manifest;
@@ -156,6 +194,11 @@ export function chainEpoch(
   segments: readonly EpochSegmentChain[],
   list: EpochListChain,
 ): ChainedEpoch {
+  checkBatchBounds(
+    profile,
+    segments.map((s) => ({ segmentId: s.segmentId, batches: s.batches.length })),
+    list.batches.length,
+  );
   const pass = (r: bigint) => ({
     segments: segments.map((s) => chainSegmentBatches({ ...s, profile, epoch, r })),
     list: chainListBatches({ ...list, profile, epoch, r }),
@@ -163,12 +206,16 @@ export function chainEpoch(
   const draft = pass(0n);
   const manifest: Manifest = {
     epoch,
+    globalAssets: list.globalAssets,
+    poolCaps: packListCaps(list.poolCaps, profile.globalAssets),
     segments: segments.map((s, i) => {
       const bs = draft.segments[i] as SegmentBatchResult[];
+      const first = bs[0] as SegmentBatchResult;
       return {
         id: s.segmentId,
         marginBps: s.marginBps,
-        params: (bs[0] as SegmentBatchResult).params,
+        slots: first.slots,
+        stress: first.stress,
         batchRoots: bs.map((b) => b.batchRoot),
         assets: s.assets,
       };

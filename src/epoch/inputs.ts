@@ -1,44 +1,63 @@
 /**
  * The one builder of circuit inputs (witness JSON) for both circuits, shared by the prover,
- * the CLI, the benchmarks and the circuit tests. It also computes, off-circuit, every public
+ * the CLI, the benchmarks and the chain fixtures. It also computes, off-circuit, every public
  * value the proof will expose, so callers can build the manifest before proving anything.
+ * Each builder is a function of ONE batch (its request carries the previous batch's state), so a
+ * caller can build batches lazily, one at a time.
  */
 import {
   batchRoot,
+  decodeResult,
   EMPTY_STATE,
+  emptyListState,
+  emptySegmentState,
   encodeListSignals,
+  encodeResult,
   encodeSegmentSignals,
-  FIELD_P,
+  fingerprintStep,
+  gammaOf,
   type LiabilityFields,
+  type ListLot,
   type ListState,
   type LotFields,
   liabilityLeaf,
-  listCommitment,
+  listBatchCommitment,
   listStateHash,
   lotLeaf,
-  merkleLevels,
-  mod,
+  lotTuple,
+  packListCaps,
   packListMeta,
   packSegmentMeta,
-  packSegmentParams,
+  packSegmentSlots,
+  packStress,
+  padTo,
+  type SegmentResult,
   type SegmentState,
   type SlotParams,
+  segmentOutcome,
   segmentStateHash,
+  sideCommitment,
+  UNUSED_SLOT,
+  unpackListCaps,
+  unpackSegmentSlots,
+  unpackStress,
 } from "../spec/encoding.js";
 import type { Profile } from "../spec/profiles.js";
 
 /**
  * Witness input of the segment circuit (circuits/segment_batch.circom), as decimal strings;
- * arrays have N (lot*), M (liab*) or A/2 (params) entries. (Type aliases, not interfaces, so
- * they stay assignable to snarkjs' `Record<string, unknown>`.)
+ * arrays have N (lot*), M (liab*), A (slots, prevColl, prevLiab) or ceil(K*A/16) (stress)
+ * entries. (Type aliases, not interfaces, so they stay assignable to snarkjs'
+ * `Record<string, unknown>`.)
  */
 export type SegmentInput = {
   r: string;
   prevState: string;
   meta: string;
-  params: string[];
-  prevColl: string;
-  prevLiab: string;
+  slots: string[];
+  stress: string[];
+  prevColl: string[];
+  prevLiab: string[];
   prevFp: string;
   prevSalt: string;
   nextSalt: string;
@@ -59,15 +78,15 @@ export type ListInput = {
   r: string;
   prevState: string;
   meta: string;
+  caps: string[];
   prevLastId: string;
   prevFp: string;
+  prevTotal: string[];
   prevSalt: string;
   nextSalt: string;
   lotId: string[];
-  lotSegment: string[];
-  lotSlot: string[];
+  lotAsset: string[];
   lotAmount: string[];
-  lotSalt: string[];
   lotActive: string[];
 };
 
@@ -82,6 +101,8 @@ export interface SegmentBatchRequest {
   marginBps: bigint;
   /** the segment's used asset slots (unused ones are filled per SPEC) */
   slots: readonly SlotParams[];
+  /** stress factors: scenario x used slot (bps of the price); missing ones are 10000 */
+  stress: readonly (readonly bigint[])[];
   isFirst: boolean;
   isLast: boolean;
   r: bigint;
@@ -100,37 +121,21 @@ export interface SegmentBatchResult {
   next: SegmentState;
   nextState: bigint;
   prevState: bigint;
-  lotLevels: bigint[][];
-  liabLevels: bigint[][];
-  lotRoot: bigint;
-  liabRoot: bigint;
+  /** the batch's lot leaves and liability leaves in order (no padding) */
+  lotLeaves: bigint[];
+  liabLeaves: bigint[];
+  lotCommit: bigint;
+  liabCommit: bigint;
   batchRoot: bigint;
-  healthy: boolean;
+  /** packed result (0 unless last) */
+  result: bigint;
+  /** decoded result of the last batch (null on other batches) */
+  outcome: SegmentResult | null;
   fingerprint: bigint;
   meta: bigint;
-  params: bigint[];
-}
-
-/** Σ amount·price·cf and Σ amount·price·(10000+margin) for one batch, as the circuit computes. */
-export function batchValues(
-  slots: readonly SlotParams[],
-  marginBps: bigint,
-  lots: readonly { slot: bigint; amount: bigint }[],
-  liabilities: readonly { slot: bigint; amount: bigint }[],
-): { coll: bigint; liab: bigint } {
-  const slot = (i: bigint): SlotParams => {
-    const s = slots[Number(i)];
-    if (!s) throw new Error(`slot ${i} is not a priced asset slot of the segment`);
-    return s;
-  };
-  let coll = 0n;
-  let liab = 0n;
-  // an amount of 0 adds 0 in any slot (the circuit admits every slot < A): a dummy entry sits in
-  // slot 0 even in a segment that prices no asset (slot 0 is then padding: price 1, cf 0)
-  for (const l of lots) if (l.amount !== 0n) coll += l.amount * slot(l.slot).price * slot(l.slot).cfBps;
-  for (const l of liabilities)
-    if (l.amount !== 0n) liab += l.amount * slot(l.slot).price * (10000n + marginBps);
-  return { coll, liab };
+  /** packed slot words and stress words (public inputs) */
+  slots: bigint[];
+  stress: bigint[];
 }
 
 /** A batch must fit the profile and hold only entries of its own segment. */
@@ -149,25 +154,87 @@ function checkSegmentBatch(q: SegmentBatchRequest): void {
   }
 }
 
-const pad = (xs: bigint[], n: number): bigint[] => [...xs, ...Array<bigint>(n - xs.length).fill(0n)];
+/**
+ * An entry's slot: a priced slot of the segment, or (amount 0 only: a dummy entry) slot 0 of a
+ * segment that prices no asset, which is then the unused slot (global asset 0).
+ */
+function slotOf(slots: readonly SlotParams[], e: { slot: bigint; amount: bigint }, what: string): SlotParams {
+  const s = slots[Number(e.slot)];
+  if (s) return s;
+  if (e.slot === 0n && e.amount === 0n) return UNUSED_SLOT;
+  throw new Error(`${what}: slot ${e.slot} is not a priced asset slot of the segment`);
+}
 
-/** The witness input: public values, the carried state, and the entries padded to N and M. */
-function segmentInputOf(
-  q: SegmentBatchRequest,
-  prev: SegmentState,
-  prevState: bigint,
-  meta: bigint,
-  params: bigint[],
-): SegmentInput {
-  const { lotsPerBatch: N, liabsPerBatch: M } = q.profile;
-  const col = <T>(xs: readonly T[], f: (x: T) => bigint, n: number): string[] => str(pad(xs.map(f), n));
-  return {
+/** The global lot-list entry of a segment lot: (lotId, its slot's global asset index, amount). */
+export function listLotOf(slots: readonly SlotParams[], l: LotFields): ListLot {
+  return { lotId: l.lotId, asset: slotOf(slots, l, `lot ${l.lotId}`).asset, amount: l.amount };
+}
+
+export function buildSegmentBatch(q: SegmentBatchRequest): SegmentBatchResult {
+  checkSegmentBatch(q);
+  const { lotsPerBatch: N, liabsPerBatch: M, assetsPerSegment: A, stressScenarios: K } = q.profile;
+  const slots = packSegmentSlots(q.slots, A);
+  const stress = packStress(q.stress, K, A);
+  const meta = packSegmentMeta({
+    segmentId: q.segmentId,
+    marginBps: q.marginBps,
+    isFirst: q.isFirst,
+    isLast: q.isLast,
+    epoch: q.epoch,
+  });
+  if (!q.isFirst && !q.prev) throw new Error("a batch that is not first needs the previous state");
+  const prev: SegmentState = q.isFirst || !q.prev ? emptySegmentState(A) : q.prev;
+  const prevState = q.isFirst ? EMPTY_STATE : segmentStateHash(prev);
+
+  const lotLeaves = q.lots.map(lotLeaf);
+  const liabLeaves = q.liabilities.map(liabilityLeaf);
+  const lotCommit = sideCommitment(lotLeaves, N);
+  const liabCommit = sideCommitment(liabLeaves, M);
+  const root = batchRoot(lotCommit, liabCommit);
+
+  const coll = [...prev.coll];
+  const liab = [...prev.liab];
+  const gamma = gammaOf(q.r);
+  let fp = prev.fp;
+  for (const l of q.lots) {
+    const s = slotOf(q.slots, l, `lot ${l.lotId}`);
+    const j = Number(l.slot);
+    coll[j] = (coll[j] as bigint) + l.amount;
+    fp = fingerprintStep(fp, q.r, lotTuple({ lotId: l.lotId, amount: l.amount, asset: s.asset }, gamma));
+  }
+  for (const l of q.liabilities) {
+    slotOf(q.slots, l, "liability");
+    const j = Number(l.slot);
+    liab[j] = (liab[j] as bigint) + l.amount;
+  }
+  const all = unpackSegmentSlots(slots);
+  all.forEach((s, j) => {
+    if ((coll[j] as bigint) > s.cap) {
+      throw new Error(
+        `segment ${q.segmentId}: collateral ${coll[j]} in slot ${j} exceeds its custody cap ${s.cap} (base units); no proof can exist`,
+      );
+    }
+  });
+  const next: SegmentState = { coll, liab, fp, salt: q.nextSalt };
+  const nextState = segmentStateHash(next);
+  let result = 0n;
+  let outcome: SegmentResult | null = null;
+  if (q.isLast) {
+    const o = segmentOutcome(coll, liab, all, q.marginBps, unpackStress(stress, K, A));
+    result = encodeResult(o, K);
+    outcome = decodeResult(result, K);
+  }
+  const fingerprint = q.isLast ? fp : 0n;
+
+  const col = <T>(xs: readonly T[], f: (x: T) => bigint, n: number): string[] => str(padTo(xs.map(f), n, 0n));
+  const input: SegmentInput = {
     r: String(q.r),
     prevState: String(prevState),
     meta: String(meta),
-    params: str(params),
-    prevColl: String(prev.collSum),
-    prevLiab: String(prev.liabSum),
+    slots: str(slots),
+    stress: str(stress),
+    prevColl: str(prev.coll),
+    prevLiab: str(prev.liab),
     prevFp: String(prev.fp),
     prevSalt: String(prev.salt),
     nextSalt: String(q.nextSalt),
@@ -182,70 +249,27 @@ function segmentInputOf(
     liabSalt: col(q.liabilities, (l) => l.salt, M),
     liabActive: col(q.liabilities, () => 1n, M),
   };
-}
-
-export function buildSegmentBatch(q: SegmentBatchRequest): SegmentBatchResult {
-  checkSegmentBatch(q);
-  const { lotsPerBatch: N, liabsPerBatch: M, assetsPerSegment: A } = q.profile;
-  const params = packSegmentParams(q.slots, A);
-  const meta = packSegmentMeta({
-    segmentId: q.segmentId,
-    marginBps: q.marginBps,
-    isFirst: q.isFirst,
-    isLast: q.isLast,
-    epoch: q.epoch,
-  });
-  const prev: SegmentState = q.isFirst || !q.prev ? { collSum: 0n, liabSum: 0n, fp: 1n, salt: 0n } : q.prev;
-  if (!q.isFirst && !q.prev) throw new Error("a batch that is not first needs the previous state");
-  const prevState = q.isFirst ? EMPTY_STATE : segmentStateHash(prev);
-
-  const lotLeaves = q.lots.map(lotLeaf);
-  const liabLeaves = q.liabilities.map(liabilityLeaf);
-  const lotLevels = merkleLevels(pad(lotLeaves, N));
-  const liabLevels = merkleLevels(pad(liabLeaves, M));
-  const lotRoot = (lotLevels[lotLevels.length - 1] as bigint[])[0] as bigint;
-  const liabRoot = (liabLevels[liabLevels.length - 1] as bigint[])[0] as bigint;
-  const root = batchRoot(lotRoot, liabRoot);
-
-  const { coll, liab } = batchValues(q.slots, q.marginBps, q.lots, q.liabilities);
-  let fp = prev.fp;
-  for (const leaf of lotLeaves) fp = (fp * mod(q.r - leaf)) % FIELD_P;
-  const next: SegmentState = {
-    collSum: prev.collSum + coll,
-    liabSum: prev.liabSum + liab,
-    fp,
-    salt: q.nextSalt,
-  };
-  const nextState = segmentStateHash(next);
-  const healthy = q.isLast && next.collSum >= next.liabSum;
-  const fingerprint = q.isLast ? fp : 0n;
-
-  const input = segmentInputOf(q, prev, prevState, meta, params);
-  const publicSignals = encodeSegmentSignals({
-    nextState,
-    batchRoot: root,
-    healthy: healthy ? 1n : 0n,
-    fingerprint,
-    r: q.r,
-    prevState,
-    meta,
-    params,
-  });
+  const publicSignals = encodeSegmentSignals(
+    { nextState, batchRoot: root, result, fingerprint, r: q.r, prevState, meta, slots, stress },
+    q.profile,
+  );
   return {
     input,
     publicSignals,
     next,
     nextState,
     prevState,
-    lotLevels,
-    liabLevels,
-    lotRoot,
-    liabRoot,
+    lotLeaves,
+    liabLeaves,
+    lotCommit,
+    liabCommit,
     batchRoot: root,
-    healthy,
+    result,
+    outcome,
     fingerprint,
     meta,
-    params,
+    slots,
+    stress,
   };
 }
 
@@ -257,8 +281,10 @@ export interface ListBatchRequest {
   r: bigint;
   prev: ListState | null;
   nextSalt: bigint;
+  /** pooled custody caps per global asset (missing: UNBOUNDED_CAP) */
+  poolCaps: readonly bigint[];
   /** lots of this batch, in strictly increasing lotId order */
-  lots: readonly LotFields[];
+  lots: readonly ListLot[];
 }
 export interface ListBatchResult {
   input: ListInput;
@@ -266,49 +292,65 @@ export interface ListBatchResult {
   next: ListState;
   nextState: bigint;
   prevState: bigint;
-  leaves: bigint[];
   commitment: bigint;
   fingerprint: bigint;
   meta: bigint;
+  /** packed pooled caps (public input) */
+  caps: bigint[];
 }
 
 export function buildListBatch(q: ListBatchRequest): ListBatchResult {
-  const G = q.profile.lotsPerGlobalBatch;
+  const { lotsPerGlobalBatch: G, globalAssets: GA } = q.profile;
   if (q.lots.length > G) throw new Error(`lot list: ${q.lots.length} lots exceed a batch of ${G}`);
   if (!q.isFirst && !q.prev) throw new Error("a batch that is not first needs the previous state");
-  const prev: ListState = q.isFirst || !q.prev ? { lastId: 0n, fp: 1n, salt: 0n } : q.prev;
+  const prev: ListState = q.isFirst || !q.prev ? emptyListState(GA) : q.prev;
   const prevState = q.isFirst ? EMPTY_STATE : listStateHash(prev);
+  const caps = packListCaps(q.poolCaps, GA);
+  const capOf = unpackListCaps(caps, GA);
+  const gamma = gammaOf(q.r);
   let last = prev.lastId;
+  let fp = prev.fp;
+  const totals = [...prev.totals];
   for (const l of q.lots) {
     if (l.lotId <= last) throw new Error(`lot list: lotId ${l.lotId} is not above the previous id ${last}`);
+    if (l.asset < 0n || l.asset >= BigInt(GA))
+      throw new Error(`lot list: lot ${l.lotId} asset ${l.asset} >= GA ${GA}`);
     last = l.lotId;
+    const g = Number(l.asset);
+    totals[g] = (totals[g] as bigint) + l.amount;
+    fp = fingerprintStep(fp, q.r, lotTuple(l, gamma));
   }
-  const leaves = q.lots.map(lotLeaf);
-  const padded = [...leaves, ...Array<bigint>(G - leaves.length).fill(0n)];
-  const commitment = listCommitment(padded);
-  let fp = prev.fp;
-  for (const leaf of leaves) fp = (fp * mod(q.r - leaf)) % FIELD_P;
-  const next: ListState = { lastId: last, fp, salt: q.nextSalt };
+  totals.forEach((t, g) => {
+    if (t > (capOf[g] as bigint)) {
+      throw new Error(
+        `lot list: collateral ${t} of global asset ${g} exceeds the pooled cap ${capOf[g]} (base units)`,
+      );
+    }
+  });
+  const commitment = listBatchCommitment(q.lots, G);
+  const next: ListState = { lastId: last, fp, totals, salt: q.nextSalt };
   const nextState = listStateHash(next);
   const meta = packListMeta({ isFirst: q.isFirst, isLast: q.isLast, epoch: q.epoch });
   const fingerprint = q.isLast ? fp : 0n;
-  const col = (f: (x: LotFields) => bigint): string[] =>
-    str([...q.lots.map(f), ...Array<bigint>(G - q.lots.length).fill(0n)]);
+  const col = (f: (x: ListLot) => bigint): string[] => str(padTo(q.lots.map(f), G, 0n));
   const input: ListInput = {
     r: String(q.r),
     prevState: String(prevState),
     meta: String(meta),
+    caps: str(caps),
     prevLastId: String(prev.lastId),
     prevFp: String(prev.fp),
+    prevTotal: str(prev.totals),
     prevSalt: String(prev.salt),
     nextSalt: String(q.nextSalt),
     lotId: col((l) => l.lotId),
-    lotSegment: col((l) => l.segmentId),
-    lotSlot: col((l) => l.slot),
+    lotAsset: col((l) => l.asset),
     lotAmount: col((l) => l.amount),
-    lotSalt: col((l) => l.salt),
     lotActive: col(() => 1n),
   };
-  const publicSignals = encodeListSignals({ nextState, commitment, fingerprint, r: q.r, prevState, meta });
-  return { input, publicSignals, next, nextState, prevState, leaves, commitment, fingerprint, meta };
+  const publicSignals = encodeListSignals(
+    { nextState, commitment, fingerprint, r: q.r, prevState, meta, caps },
+    q.profile,
+  );
+  return { input, publicSignals, next, nextState, prevState, commitment, fingerprint, meta, caps };
 }

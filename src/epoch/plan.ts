@@ -12,22 +12,29 @@
  *    batch of a segment with no lot, one dummy liability in every batch with no liability, so no
  *    batch is all padding and no segment's fingerprint is 1;
  *  - the global list holds every lot, dummies included, sorted by lotId in batches of G (at
- *    least one batch).
+ *    least one batch), each with the global asset index of its slot (a dummy lot: slot 0's);
+ *  - the verifier bound: at most 2^24 / max(N, M) batches per segment and 2^24 / G list batches
+ *    (SPEC "Bounds"); a larger epoch is refused here, before anything is built.
  */
 
 import type { Liability, Lot, Segment, Snapshot } from "../snapshot/snapshot.js";
 import {
   initPoseidon,
   type LiabilityFields,
+  type ListLot,
   type LotFields,
   type Manifest,
   manifestAssets,
+  type SegmentResult,
   type SlotParams,
+  segmentOutcome,
+  unpackSegmentSlots,
+  unpackStress,
 } from "../spec/encoding.js";
 import type { CircuitName, Profile } from "../spec/profiles.js";
-import { type Batch, chainEpoch, splitListBatches, splitSegmentBatches } from "./chain.js";
+import { type Batch, chainEpoch, checkBatchBounds, splitListBatches, splitSegmentBatches } from "./chain.js";
 import { dummyLiability, dummyLot } from "./dummies.js";
-import type { CircuitInput, ListBatchResult, SegmentBatchResult } from "./inputs.js";
+import { type CircuitInput, type ListBatchResult, listLotOf, type SegmentBatchResult } from "./inputs.js";
 import { deriveSalt, saltLabel } from "./salts.js";
 
 /** One segment batch: its real entries, then its dummy entries (slot 0, amount 0). */
@@ -104,7 +111,13 @@ export function planEpoch(
     ...segments.flatMap((s) => s.batches.flatMap((b) => b.dummyLots.map((dummy) => ({ dummy })))),
   ];
   entries.sort((a, b) => (listId(a) < listId(b) ? -1 : listId(a) > listId(b) ? 1 : 0));
-  return { profile, minBatches, segments, list: splitListBatches(entries, profile) };
+  const list = splitListBatches(entries, profile);
+  checkBatchBounds(
+    profile,
+    segments.map((s) => ({ segmentId: s.segment.id, batches: s.batches.length })),
+    list.length,
+  );
+  return { profile, minBatches, segments, list };
 }
 
 /** A segment's batches with their dummies (see the header); `takenIds` gets the dummy lot ids. */
@@ -145,7 +158,16 @@ export interface SegmentBuild {
   batches: SegmentBatchResult[];
   lots: LotPlacement[];
   liabilities: LiabilityPlacement[];
+  /** what the last batch proves: health, a bit per stress scenario (K of them), coverage band */
+  outcome: SegmentResult;
   healthy: boolean;
+  /** the segment's named scenarios with their proven health (the first `stress.length` bits) */
+  stress: { name: string; healthy: boolean }[];
+  /** coverage band 0..4 (COVERAGE_BANDS) */
+  band: number;
+  /** per-slot amount totals (base units) of collateral and of liabilities */
+  collateralTotals: bigint[];
+  liabilityTotals: bigint[];
   /** Σ amount·price·cf (circuit units, see SPEC) */
   collateralValue: bigint;
   /** Σ amount·price·(10000 + margin) */
@@ -179,7 +201,16 @@ export interface EpochBuild {
 }
 
 export function slotParams(segment: Segment): SlotParams[] {
-  return segment.slots.map((s) => ({ price: s.circuitPrice, cfBps: s.cfBps }));
+  return segment.slots.map((s) => ({
+    price: s.circuitPrice,
+    cfBps: s.cfBps,
+    asset: BigInt(s.asset),
+    cap: s.cap,
+  }));
+}
+/** The segment's stress factors: scenario x slot, bps of the price. */
+export function stressFactors(segment: Segment): bigint[][] {
+  return segment.stress.map((sc) => sc.factors);
 }
 
 export const segmentJobId = (segmentId: bigint, batch: number): string => `segment-${segmentId}-${batch}`;
@@ -202,6 +233,8 @@ export async function buildEpoch(
   const { lotFields, liabFields } = leafFields(snapshot, secret);
   const lf = (l: Lot) => lotFields.get(l) as LotFields;
   const df = (l: Liability) => liabFields.get(l) as LiabilityFields;
+  const slotsOf = new Map(snapshot.segments.map((sg) => [sg.id, slotParams(sg)]));
+  const listLot = (f: LotFields): ListLot => listLotOf(slotsOf.get(f.segmentId) ?? [], f);
 
   const chained = chainEpoch(
     profile,
@@ -210,6 +243,7 @@ export async function buildEpoch(
       segmentId: segment.id,
       marginBps: segment.marginBps,
       slots: slotParams(segment),
+      stress: stressFactors(segment),
       assets: manifestAssets(segment.slots),
       // real entries first (placements index them), then the dummies
       batches: batches.map((b) => ({
@@ -219,7 +253,9 @@ export async function buildEpoch(
       nextSalt: (i: number) => deriveSalt(secret, saltLabel.segmentState(epoch, segment.id, i)),
     })),
     {
-      batches: plan.list.map((entries) => entries.map((e) => ("lot" in e ? lf(e.lot) : e.dummy))),
+      globalAssets: manifestAssets(snapshot.assets),
+      poolCaps: snapshot.poolCaps,
+      batches: plan.list.map((entries) => entries.map((e) => listLot("lot" in e ? lf(e.lot) : e.dummy))),
       nextSalt: (i: number) => deriveSalt(secret, saltLabel.listState(epoch, i)),
     },
   );
@@ -278,8 +314,8 @@ function segmentBuildOf(
 ): SegmentBuild {
   const lots: LotPlacement[] = [];
   const liabilities: LiabilityPlacement[] = [];
-  const lotLeaf = (b: number, i: number) => (results[b] as SegmentBatchResult).lotLevels[0]?.[i] as bigint;
-  const liabLeaf = (b: number, i: number) => (results[b] as SegmentBatchResult).liabLevels[0]?.[i] as bigint;
+  const lotLeaf = (b: number, i: number) => (results[b] as SegmentBatchResult).lotLeaves[i] as bigint;
+  const liabLeaf = (b: number, i: number) => (results[b] as SegmentBatchResult).liabLeaves[i] as bigint;
   batches.forEach((batch, b) => {
     for (const [i, lot] of batch.lots.entries()) {
       lots.push({ lot, fields: lf(lot), leaf: lotLeaf(b, i), batch: b, index: i });
@@ -289,14 +325,29 @@ function segmentBuildOf(
     }
   });
   const last = results[results.length - 1] as SegmentBatchResult;
+  const outcome = last.outcome as SegmentResult;
+  const K = outcome.stress.length;
+  const A = last.slots.length;
+  const values = segmentOutcome(
+    last.next.coll,
+    last.next.liab,
+    unpackSegmentSlots(last.slots),
+    segment.marginBps,
+    unpackStress(last.stress, K, A),
+  );
   return {
     segment,
     batches: results,
     lots,
     liabilities,
-    healthy: last.healthy,
-    collateralValue: last.next.collSum,
-    requiredValue: last.next.liabSum,
+    outcome,
+    healthy: outcome.healthy,
+    stress: segment.stress.map((sc, k) => ({ name: sc.name, healthy: outcome.stress[k] as boolean })),
+    band: outcome.band,
+    collateralTotals: last.next.coll.slice(0, segment.slots.length),
+    liabilityTotals: last.next.liab.slice(0, segment.slots.length),
+    collateralValue: values.collValue,
+    requiredValue: values.reqValue,
     dummies: {
       lots: batches.reduce((n, b) => n + b.dummyLots.length, 0),
       liabilities: batches.reduce((n, b) => n + b.dummyLiabilities.length, 0),

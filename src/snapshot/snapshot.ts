@@ -14,22 +14,33 @@
  *    rounded; circuit price = price * 10^8 * 10^(D - d) with D = max decimals of all assets.
  *  - JSON numbers are accepted only where they are exact integers (ids, epoch, bps, decimals and
  *    integral amounts); fractional amounts and prices must be strings.
+ *  - custody caps (per segment `custodyCaps`, pooled `custody.pooled`) are decimal tokens rounded
+ *    DOWN to the smallest unit (a cap can only get tighter); an asset without a cap is unbounded
+ *    (UNBOUNDED_CAP). Collateral over a cap is an error before anything is proven.
+ *  - stress scenarios (`stressScenarios`, top level or per segment) are integer price shocks in
+ *    bps per asset symbol or "*" (every asset; a named symbol overrides it): factor = 10000 +
+ *    shock in [0, 32767]; at most the profile's K scenarios.
  */
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { parse as parseCsvRows } from "csv-parse/sync";
+import { getAddress } from "ethers";
 import { z } from "zod";
 import {
   AMOUNT_BITS,
   accountIdOf,
+  CAP_BITS,
   EPOCH_BITS,
   LOT_ID_BITS,
   MAX_CF_BPS,
   MAX_MARGIN_BPS,
+  MAX_SHOCK_BPS,
+  MIN_SHOCK_BPS,
+  NO_TOKEN,
   PRICE_BITS,
   PRICE_DECIMALS,
   SEGMENT_ID_BITS,
-  SUM_BITS,
+  UNBOUNDED_CAP,
 } from "../spec/encoding.js";
 import type { Profile } from "../spec/profiles.js";
 import { circuitPriceOf, formatDecimal, parseDecimal, type Rounding } from "../spec/units.js";
@@ -40,17 +51,40 @@ export const MAX_ASSET_DECIMALS = 30;
 export interface Asset {
   symbol: string;
   decimals: number;
+  /** token address (checksummed), the zero address when not given */
+  token: string;
+  /** global asset index g: position in the top-level `assets` array (< the profile's GA) */
+  index: number;
 }
 
 export interface SegmentSlot {
   slot: number;
   symbol: string;
   decimals: number;
+  token: string;
+  /** global asset index g of the slot's asset */
+  asset: number;
   /** canonical decimal string, quote units per whole token */
   price: string;
   /** price in circuit units (SPEC "Prices in circuit units") */
   circuitPrice: bigint;
   cfBps: bigint;
+  /** custody cap of this segment for the asset, base units (UNBOUNDED_CAP: none given) */
+  cap: bigint;
+}
+
+/** A named stress scenario resolved for one segment: a price factor (bps of the price) per slot. */
+export interface SegmentScenario {
+  name: string;
+  /** factor per slot, 10000 + shock, in [0, 32767] */
+  factors: bigint[];
+}
+
+/** A stress scenario as written in the snapshot. */
+export interface StressScenario {
+  name: string;
+  /** integer shock in bps per asset symbol or "*" */
+  shocksBps: Record<string, number>;
 }
 
 export interface Segment {
@@ -61,6 +95,12 @@ export interface Segment {
   slots: SegmentSlot[];
   /** asset symbol -> slot index */
   slotOf: Map<string, number>;
+  /** the segment's path in the snapshot (`segments[2]`) */
+  path: string;
+  /** its stress scenarios (its own list, or else the snapshot's), at most the profile's K */
+  stress: SegmentScenario[];
+  /** whether the segment gives its own `stressScenarios` */
+  ownStress: boolean;
 }
 
 export interface Lot {
@@ -95,6 +135,12 @@ export interface Snapshot {
   maxDecimals: number;
   /** in strictly increasing id order */
   segments: Segment[];
+  /** the snapshot's top-level stress scenarios (segments without their own use these) */
+  stressScenarios: StressScenario[];
+  /** pooled custody cap per global asset (base units; UNBOUNDED_CAP when none given) */
+  poolCaps: bigint[];
+  /** whether the snapshot gives pooled custody caps (`custody.pooled`) */
+  pooledCustody: boolean;
   lots: Lot[];
   liabilities: Liability[];
   /** paths of values that were rounded (only with `round`) */
@@ -157,8 +203,17 @@ function parseUint(
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
-const ASSET_KEYS = ["symbol", "decimals"];
-const SEGMENT_KEYS = ["id", "name", "marginBps", "prices", "collateralFactorBps"];
+const ASSET_KEYS = ["symbol", "decimals", "token"];
+const SEGMENT_KEYS = [
+  "id",
+  "name",
+  "marginBps",
+  "prices",
+  "collateralFactorBps",
+  "custodyCaps",
+  "stressScenarios",
+];
+const SCENARIO_KEYS = ["name", "shocksBps"];
 const LOT_KEYS = ["lotId", "segment", "asset", "amount"];
 const LIAB_KEYS = ["account", "segment", "asset", "amount"];
 
@@ -171,12 +226,21 @@ const fields = (keys: readonly string[]) =>
  * conversions, cross references) are checked by the hand-written steps below, which need the
  * whole table of assets and segments and report in the same path-precise form.
  */
+const ScenarioList = z.array(fields(SCENARIO_KEYS)).optional();
 const SnapshotShape = z.strictObject({
   epoch: z.unknown().optional(),
   assets: z.array(fields(ASSET_KEYS)),
-  segments: z.array(fields(SEGMENT_KEYS)),
+  segments: z.array(
+    z.strictObject({
+      ...Object.fromEntries(SEGMENT_KEYS.map((k) => [k, z.unknown().optional()])),
+      custodyCaps: z.record(z.string(), z.unknown()).optional(),
+      stressScenarios: ScenarioList,
+    }),
+  ),
   collateral: z.array(fields(LOT_KEYS)),
   liabilities: z.array(fields(LIAB_KEYS)),
+  custody: z.strictObject({ pooled: z.record(z.string(), z.unknown()).optional() }).optional(),
+  stressScenarios: ScenarioList,
 });
 
 const pathText = (path: readonly PropertyKey[]): string =>
@@ -192,8 +256,10 @@ function shapeProblems(raw: Record<string, unknown>): string[] {
     if (issue.code === "unrecognized_keys") {
       for (const k of issue.keys) out.push(`${at ? `${at}.${k}` : k}: unknown field`);
     } else if (issue.code === "invalid_type" && issue.input === undefined) out.push(`${at}: missing`);
-    else if (issue.code === "invalid_type") out.push(`${at}: not an ${issue.expected}`);
-    else out.push(`${at}: ${issue.message}`);
+    else if (issue.code === "invalid_type") {
+      const kind = issue.expected === "record" ? "object" : issue.expected;
+      out.push(`${at}: not ${/^[aeiou]/.test(kind) ? "an" : "a"} ${kind}`);
+    } else out.push(`${at}: ${issue.message}`);
   }
   return out;
 }
@@ -241,9 +307,15 @@ export function parseSnapshot(raw: unknown, opts: ParseOptions, source?: string)
   const epoch = parseEpoch(ctx, raw.epoch);
   const at = parseAssets(ctx, raw);
   const st = parseSegments(ctx, raw, at);
+  const stressScenarios = parseScenarios(ctx, raw.stressScenarios, "stressScenarios", at, undefined);
+  for (const seg of st.segments) {
+    if (!seg.ownStress) seg.stress = resolveScenarios(stressScenarios, seg);
+  }
+  const pool = parsePoolCaps(ctx, raw, at);
   const lots = parseCollateral(ctx, arrayOf(raw, "collateral"), st, at);
   const liabilities = parseLiabilities(ctx, arrayOf(raw, "liabilities"), st, at);
-  const counts = checkRunningSums(ctx, st, lots, liabilities);
+  const counts = countPositions(st, lots, liabilities);
+  if (problems.length === 0) checkCaps(ctx, st, at, pool, lots);
   if (problems.length > 0) throw new SnapshotError(problems, source);
   const segments = [...st.segments].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   addNotes(ctx, segments, counts);
@@ -253,6 +325,9 @@ export function parseSnapshot(raw: unknown, opts: ParseOptions, source?: string)
     assets: at.assets,
     maxDecimals: at.maxDecimals,
     segments,
+    stressScenarios,
+    poolCaps: pool.caps,
+    pooledCustody: pool.given,
     lots,
     liabilities,
     rounded,
@@ -288,14 +363,28 @@ function parseAssets(ctx: Ctx, raw: Record<string, unknown>): AssetTable {
       ctx.bad(`${p}.decimals`, `must be an integer in [0, ${MAX_ASSET_DECIMALS}]`);
       ok = false;
     }
+    let token = NO_TOKEN;
+    if (a.token !== undefined) {
+      if (typeof a.token !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(a.token)) {
+        ctx.bad(`${p}.token`, "must be an address: 0x and 40 hex digits");
+        ok = false;
+      } else token = getAddress(a.token.toLowerCase());
+    }
     if (ok) {
-      const asset = { symbol: a.symbol as string, decimals: d as number };
+      const asset = { symbol: a.symbol as string, decimals: d as number, token, index: i };
       assets.push(asset);
       assetBySymbol.set(asset.symbol, asset);
     }
   });
   if (Array.isArray(raw.assets) && rawAssets.length === 0)
     ctx.bad("assets", "empty: at least one asset is needed");
+  const GA = ctx.opts.profile.globalAssets;
+  if (rawAssets.length > GA) {
+    ctx.bad(
+      "assets",
+      `${rawAssets.length} assets exceed the profile's ${GA} global assets (profile "${ctx.opts.profile.name}")`,
+    );
+  }
   const maxDecimals = assets.reduce((m, a) => Math.max(m, a.decimals), 0);
   return { assets, assetBySymbol, maxDecimals };
 }
@@ -349,7 +438,21 @@ function parseSegment(ctx: Ctx, s: unknown, p: string, at: AssetTable, st: Segme
   const sl = parseSlots(ctx, s, p, id, at);
   ok &&= sl.ok;
   const slots = sl.slots;
-  const seg: Segment = { id, name, marginBps, slots, slotOf: new Map(slots.map((x) => [x.symbol, x.slot])) };
+  const seg: Segment = {
+    id,
+    name,
+    marginBps,
+    slots,
+    slotOf: new Map(slots.map((x) => [x.symbol, x.slot])),
+    path: p,
+    stress: [],
+    ownStress: s.stressScenarios !== undefined,
+  };
+  ok &&= parseSegmentCaps(ctx, s.custodyCaps, `${p}.custodyCaps`, seg, at);
+  if (seg.ownStress) {
+    const own = parseScenarios(ctx, s.stressScenarios, `${p}.stressScenarios`, at, seg);
+    seg.stress = resolveScenarios(own, seg);
+  }
   if (idr.ok && !st.segmentById.has(idr.value) && idr.value < 1n << BigInt(SEGMENT_ID_BITS))
     st.segmentById.set(id, seg);
   if (ok) st.segments.push(seg);
@@ -451,7 +554,17 @@ function parseSlot(
     }
   }
   const price = pr.ok ? formatDecimal(pr.value, PRICE_DECIMALS) : "";
-  return { value: { symbol: asset.symbol, decimals: asset.decimals, price, circuitPrice, cfBps }, ok };
+  const value = {
+    symbol: asset.symbol,
+    decimals: asset.decimals,
+    token: asset.token,
+    asset: asset.index,
+    price,
+    circuitPrice,
+    cfBps,
+    cap: UNBOUNDED_CAP,
+  };
+  return { value, ok };
 }
 
 /** A position's segment and asset: both must exist and the asset must be priced in the segment. */
@@ -591,44 +704,191 @@ function parseLiabilities(ctx: Ctx, entries: unknown[], st: SegmentTable, at: As
   return liabilities;
 }
 
-/**
- * Running-sum bound per segment (SPEC: < 2^240); unreachable in practice, checked anyway (only
- * when everything else is valid). Returns the lot and liability counts per segment.
- */
-function checkRunningSums(
-  ctx: Ctx,
+/** Lot and liability counts per segment. */
+function countPositions(
   st: SegmentTable,
   lots: readonly Lot[],
   liabilities: readonly Liability[],
 ): { nLots: Map<bigint, number>; nLiabs: Map<bigint, number> } {
-  const coll = new Map<bigint, bigint>();
-  const liab = new Map<bigint, bigint>();
   const nLots = new Map<bigint, number>();
   const nLiabs = new Map<bigint, number>();
-  const valid = ctx.problems.length === 0;
-  for (const l of valid ? lots : []) {
-    const s = st.segmentById.get(l.segmentId)?.slots[l.slot] as SegmentSlot;
-    coll.set(l.segmentId, (coll.get(l.segmentId) ?? 0n) + l.amount * s.circuitPrice * s.cfBps);
-    nLots.set(l.segmentId, (nLots.get(l.segmentId) ?? 0) + 1);
+  for (const l of lots)
+    if (st.segmentById.has(l.segmentId)) nLots.set(l.segmentId, (nLots.get(l.segmentId) ?? 0) + 1);
+  for (const l of liabilities)
+    if (st.segmentById.has(l.segmentId)) nLiabs.set(l.segmentId, (nLiabs.get(l.segmentId) ?? 0) + 1);
+  return { nLots, nLiabs };
+}
+
+// ---------------------------------------------------------------- custody caps and stress
+
+/** A cap in decimal tokens -> base units, rounded DOWN; < 2^120. */
+function parseCap(ctx: Ctx, p: string, raw: unknown, asset: Asset): bigint | undefined {
+  const r = parseDecimal(raw, asset.decimals, "down");
+  if (!r.ok) {
+    ctx.bad(p, r.error);
+    return undefined;
   }
-  for (const l of valid ? liabilities : []) {
-    const seg = st.segmentById.get(l.segmentId) as Segment;
-    const s = seg.slots[l.slot] as SegmentSlot;
-    liab.set(
-      l.segmentId,
-      (liab.get(l.segmentId) ?? 0n) + l.amount * s.circuitPrice * (10000n + seg.marginBps),
-    );
-    nLiabs.set(l.segmentId, (nLiabs.get(l.segmentId) ?? 0) + 1);
+  if (r.value >= 1n << BigInt(CAP_BITS)) {
+    ctx.bad(p, `out of bounds (must be < 2^${CAP_BITS} in the smallest unit)`);
+    return undefined;
   }
-  for (const seg of st.segments) {
-    if (
-      (coll.get(seg.id) ?? 0n) >= 1n << BigInt(SUM_BITS) ||
-      (liab.get(seg.id) ?? 0n) >= 1n << BigInt(SUM_BITS)
-    ) {
-      ctx.bad(`segments(id ${seg.id})`, `total value exceeds the circuit's 2^${SUM_BITS} running-sum bound`);
+  return r.value;
+}
+
+/** A segment's `custodyCaps`: SYMBOL -> decimal tokens, each symbol priced in the segment. */
+function parseSegmentCaps(ctx: Ctx, raw: unknown, p: string, seg: Segment, at: AssetTable): boolean {
+  if (raw === undefined) return true;
+  if (!isObject(raw)) return false; // reported by shapeProblems
+  let ok = true;
+  for (const [sym, v] of Object.entries(raw)) {
+    const asset = at.assetBySymbol.get(sym);
+    const slot = seg.slotOf.get(sym);
+    if (!asset) {
+      ctx.bad(`${p}.${sym}`, `unknown asset ${sym}`);
+      ok = false;
+    } else if (slot === undefined) {
+      ctx.bad(`${p}.${sym}`, `asset ${sym} is not priced in this segment`);
+      ok = false;
+    } else {
+      const cap = parseCap(ctx, `${p}.${sym}`, v, asset);
+      if (cap === undefined) ok = false;
+      else (seg.slots[slot] as SegmentSlot).cap = cap;
     }
   }
-  return { nLots, nLiabs };
+  return ok;
+}
+
+interface PoolCaps {
+  caps: bigint[];
+  given: boolean;
+}
+/** `custody.pooled`: SYMBOL -> decimal tokens per global asset; missing assets are unbounded. */
+function parsePoolCaps(ctx: Ctx, raw: Record<string, unknown>, at: AssetTable): PoolCaps {
+  const caps = at.assets.map(() => UNBOUNDED_CAP);
+  const custody = raw.custody;
+  if (!isObject(custody) || !isObject(custody.pooled)) return { caps, given: false };
+  for (const [sym, v] of Object.entries(custody.pooled)) {
+    const p = `custody.pooled.${sym}`;
+    const asset = at.assetBySymbol.get(sym);
+    if (!asset) ctx.bad(p, `unknown asset ${sym}`);
+    else {
+      const cap = parseCap(ctx, p, v, asset);
+      if (cap !== undefined) caps[at.assets.indexOf(asset)] = cap;
+    }
+  }
+  return { caps, given: true };
+}
+
+/**
+ * A list of stress scenarios (top level, or a segment's own when `seg` is given): at most K, each
+ * with a unique non-empty name and integer shocks in [-10000, 22767] bps per known asset symbol
+ * (priced in the segment, for a segment's own list) or "*".
+ */
+function parseScenarios(
+  ctx: Ctx,
+  raw: unknown,
+  p: string,
+  at: AssetTable,
+  seg: Segment | undefined,
+): StressScenario[] {
+  if (!Array.isArray(raw)) return []; // absent, or reported by shapeProblems
+  const K = ctx.opts.profile.stressScenarios;
+  if (raw.length > K) {
+    ctx.bad(
+      p,
+      `${raw.length} stress scenarios exceed the profile's ${K} (profile "${ctx.opts.profile.name}")`,
+    );
+  }
+  const out: StressScenario[] = [];
+  const names = new Set<string>();
+  raw.forEach((sc, i) => {
+    const q = `${p}[${i}]`;
+    if (!isObject(sc)) return; // reported by shapeProblems
+    let ok = true;
+    if (typeof sc.name !== "string" || sc.name.trim().length === 0 || sc.name.length > 64) {
+      ctx.bad(
+        `${q}.name`,
+        sc.name === undefined ? "missing" : "must be a non-empty string of at most 64 characters",
+      );
+      ok = false;
+    } else if (names.has(sc.name)) {
+      ctx.bad(`${q}.name`, `duplicate scenario name ${JSON.stringify(sc.name)}`);
+      ok = false;
+    } else names.add(sc.name);
+    const shocks: Record<string, number> = {};
+    if (!isObject(sc.shocksBps)) {
+      ctx.bad(`${q}.shocksBps`, sc.shocksBps === undefined ? "missing" : "not an object");
+      ok = false;
+    } else {
+      for (const [sym, v] of Object.entries(sc.shocksBps)) {
+        const sp = `${q}.shocksBps.${sym}`;
+        if (sym !== "*" && !at.assetBySymbol.has(sym)) {
+          ctx.bad(sp, `unknown asset ${sym} (an asset symbol or "*")`);
+          ok = false;
+        } else if (sym !== "*" && seg && !seg.slotOf.has(sym)) {
+          ctx.bad(sp, `asset ${sym} is not priced in this segment`);
+          ok = false;
+        } else if (typeof v !== "number" || !Number.isInteger(v) || v < MIN_SHOCK_BPS || v > MAX_SHOCK_BPS) {
+          ctx.bad(
+            sp,
+            `must be an integer shock in bps in [${MIN_SHOCK_BPS}, ${MAX_SHOCK_BPS}] (-10000: price to zero)`,
+          );
+          ok = false;
+        } else shocks[sym] = v;
+      }
+    }
+    if (ok) out.push({ name: sc.name as string, shocksBps: shocks });
+  });
+  return out;
+}
+
+/** Factors per slot of a segment: 10000 + (shock of the slot's symbol, else of "*", else 0). */
+function resolveScenarios(list: readonly StressScenario[], seg: Segment): SegmentScenario[] {
+  return list.map((sc) => ({
+    name: sc.name,
+    factors: seg.slots.map((s) => 10000n + BigInt(sc.shocksBps[s.symbol] ?? sc.shocksBps["*"] ?? 0)),
+  }));
+}
+
+/**
+ * The custody bounds the circuits enforce, checked before proving: per segment and asset, the
+ * collateral total must not exceed the segment's cap; per asset, the total over all segments must
+ * not exceed the pooled cap.
+ */
+function checkCaps(ctx: Ctx, st: SegmentTable, at: AssetTable, pool: PoolCaps, lots: readonly Lot[]): void {
+  const perSlot = new Map<bigint, bigint[]>();
+  const perAsset = at.assets.map(() => 0n);
+  for (const l of lots) {
+    const seg = st.segmentById.get(l.segmentId) as Segment;
+    const t = perSlot.get(seg.id) ?? seg.slots.map(() => 0n);
+    t[l.slot] = (t[l.slot] as bigint) + l.amount;
+    perSlot.set(seg.id, t);
+    const g = (seg.slots[l.slot] as SegmentSlot).asset;
+    perAsset[g] = (perAsset[g] as bigint) + l.amount;
+  }
+  for (const seg of st.segments) {
+    const t = perSlot.get(seg.id);
+    if (!t) continue;
+    seg.slots.forEach((s, j) => {
+      const total = t[j] as bigint;
+      if (total > s.cap) {
+        ctx.bad(
+          `${seg.path}.custodyCaps.${s.symbol}`,
+          `collateral ${formatDecimal(total, s.decimals)} ${s.symbol} exceeds the custody cap ${formatDecimal(s.cap, s.decimals)} ${s.symbol}`,
+        );
+      }
+    });
+  }
+  at.assets.forEach((a, g) => {
+    const total = perAsset[g] as bigint;
+    const cap = pool.caps[g] as bigint;
+    if (total > cap) {
+      ctx.bad(
+        `custody.pooled.${a.symbol}`,
+        `collateral ${formatDecimal(total, a.decimals)} ${a.symbol} over all segments exceeds the pooled custody cap ${formatDecimal(cap, a.decimals)} ${a.symbol}`,
+      );
+    }
+  });
 }
 
 /** Notes on empty segments, collateral-less segments and rounded amounts. */
