@@ -5,17 +5,22 @@
  *  1. bundle shape; verification keys match their recorded sha256, are anchored (registry
  *     verifiers, pinned hashes or keys, or the checkout's own build), are Groth16/bn128 with the
  *     expected number of public signals, and are not development keys (recognised from the key);
- *  2. published asset slots: circuitPrice = price * 10^8 * 10^(D - decimals), packed params =
- *     packSegmentParams(slots); manifestHash (asset slots included) and r recomputed from the manifest;
+ *  2. the profile is the named one; published asset slots: circuitPrice = price * 10^8 *
+ *     10^(D - decimals), slot words = packSegmentSlots(price, cf, global asset, cap), each slot's
+ *     asset equals globalAssets[g]; stress words well formed; pooled-cap words =
+ *     packListCaps(globalAssets[].poolCap); the verifier bound (batches * max(N, M) <= 2^24 per
+ *     segment, batches * G <= 2^24 for the list); manifestHash and r recomputed from the manifest;
  *  3. every public signal < p; every derivable public input derived by the auditor: r; prevState
  *     (0 for the first batch, else the previous batch's nextState); meta from the manifest with
- *     first/last by position; params; batchRoot / commitment from the manifest;
+ *     first/last by position; slot and stress words; pooled caps; batchRoot / commitment;
  *  4. every proof verified (snarkjs groth16) against the derived public signals;
- *  5. healthy and fingerprint are 0 on every non-last batch, healthy is 0/1;
+ *  5. result and fingerprint are 0 on every non-last batch; the last result decodes (health bit,
+ *     K stress bits, band 0..4 with health == band >= 1);
  *  6. product of the segments' fingerprints == the global lot list's fingerprint (mod p).
  *
- * An unhealthy segment is not an audit failure: it is a correctly proven result, reported per
- * segment. The audit fails (ok = false) when anything above does not hold.
+ * An unhealthy segment (or one failing a stress scenario) is not an audit failure: it is a
+ * correctly proven result, reported per segment with its stress scenarios, coverage band and
+ * custody bounds. The audit fails (ok = false) when anything above does not hold.
  */
 
 import { createHash } from "node:crypto";
@@ -29,21 +34,26 @@ import {
   readBundleVkey,
 } from "../bundle/bundle.js";
 import {
+  COVERAGE_BANDS,
   decodeListSignals,
+  decodeResult,
   decodeSegmentSignals,
   deriveR,
   FIELD_P,
-  LIST_SIGNAL_COUNT,
+  listSignalCount,
   type Manifest,
   manifestHash,
+  manifestProblems,
   PRICE_DECIMALS,
+  packListCaps,
   packListMeta,
   packSegmentMeta,
-  packSegmentParams,
+  packSegmentSlots,
   segmentSignalCount,
+  UNBOUNDED_CAP,
 } from "../spec/encoding.js";
-import type { CircuitName } from "../spec/profiles.js";
-import { circuitPriceOf, parseDecimal } from "../spec/units.js";
+import { type CircuitName, PROFILES, type Profile } from "../spec/profiles.js";
+import { circuitPriceOf, formatDecimal, parseDecimal } from "../spec/units.js";
 import { developmentKeyOrigin } from "../toolchain/devkeys.js";
 import { withSnarkjs } from "../util/curve.js";
 import { sj } from "../util/snarkjs.js";
@@ -76,6 +86,13 @@ export interface SegmentAudit {
   batches: number;
   /** from the last batch; null when the segment's proofs could not be checked */
   healthy: boolean | null;
+  /** each named stress scenario (display name from the bundle, bit k of the proven result) */
+  stress: { name: string; healthy: boolean }[] | null;
+  /** proven coverage band 0..4 and its label; null when unknown */
+  band: number | null;
+  bandLabel: string | null;
+  /** per asset slot: the proven custody cap in tokens, or null: "not bounded" */
+  custody: { asset: string; cap: string | null }[];
   /** every batch of the segment checked out */
   verified: boolean;
   errors: string[];
@@ -95,6 +112,8 @@ export interface AuditReport {
   manifestHash: string;
   r: string;
   segments: SegmentAudit[];
+  /** per global asset: the pooled custody cap (tokens) the lot list proves, or null: not bounded */
+  pooledCustody: { asset: string; cap: string | null }[];
   lotList: { batches: number; verified: boolean; errors: string[] };
   fingerprintOk: boolean;
   proofsVerified: number;
@@ -156,6 +175,7 @@ export function emptyReport(errors: string[], opts: AuditOptions = {}): AuditRep
     manifestHash: "?",
     r: "?",
     segments: [],
+    pooledCustody: [],
     lotList: { batches: 0, verified: false, errors: [] },
     fingerprintOk: false,
     proofsVerified: 0,
@@ -169,6 +189,7 @@ export function emptyReport(errors: string[], opts: AuditOptions = {}): AuditRep
 interface AuditCtx {
   bundle: Bundle;
   manifest: Manifest;
+  profile: Profile;
   A: number;
   epoch: bigint;
   /** -1 when the manifest could not be hashed */
@@ -198,8 +219,10 @@ async function auditParsedNow(raw: Bundle, dir: string, opts: AuditOptions): Pro
   if (bundle.devSetup) warnings.push(bundle.warning ?? "development (insecure) trusted setup");
   const keys = await checkVkeys(bundle, dir, anchor, errors);
   if (keys.devKeys) devKeyFindings(bundle, keys.devKeys, !!opts.allowDevKeys, errors, warnings);
-  const paramsOk = checkPublishedParams(bundle, errors);
+  const profile = checkProfile(bundle, errors);
   const manifest = bundleManifest(bundle);
+  const paramsOk = checkPublishedParams(bundle, errors);
+  for (const e of manifestProblems(manifest, profile)) errors.push(e);
   const r = checkManifestHash(bundle, manifest, errors);
   const proofsTotal =
     bundle.proofs.segments.reduce((n, s) => n + s.batches.length, 0) + bundle.proofs.lotList.length;
@@ -207,6 +230,7 @@ async function auditParsedNow(raw: Bundle, dir: string, opts: AuditOptions): Pro
   const ctx: AuditCtx = {
     bundle,
     manifest,
+    profile,
     A: bundle.profile.assetsPerSegment,
     epoch: BigInt(bundle.epoch),
     r,
@@ -230,6 +254,9 @@ async function auditParsedNow(raw: Bundle, dir: string, opts: AuditOptions): Pro
     for (const s of segments) {
       s.verified = false;
       s.healthy = null;
+      s.stress = null;
+      s.band = null;
+      s.bandLabel = null;
     }
   }
   return {
@@ -243,6 +270,10 @@ async function auditParsedNow(raw: Bundle, dir: string, opts: AuditOptions): Pro
     manifestHash: bundle.manifestHash,
     r: bundle.r,
     segments,
+    pooledCustody: bundle.manifest.globalAssets.map((a) => ({
+      asset: a.symbol,
+      cap: capText(a.poolCap, a.decimals),
+    })),
     lotList: {
       batches: bundle.proofs.lotList.length,
       verified: list.errors.length === 0,
@@ -269,8 +300,8 @@ async function checkVkeys(
   const vkeys: Partial<Record<CircuitName, unknown>> = {};
   const dev = new Set<string>();
   const expectedPublic: Record<CircuitName, number> = {
-    segment: segmentSignalCount(bundle.profile.assetsPerSegment),
-    lotlist: LIST_SIGNAL_COUNT,
+    segment: segmentSignalCount(bundle.profile),
+    lotlist: listSignalCount(bundle.profile),
   };
   const check = anchorCheck(anchor, bundle.profile.name);
   for (const c of ["segment", "lotlist"] as const) {
@@ -314,10 +345,52 @@ function devKeyFindings(
   );
 }
 
-/** Step 2a: circuitPrice = price * 10^8 * 10^(D - decimals) per slot, params = packSegmentParams(slots). */
+/** A cap in tokens for display, or null when it is UNBOUNDED_CAP ("not bounded"). */
+function capText(cap: string, decimals: number): string | null {
+  const v = BigInt(cap);
+  return v === UNBOUNDED_CAP ? null : formatDecimal(v, decimals);
+}
+
+/**
+ * Step 2a: the bundle's profile must be the named one (its sizes fix the verifier bound and the
+ * signal layout the keys were anchored for); an unknown name is taken as given, with a warning-free
+ * error only when its fields are out of range (parseBundle).
+ */
+function checkProfile(bundle: Bundle, errors: string[]): Profile {
+  const named = PROFILES[bundle.profile.name];
+  if (!named) return bundle.profile;
+  for (const k of Object.keys(named) as (keyof Profile)[]) {
+    if (bundle.profile[k] !== named[k]) {
+      errors.push(
+        `profile: ${k} is ${String(bundle.profile[k])}, profile "${named.name}" has ${String(named[k])}`,
+      );
+    }
+  }
+  return named;
+}
+
+/**
+ * Step 2b: circuitPrice = price * 10^8 * 10^(D - decimals) per slot; slot words = packSegmentSlots
+ * of (circuitPrice, cfBps, global asset, cap); the slot's asset (symbol, decimals, token) is the
+ * asset table's entry g; pooled-cap words = packListCaps of the table's pooled caps.
+ */
 function checkPublishedParams(bundle: Bundle, errors: string[]): boolean[] {
   const D = bundle.units.maxAssetDecimals;
   const A = bundle.profile.assetsPerSegment;
+  const table = bundle.manifest.globalAssets;
+  try {
+    const words = packListCaps(
+      table.map((a) => BigInt(a.poolCap)),
+      bundle.profile.globalAssets,
+    );
+    if (
+      words.length !== bundle.manifest.poolCaps.length ||
+      words.some((w, q) => String(w) !== bundle.manifest.poolCaps[q])
+    )
+      errors.push("manifest: poolCaps do not match the asset table's pooled caps");
+  } catch (err) {
+    errors.push(`manifest: pooled caps: ${(err as Error).message}`);
+  }
   return bundle.manifest.segments.map((s) => {
     const p = `segment ${s.id}`;
     const before = errors.length;
@@ -332,23 +405,42 @@ function checkPublishedParams(bundle: Bundle, errors: string[]): boolean[] {
           `${p}: asset ${a.symbol}: circuitPrice does not match price ${a.price} (decimals ${a.decimals}, D ${D})`,
         );
       }
+      const g = table[a.asset];
+      if (!g) errors.push(`${p} slot ${a.slot}: global asset ${a.asset} is not in the asset table`);
+      else if (
+        g.symbol !== a.symbol ||
+        g.decimals !== a.decimals ||
+        g.token.toLowerCase() !== (a.token ?? "").toLowerCase()
+      )
+        errors.push(
+          `${p} slot ${a.slot}: asset ${a.symbol} is not the asset table's entry ${a.asset} (${g.symbol})`,
+        );
     }
     try {
-      const packed = packSegmentParams(
-        s.assets.map((a) => ({ price: BigInt(a.circuitPrice), cfBps: BigInt(a.cfBps) })),
+      const packed = packSegmentSlots(
+        s.assets.map((a) => ({
+          price: BigInt(a.circuitPrice),
+          cfBps: BigInt(a.cfBps),
+          asset: BigInt(a.asset),
+          cap: BigInt(a.cap),
+        })),
         A,
       );
-      if (packed.some((w, k) => String(w) !== s.params[k]))
-        errors.push(`${p}: params do not match the published asset slots`);
+      if (packed.some((w, k) => String(w) !== s.slots[k]))
+        errors.push(`${p}: slot words do not match the published asset slots`);
     } catch (err) {
       errors.push(`${p}: ${(err as Error).message}`);
     }
+    if (s.scenarios.length > bundle.profile.stressScenarios)
+      errors.push(
+        `${p}: ${s.scenarios.length} scenario names for ${bundle.profile.stressScenarios} stress bits`,
+      );
     if (s.marginBps > 50000) errors.push(`${p}: marginBps ${s.marginBps} above the policy maximum 50000`);
     return errors.length === before;
   });
 }
 
-/** Step 2b: manifestHash (which commits the asset slots too) and r recomputed; returns r or -1. */
+/** Step 2c: manifestHash (which commits the asset slots too) and r recomputed; returns r or -1. */
 function checkManifestHash(bundle: Bundle, manifest: Manifest, errors: string[]): bigint {
   try {
     const mh = manifestHash(manifest);
@@ -373,9 +465,7 @@ function compareSignals(
   const out: string[] = [];
   derived.forEach((v, k) => {
     if (BigInt(published[k] ?? "-1") !== v)
-      out.push(
-        `${where}: public signal ${names[k] ?? `params[${k - names.length}]`} is not the derived value`,
-      );
+      out.push(`${where}: public signal ${names[k] ?? `#${k}`} is not the derived value`);
   });
   return out;
 }
@@ -409,14 +499,15 @@ async function auditSegment(
   const segErrors: string[] = [];
   const batches = ctx.bundle.proofs.segments[i]?.batches ?? [];
   let prevNext = 0n;
-  let healthy: boolean | null = null;
+  let outcome: ReturnType<typeof decodeResult> | null = null;
   let fp: bigint | null = null;
+  const K = ctx.profile.stressScenarios;
   for (const [b, bp] of batches.entries()) {
     const where = `batch ${b}`;
     const isLast = b === batches.length - 1;
     let sig: ReturnType<typeof decodeSegmentSignals>;
     try {
-      sig = decodeSegmentSignals(bp.publicSignals, ctx.A);
+      sig = decodeSegmentSignals(bp.publicSignals, ctx.profile);
     } catch (err) {
       segErrors.push(`${where}: ${(err as Error).message}`);
       ctx.tick();
@@ -429,29 +520,60 @@ async function auditSegment(
       isLast,
       epoch: ctx.epoch,
     });
-    const params = ctx.manifest.segments[i]?.params ?? [];
+    const ms = ctx.manifest.segments[i];
+    const slots = ms?.slots ?? [];
+    const stress = ms?.stress ?? [];
     const root = BigInt(s.batchRoots[b] as string);
-    const derived = [sig.nextState, root, sig.healthy, sig.fingerprint, ctx.r, prevNext, meta, ...params];
-    const names = ["nextState", "batchRoot", "healthy", "fingerprint", "r", "prevState", "meta"];
+    const derived = [
+      sig.nextState,
+      root,
+      sig.result,
+      sig.fingerprint,
+      ctx.r,
+      prevNext,
+      meta,
+      ...slots,
+      ...stress,
+    ];
+    const names = [
+      "nextState",
+      "batchRoot",
+      "result",
+      "fingerprint",
+      "r",
+      "prevState",
+      "meta",
+      ...slots.map((_, k) => `slots[${k}]`),
+      ...stress.map((_, k) => `stress[${k}]`),
+    ];
     segErrors.push(...compareSignals(where, bp.publicSignals, derived, names));
-    if (sig.healthy > 1n) segErrors.push(`${where}: healthy is not 0/1`);
-    if (!isLast && (sig.healthy !== 0n || sig.fingerprint !== 0n)) {
-      segErrors.push(`${where}: healthy/fingerprint must be 0 on a non-last batch`);
+    if (!isLast && (sig.result !== 0n || sig.fingerprint !== 0n)) {
+      segErrors.push(`${where}: result/fingerprint must be 0 on a non-last batch`);
+    }
+    if (isLast) {
+      try {
+        outcome = decodeResult(sig.result, K);
+      } catch (err) {
+        segErrors.push(`${where}: ${(err as Error).message}`);
+      }
+      fp = sig.fingerprint;
     }
     const why = await verifyDerived(ctx, "segment", where, derived, bp);
     if (why) segErrors.push(why);
-    if (isLast) {
-      healthy = sig.healthy === 1n;
-      fp = sig.fingerprint;
-    }
     prevNext = sig.nextState;
   }
   if (!paramsOk) segErrors.push("published parameters are inconsistent");
+  const ok = segErrors.length === 0 && outcome !== null;
   const audit: SegmentAudit = {
     id: s.id,
     name: s.name,
     batches: batches.length,
-    healthy: segErrors.length === 0 ? healthy : null,
+    healthy: ok && outcome ? outcome.healthy : null,
+    stress:
+      ok && outcome ? s.scenarios.map((name, k) => ({ name, healthy: outcome?.stress[k] === true })) : null,
+    band: ok && outcome ? outcome.band : null,
+    bandLabel: ok && outcome ? (COVERAGE_BANDS[outcome.band] ?? null) : null,
+    custody: s.assets.map((a) => ({ asset: a.symbol, cap: capText(a.cap, a.decimals) })),
     verified: segErrors.length === 0,
     errors: segErrors,
   };
@@ -469,7 +591,7 @@ async function auditLotList(ctx: AuditCtx): Promise<{ errors: string[]; fingerpr
     const isLast = b === batches.length - 1;
     let sig: ReturnType<typeof decodeListSignals>;
     try {
-      sig = decodeListSignals(bp.publicSignals);
+      sig = decodeListSignals(bp.publicSignals, ctx.profile);
     } catch (err) {
       listErrors.push(`${where}: ${(err as Error).message}`);
       ctx.tick();
@@ -477,8 +599,17 @@ async function auditLotList(ctx: AuditCtx): Promise<{ errors: string[]; fingerpr
     }
     const meta = packListMeta({ isFirst: b === 0, isLast, epoch: ctx.epoch });
     const commitment = BigInt(ctx.bundle.manifest.globalCommitments[b] as string);
-    const derived = [sig.nextState, commitment, sig.fingerprint, ctx.r, prevNext, meta];
-    const names = ["nextState", "commitment", "fingerprint", "r", "prevState", "meta"];
+    const caps = ctx.manifest.poolCaps;
+    const derived = [sig.nextState, commitment, sig.fingerprint, ctx.r, prevNext, meta, ...caps];
+    const names = [
+      "nextState",
+      "commitment",
+      "fingerprint",
+      "r",
+      "prevState",
+      "meta",
+      ...caps.map((_, q) => `caps[${q}]`),
+    ];
     listErrors.push(...compareSignals(where, bp.publicSignals, derived, names));
     if (!isLast && sig.fingerprint !== 0n)
       listErrors.push(`${where}: fingerprint must be 0 on a non-last batch`);
@@ -514,8 +645,11 @@ function verdictLines(rep: AuditReport): string[] {
   }
   if (rep.ok) {
     const bad = rep.segments.filter((s) => s.healthy === false).map((s) => s.id);
+    const stressed = rep.segments
+      .filter((s) => s.healthy === true && (s.stress ?? []).some((x) => !x.healthy))
+      .map((s) => s.id);
     lines.push(
-      `AUDIT PASSED${bad.length ? `: epoch valid; unhealthy segment${bad.length > 1 ? "s" : ""}: ${bad.join(", ")}` : ": epoch valid, every segment healthy"}`,
+      `AUDIT PASSED${bad.length ? `: epoch valid; unhealthy segment${bad.length > 1 ? "s" : ""}: ${bad.join(", ")}` : ": epoch valid, every segment healthy"}${stressed.length ? `; healthy now but failing a stress scenario: segment${stressed.length > 1 ? "s" : ""} ${stressed.join(", ")}` : ""}`,
     );
   } else {
     lines.push(`AUDIT FAILED (${rep.errors.length} problem${rep.errors.length === 1 ? "" : "s"}):`);
@@ -525,6 +659,19 @@ function verdictLines(rep: AuditReport): string[] {
   return lines;
 }
 
+/** "crash: pass, eth-50: FAIL"; "-" without named scenarios; "?" when unknown. */
+export function stressCell(s: Pick<SegmentAudit, "stress">): string {
+  if (s.stress === null) return "?";
+  if (s.stress.length === 0) return "-";
+  return s.stress.map((x) => `${x.name}: ${x.healthy ? "pass" : "FAIL"}`).join(", ");
+}
+/** "ETH <= 10, USDC not bounded" */
+export function custodyCell(c: readonly { asset: string; cap: string | null }[]): string {
+  if (c.length === 0) return "-";
+  if (c.every((x) => x.cap === null)) return "not bounded";
+  return c.map((x) => (x.cap === null ? `${x.asset} not bounded` : `${x.asset} <= ${x.cap}`)).join(", ");
+}
+
 /** Human-readable per-segment table and verdict; every line warns when the keys were not anchored. */
 export function formatAudit(rep: AuditReport): string {
   const lines: string[] = [];
@@ -532,7 +679,9 @@ export function formatAudit(rep: AuditReport): string {
   lines.push(`keys anchored to: ${rep.anchor}`);
   if (rep.devSetup && !rep.devKeys)
     lines.push("WARNING: development (insecure) trusted setup; proofs are not trustworthy for production");
-  const rows = [["segment", "name", "batches", "proofs", "healthy", "coverage"]];
+  const rows = [
+    ["segment", "name", "batches", "proofs", "healthy", "stress scenarios", "coverage", "custody"],
+  ];
   for (const s of rep.segments) {
     rows.push([
       String(s.id),
@@ -540,7 +689,9 @@ export function formatAudit(rep: AuditReport): string {
       String(s.batches),
       s.verified ? "valid" : "INVALID",
       s.healthy === null ? "?" : s.healthy ? "yes" : "NO (insolvent)",
-      "not public",
+      stressCell(s),
+      s.bandLabel ?? "?",
+      custodyCell(s.custody),
     ]);
   }
   rows.push([
@@ -550,8 +701,18 @@ export function formatAudit(rep: AuditReport): string {
     rep.lotList.verified ? "valid" : "INVALID",
     "-",
     "-",
+    "-",
+    `pooled: ${custodyCell(rep.pooledCustody)}`,
   ]);
   lines.push(...formatTable(rows, { rule: true }));
+  for (const s of rep.segments) {
+    const failing = (s.stress ?? []).filter((x) => !x.healthy).map((x) => x.name);
+    if (s.healthy === true && failing.length > 0) {
+      lines.push(
+        `segment ${s.id} is healthy now but FAILS stress scenario${failing.length > 1 ? "s" : ""}: ${failing.join(", ")}`,
+      );
+    }
+  }
   lines.push(`fingerprints (no shared collateral): ${rep.fingerprintOk ? "match" : "MISMATCH"}`);
   lines.push(`proofs verified: ${rep.proofsVerified}/${rep.proofsTotal}`);
   lines.push(...verdictLines(rep));

@@ -44,6 +44,34 @@ function healthCell(s: SegmentAudit): string {
   return s.healthy ? `<span class="ok">healthy</span>` : `<span class="bad">INSOLVENT</span>`;
 }
 
+/** Each named scenario with pass/FAIL; a healthy segment failing one is flagged. */
+function stressHtml(s: SegmentAudit): string {
+  if (s.stress === null) return `<span class="unk">unknown</span>`;
+  if (s.stress.length === 0) return `<span class="unk">no scenario</span>`;
+  const items = s.stress
+    .map(
+      (x) =>
+        `${esc(x.name)}: ${x.healthy ? `<span class="ok">pass</span>` : `<span class="bad">FAIL</span>`}`,
+    )
+    .join("<br>");
+  const flag =
+    s.healthy === true && s.stress.some((x) => !x.healthy)
+      ? `<br><span class="bad">healthy now, fails under stress</span>`
+      : "";
+  return items + flag;
+}
+
+function custodyHtml(c: readonly { asset: string; cap: string | null }[]): string {
+  if (c.length === 0) return "-";
+  return c
+    .map((x) =>
+      x.cap === null
+        ? `${esc(x.asset)} <span class="unk">not bounded</span>`
+        : `${esc(x.asset)} &le; ${esc(x.cap)}`,
+    )
+    .join("<br>");
+}
+
 /** Horizontal bars, one per segment (length = batches, colour = health) and one for the lot list. */
 export function auditChartSvg(rep: AuditReport): string {
   const rows = [
@@ -87,17 +115,20 @@ function segmentTable(rep: AuditReport): string {
       (s) =>
         `<tr data-segment="${s.id}"><td>${s.id}</td><td>${esc(s.name)}</td><td>${s.batches}</td>` +
         `<td>${s.verified ? `<span class="ok">all valid</span>` : `<span class="bad">INVALID</span>`}</td>` +
-        `<td>${healthCell(s)}</td><td class="unk">not published</td><td class="unk">not published</td>` +
+        `<td>${healthCell(s)}</td><td class="stress">${stressHtml(s)}</td>` +
+        `<td class="band">${s.bandLabel === null ? `<span class="unk">unknown</span>` : esc(s.bandLabel)}</td>` +
+        `<td class="custody">${custodyHtml(s.custody)}</td>` +
         `<td>${s.errors.map((e) => esc(e)).join("<br>")}</td></tr>`,
     )
     .join("");
   const list =
     `<tr data-segment="lotlist"><td>lot list</td><td>(global)</td><td>${rep.lotList.batches}</td>` +
     `<td>${rep.lotList.verified ? `<span class="ok">all valid</span>` : `<span class="bad">INVALID</span>`}</td>` +
-    `<td>-</td><td>-</td><td>-</td><td>${rep.lotList.errors.map((e) => esc(e)).join("<br>")}</td></tr>`;
+    `<td>-</td><td>-</td><td>-</td><td class="custody">pooled:<br>${custodyHtml(rep.pooledCustody)}</td>` +
+    `<td>${rep.lotList.errors.map((e) => esc(e)).join("<br>")}</td></tr>`;
   return (
     `<table class="segments"><thead><tr><th>segment</th><th>name</th><th>batches</th><th>proofs</th>` +
-    `<th>health</th><th>stress scenarios</th><th>coverage band</th><th>problems</th></tr></thead>` +
+    `<th>health</th><th>stress scenarios</th><th>coverage band</th><th>custody</th><th>problems</th></tr></thead>` +
     `<tbody>${rows}${list}</tbody></table>`
   );
 }

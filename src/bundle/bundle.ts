@@ -5,22 +5,36 @@
  *   bundle.json            this format (BUNDLE_FORMAT, BUNDLE_VERSION)
  *   vkeys/<circuit>.json   the verification keys, sha256 recorded in bundle.json
  *
- * bundle.json holds: epoch, circuit profile, dev-setup flag (+ warning), the manifest (per segment:
- * id, name, marginBps, published asset slots with symbol, decimals, token (optional), price and
- * cfBps (symbol, decimals and token are committed by the manifest hash), packed params,
- * batch roots; the global lot-list commitments), manifestHash, r, and per batch the public signals
- * and Groth16 proof. All big integers are decimal strings. Nothing in it is private: no amount,
- * lot id, account, salt, leaf or total.
+ * bundle.json holds: epoch, circuit profile, dev-setup flag (+ warning), the manifest (the epoch's
+ * asset table with each asset's pooled custody cap and the packed pooled-cap words; per segment:
+ * id, name, marginBps, published asset slots with symbol, decimals, token, price, cfBps, global
+ * asset index and custody cap, the packed slot words and stress words, batch roots; the global
+ * lot-list commitments), manifestHash, r, and per batch the public signals and Groth16 proof.
+ * Display metadata that no check depends on: each segment's stress-scenario names (scenario k is
+ * bit k of the result; its factors are in the stress words) and the coverage band labels.
+ * All big integers are decimal strings. Nothing in it is private: no amount, lot id, account,
+ * salt, leaf or total.
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { FIELD_P, type Manifest, manifestAssets, PRICE_DECIMALS } from "../spec/encoding.js";
+import {
+  capWordCount,
+  FIELD_P,
+  type Manifest,
+  manifestAssets,
+  PRICE_DECIMALS,
+  stressWordCount,
+} from "../spec/encoding.js";
 import type { CircuitName, Profile } from "../spec/profiles.js";
 import type { Groth16Proof } from "../util/snarkjs.js";
 
 export const BUNDLE_FORMAT = "bulkhead-epoch-bundle";
-/** 2: the manifest hash commits each segment's asset slots (symbol, decimals, token). */
-export const BUNDLE_VERSION = 2;
+/**
+ * 2: the manifest hash commits each segment's asset slots (symbol, decimals, token).
+ * 3: circuits v2: asset table and pooled caps, slot words (price, cf, global asset, cap), stress
+ *    words, packed result (health, stress bits, coverage band); scenario names and band labels.
+ */
+export const BUNDLE_VERSION = 3;
 export const BUNDLE_FILE = "bundle.json";
 export const DEV_SETUP_WARNING =
   "INSECURE, DEVELOPMENT ONLY: the proving keys come from a development trusted setup; anyone holding its randomness can forge proofs.";
@@ -36,14 +50,31 @@ export interface BundleAsset {
   /** price in circuit units: price * 10^priceDecimals * 10^(maxAssetDecimals - decimals) */
   circuitPrice: string;
   cfBps: number;
+  /** global asset index g: position of this asset in manifest.globalAssets */
+  asset: number;
+  /** custody cap of the segment for this asset, base units (UNBOUNDED_CAP: no bound given) */
+  cap: string;
 }
 export interface BundleSegment {
   id: number;
   name: string;
   marginBps: number;
   assets: BundleAsset[];
-  params: string[];
+  /** A packed slot words (packSegmentSlots) */
+  slots: string[];
+  /** ceil(K*A/16) packed stress words (packStress) */
+  stress: string[];
+  /** display names of the segment's stress scenarios (at most K; scenario k = result bit k) */
+  scenarios: string[];
   batchRoots: string[];
+}
+/** One asset of the epoch's asset table (index g = position). */
+export interface BundleGlobalAsset {
+  symbol: string;
+  decimals: number;
+  token: string;
+  /** pooled custody cap, base units (UNBOUNDED_CAP: no bound given) */
+  poolCap: string;
 }
 export interface BundleProof {
   publicSignals: string[];
@@ -67,9 +98,14 @@ export interface Bundle {
     maxAssetDecimals: number;
   };
   manifest: {
+    globalAssets: BundleGlobalAsset[];
+    /** ceil(GA/2) packed pooled-cap words (packListCaps) */
+    poolCaps: string[];
     segments: BundleSegment[];
     globalCommitments: string[];
   };
+  /** display labels of the coverage bands 0..4 (COVERAGE_BANDS) */
+  bandLabels: string[];
   manifestHash: string;
   r: string;
   proofs: {
@@ -84,10 +120,13 @@ export interface Bundle {
 export function bundleManifest(b: Bundle): Manifest {
   return {
     epoch: BigInt(b.epoch),
+    globalAssets: manifestAssets(b.manifest.globalAssets),
+    poolCaps: b.manifest.poolCaps.map((x) => BigInt(x)),
     segments: b.manifest.segments.map((s) => ({
       id: BigInt(s.id),
       marginBps: BigInt(s.marginBps),
-      params: s.params.map((x) => BigInt(x)),
+      slots: s.slots.map((x) => BigInt(x)),
+      stress: s.stress.map((x) => BigInt(x)),
       batchRoots: s.batchRoots.map((x) => BigInt(x)),
       assets: manifestAssets(s.assets),
     })),
@@ -167,8 +206,10 @@ export function parseBundle(raw: unknown): Bundle {
     );
   }
   const pr = new Problems();
-  const A = checkHead(pr, raw);
-  const shape = checkManifestShape(pr, raw.manifest, A);
+  const dims = checkHead(pr, raw);
+  const shape = checkManifestShape(pr, raw.manifest, dims);
+  if (!Array.isArray(raw.bandLabels) || !raw.bandLabels.every((l) => typeof l === "string"))
+    pr.bad("bandLabels", "not an array of strings");
   if (typeof raw.manifestHash !== "string" || !/^0x[0-9a-f]{64}$/.test(raw.manifestHash))
     pr.bad("manifestHash", "not a 0x-prefixed 32-byte hex string");
   pr.field("r", raw.r);
@@ -185,23 +226,35 @@ export function parseBundle(raw: unknown): Bundle {
   return raw as unknown as Bundle;
 }
 
-/** epoch, profile, devSetup, units; returns the profile's asset slots A (0 when unknown). */
-function checkHead(pr: Problems, raw: Record<string, unknown>): number {
+/** The profile's dimensions the shape depends on (0 when unknown). */
+interface Dims {
+  A: number;
+  K: number;
+  GA: number;
+}
+
+/** epoch, profile, devSetup, units; returns the profile's A, K, GA (0 when unknown). */
+function checkHead(pr: Problems, raw: Record<string, unknown>): Dims {
   if (typeof raw.epoch !== "string" || !DEC.test(raw.epoch) || BigInt(raw.epoch) >= 1n << 64n)
     pr.bad("epoch", "not a uint64 string");
   const prof = raw.profile;
+  const dims: Dims = { A: 0, K: 0, GA: 0 };
   if (!isObj(prof)) pr.bad("profile", "not an object");
   else {
     if (typeof prof.name !== "string") pr.bad("profile.name", "not a string");
-    for (const k of ["lotsPerBatch", "liabsPerBatch", "assetsPerSegment", "lotsPerGlobalBatch"])
+    for (const k of ["lotsPerBatch", "liabsPerBatch", "lotsPerGlobalBatch"]) {
       pr.int(`profile.${k}`, prof[k], 1 << 16);
-    for (const k of ["lotsPerBatch", "liabsPerBatch"]) {
-      const n = prof[k];
-      if (typeof n === "number" && (n < 1 || (n & (n - 1)) !== 0))
-        pr.bad(`profile.${k}`, "not a power of two");
+      if (prof[k] === 0) pr.bad(`profile.${k}`, "must be at least 1");
     }
-    const a = prof.assetsPerSegment;
-    if (typeof a === "number" && (a < 1 || a > 16)) pr.bad("profile.assetsPerSegment", "not in [1, 16]");
+    const dim = (k: string, key: keyof Dims): void => {
+      const v = prof[k];
+      if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > 16)
+        pr.bad(`profile.${k}`, "not in [1, 16]");
+      else dims[key] = v;
+    };
+    dim("assetsPerSegment", "A");
+    dim("stressScenarios", "K");
+    dim("globalAssets", "GA");
   }
   if (typeof raw.devSetup !== "boolean") pr.bad("devSetup", "not a boolean");
   const units = raw.units;
@@ -210,7 +263,7 @@ function checkHead(pr: Problems, raw: Record<string, unknown>): number {
     if (units.priceDecimals !== PRICE_DECIMALS) pr.bad("units.priceDecimals", `must be ${PRICE_DECIMALS}`);
     pr.int("units.maxAssetDecimals", units.maxAssetDecimals, 30);
   }
-  return isObj(prof) && typeof prof.assetsPerSegment === "number" ? prof.assetsPerSegment : 0;
+  return dims;
 }
 
 /** What the proofs must line up with: segment ids, batch counts, global batch count. */
@@ -220,12 +273,39 @@ interface ManifestShape {
   globalBatches: number;
 }
 
-function checkManifestShape(pr: Problems, man: unknown, A: number): ManifestShape {
+const checkSymbol = (pr: Problems, q: string, v: unknown): void => {
+  if (typeof v !== "string" || v.length === 0 || new TextEncoder().encode(v).length > 32)
+    pr.bad(q, "not a string of 1..32 bytes");
+};
+const isAddress = (v: unknown): boolean => typeof v === "string" && /^0x[0-9a-fA-F]{40}$/.test(v);
+const CAP_MAX = (1n << 120n) - 1n;
+const checkCap = (pr: Problems, q: string, v: unknown): void => {
+  if (typeof v !== "string" || !DEC.test(v) || BigInt(v) > CAP_MAX) pr.bad(q, "not a cap in [0, 2^120 - 1]");
+};
+
+function checkManifestShape(pr: Problems, man: unknown, dims: Dims): ManifestShape {
   const shape: ManifestShape = { segIds: [], batchCounts: [], globalBatches: -1 };
   if (!isObj(man)) {
     pr.bad("manifest", "not an object");
     return shape;
   }
+  if (!Array.isArray(man.globalAssets)) pr.bad("manifest.globalAssets", "not an array");
+  else {
+    if (dims.GA && man.globalAssets.length > dims.GA)
+      pr.bad("manifest.globalAssets", `more than ${dims.GA} assets`);
+    man.globalAssets.forEach((a: unknown, g: number) => {
+      const q = `manifest.globalAssets[${g}]`;
+      if (!isObj(a)) {
+        pr.bad(q, "not an object");
+        return;
+      }
+      checkSymbol(pr, `${q}.symbol`, a.symbol);
+      pr.int(`${q}.decimals`, a.decimals, 30);
+      if (!isAddress(a.token)) pr.bad(`${q}.token`, "not an address");
+      checkCap(pr, `${q}.poolCap`, a.poolCap);
+    });
+  }
+  pr.fieldList("manifest.poolCaps", man.poolCaps, dims.GA ? capWordCount(dims.GA) : undefined);
   if (!Array.isArray(man.segments) || man.segments.length === 0)
     pr.bad("manifest.segments", "not a non-empty array");
   else {
@@ -234,7 +314,7 @@ function checkManifestShape(pr: Problems, man: unknown, A: number): ManifestShap
       isObj(s) && Array.isArray(s.batchRoots) ? s.batchRoots.length : -1,
     );
     for (const [i, s] of (man.segments as unknown[]).entries())
-      checkSegmentShape(pr, `manifest.segments[${i}]`, s, A);
+      checkSegmentShape(pr, `manifest.segments[${i}]`, s, dims);
   }
   pr.fieldList("manifest.globalCommitments", man.globalCommitments);
   if (Array.isArray(man.globalCommitments)) {
@@ -244,15 +324,20 @@ function checkManifestShape(pr: Problems, man: unknown, A: number): ManifestShap
   return shape;
 }
 
-function checkSegmentShape(pr: Problems, p: string, s: unknown, A: number): void {
+function checkSegmentShape(pr: Problems, p: string, s: unknown, dims: Dims): void {
   if (!isObj(s)) {
     pr.bad(p, "not an object");
     return;
   }
+  const { A, K } = dims;
   pr.int(`${p}.id`, s.id, 2 ** 32 - 1);
   if (typeof s.name !== "string") pr.bad(`${p}.name`, "not a string");
   pr.int(`${p}.marginBps`, s.marginBps, 65535);
-  pr.fieldList(`${p}.params`, s.params, Math.ceil(A / 2));
+  pr.fieldList(`${p}.slots`, s.slots, A || undefined);
+  pr.fieldList(`${p}.stress`, s.stress, A && K ? stressWordCount(K, A) : undefined);
+  if (!Array.isArray(s.scenarios) || !s.scenarios.every((n) => typeof n === "string"))
+    pr.bad(`${p}.scenarios`, "not an array of names");
+  else if (K && s.scenarios.length > K) pr.bad(`${p}.scenarios`, `more than ${K} scenarios`);
   pr.fieldList(`${p}.batchRoots`, s.batchRoots);
   if (Array.isArray(s.batchRoots) && s.batchRoots.length === 0) pr.bad(`${p}.batchRoots`, "empty");
   if (!Array.isArray(s.assets)) {
@@ -267,15 +352,11 @@ function checkSegmentShape(pr: Problems, p: string, s: unknown, A: number): void
       return;
     }
     if (a.slot !== j) pr.bad(`${q}.slot`, `must be ${j}`);
-    if (
-      typeof a.symbol !== "string" ||
-      a.symbol.length === 0 ||
-      new TextEncoder().encode(a.symbol).length > 32
-    )
-      pr.bad(`${q}.symbol`, "not a string of 1..32 bytes");
+    checkSymbol(pr, `${q}.symbol`, a.symbol);
     pr.int(`${q}.decimals`, a.decimals, 30);
-    if (a.token !== undefined && (typeof a.token !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(a.token)))
-      pr.bad(`${q}.token`, "not an address");
+    if (a.token !== undefined && !isAddress(a.token)) pr.bad(`${q}.token`, "not an address");
+    pr.int(`${q}.asset`, a.asset, 15);
+    checkCap(pr, `${q}.cap`, a.cap);
     if (typeof a.price !== "string" || !/^\d+(\.\d+)?$/.test(a.price))
       pr.bad(`${q}.price`, "not a decimal string");
     pr.field(`${q}.circuitPrice`, a.circuitPrice);

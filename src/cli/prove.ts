@@ -49,12 +49,18 @@ export function parseMinBatches(value: string): number {
   return n;
 }
 
+/** "crash: pass, eth-50: FAIL" (or "-" when the segment has no named scenario). */
+export function stressText(g: { stress: { name: string; healthy: boolean }[] }): string {
+  if (g.stress.length === 0) return "-";
+  return g.stress.map((x) => `${x.name}: ${x.healthy ? "pass" : "FAIL"}`).join(", ");
+}
+
 export function formatProveSummary(s: ProveSummary): string {
   const lines: string[] = [];
   lines.push(
     `epoch ${s.epoch} (profile ${s.profile}): ${s.proofs.total} proofs (${s.proofs.proven} proven, ${s.proofs.reused} reused)${s.minBatches > 1 ? `, segments padded to >= ${s.minBatches} batches` : ""}`,
   );
-  const rows = [["segment", "name", "lots", "liabilities", "batches", "healthy"]];
+  const rows = [["segment", "name", "lots", "liabilities", "batches", "healthy", "stress", "coverage"]];
   for (const g of s.segments) {
     rows.push([
       String(g.id),
@@ -63,6 +69,8 @@ export function formatProveSummary(s: ProveSummary): string {
       String(g.liabilities),
       String(g.batches),
       g.empty ? "yes (empty segment: dummy entries only)" : g.healthy ? "yes" : "NO (insolvent)",
+      stressText(g),
+      g.bandLabel,
     ]);
   }
   rows.push([
@@ -72,8 +80,22 @@ export function formatProveSummary(s: ProveSummary): string {
     "-",
     String(s.lotListBatches),
     "-",
+    "-",
+    "-",
   ]);
   lines.push(...formatTable(rows, { rule: true, indent: "  " }));
+  for (const g of s.segments) {
+    const failing = g.stress.filter((x) => !x.healthy).map((x) => x.name);
+    if (g.healthy && failing.length > 0) {
+      lines.push(
+        `  segment ${g.id} is healthy now but FAILS stress scenario${failing.length > 1 ? "s" : ""}: ${failing.join(", ")}`,
+      );
+    }
+  }
+  const bounded = s.segments.flatMap((g) =>
+    g.custody.filter((c) => c.cap !== null).map((c) => `segment ${g.id} ${c.asset} <= ${c.cap}`),
+  );
+  lines.push(`custody caps proven: ${bounded.length ? bounded.join(", ") : "none (not bounded)"}`);
   lines.push(`manifest ${s.manifestHash}`);
   lines.push(`public  (publish): ${s.publicDir}`);
   lines.push(`private (keep):    ${s.privateDir}  (${s.receipts} receipts, totals.json, secret)`);

@@ -39,7 +39,7 @@ import { loadOrCreateSecret } from "../epoch/salts.js";
 import { receiptsOf } from "../receipts/receipts.js";
 import { writeReceiptStore } from "../receipts/store.js";
 import { formatDecimal, loadSnapshot, type Snapshot } from "../snapshot/snapshot.js";
-import { PRICE_DECIMALS } from "../spec/encoding.js";
+import { COVERAGE_BANDS, PRICE_DECIMALS, UNBOUNDED_CAP } from "../spec/encoding.js";
 import { type CircuitName, getProfile, type Profile } from "../spec/profiles.js";
 import { ensureCircuit } from "../toolchain/artifacts.js";
 import { terminateCurves, withSnarkjs } from "../util/curve.js";
@@ -119,6 +119,13 @@ export interface SegmentSummary {
   lots: number;
   liabilities: number;
   healthy: boolean;
+  /** each named stress scenario of the segment and whether the segment stays healthy under it */
+  stress: { name: string; healthy: boolean }[];
+  /** coverage band 0..4 and its label (COVERAGE_BANDS) */
+  band: number;
+  bandLabel: string;
+  /** per asset slot: the custody cap (tokens) or null when not bounded */
+  custody: { asset: string; cap: string | null }[];
   empty: boolean;
 }
 export interface ProveSummary {
@@ -526,6 +533,13 @@ function segmentSummaries(build: EpochBuild): SegmentSummary[] {
     lots: s.lots.length,
     liabilities: s.liabilities.length,
     healthy: s.healthy,
+    stress: s.stress,
+    band: s.band,
+    bandLabel: COVERAGE_BANDS[s.band] as string,
+    custody: s.segment.slots.map((a) => ({
+      asset: a.symbol,
+      cap: a.cap === UNBOUNDED_CAP ? null : formatDecimal(a.cap, a.decimals),
+    })),
     empty: s.lots.length === 0 && s.liabilities.length === 0,
   }));
 }
@@ -563,6 +577,13 @@ export function makeBundle(
     ...(devSetup ? { warning: DEV_SETUP_WARNING } : {}),
     units: { priceDecimals: PRICE_DECIMALS, maxAssetDecimals: build.snapshot.maxDecimals },
     manifest: {
+      globalAssets: build.snapshot.assets.map((a, g) => ({
+        symbol: a.symbol,
+        decimals: a.decimals,
+        token: a.token,
+        poolCap: String(build.snapshot.poolCaps[g] ?? UNBOUNDED_CAP),
+      })),
+      poolCaps: build.manifest.poolCaps.map(String),
       segments: build.segments.map((s, i) => ({
         id: Number(s.segment.id),
         name: s.segment.name,
@@ -571,15 +592,21 @@ export function makeBundle(
           slot: a.slot,
           symbol: a.symbol,
           decimals: a.decimals,
+          token: a.token,
           price: a.price,
           circuitPrice: String(a.circuitPrice),
           cfBps: Number(a.cfBps),
+          asset: a.asset,
+          cap: String(a.cap),
         })),
-        params: (build.manifest.segments[i]?.params ?? []).map(String),
+        slots: (build.manifest.segments[i]?.slots ?? []).map(String),
+        stress: (build.manifest.segments[i]?.stress ?? []).map(String),
+        scenarios: s.segment.stress.map((sc) => sc.name),
         batchRoots: (build.manifest.segments[i]?.batchRoots ?? []).map(String),
       })),
       globalCommitments: build.manifest.globalCommitments.map(String),
     },
+    bandLabels: [...COVERAGE_BANDS],
     manifestHash: build.manifestHash,
     r: String(build.r),
     proofs: {
@@ -628,6 +655,8 @@ export function totalsOf(build: EpochBuild) {
         id: Number(s.segment.id),
         name: s.segment.name,
         healthy: s.healthy,
+        stress: s.stress,
+        band: COVERAGE_BANDS[s.band],
         lots: s.lots.length,
         liabilities: s.liabilities.length,
         collateralValue: formatDecimal(s.collateralValue, valueDecimals),

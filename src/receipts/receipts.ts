@@ -2,17 +2,20 @@
  * User receipts: what a user needs to check, offline and without revealing anything to anyone,
  * that their position was counted in the right segment of a published epoch.
  *
- *  - lot receipt (one per collateral lot): lot fields, salt, leaf, segment, batch, index, the
- *    Merkle path in the batch's lot tree and the liability root, so that
- *    H2(rootFromPath(leaf, path), liabRoot) must equal the manifest's batchRoot.
+ *  - lot receipt (one per collateral lot): lot fields, salt, leaf, segment, batch, index, every
+ *    lot leaf of its batch (`leaves`, unpadded; `size` = N) and the batch's liability commitment,
+ *    so that H2(sponge(leaves padded with 0 to size), liabCommit) must equal the manifest's
+ *    batchRoot;
  *  - account receipt (one per account): every liability of the account, each with the same data
- *    (path in the liability tree, lotRoot as the other half of the batch root).
+ *    (every liability leaf of its batch, size = M, and lotCommit as the other half of the root).
  *
- * `verifyReceipt` recomputes the leaf from the fields, folds the path up to the batch root,
- * compares it with the bundle's manifest, checks that the leaf's slot is the asset the segment
- * publishes (symbol, and the stated amount in that asset's committed decimals equals the leaf's
- * base units), and then runs the full offline audit of the epoch (every proof, chaining,
- * fingerprints) against anchored keys (audit/anchor.ts), reporting the segment's health.
+ * `verifyReceipt` recomputes the leaf from the fields, finds it at its index in the list,
+ * recomputes the sponge and the batch root, compares it with the bundle's manifest, checks that
+ * the leaf's slot is the asset the segment publishes (symbol, and the stated amount in that
+ * asset's committed decimals equals the leaf's base units), and then runs the full offline audit
+ * of the epoch (every proof, chaining, fingerprints) against anchored keys (audit/anchor.ts),
+ * reporting the segment's health, its stress scenarios and its coverage band. Other users' leaves
+ * in the list are salted hashes: they reveal nothing about those positions.
  */
 import * as fs from "node:fs/promises";
 import { NO_ANCHOR_MESSAGE, UNANCHORED_WARNING } from "../audit/anchor.js";
@@ -22,20 +25,24 @@ import type { EpochBuild } from "../epoch/plan.js";
 import {
   accountIdOf,
   batchRoot,
+  COVERAGE_BANDS,
+  decodeResult,
   FIELD_P,
   initPoseidon,
   liabilityLeaf,
   lotLeaf,
-  merklePath,
-  rootFromPath,
   segmentSignal,
+  sideCommitment,
 } from "../spec/encoding.js";
 import { formatDecimal, parseDecimal } from "../spec/units.js";
 import { sha256Hex } from "../util/hash.js";
 import { accountReceiptFile, lotReceiptFile } from "./layout.js";
 
 export const RECEIPT_FORMAT = "bulkhead-receipt";
-export const RECEIPT_VERSION = 1;
+/** 2: circuits v2 (H3 leaves; the batch side's leaves and the other side's commitment, no Merkle path). */
+export const RECEIPT_VERSION = 2;
+/** Largest batch side a receipt may state (the circuits allow at most 1024 entries per side). */
+export const MAX_SIDE = 1024;
 
 interface ReceiptHead {
   format: typeof RECEIPT_FORMAT;
@@ -54,23 +61,27 @@ export interface ReceiptPosition {
   salt: string;
   leaf: string;
   batch: number;
-  /** leaf index inside the batch's tree */
+  /** the leaf's index in its batch side */
   index: number;
-  /** Merkle siblings from the leaf up */
-  path: string[];
+  /** every leaf of the position's batch side, in order, without the padding zeros */
+  leaves: string[];
+  /** the side's size (N lots or M liabilities): leaves are padded with 0 to it */
+  size: number;
 }
 export interface LotReceipt extends ReceiptHead {
   kind: "lot";
   lotId: string;
   /** lotId as a decimal integer (the value in the leaf) */
   lotIdValue: string;
-  position: ReceiptPosition & { liabRoot: string };
+  /** liabCommit: the batch's liability-side commitment */
+  position: ReceiptPosition & { liabCommit: string };
 }
 export interface AccountReceipt extends ReceiptHead {
   kind: "account";
   account: string;
   accountId: string;
-  positions: (ReceiptPosition & { lotRoot: string })[];
+  /** lotCommit: the batch's lot-side commitment */
+  positions: (ReceiptPosition & { lotCommit: string })[];
 }
 export type Receipt = LotReceipt | AccountReceipt;
 
@@ -119,8 +130,9 @@ export function* receiptsOf(build: EpochBuild): Generator<{ file: string; receip
             leaf: String(p.leaf),
             batch: p.batch,
             index: p.index,
-            path: pathOf(res.lotLevels, p.index),
-            liabRoot: String(res.liabRoot),
+            leaves: res.lotLeaves.map(String),
+            size: build.profile.lotsPerBatch,
+            liabCommit: String(res.liabCommit),
           },
         },
       };
@@ -170,15 +182,12 @@ function accountReceipt(
       leaf: String(p.leaf),
       batch: p.batch,
       index: p.index,
-      path: pathOf(res.liabLevels, p.index),
-      lotRoot: String(res.lotRoot),
+      leaves: res.liabLeaves.map(String),
+      size: build.profile.liabsPerBatch,
+      lotCommit: String(res.lotCommit),
     });
   }
   return r;
-}
-
-function pathOf(levels: readonly bigint[][], index: number): string[] {
-  return merklePath(levels, index).siblings.map(String);
 }
 
 // ---------------------------------------------------------------- verification
@@ -193,6 +202,10 @@ export interface PositionCheck {
   included: boolean;
   /** segment health from the bundle (null when the segment is unknown) */
   healthy: boolean | null;
+  /** the segment's named stress scenarios with their proven bits (null when unknown) */
+  stress: { name: string; healthy: boolean }[] | null;
+  /** the segment's proven coverage band label (null when unknown) */
+  band: string | null;
   reason?: string;
 }
 export interface ReceiptVerdict {
@@ -290,19 +303,38 @@ export function receiptSubject(receipt: Record<string, unknown>): ReceiptSubject
   };
 }
 
-function lastHealthy(bundle: Bundle, segId: number): boolean | null {
+/** What the segment's last batch publishes: health, named stress scenarios, band (null: unknown). */
+export function segmentOutcomeOf(
+  bundle: Bundle,
+  segId: number,
+): { healthy: boolean; stress: { name: string; healthy: boolean }[]; band: string } | null {
   const i = bundle.manifest.segments.findIndex((s) => s.id === segId);
+  const seg = bundle.manifest.segments[i];
   const proofs = bundle.proofs.segments[i];
   const last = proofs?.batches[proofs.batches.length - 1];
-  if (!last) return null;
-  return segmentSignal(last.publicSignals, "healthy") === "1";
+  if (!seg || !last) return null;
+  const word = segmentSignal(last.publicSignals, "result", bundle.profile);
+  if (word === undefined || !isDec(word)) return null;
+  try {
+    const r = decodeResult(BigInt(word), bundle.profile.stressScenarios);
+    return {
+      healthy: r.healthy,
+      stress: seg.scenarios.map((name, k) => ({ name, healthy: r.stress[k] === true })),
+      band: COVERAGE_BANDS[r.band] as string,
+    };
+  } catch {
+    return null;
+  }
 }
 
 /**
- * The inclusion core shared by the offline and the on-chain receipt checks: recompute the leaf
- * from the position's fields, follow its Merkle path, join the other tree's root into the batch
- * root and compare with `root`. Returns why the position is not included, or null when it is.
- * `depth` pins the path length when the profile is known (offline); otherwise any length up to 32.
+ * The inclusion core shared by the offline and the on-chain receipt checks (SPEC "Receipts"):
+ * recompute the leaf from the position's fields (the identity is bound in by `leafOf`), find it at
+ * its index in the batch side's `leaves`, recompute that side's commitment (sponge over the leaves
+ * padded with 0 to `size`), join the other side's commitment into the batch root and compare with
+ * `root`. Returns why the position is not included, or null when it is. `size` pins the side's
+ * size when the profile is known (offline: N or M); otherwise the receipt's own `size` is used
+ * (it is bound by the root: another size gives another commitment).
  */
 export function inclusionReason(
   pos: Record<string, unknown>,
@@ -312,7 +344,7 @@ export function inclusionReason(
     leafOf: LeafOf;
     side: "lot" | "liability";
     root: bigint;
-    depth?: number;
+    size?: number;
     where: string;
   },
 ): string | null {
@@ -321,23 +353,29 @@ export function inclusionReason(
   const amount = BigInt(pos.amountUnits);
   const salt = BigInt(pos.salt);
   if (salt >= FIELD_P || amount >= 1n << 96n) return "salt or amount out of range";
+  if (!Number.isInteger(q.slot) || q.slot < 0 || q.slot > 15) return "bad slot";
+  if (q.segId < 0 || q.segId >= 2 ** 32) return "bad segment id";
   const leaf = q.leafOf(BigInt(q.segId), BigInt(q.slot), amount, salt);
   if (leaf !== BigInt(pos.leaf)) return "the leaf does not match the receipt's fields";
-  const path = pos.path;
-  if (q.depth !== undefined) {
-    if (!Array.isArray(path) || path.length !== q.depth || !path.every(isDec))
-      return `Merkle path must have ${q.depth} siblings`;
-  } else if (!Array.isArray(path) || !path.every(isDec) || path.length > 32) return "malformed Merkle path";
+  const size = q.size ?? pos.size;
+  if (typeof size !== "number" || !Number.isInteger(size) || size < 1 || size > MAX_SIDE)
+    return "bad batch size";
+  if (pos.size !== size) return `the receipt's batch size ${String(pos.size)} is not the profile's ${size}`;
+  const leaves = pos.leaves;
+  if (!Array.isArray(leaves) || leaves.length < 1 || leaves.length > size || !leaves.every(isDec))
+    return `malformed leaf list (1..${size} decimal leaves)`;
+  const values = leaves.map((x) => BigInt(x));
+  if (values.some((v) => v >= FIELD_P)) return "a listed leaf is not below the field modulus";
   const index = pos.index;
-  if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index >= 2 ** path.length) {
+  if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index >= values.length)
     return "bad leaf index";
-  }
-  const half = rootFromPath(leaf, { index, siblings: path.map((x) => BigInt(x)) });
-  const other = q.side === "lot" ? pos.liabRoot : pos.lotRoot;
+  if (values[index] !== leaf) return `the leaf is not in the batch's ${q.side} list at index ${index}`;
+  const other = q.side === "lot" ? pos.liabCommit : pos.lotCommit;
   if (!isDec(other) || BigInt(other) >= FIELD_P)
-    return `missing ${q.side === "lot" ? "liabRoot" : "lotRoot"}`;
-  const root = q.side === "lot" ? batchRoot(half, BigInt(other)) : batchRoot(BigInt(other), half);
-  return root === q.root ? null : `not included: the path does not lead to ${q.where}`;
+    return `missing ${q.side === "lot" ? "liabCommit" : "lotCommit"}`;
+  const commit = sideCommitment(values, size);
+  const root = q.side === "lot" ? batchRoot(commit, BigInt(other)) : batchRoot(BigInt(other), commit);
+  return root === q.root ? null : `not included: the leaves do not lead to ${q.where}`;
 }
 
 /** "12.5 ETH (slot 0: 12500000000000000000 base units)": what the leaf counts, in the committed asset. */
@@ -360,11 +398,16 @@ function checkPosition(
     batch: typeof pos.batch === "number" ? pos.batch : -1,
     included: false,
     healthy: null,
+    stress: null,
+    band: null,
   };
   const fail = (reason: string): PositionCheck => ({ ...res, reason });
   const bseg: BundleSegment | undefined = bundle.manifest.segments.find((s) => s.id === segId);
   if (!bseg) return fail(`segment ${segId} is not in the bundle`);
-  res.healthy = lastHealthy(bundle, segId);
+  const outcome = segmentOutcomeOf(bundle, segId);
+  res.healthy = outcome?.healthy ?? null;
+  res.stress = outcome?.stress ?? null;
+  res.band = outcome?.band ?? null;
   const { slot, batch } = pos;
   if (typeof slot !== "number" || !Number.isInteger(slot) || slot < 0) return fail("bad slot");
   if (typeof batch !== "number" || !Number.isInteger(batch) || batch < 0 || batch >= bseg.batchRoots.length) {
@@ -391,7 +434,7 @@ function checkPosition(
     leafOf,
     side,
     root: BigInt(bseg.batchRoots[batch] as string),
-    depth: Math.log2(n),
+    size: n,
     where: `batch ${batch}'s root of segment ${segId}`,
   });
   if (why) return fail(why);
@@ -505,7 +548,19 @@ function receiptVerdictLine(
     return `INCLUDED, but segment${bad.length > 1 ? "s" : ""} ${bad.join(", ")} ${bad.length > 1 ? "are" : "is"} UNHEALTHY (insolvent) in epoch ${epoch}`;
   }
   const segs = [...new Set(inc.positions.map((p) => p.segment))];
-  return `VERIFIED: ${inc.subject} is included in epoch ${epoch}, segment${segs.length > 1 ? "s" : ""} ${segs.join(", ")} healthy, all proofs valid`;
+  const stressed = [
+    ...new Set(inc.positions.filter((p) => (p.stress ?? []).some((x) => !x.healthy)).map((p) => p.segment)),
+  ];
+  return `VERIFIED: ${inc.subject} is included in epoch ${epoch}, segment${segs.length > 1 ? "s" : ""} ${segs.join(", ")} healthy, all proofs valid${stressed.length ? `; segment${stressed.length > 1 ? "s" : ""} ${stressed.join(", ")} healthy now but FAIL${stressed.length > 1 ? "" : "S"} a stress scenario` : ""}`;
+}
+
+/** ", stress: crash pass, eth-50 FAIL, coverage 110-150%" for a position line. */
+export function outcomeText(p: Pick<PositionCheck, "stress" | "band">): string {
+  const parts: string[] = [];
+  if (p.stress && p.stress.length > 0)
+    parts.push(`stress: ${p.stress.map((x) => `${x.name} ${x.healthy ? "pass" : "FAIL"}`).join(", ")}`);
+  if (p.band) parts.push(`coverage ${p.band}`);
+  return parts.length ? `, ${parts.join(", ")}` : "";
 }
 
 /**
@@ -518,7 +573,7 @@ export function formatReceiptVerdict(v: ReceiptVerdict): string {
   for (const p of v.positions) {
     const health = p.healthy === null ? "" : p.healthy ? ", segment healthy" : ", segment UNHEALTHY";
     lines.push(
-      `  segment ${p.segment} batch ${p.batch}: ${p.amount} ${p.asset}: ${p.included ? "included" : "NOT included"}${health}${p.counted ? `; counted as ${p.counted}` : ""}${p.reason ? ` (${p.reason})` : ""}`,
+      `  segment ${p.segment} batch ${p.batch}: ${p.amount} ${p.asset}: ${p.included ? "included" : "NOT included"}${health}${outcomeText(p)}${p.counted ? `; counted as ${p.counted}` : ""}${p.reason ? ` (${p.reason})` : ""}`,
     );
   }
   for (const r of v.reasons.filter((r) => !v.positions.some((p) => p.reason && r.endsWith(p.reason))))
