@@ -14,7 +14,7 @@ import {
 } from "ethers";
 import { REGISTRY_ABI } from "../../src/chain/abi.js";
 import { type AnvilNode, startAnvil } from "../../src/chain/anvil.js";
-import { type DeployArtifacts, deployRegistry } from "../../src/chain/deploy.js";
+import { type DeployArtifacts, deployRegistry, registryConfig } from "../../src/chain/deploy.js";
 import { publishEpoch } from "../../src/chain/publish.js";
 import {
   type ChainEpoch,
@@ -30,7 +30,15 @@ import {
 import { connectRpc } from "../../src/chain/signer.js";
 import { readStatus } from "../../src/chain/status.js";
 import { buildSegmentBatch } from "../../src/epoch/inputs.js";
-import { deriveR, FIELD_P, initPoseidon, manifestHash, type SlotParams } from "../../src/spec/encoding.js";
+import {
+  decodeResult,
+  deriveR,
+  FIELD_P,
+  initPoseidon,
+  manifestHash,
+  type SlotParams,
+  UNBOUNDED_CAP,
+} from "../../src/spec/encoding.js";
 import { getProfile } from "../../src/spec/profiles.js";
 import { ensureCircuit } from "../../src/toolchain/artifacts.js";
 import { compileRegistryWith } from "../../src/toolchain/contracts.js";
@@ -47,9 +55,10 @@ import {
 } from "../helpers/chain-epoch.js";
 
 const PROFILE = getProfile("test");
+/** slot 0 = WETH (global asset 0), slot 1 = USDC (global asset 1); no custody caps */
 const SLOTS: SlotParams[] = [
-  { price: 300000000000n, cfBps: 8000n },
-  { price: 100000000n, cfBps: 10000n },
+  { price: 300000000000n, cfBps: 8000n, asset: 0n, cap: UNBOUNDED_CAP },
+  { price: 100000000n, cfBps: 10000n, asset: 1n, cap: UNBOUNDED_CAP },
 ];
 
 describe("chain: SolvencyRegistry on anvil", function () {
@@ -83,7 +92,7 @@ describe("chain: SolvencyRegistry on anvil", function () {
 
     const seg = await ensureCircuit("segment", "test");
     const list = await ensureCircuit("lotlist", "test");
-    prover = { segment: seg, lotlist: list, assets: PROFILE.assetsPerSegment };
+    prover = { segment: seg, lotlist: list, profile: PROFILE };
     const compiled = await compileRegistryWith({ segment: seg.zkey, lotlist: list.zkey });
     const pick = (n: string) => {
       const c = compiled[n];
@@ -103,6 +112,11 @@ describe("chain: SolvencyRegistry on anvil", function () {
         id: 10n,
         marginBps: 1000n,
         slots: SLOTS,
+        // healthy now and with WETH at -50%, not with WETH at zero
+        stress: [
+          [5000n, 10000n],
+          [0n, 10000n],
+        ],
         lots: [1n, 3n, 5n, 7n, 9n, 11n].map((id) => lot(id, 10n, id % 2n === 1n ? 0n : 1n, 10n ** 18n)),
         liabilities: [liability(77n, 10n, 1n, 1000n * 10n ** 8n)],
       },
@@ -130,6 +144,7 @@ describe("chain: SolvencyRegistry on anvil", function () {
         segmentId: 30n,
         marginBps: 0n,
         slots: SLOTS,
+        stress: [],
         isFirst: true,
         isLast: true,
         r: (plan.r + 1n) % FIELD_P,
@@ -150,6 +165,7 @@ describe("chain: SolvencyRegistry on anvil", function () {
         segmentId: 10n,
         marginBps: 1000n,
         slots: SLOTS,
+        stress: [],
         isFirst: false,
         isLast: true,
         r: plan.r,
@@ -191,7 +207,7 @@ describe("chain: SolvencyRegistry on anvil", function () {
   };
 
   async function freshRegistry(): Promise<Contract> {
-    const d = await deployRegistry(admin, arts, { assets: PROFILE.assetsPerSegment });
+    const d = await deployRegistry(admin, arts, { profile: PROFILE });
     return registryAt(d.registry, admin);
   }
 
@@ -218,7 +234,7 @@ describe("chain: SolvencyRegistry on anvil", function () {
         bi,
         batch.proof,
         batch.nextState,
-        batch.healthy,
+        batch.result,
         batch.fingerprint,
       ),
     );
@@ -279,7 +295,16 @@ describe("chain: SolvencyRegistry on anvil", function () {
     assert.equal(rec.healthy, true);
     assert.equal(rec.marginBps, 1000n);
     assert.ok(rec.finalizedAt > 0n);
-    assert.deepEqual([...rec.params], main.segments[0]?.params);
+    assert.deepEqual([...rec.slots], main.segments[0]?.slots);
+    assert.deepEqual([...rec.stress], main.segments[0]?.stress);
+    const last10 = main.segments[0]?.batches.at(-1);
+    assert.ok(last10);
+    const want = decodeResult(last10.result, PROFILE.stressScenarios);
+    assert.equal(Number(rec.band), want.band, "the record holds the proven coverage band");
+    assert.equal(Number(rec.stressBits), 0b01, "scenario 1 (WETH -50%) passes, scenario 2 (WETH at 0) fails");
+    assert.ok(want.band >= 1);
+    const rec20 = await reg.getFunction("segmentRecord")(20);
+    assert.equal(Number(rec20.band), 0, "the insolvent segment is in band 0 (< 100%)");
     assert.deepEqual([...rec.batchRoots], main.segments[0]?.batchRoots);
     await expectRevert(
       reg
@@ -344,10 +369,10 @@ describe("chain: SolvencyRegistry on anvil", function () {
       // arts carries no contracts-build record: the development key is recognised in the verifier code
       assert.equal(arts.verifiers, undefined);
       await assert.rejects(
-        deployRegistry(w, arts, { assets: PROFILE.assetsPerSegment }),
+        deployRegistry(w, arts, { profile: PROFILE }),
         /refusing to deploy development verifiers .* on chain 11155111/,
       );
-      const d = await deployRegistry(w, arts, { assets: PROFILE.assetsPerSegment, allowDevKeys: true });
+      const d = await deployRegistry(w, arts, { profile: PROFILE, allowDevKeys: true });
       assert.equal(d.devSetup, true);
       assert.equal(d.chainId, "11155111");
     } finally {
@@ -383,7 +408,12 @@ describe("chain: SolvencyRegistry on anvil", function () {
       "InvalidProof",
     );
     // a valid proof with a claimed output it does not prove
-    await expectRevert(submitSeg(reg, main, 2, 0, { ...b, healthy: 0n }), "InvalidProof");
+    await expectRevert(submitSeg(reg, main, 2, 0, { ...b, result: b.result ^ 2n }), "InvalidProof");
+    await expectRevert(submitSeg(reg, main, 2, 0, { ...b, result: b.result ^ 1n }), "InvalidProof");
+    await expectRevert(
+      submitSeg(reg, main, 2, 0, { ...b, result: b.result + (1n << BigInt(1 + PROFILE.stressScenarios)) }),
+      b.result >> BigInt(1 + PROFILE.stressScenarios) === 4n ? "InvalidResult" : "InvalidProof",
+    );
     await submitSeg(reg, main, 2, 0);
   });
 
@@ -468,7 +498,7 @@ describe("chain: SolvencyRegistry on anvil", function () {
     await commit(reg, main);
     const b = main.segments[0]?.batches[0];
     assert.ok(b);
-    await expectRevert(submitSeg(reg, main, 0, 0, { ...b, healthy: 1n }), "ResultOnNonLastBatch");
+    await expectRevert(submitSeg(reg, main, 0, 0, { ...b, result: 1n }), "ResultOnNonLastBatch");
   });
 
   it("rejects a stale or repeated epoch", async () => {
@@ -545,23 +575,70 @@ describe("chain: SolvencyRegistry on anvil", function () {
       f(c);
       return sendTx("commitEpoch", () => reg.getFunction("commitEpoch")(...manifestArgs(c)));
     };
+    const seg0 = (c: typeof m) => c.segments[0] as (typeof m.segments)[number];
     await expectRevert(
       variant((c) => {
-        (c.segments[0] as { params: bigint[] }).params[0] = 1n + (10001n << 96n);
+        seg0(c).slots[0] = 1n + (10001n << 96n);
       }),
       "InvalidSlotParams",
     );
     await expectRevert(
       variant((c) => {
-        (c.segments[0] as { params: bigint[] }).params[1] = 0n;
+        seg0(c).slots[1] = 0n;
       }),
       "InvalidSlotParams",
     );
     await expectRevert(
       variant((c) => {
-        (c.segments[0] as { params: bigint[] }).params.pop();
+        seg0(c).slots[3] = 2n; // an unused slot must be the canonical word (price 1, nothing else)
+      }),
+      "InvalidSlotParams",
+    );
+    await expectRevert(
+      variant((c) => {
+        seg0(c).slots[0] = (seg0(c).slots[0] as bigint) + (2n << 110n); // slot 0 claims global asset 2 (WBTC)
+      }),
+      "InvalidAssetSlots",
+    );
+    await expectRevert(
+      variant((c) => {
+        seg0(c).slots.pop();
       }),
       "InvalidParamsLength",
+    );
+    await expectRevert(
+      variant((c) => {
+        seg0(c).stress = [...seg0(c).stress, 0n];
+      }),
+      "InvalidParamsLength",
+    );
+    await expectRevert(
+      variant((c) => {
+        const w = seg0(c).stress;
+        w[w.length - 1] = (w[w.length - 1] as bigint) + (1n << 240n); // a factor above the last one
+      }),
+      "InvalidStressParams",
+    );
+    await expectRevert(
+      variant((c) => {
+        c.poolCaps = [...c.poolCaps, 0n];
+      }),
+      "InvalidPoolCaps",
+    );
+    await expectRevert(
+      variant((c) => {
+        c.poolCaps[0] = 1n << 240n;
+      }),
+      "InvalidPoolCaps",
+    );
+    await expectRevert(
+      variant((c) => {
+        c.globalAssets = [
+          ...c.globalAssets,
+          { symbol: "X", decimals: 1, token: c.globalAssets[0]?.token ?? "" },
+        ];
+      }),
+      "InvalidGlobalAssets",
     );
     await expectRevert(
       variant((c) => {
@@ -614,11 +691,25 @@ describe("chain: SolvencyRegistry on anvil", function () {
     );
   });
 
+  it("refuses a segment with more batches than the 2^24-entry bound allows", async () => {
+    // a registry whose profile has 2^23 lots per batch allows 2 batches per segment
+    const d = await deployRegistry(admin, arts, { profile: { ...PROFILE, lotsPerBatch: 1 << 23 } });
+    const reg = registryAt(d.registry, admin);
+    const m = manifestOf(main);
+    await sendTx("commitEpoch", () => reg.getFunction("commitEpoch")(...manifestArgs(m)));
+    const three = structuredClone({ ...m, epoch: 6n });
+    (three.segments[0] as (typeof m.segments)[number]).batchRoots.push(1n);
+    await expectRevert(
+      sendTx("commitEpoch", () => reg.getFunction("commitEpoch")(...manifestArgs(three))),
+      "TooManyBatches",
+    );
+  });
+
   it("refuses a registry without verifier code", async () => {
     const f = new ContractFactory(arts.registry.abi as InterfaceAbi, arts.registry.bytecode, admin);
     await assert.rejects(async () => {
       try {
-        await f.deploy(admin.address, admin.address, admin.address, 4);
+        await f.deploy(admin.address, admin.address, admin.address, registryConfig(PROFILE));
       } catch (err) {
         throw new ChainError("deploy", err);
       }

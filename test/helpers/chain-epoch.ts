@@ -17,7 +17,7 @@ import {
   splitListBatches,
   splitSegmentBatches,
 } from "../../src/epoch/chain.js";
-import type { ListBatchResult, SegmentBatchResult } from "../../src/epoch/inputs.js";
+import { type ListBatchResult, listLotOf, type SegmentBatchResult } from "../../src/epoch/inputs.js";
 import {
   FIELD_P,
   type LiabilityFields,
@@ -51,7 +51,10 @@ export function liability(
 export interface SegmentSpec {
   id: bigint;
   marginBps: bigint;
+  /** used slots; `asset` is the global index into DEFAULT_ASSETS (cap: custody cap, base units) */
   slots: SlotParams[];
+  /** stress factors, scenario x used slot (default: none, i.e. every factor 10000) */
+  stress?: bigint[][];
   /** the committed asset slots (default: DEFAULT_ASSETS for as many slots as `slots`) */
   assets?: ManifestAsset[];
   lots: LotFields[];
@@ -79,7 +82,8 @@ const segmentChainOf = (s: SegmentSpec, profile: Profile): EpochSegmentChain => 
   segmentId: s.id,
   marginBps: s.marginBps,
   slots: s.slots,
-  assets: s.assets ?? DEFAULT_ASSETS.slice(0, s.slots.length),
+  stress: s.stress ?? [],
+  assets: s.assets ?? s.slots.map((x) => DEFAULT_ASSETS[Number(x.asset)] as ManifestAsset),
   batches: splitSegmentBatches(s.lots, s.liabilities, profile),
   nextSalt: (b) => 1000n + BigInt(b) * 7n + s.id,
 });
@@ -94,14 +98,24 @@ export function planEpoch(
   epoch: bigint,
   segments: SegmentSpec[],
   listLots?: LotFields[],
+  poolCaps: bigint[] = [],
 ): PlannedEpoch {
+  const slotsOf = (l: LotFields) => segments.find((s) => s.id === l.segmentId)?.slots ?? [];
   const lotsForList =
     listLots ?? [...segments.flatMap((s) => s.lots)].sort((a, b) => (a.lotId < b.lotId ? -1 : 1));
   const e = chainEpoch(
     profile,
     epoch,
     segments.map((s) => segmentChainOf(s, profile)),
-    { batches: splitListBatches(lotsForList, profile), nextSalt: (b) => 5000n + BigInt(b) },
+    {
+      batches: splitListBatches(
+        lotsForList.map((l) => listLotOf(slotsOf(l), l)),
+        profile,
+      ),
+      nextSalt: (b) => 5000n + BigInt(b),
+      poolCaps,
+      globalAssets: [...DEFAULT_ASSETS],
+    },
   );
   return {
     epoch,
@@ -116,21 +130,21 @@ export function planEpoch(
 export interface Prover {
   segment: Artifacts;
   lotlist: Artifacts;
-  assets: number;
+  profile: Profile;
 }
 
 export async function proveSegment(p: Prover, b: SegmentBatchResult): Promise<ChainSegmentBatch> {
   const { proof, publicSignals } = await snarkjs.groth16.fullProve(b.input, p.segment.wasm, p.segment.zkey);
   if (publicSignals.join() !== b.publicSignals.join())
     throw new Error("fixture: segment public signals differ from inputs.ts");
-  return segmentBatchFromProof(proof, publicSignals, p.assets);
+  return segmentBatchFromProof(proof, publicSignals, p.profile);
 }
 
 export async function proveList(p: Prover, b: ListBatchResult): Promise<ChainListBatch> {
   const { proof, publicSignals } = await snarkjs.groth16.fullProve(b.input, p.lotlist.wasm, p.lotlist.zkey);
   if (publicSignals.join() !== b.publicSignals.join())
     throw new Error("fixture: list public signals differ from inputs.ts");
-  return listBatchFromProof(proof, publicSignals);
+  return listBatchFromProof(proof, publicSignals, p.profile);
 }
 
 /** Proves every batch of a planned epoch. */
@@ -145,7 +159,14 @@ export async function proveEpoch(p: Prover, e: PlannedEpoch): Promise<ChainEpoch
   }
   const list: ChainListBatch[] = [];
   for (const b of e.list) list.push(await proveList(p, b));
-  return { epoch: e.epoch, segments, globalCommitments: e.manifest.globalCommitments, list };
+  return {
+    epoch: e.epoch,
+    globalAssets: e.manifest.globalAssets,
+    poolCaps: e.manifest.poolCaps,
+    segments,
+    globalCommitments: e.manifest.globalCommitments,
+    list,
+  };
 }
 
 /** State `s` with another salt: same sums and fingerprint, another commitment. */
