@@ -17,6 +17,7 @@ import { chainEpochFromBundle, registryAt } from "../../src/chain/registry.js";
 import { connectRpc } from "../../src/chain/signer.js";
 import { type Server, startServer } from "../../src/cli/serve.js";
 import type { LotReceipt } from "../../src/receipts/receipts.js";
+import { getProfile } from "../../src/spec/profiles.js";
 import { ensureCircuit } from "../../src/toolchain/artifacts.js";
 import { compileRegistryWith } from "../../src/toolchain/contracts.js";
 import { terminateCurves } from "../../src/util/curve.js";
