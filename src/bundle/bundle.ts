@@ -243,7 +243,7 @@ function checkHead(pr: Problems, raw: Record<string, unknown>): Dims {
   else {
     if (typeof prof.name !== "string") pr.bad("profile.name", "not a string");
     for (const k of ["lotsPerBatch", "liabsPerBatch", "lotsPerGlobalBatch"]) {
-      pr.int(`profile.${k}`, prof[k], 1 << 16);
+      pr.int(`profile.${k}`, prof[k], 1 << 24);
       if (prof[k] === 0) pr.bad(`profile.${k}`, "must be at least 1");
     }
     const dim = (k: string, key: keyof Dims): void => {

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { type AuditOptions, type AuditReport, auditBundle, formatAudit } from "../../src/audit/audit.js";
 import type { Bundle } from "../../src/bundle/bundle.js";
 import { bundleManifest } from "../../src/bundle/bundle.js";
-import { deriveR, FIELD_P, manifestHash } from "../../src/spec/encoding.js";
+import { deriveR, FIELD_P, manifestHash, packSlot, UNBOUNDED_CAP } from "../../src/spec/encoding.js";
 import { copyPublic, provenExample, REPO } from "../helpers/epoch.js";
 
 type Edit = (b: Bundle, dir: string) => void;
@@ -75,6 +75,95 @@ describe("audit", () => {
     assert.match(text, /AUDIT PASSED: epoch valid; unhealthy segment: 3/);
   });
 
+  it("reports each segment's stress scenarios, coverage band and custody bounds (healthy now, failing under stress)", async () => {
+    const s = await provenExample();
+    const rep = await auditBundle(s.publicDir, LOCAL);
+    assert.deepEqual(
+      rep.segments.map((x) => [x.id, x.bandLabel, (x.stress ?? []).map((k) => `${k.name}:${k.healthy}`)]),
+      [
+        [1, "150-200%", ["crypto -30%:true", "stablecoins -5%:true"]],
+        [2, "110-150%", ["crypto -30%:false", "stablecoins -5%:true"]],
+        [3, "<100%", ["ETH -50%:false"]],
+        [4, ">=200%", ["crypto -30%:true", "stablecoins -5%:true"]],
+      ],
+    );
+    assert.deepEqual(rep.segments[1]?.custody, [
+      { asset: "USDC", cap: null },
+      { asset: "WBTC", cap: "2" },
+    ]);
+    assert.ok(rep.pooledCustody.every((c) => c.cap === null));
+    const text = formatAudit(rep);
+    assert.match(text, /segment 2 is healthy now but FAILS stress scenario: crypto -30%/);
+    assert.match(text, /healthy now but failing a stress scenario: segment 2/);
+    assert.match(text, /ETH <= 20, USDC <= 50000/);
+    assert.match(text, /not bounded/);
+  });
+
+  it("fails on a flipped stress bit or a band one step higher: the proof no longer verifies", async () => {
+    const K = 2n; // the test profile's stress scenarios
+    const flipped = await tampered((b) => {
+      const sig = b.proofs.segments[1]?.batches[0]?.publicSignals; // segment 2 fails "crypto -30%"
+      if (sig) sig[2] = String(BigInt(sig[2] as string) ^ 2n);
+    });
+    expectFail(flipped, /segment 2 batch 0: proof does not verify/);
+    assert.equal(flipped.segments[1]?.stress, null, "no stress result is reported for a failed segment");
+    const higher = await tampered((b) => {
+      const sig = b.proofs.segments[0]?.batches[1]?.publicSignals; // segment 1: band 3 -> 4
+      if (sig) sig[2] = String(BigInt(sig[2] as string) + (1n << (1n + K)));
+    });
+    expectFail(higher, /segment 1 batch 1: proof does not verify/);
+    // beyond band 4 the result does not even decode
+    const beyond = await tampered((b) => {
+      const sig = b.proofs.segments[3]?.batches[0]?.publicSignals;
+      if (sig) sig[2] = String(BigInt(sig[2] as string) + (1n << (1n + K)));
+    });
+    expectFail(beyond, /segment 4 batch 0: result: band 5 is not 0..4/);
+  });
+
+  it("fails when a segment's asset slot names another asset of the table (even rehashed)", async () => {
+    const rep = await tampered((b) => {
+      const seg = b.manifest.segments[0];
+      const a = seg?.assets[1]; // USDC (global asset 1) relabelled as global asset 3 (DAI)
+      if (!seg || !a) return;
+      a.asset = 3;
+      seg.slots[1] = String(
+        packSlot({ price: BigInt(a.circuitPrice), cfBps: BigInt(a.cfBps), asset: 3n, cap: BigInt(a.cap) }),
+      );
+      rehash(b);
+    });
+    expectFail(rep, /segment 1 slot 1: the slot's global asset 3 is DAI .* but the segment lists USDC/);
+  });
+
+  it("fails on custody caps or pooled caps that disagree with their words", async () => {
+    expectFail(
+      await tampered((b) => {
+        const a = b.manifest.segments[0]?.assets[0];
+        if (a) a.cap = String(UNBOUNDED_CAP); // claims "not bounded" where the proof bounds ETH by 20
+      }),
+      /segment 1: slot words do not match the published asset slots/,
+    );
+    expectFail(
+      await tampered((b) => {
+        const g = b.manifest.globalAssets[0];
+        if (g) g.poolCap = "1";
+      }),
+      /poolCaps do not match the asset table's pooled caps/,
+    );
+  });
+
+  it("fails on a bundle over the 2^24-entry bound of its profile", async () => {
+    // a profile whose batches are 2^24 entries wide admits one batch per segment; segment 1 has 2
+    const rep = await tampered((b) => {
+      b.profile = { ...b.profile, name: "wide", lotsPerBatch: 1 << 24, liabsPerBatch: 1 << 24 };
+    });
+    expectFail(rep, /segment 1 has 2 batches; at most 1 \(2\^24 \/ max\(N, M\)\)/);
+    // a named profile must be the profile of that name
+    const named = await tampered((b) => {
+      b.profile = { ...b.profile, lotsPerBatch: 1 << 24 };
+    });
+    expectFail(named, /profile: lotsPerBatch is 16777216, profile "test" has 4/);
+  });
+
   it("fails on a changed proof byte", async () => {
     const rep = await tampered((b) => {
       const p = b.proofs.segments[0]?.batches[1]?.proof;
@@ -134,7 +223,7 @@ describe("audit", () => {
           a.circuitPrice = "350000000000";
         }
       }),
-      /params do not match the published asset slots/,
+      /slot words do not match the published asset slots/,
     );
   });
 

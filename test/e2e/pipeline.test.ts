@@ -67,6 +67,50 @@ describe("pipeline: prove the example epoch", () => {
     assert.ok(s.notes.some((n) => /segment 4 .* is empty/.test(n)));
   });
 
+  it("summarises stress scenarios, coverage bands and custody caps: segment 2 is healthy now but fails a scenario", () => {
+    assert.deepEqual(
+      s.segments.map((x) => [
+        x.id,
+        x.bandLabel,
+        x.stress.map((k) => `${k.name}:${k.healthy ? "pass" : "FAIL"}`),
+      ]),
+      [
+        [1, "150-200%", ["crypto -30%:pass", "stablecoins -5%:pass"]],
+        [2, "110-150%", ["crypto -30%:FAIL", "stablecoins -5%:pass"]],
+        [3, "<100%", ["ETH -50%:FAIL"]],
+        [4, ">=200%", ["crypto -30%:pass", "stablecoins -5%:pass"]],
+      ],
+    );
+    assert.deepEqual(s.segments[0]?.custody, [
+      { asset: "ETH", cap: "20" },
+      { asset: "USDC", cap: "50000" },
+    ]);
+    assert.deepEqual(s.segments[2]?.custody, [
+      { asset: "ETH", cap: null },
+      { asset: "DAI", cap: null },
+    ]);
+    // the bundle carries names and labels for display; the factors are in the committed stress words
+    assert.deepEqual(bundle.bandLabels, ["<100%", "100-110%", "110-150%", "150-200%", ">=200%"]);
+    assert.deepEqual(
+      bundle.manifest.segments.map((x) => x.scenarios),
+      [
+        ["crypto -30%", "stablecoins -5%"],
+        ["crypto -30%", "stablecoins -5%"],
+        ["ETH -50%"],
+        ["crypto -30%", "stablecoins -5%"],
+      ],
+    );
+    assert.deepEqual(
+      bundle.manifest.globalAssets.map((a) => [a.symbol, a.token]),
+      [
+        ["ETH", "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2"],
+        ["USDC", "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"],
+        ["WBTC", "0x2260FAC5E5542a773Aa44fBCfeDf7C193bc2C599"],
+        ["DAI", "0x6B175474E89094C44Da98b954EedeAC495271d0F"],
+      ],
+    );
+  });
+
   it("writes one receipt per lot and per account, and per-segment totals", () => {
     const receipts = receiptsOf(s.privateDir);
     assert.equal(receipts.filter((r) => r.kind === "lot").length, 9);
@@ -94,7 +138,7 @@ describe("pipeline: prove the example epoch", () => {
         const l = r as LotReceipt;
         for (const v of [l.lotId, l.lotIdValue, `0x${BigInt(l.lotIdValue).toString(16)}`])
           tokens.add(v.toLowerCase());
-        for (const v of [l.position.salt, l.position.leaf, l.position.liabRoot, ...l.position.path])
+        for (const v of [l.position.salt, l.position.leaf, l.position.liabCommit, ...l.position.leaves])
           secrets.add(v);
         tokens.add(l.position.amountUnits);
         tokens.add(l.position.amount);
@@ -102,7 +146,7 @@ describe("pipeline: prove the example epoch", () => {
         secrets.add(r.account.toLowerCase());
         secrets.add(r.accountId);
         for (const p of r.positions) {
-          for (const v of [p.salt, p.leaf, p.lotRoot, ...p.path]) secrets.add(v);
+          for (const v of [p.salt, p.leaf, p.lotCommit, ...p.leaves]) secrets.add(v);
           tokens.add(p.amountUnits);
           tokens.add(p.amount);
         }

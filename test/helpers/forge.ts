@@ -106,10 +106,13 @@ export async function forgeBundle(dir: string, mode: ForgeMode, edit: (b: Bundle
   writeFileSync(file, JSON.stringify(b, null, 2));
 }
 
-/** The edit of the issue: segment 3 (insolvent) claims healthy on its last batch. */
+/**
+ * The edit of the issue: segment 3 (insolvent) claims healthy on its last batch, with a result
+ * that decodes consistently (health bit 1, band 1 "100-110%", every stress bit 0).
+ */
 export function insolventClaimsHealthy(b: Bundle): void {
   const seg = b.proofs.segments.find((s) => s.id === 3);
   const last = seg?.batches[seg.batches.length - 1];
   if (!last) throw new Error("fixture: segment 3 has no batch");
-  last.publicSignals[2] = "1";
+  last.publicSignals[2] = String(1n + (1n << BigInt(1 + b.profile.stressScenarios)));
 }

@@ -19,8 +19,13 @@ import {
   accountIdOf,
   deriveR,
   initPoseidon,
+  type Manifest,
   manifestHash,
-  packSegmentParams,
+  manifestProblems,
+  packSegmentSlots,
+  packStress,
+  UNBOUNDED_CAP,
+  unpackListCaps,
 } from "../../src/spec/encoding.js";
 import { getProfile } from "../../src/spec/profiles.js";
 import { EXAMPLE, REPO, tmpDir } from "../helpers/epoch.js";
@@ -342,6 +347,184 @@ describe("snapshot: CSV import", () => {
   });
 });
 
+describe("snapshot: custody caps, pooled custody, stress scenarios, tokens", () => {
+  it("parses caps (rounded down, missing = unbounded), pooled caps, scenarios and tokens", () => {
+    const raw = base();
+    raw.assets[0] = { ...raw.assets[0], token: "0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2" };
+    raw.segments[0] = { ...raw.segments[0], custodyCaps: { ETH: "20.0000000000000000019" } };
+    raw.custody = { pooled: { USDC: "1000" } };
+    raw.stressScenarios = [
+      { name: "all -30%", shocksBps: { "*": -3000 } },
+      { name: "eth -50%", shocksBps: { ETH: -5000, "*": -500 } },
+    ];
+    raw.segments[1] = {
+      ...raw.segments[1],
+      stressScenarios: [{ name: "usdc +1%", shocksBps: { USDC: 100 } }],
+    };
+    const s = parse(raw);
+    assert.equal(s.assets[0]?.token, "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2", "checksummed");
+    assert.equal(s.assets[1]?.token, "0x0000000000000000000000000000000000000000");
+    assert.deepEqual(
+      s.segments[0]?.slots.map((x) => [x.symbol, x.asset, x.cap]),
+      [
+        ["ETH", 0, 20n * 10n ** 18n + 1n],
+        ["USDC", 1, UNBOUNDED_CAP],
+      ],
+    );
+    assert.deepEqual(s.poolCaps, [UNBOUNDED_CAP, 1000n * 10n ** 6n]);
+    assert.equal(s.pooledCustody, true);
+    assert.deepEqual(s.segments[0]?.stress, [
+      { name: "all -30%", factors: [7000n, 7000n] },
+      { name: "eth -50%", factors: [5000n, 9500n] },
+    ]);
+    assert.deepEqual(s.segments[1]?.stress, [{ name: "usdc +1%", factors: [10100n] }]);
+    assert.equal(s.segments[1]?.ownStress, true);
+  });
+
+  it("bad caps: not a decimal, unknown or unpriced asset, out of bounds", () => {
+    const raw = base();
+    raw.segments[0] = { ...raw.segments[0], custodyCaps: { ETH: "-1", USDC: "lots", DOGE: "1" } };
+    raw.segments[1] = { ...raw.segments[1], custodyCaps: { ETH: "5", USDC: "1e40" } };
+    raw.custody = { pooled: { USDC: (2n ** 120n).toString() }, perSegment: {} };
+    const p = problemsOf(raw);
+    const want = [
+      "segments[0].custodyCaps.ETH: negative",
+      'segments[0].custodyCaps.USDC: not a decimal number: "lots"',
+      "segments[0].custodyCaps.DOGE: unknown asset DOGE",
+      "segments[1].custodyCaps.ETH: asset ETH is not priced in this segment",
+      'segments[1].custodyCaps.USDC: not a decimal number: "1e40"',
+      "custody.pooled.USDC: out of bounds (must be < 2^120 in the smallest unit)",
+      "custody.perSegment: unknown field",
+    ];
+    for (const w of want) assert.ok(p.includes(w), `${w}\n---\n${p.join("\n")}`);
+  });
+
+  it("a cap below the collateral total is a named error, and nothing is proven", () => {
+    const raw = base();
+    raw.segments[0] = { ...raw.segments[0], custodyCaps: { ETH: "10" } };
+    expectProblem(
+      raw,
+      "segments[0].custodyCaps.ETH",
+      /: collateral 12\.5 ETH exceeds the custody cap 10 ETH$/,
+    );
+    const pooled = base();
+    pooled.collateral.push({ lotId: "8", segment: 1, asset: "USDC", amount: "60" });
+    pooled.custody = { pooled: { USDC: "150" } }; // 100 in segment 2 + 60 in segment 1
+    expectProblem(
+      pooled,
+      "custody.pooled.USDC",
+      /: collateral 160 USDC over all segments exceeds the pooled custody cap 150 USDC$/,
+    );
+    // a cap equal to the total is fine
+    pooled.custody = { pooled: { USDC: "160" } };
+    assert.equal(parse(pooled).poolCaps[1], 160n * 10n ** 6n);
+  });
+
+  it("bad shocks, too many scenarios, duplicate or missing names", () => {
+    const raw = base();
+    raw.stressScenarios = [
+      { name: "a", shocksBps: { ETH: -10001 } },
+      { name: "a", shocksBps: { ETH: 22768, USDC: 1.5, DOGE: 1 } },
+      { shocksBps: {} },
+    ];
+    raw.segments[1] = { ...raw.segments[1], stressScenarios: [{ name: "x", shocksBps: { ETH: -100 } }] };
+    const p = problemsOf(raw);
+    const want = [
+      `stressScenarios: 3 stress scenarios exceed the profile's 2 (profile "test")`,
+      "stressScenarios[0].shocksBps.ETH: must be an integer shock in bps in [-10000, 22767] (-10000: price to zero)",
+      'stressScenarios[1].name: duplicate scenario name "a"',
+      "stressScenarios[1].shocksBps.ETH: must be an integer shock in bps in [-10000, 22767] (-10000: price to zero)",
+      "stressScenarios[1].shocksBps.USDC: must be an integer shock in bps in [-10000, 22767] (-10000: price to zero)",
+      'stressScenarios[1].shocksBps.DOGE: unknown asset DOGE (an asset symbol or "*")',
+      "stressScenarios[2].name: missing",
+      "segments[1].stressScenarios[0].shocksBps.ETH: asset ETH is not priced in this segment",
+    ];
+    for (const w of want) assert.ok(p.includes(w), `${w}\n---\n${p.join("\n")}`);
+    const shape = base();
+    shape.stressScenarios = { name: "not a list" };
+    expectProblem(shape, "stressScenarios", /: not an array$/);
+  });
+
+  it("more assets than the profile's global assets; a malformed token", () => {
+    const raw = base();
+    raw.assets = ["A", "B", "C", "D", "E"].map((symbol) => ({ symbol, decimals: 6 }));
+    raw.segments = [{ id: 1, marginBps: 0, prices: { A: "1" }, collateralFactorBps: { A: 5000 } }];
+    raw.collateral = [];
+    raw.liabilities = [];
+    expectProblem(raw, "assets", /: 5 assets exceed the profile's 4 global assets \(profile "test"\)$/);
+    const tok = base();
+    tok.assets[1] = { ...tok.assets[1], token: "0x1234" };
+    expectProblem(tok, "assets[1].token", /: must be an address: 0x and 40 hex digits$/);
+  });
+
+  it("the pooled example is valid", () => {
+    const s = parse(JSON.parse(readFileSync(path.join(REPO, "examples", "snapshot-pooled.json"), "utf8")));
+    assert.equal(s.pooledCustody, true);
+    assert.ok(s.poolCaps.every((c) => c < UNBOUNDED_CAP));
+  });
+});
+
+describe("manifest rules (manifestProblems)", () => {
+  before(initPoseidon);
+
+  it("checks slot assets against the table, the unused slot word, stress words and the 2^24 bound", async () => {
+    const s = parse(JSON.parse(readFileSync(EXAMPLE, "utf8")));
+    const e = await buildEpoch(s, TEST, parseSecret(Buffer.from("33".repeat(32))));
+    const m = (edit: (x: Manifest) => void): string[] => {
+      const x = structuredClone(e.manifest);
+      edit(x);
+      return manifestProblems(x, TEST);
+    };
+    assert.deepEqual(
+      m(() => {}),
+      [],
+    );
+    assert.match(
+      m((x) => {
+        (x.segments[0] as Manifest["segments"][number]).assets[1] = {
+          ...(x.globalAssets[3] as Manifest["globalAssets"][number]),
+        };
+      }).join("\n"),
+      /segment 1 slot 1: the slot's global asset 1 is USDC .* but the segment lists DAI/,
+    );
+    assert.match(
+      m((x) => {
+        (x.segments[3] as Manifest["segments"][number]).slots[2] = 2n;
+      }).join("\n"),
+      /segment 4 slot 2: an unused slot must be the word 1/,
+    );
+    assert.match(
+      m((x) => {
+        (x.segments[0] as Manifest["segments"][number]).stress[0] = 1n << 240n;
+      }).join("\n"),
+      /segment 1: stress: word 0 has bits above its 8 factors/,
+    );
+    // 2^24 / max(N, M) batches per segment, 2^24 / G list batches
+    const wide = { ...TEST, lotsPerBatch: 1 << 23, lotsPerGlobalBatch: 1 << 24 };
+    const big = structuredClone(e.manifest);
+    (big.segments[0] as Manifest["segments"][number]).batchRoots = [1n, 2n, 3n];
+    const p = manifestProblems(big, wide).join("\n");
+    assert.match(p, /segment 1 has 3 batches; at most 2 \(2\^24 \/ max\(N, M\)\)/);
+    assert.match(p, /the lot list has 2 batches; at most 1 \(2\^24 \/ G\)/);
+  });
+
+  it("the planner refuses an epoch over the 2^24 bound", () => {
+    const raw = base();
+    raw.collateral = Array.from({ length: 3 }, (_, i) => ({
+      lotId: String(i + 1),
+      segment: 1,
+      asset: "ETH",
+      amount: "1",
+    }));
+    const wide = { ...TEST, lotsPerBatch: 1, liabsPerBatch: 1 << 23, lotsPerGlobalBatch: 4 };
+    // N = 1 lot per batch: 3 batches; 2^24 / max(1, 2^23) = 2
+    assert.throws(
+      () => planEpoch(parse(raw), wide, parseSecret(Buffer.from("33".repeat(32)))),
+      /segment 1: 3 batches exceed the verifier bound of 2 \(2\^24 \/ max\(N, M\)/,
+    );
+  });
+});
+
 describe("epoch planning, salts and manifest", () => {
   before(initPoseidon);
 
@@ -407,12 +590,23 @@ describe("epoch planning, salts and manifest", () => {
     );
     assert.notEqual(a.manifestHash, c.manifestHash);
     for (const seg of a.segments) {
-      const params = packSegmentParams(
-        seg.segment.slots.map((x) => ({ price: x.circuitPrice, cfBps: x.cfBps })),
+      const slots = packSegmentSlots(
+        seg.segment.slots.map((x) => ({
+          price: x.circuitPrice,
+          cfBps: x.cfBps,
+          asset: BigInt(x.asset),
+          cap: x.cap,
+        })),
+        TEST.assetsPerSegment,
+      );
+      const stress = packStress(
+        seg.segment.stress.map((sc) => sc.factors),
+        TEST.stressScenarios,
         TEST.assetsPerSegment,
       );
       seg.batches.forEach((res, i) => {
-        assert.deepEqual(res.params, params);
+        assert.deepEqual(res.slots, slots);
+        assert.deepEqual(res.stress, stress);
         assert.equal(res.publicSignals[4], String(a.r));
         assert.equal(res.prevState, i === 0 ? 0n : seg.batches[i - 1]?.nextState);
       });
@@ -422,6 +616,13 @@ describe("epoch planning, salts and manifest", () => {
       a.segments.map((x) => x.healthy),
       [true, true, false, true],
     );
+    // the manifest: the asset table (tokens included), unbounded pooled caps, slot words per segment
+    assert.deepEqual(
+      a.manifest.globalAssets.map((x) => x.symbol),
+      ["ETH", "USDC", "WBTC", "DAI"],
+    );
+    assert.deepEqual(unpackListCaps(a.manifest.poolCaps, TEST.globalAssets), Array(4).fill(UNBOUNDED_CAP));
+    assert.deepEqual(manifestProblems(a.manifest, TEST), []);
     // fingerprints: product over segments equals the list's
     const { FIELD_P } = await import("../../src/spec/encoding.js");
     const prod = a.segments.reduce((acc, x) => (acc * (x.batches.at(-1)?.fingerprint ?? 0n)) % FIELD_P, 1n);

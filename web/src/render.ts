@@ -49,11 +49,34 @@ function age(date: Date | undefined): string {
   return `bundle dated ${date.toISOString().replace("T", " ").slice(0, 16)} UTC (${ago} ago)`;
 }
 
-/** Stress results / coverage band for a segment, only when the bundle publishes them. */
-function optionalFact(raw: PageCheck["raw"], segId: number, key: "stress" | "coverage"): string {
-  const segs = (raw?.manifest as { segments?: Record<string, unknown>[] } | undefined)?.segments ?? [];
-  const v = segs.find((s) => s.id === segId)?.[key];
-  return v === undefined ? unk("not published in this bundle") : `<code>${esc(JSON.stringify(v))}</code>`;
+type SegmentFacts = NonNullable<PageCheck["verdict"]["audit"]>["segments"][number];
+
+/** The segment's proven stress results (each named scenario: pass / FAIL). */
+function stressFact(s: SegmentFacts | undefined): string {
+  if (!s || s.stress === null) return unk("unknown (its proofs did not check out)");
+  if (s.stress.length === 0) return unk("no stress scenario in this epoch");
+  const items = s.stress.map((x) => `${esc(x.name)}: ${x.healthy ? yes("pass") : no("FAIL")}`).join(", ");
+  const warn =
+    s.healthy === true && s.stress.some((x) => !x.healthy)
+      ? `<br>${no("healthy now, but NOT under every stress scenario")}`
+      : "";
+  return items + warn;
+}
+
+/** The segment's proven coverage band (haircut collateral / required), the only figure disclosed. */
+function bandFact(s: SegmentFacts | undefined): string {
+  if (!s || s.bandLabel === null) return unk("unknown");
+  return `${esc(s.bandLabel)} <span class="mute">(haircut collateral / required, a coarse band)</span>`;
+}
+
+/** Per asset: the custody cap the proofs bound the segment's collateral by, or "not bounded". */
+function custodyFact(s: SegmentFacts | undefined): string {
+  if (!s || s.custody.length === 0) return unk("-");
+  return s.custody
+    .map((c) =>
+      c.cap === null ? `${esc(c.asset)}: ${unk("not bounded")}` : `${esc(c.asset)} &le; ${esc(c.cap)}`,
+    )
+    .join(", ");
 }
 
 function rows(res: PageCheck, src: BundleSource): string[] {
@@ -82,8 +105,9 @@ function rows(res: PageCheck, src: BundleSource): string[] {
           : no("INSOLVENT: its collateral does not cover its liabilities"),
       `health-${id}`,
     );
-    row(`Segment ${id} stress scenarios`, optionalFact(res.raw, id, "stress"));
-    row(`Segment ${id} coverage band`, optionalFact(res.raw, id, "coverage"));
+    row(`Segment ${id} stress scenarios`, stressFact(s), `stress-${id}`);
+    row(`Segment ${id} coverage band`, bandFact(s), `band-${id}`);
+    row(`Segment ${id} custody`, custodyFact(s), `custody-${id}`);
     row(
       `Segment ${id} proofs`,
       s
