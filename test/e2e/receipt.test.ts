@@ -11,6 +11,7 @@ import {
   type AccountReceipt,
   buildReceipts,
   checkReceiptInclusion,
+  formatReceiptVerdict,
   type LotReceipt,
   verifyReceipt,
 } from "../../src/receipts/receipts.js";
@@ -52,7 +53,38 @@ describe("receipts", () => {
     const r = read<LotReceipt>(lotFile("0x9f3c0a11d2e4b7015c3a"));
     assert.equal(r.position.amount, "12.5");
     assert.equal(r.position.amountUnits, "12500000000000000000");
-    assert.equal(r.position.path.length, 2);
+    // the whole lot side of its batch (4 lots: the test profile's N) and the liability commitment
+    assert.equal(r.position.size, 4);
+    assert.equal(r.position.leaves.length, 4);
+    assert.equal(r.position.leaves[r.position.index], r.position.leaf);
+    assert.match(r.position.liabCommit, /^\d+$/);
+  });
+
+  it("reports the segment's stress scenarios and coverage band; healthy now but failing a scenario", async () => {
+    const v = await verifyReceipt(
+      accountFile("0xabc0000000000000000000000000000000000004"),
+      publicDir,
+      LOCAL,
+    );
+    assert.equal(v.ok, true, v.reasons.join("\n"));
+    assert.equal(v.healthy, true);
+    const p = v.positions[0];
+    assert.deepEqual(
+      [p?.segment, p?.band, p?.stress],
+      [
+        2,
+        "110-150%",
+        [
+          { name: "crypto -30%", healthy: false },
+          { name: "stablecoins -5%", healthy: true },
+        ],
+      ],
+    );
+    assert.match(v.verdict, /segment 2 healthy now but FAILS a stress scenario/);
+    assert.match(
+      formatReceiptVerdict(v),
+      /stress: crypto -30% FAIL, stablecoins -5% pass, coverage 110-150%/,
+    );
   });
 
   it("an account with positions in two segments (second batch of segment 1 too)", async () => {
@@ -101,17 +133,47 @@ describe("receipts", () => {
         (r) => {
           r.position.amount = "12.5";
           r.position.amountUnits = "1250000000";
-          r.position.leaf = String(
-            lotLeaf({
-              lotId: BigInt(r.lotIdValue),
-              segmentId: 2n,
-              slot: BigInt(r.position.slot),
-              amount: 1250000000n,
-              salt: BigInt(r.position.salt),
-            }),
-          );
+          r.position.leaf = forgedLeaf(r);
         },
-        /not included: the path does not lead to batch 0's root of segment 2/,
+        /the leaf is not in the batch's lot list at index 0/,
+      ],
+      [
+        "amount+leaf+list",
+        (r) => {
+          r.position.amount = "12.5";
+          r.position.amountUnits = "1250000000";
+          r.position.leaf = forgedLeaf(r);
+          r.position.leaves[r.position.index] = r.position.leaf;
+        },
+        /not included: the leaves do not lead to batch 0's root of segment 2/,
+      ],
+      [
+        "leaf missing from the batch",
+        (r) => {
+          r.position.leaves.splice(r.position.index, 1, "12345");
+        },
+        /the leaf is not in the batch's lot list at index 0/,
+      ],
+      [
+        "leaf dropped from the list",
+        (r) => {
+          r.position.leaves.splice(r.position.index, 1);
+        },
+        /bad leaf index|not in the batch's lot list|do not lead to/,
+      ],
+      [
+        "other side's commitment",
+        (r) => {
+          r.position.liabCommit = "1";
+        },
+        /not included: the leaves do not lead to batch 0's root of segment 2/,
+      ],
+      [
+        "batch size",
+        (r) => {
+          r.position.size = 8;
+        },
+        /batch size 8 is not the profile's 4/,
       ],
       [
         "asset",
@@ -128,7 +190,18 @@ describe("receipts", () => {
         /batch 1 is not a batch of segment 2/,
       ],
     ];
+    const forgedLeaf = (r: LotReceipt): string =>
+      String(
+        lotLeaf({
+          lotId: BigInt(r.lotIdValue),
+          segmentId: 2n,
+          slot: BigInt(r.position.slot),
+          amount: BigInt(r.position.amountUnits),
+          salt: BigInt(r.position.salt),
+        }),
+      );
     const { bundle } = await import("../../src/bundle/bundle.js").then((m) => m.readBundle(publicDir));
+    assert.equal((await checkReceiptInclusion(orig, bundle)).included, true);
     for (const [name, edit, why] of variants) {
       const r = structuredClone(orig);
       edit(r);
