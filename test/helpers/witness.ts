@@ -171,12 +171,20 @@ export function expectConstraintFail(c: TestCircuit, w: readonly bigint[]): void
 /** No witness exists for this input: witness generation must hit a failing constraint. */
 export async function expectWitnessFail(c: TestCircuit, input: Record<string, unknown>): Promise<void> {
   let w: bigint[] | undefined;
+  // the wasm runtime prints every failed assert to the console: the rejection is expected here,
+  // its message is still in the error thrown
+  const { log, error } = console;
+  console.log = () => {};
+  console.error = () => {};
   try {
     w = await c.witness(input);
   } catch (e) {
     const msg = String((e as Error).message ?? e);
     if (/Assert Failed/.test(msg)) return;
     throw e;
+  } finally {
+    console.log = log;
+    console.error = error;
   }
   // the generator did not assert: the witness it produced must still violate the R1CS
   expectConstraintFail(c, w);
@@ -186,4 +194,77 @@ export async function expectWitnessFail(c: TestCircuit, input: Record<string, un
 export function publicSignals(c: TestCircuit, w: readonly bigint[]): string[] {
   const n = c.r1cs.nOutputs + c.r1cs.nPubInputs;
   return w.slice(1, 1 + n).map(String);
+}
+
+/**
+ * Like `editWitness`, but skips names that --O2 eliminated (substituted by a linear combination of
+ * kept wires, whose value then follows from the edited ones). Used by the forgeries below, which
+ * assign every signal of a gadget from a forged claim. Throws when no name at all was found.
+ */
+export function editPresent(c: TestCircuit, w: readonly bigint[], edits: Record<string, bigint>): bigint[] {
+  const present: Record<string, bigint> = {};
+  for (const [name, value] of Object.entries(edits)) {
+    if (c.signals.has(`main.${name}`)) present[name] = value;
+  }
+  if (Object.keys(present).length === 0)
+    throw new Error(`${c.name}: none of ${Object.keys(edits).slice(0, 3).join(", ")}... is in the witness`);
+  return editWitness(c, w, present);
+}
+
+const fmod = (x: bigint): bigint => ((x % FIELD_P) + FIELD_P) % FIELD_P;
+/** the low n bits of x mod p (a forged decomposition: its sum is x only when x mod p < 2^n) */
+function bitEdits(prefix: string, x: bigint, n: number): Record<string, bigint> {
+  const v = fmod(x);
+  const out: Record<string, bigint> = {};
+  for (let i = 0; i < n; i++) out[`${prefix}[${i}]`] = (v >> BigInt(i)) & 1n;
+  return out;
+}
+
+const BAND_FLOOR = [0n, 10000n, 11000n, 15000n, 20000n];
+/**
+ * Every signal of a CoverageBand instance (`prefix`, e.g. "res.cb") computed as an honest prover
+ * would if the band were `band`: the one-hot bits, loReq, hiReq, upper, both range checks' bit
+ * decompositions, band and covered. Forging the true band reproduces the honest witness (a check
+ * of the forgery itself); any other band leaves exactly the range checks unsatisfiable.
+ */
+export function coverageBandEdits(
+  prefix: string,
+  band: number,
+  coll: bigint,
+  req: bigint,
+): Record<string, bigint> {
+  const lo = BAND_FLOOR[band] as bigint;
+  const hi = band < 4 ? (BAND_FLOOR[band + 1] as bigint) : 0n;
+  const upper = band < 4 ? fmod(hi * req - 10000n * coll - 1n) : 0n;
+  const e: Record<string, bigint> = {
+    [`${prefix}.loReq`]: fmod(lo * req),
+    [`${prefix}.hiReq`]: fmod(hi * req),
+    [`${prefix}.upper`]: upper,
+    [`${prefix}.band`]: BigInt(band),
+    [`${prefix}.covered`]: band >= 1 ? 1n : 0n,
+    ...bitEdits(`${prefix}.loCheck.bits.out`, 10000n * coll - lo * req, 252),
+    ...bitEdits(`${prefix}.hiCheck.bits.out`, upper, 252),
+  };
+  for (let i = 0; i < 5; i++) e[`${prefix}.bits[${i}]`] = i === band ? 1n : 0n;
+  return e;
+}
+
+/**
+ * Every signal of a SafeGreaterEqThan(n) instance (`prefix`) for the claim `out`: the comparator's
+ * decomposition of a + 2^n - b with its top bit set to the claim (the honest claim reproduces the
+ * honest witness; the false one cannot satisfy the decomposition).
+ */
+export function greaterEqEdits(
+  prefix: string,
+  n: number,
+  a: bigint,
+  b: bigint,
+  out: bigint,
+): Record<string, bigint> {
+  const v = fmod(a + (1n << BigInt(n)) - b);
+  const e = bitEdits(`${prefix}.lt.n2b.out`, v, n + 1);
+  e[`${prefix}.lt.n2b.out[${n}]`] = out;
+  e[`${prefix}.lt.out`] = 1n - out;
+  e[`${prefix}.out`] = out;
+  return e;
 }
