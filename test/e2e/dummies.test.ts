@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { auditBundle } from "../../src/audit/audit.js";
 import { type Bundle, parseBundle } from "../../src/bundle/bundle.js";
 import { type ProveSummary, proveSnapshot } from "../../src/prove/pipeline.js";
-import { batchRoot, initPoseidon, merkleLevels } from "../../src/spec/encoding.js";
+import { batchRoot, initPoseidon, sideCommitment } from "../../src/spec/encoding.js";
 import { getProfile } from "../../src/spec/profiles.js";
 import { terminateCurves } from "../../src/util/curve.js";
 import { runCli } from "../helpers/cli.js";
@@ -20,7 +20,8 @@ import { TINY_SNAPSHOT } from "../helpers/tiny.js";
 
 const TEST = getProfile("test");
 const anchored = { anchor: { kind: "local" as const }, allowDevKeys: true };
-const zeroRoot = (n: number) => (merkleLevels(Array<bigint>(n).fill(0n)).at(-1) as bigint[])[0] as bigint;
+/** The commitment of a batch side holding only padding. */
+const zeroRoot = (n: number) => sideCommitment([], n);
 
 /**
  * The tiny snapshot plus segments 2 and 3, which hold nothing; segment 3 prices no asset, so its

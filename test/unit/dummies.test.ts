@@ -5,13 +5,13 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { dummyLot } from "../../src/epoch/dummies.js";
-import { batchValues } from "../../src/epoch/inputs.js";
-import { buildEpoch, type EpochBuild, MAX_MIN_BATCHES, planEpoch } from "../../src/epoch/plan.js";
+import { buildSegmentBatch } from "../../src/epoch/inputs.js";
+import { buildEpoch, type EpochBuild, MAX_MIN_BATCHES, planEpoch, slotParams } from "../../src/epoch/plan.js";
 import { parseSecret } from "../../src/epoch/salts.js";
 import { totalsOf } from "../../src/prove/pipeline.js";
 import { buildReceipts } from "../../src/receipts/receipts.js";
 import { parseSnapshot, type Snapshot } from "../../src/snapshot/snapshot.js";
-import { batchRoot, initPoseidon, merkleLevels } from "../../src/spec/encoding.js";
+import { batchRoot, initPoseidon, sideCommitment } from "../../src/spec/encoding.js";
 import { getProfile } from "../../src/spec/profiles.js";
 import { EXAMPLE } from "../helpers/epoch.js";
 
@@ -27,7 +27,8 @@ function example(epoch = 7): Snapshot {
 /** The example's segment 4 has no lot and no liability. */
 const EMPTY = 4n;
 const seg = (b: EpochBuild, id: bigint) => b.segments.find((s) => s.segment.id === id);
-const zeroRoot = (n: number) => (merkleLevels(Array<bigint>(n).fill(0n)).at(-1) as bigint[])[0] as bigint;
+/** The commitment of a batch side holding only padding. */
+const zeroRoot = (n: number) => sideCommitment([], n);
 
 describe("dummy entries: an empty segment looks like a small one", () => {
   let allPadding: bigint;
@@ -56,7 +57,7 @@ describe("dummy entries: an empty segment looks like a small one", () => {
     const a = await buildEpoch(example(), TEST, S1);
     const last = seg(a, EMPTY)?.batches.at(-1);
     assert.ok(last?.fingerprint !== undefined && last.fingerprint !== 1n && last.fingerprint !== 0n);
-    assert.equal(last.healthy, true);
+    assert.deepEqual(last.outcome, { healthy: true, stress: [true, true], band: 4 });
     const P = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
     const product = a.segments.reduce((p, s) => (p * (s.batches.at(-1)?.fingerprint ?? 0n)) % P, 1n);
     assert.equal(product, a.list.at(-1)?.fingerprint);
@@ -92,15 +93,20 @@ describe("dummy entries: an empty segment looks like a small one", () => {
         real.liabilities.filter((l) => l.segmentId === g.id).length,
       ]),
     );
-    // the circuit sums (health, coverage) are those of the real positions alone
-    for (const s of a.segments) {
-      const v = batchValues(
-        s.segment.slots.map((x) => ({ price: x.circuitPrice, cfBps: x.cfBps })),
-        s.segment.marginBps,
-        s.lots.map((p) => p.fields),
-        s.liabilities.map((p) => p.fields),
+    // the circuit's per-slot totals (health, stress, band) are those of the real positions alone
+    for (const [i, s] of a.segments.entries()) {
+      const sum = (xs: { slot: number; amount: bigint }[]) =>
+        s.segment.slots.map((_, j) => xs.filter((x) => x.slot === j).reduce((n, x) => n + x.amount, 0n));
+      assert.deepEqual(s.collateralTotals, sum(s.lots.map((p) => p.lot)));
+      assert.deepEqual(s.liabilityTotals, sum(s.liabilities.map((p) => p.liability)));
+      assert.deepEqual(
+        [s.collateralTotals, s.liabilityTotals, s.outcome],
+        [
+          padded.segments[i]?.collateralTotals,
+          padded.segments[i]?.liabilityTotals,
+          padded.segments[i]?.outcome,
+        ],
       );
-      assert.deepEqual([s.collateralValue, s.requiredValue], [v.coll, v.liab]);
     }
   });
 
@@ -114,15 +120,32 @@ describe("dummy entries: an empty segment looks like a small one", () => {
     assert.deepEqual([inp.lotActive[0], inp.lotSlot[0], inp.lotAmount[0]], ["1", "0", "0"]);
     assert.deepEqual([inp.liabActive[0], inp.liabSlot[0], inp.liabAmount[0]], ["1", "0", "0"]);
     // forged: the same entries with amount 1 would count as collateral/liability (so the honest
-    // builder's unchanged sums above are not an accident of the arithmetic)
-    const slots = s4.segment.slots.map((x) => ({ price: x.circuitPrice, cfBps: x.cfBps }));
-    const forged = batchValues(
-      slots,
-      s4.segment.marginBps,
-      [{ slot: 0n, amount: 1n }],
-      [{ slot: 0n, amount: 1n }],
-    );
-    assert.ok(forged.coll > 0n && forged.liab > 0n);
+    // builder's unchanged totals are not an accident of the arithmetic)
+    const dummyLot = {
+      lotId: BigInt(inp.lotId[0] as string),
+      segmentId: EMPTY,
+      slot: 0n,
+      amount: 1n,
+      salt: 1n,
+    };
+    const dummyLiab = { accountId: 5n, segmentId: EMPTY, slot: 0n, amount: 1n, salt: 2n };
+    const forged = buildSegmentBatch({
+      profile: TEST,
+      epoch: 7n,
+      segmentId: EMPTY,
+      marginBps: s4.segment.marginBps,
+      slots: slotParams(s4.segment),
+      stress: [],
+      isFirst: true,
+      isLast: true,
+      r: a.r,
+      prev: null,
+      nextSalt: 3n,
+      lots: [dummyLot],
+      liabilities: [dummyLiab],
+    });
+    assert.deepEqual([forged.next.coll[0], forged.next.liab[0]], [1n, 1n]);
+    assert.deepEqual([s4.collateralTotals, s4.liabilityTotals], [[0n], [0n]]);
     assert.deepEqual([s4.collateralValue, s4.requiredValue], [0n, 0n]);
   });
 

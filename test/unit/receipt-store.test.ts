@@ -27,7 +27,7 @@ import {
 import { sha256Hex } from "../../src/util/hash.js";
 import { tmpDir } from "../helpers/epoch.js";
 
-const HEAD = { format: "bulkhead-receipt", version: 1, epoch: "9", manifestHash: "0xabc" } as const;
+const HEAD = { format: "bulkhead-receipt", version: 2, epoch: "9", manifestHash: "0xabc" } as const;
 
 function lot(id: bigint): { file: string; receipt: Receipt } {
   const receipt = {
