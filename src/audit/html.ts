@@ -156,8 +156,14 @@ function trustBanners(rep: AuditReport): string {
 /** The report's sections (no <html> wrapper), for the CLI's file and the receipt page. */
 export function renderAuditSection(rep: AuditReport, ctx: AuditHtmlContext = {}): string {
   const bad = rep.segments.filter((s) => s.healthy === false).map((s) => s.id);
+  const stressed = rep.segments
+    .filter((s) => s.healthy === true && (s.stress ?? []).some((x) => !x.healthy))
+    .map((s) => s.id);
+  const stressNote = stressed.length
+    ? `; healthy now but failing a stress scenario: segment${stressed.length > 1 ? "s" : ""} ${stressed.join(", ")}`
+    : "";
   const verdict = rep.ok
-    ? `<div class="verdict pass">AUDIT PASSED: every proof verified${bad.length ? `; insolvent segment${bad.length > 1 ? "s" : ""}: ${bad.join(", ")}` : "; every segment healthy"}</div>`
+    ? `<div class="verdict pass">AUDIT PASSED: every proof verified${bad.length ? `; insolvent segment${bad.length > 1 ? "s" : ""}: ${bad.join(", ")}` : "; every segment healthy"}${stressNote}</div>`
     : `<div class="verdict fail">AUDIT FAILED (${rep.errors.length} problem${rep.errors.length === 1 ? "" : "s"})</div>`;
   const warnings = rep.warnings.map((w) => `<div class="warn">WARNING: ${esc(w)}</div>`).join("");
   const vk = Object.entries(ctx.vkeys ?? {})
