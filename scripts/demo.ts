@@ -126,6 +126,12 @@ async function main(): Promise<void> {
   const v1 = await verifyReceipt(lotFile, summary.publicDir, anchored);
   for (const line of formatReceiptVerdict(v1).split("\n")) say(`  ${line}`);
 
+  const stressed = "0xabc0000000000000000000000000000000000004";
+  const stressedFile = (await findReceipt(summary.out, { account: stressed })).file;
+  const vs = await verifyReceipt(stressedFile, summary.publicDir, anchored);
+  say("an account in segment 2, healthy now but failing a stress scenario:");
+  for (const line of formatReceiptVerdict(vs).split("\n")) say(`  ${line}`);
+
   const acct = "0xabc0000000000000000000000000000000000005";
   const acctFile = (await findReceipt(summary.out, { account: acct })).file;
   const v2 = await verifyReceipt(acctFile, summary.publicDir, anchored);
@@ -135,7 +141,8 @@ async function main(): Promise<void> {
   const forged = JSON.parse(readFileSync(acctFile, "utf8")) as AccountReceipt;
   const pos = forged.positions[0];
   if (pos) {
-    // edit the amount and recompute the leaf, so only the Merkle path can tell
+    // edit the amount and recompute the leaf (and put it in the batch's leaf list), so only the
+    // batch root can tell
     pos.amount = "3800";
     pos.amountUnits = `3800${"0".repeat(18)}`;
     pos.leaf = String(
@@ -147,6 +154,7 @@ async function main(): Promise<void> {
         salt: BigInt(pos.salt),
       }),
     );
+    pos.leaves[pos.index] = pos.leaf;
   }
   const forgedFile = path.join(out, "forged-receipt.json");
   writeFileSync(forgedFile, JSON.stringify(forged, null, 2));

@@ -79,10 +79,19 @@ export {
   parseDecimal,
   parseSnapshot,
   type Segment,
+  type SegmentScenario,
   type SegmentSlot,
   type Snapshot,
   SnapshotError,
+  type StressScenario,
 } from "./snapshot/snapshot.js";
+// the published outcome of a segment (health, stress bits, coverage band) and custody caps
+export {
+  COVERAGE_BANDS,
+  decodeResult,
+  type SegmentResult,
+  UNBOUNDED_CAP,
+} from "./spec/encoding.js";
 // profiles (batch sizes) and the circuits
 export { CIRCUITS, type CircuitName, getProfile, PROFILES, type Profile } from "./spec/profiles.js";
 // development keys, recognised from the key itself
