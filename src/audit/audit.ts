@@ -51,6 +51,7 @@ import {
   packSegmentSlots,
   segmentSignalCount,
   UNBOUNDED_CAP,
+  unpackStress,
 } from "../spec/encoding.js";
 import { type CircuitName, PROFILES, type Profile } from "../spec/profiles.js";
 import { circuitPriceOf, formatDecimal, parseDecimal } from "../spec/units.js";
@@ -65,6 +66,7 @@ import {
   NO_ANCHOR_MESSAGE,
   UNANCHORED_WARNING,
 } from "./anchor.js";
+import { shocksText } from "./html.js";
 
 export interface AuditOptions {
   /**
@@ -86,8 +88,12 @@ export interface SegmentAudit {
   batches: number;
   /** from the last batch; null when the segment's proofs could not be checked */
   healthy: boolean | null;
-  /** each named stress scenario (display name from the bundle, bit k of the proven result) */
-  stress: { name: string; healthy: boolean }[] | null;
+  /**
+   * each named stress scenario: its display name (bundle metadata, not committed), bit k of the
+   * proven result, and its price shocks as committed in the manifest's stress words (bps per asset
+   * slot, unshocked slots omitted): what the bit is about, whatever the name says
+   */
+  stress: { name: string; healthy: boolean; shocksBps: Record<string, number> }[] | null;
   /** proven coverage band 0..4 and its label; null when unknown */
   band: number | null;
   bandLabel: string | null;
@@ -345,6 +351,26 @@ function devKeyFindings(
   );
 }
 
+/** Scenario k's shocks per asset slot from the committed stress words (factor - 10000, non-zero only). */
+function committedShocks(
+  s: BundleSegment,
+  words: readonly bigint[],
+  k: number,
+  p: Profile,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  try {
+    const row = unpackStress(words, p.stressScenarios, p.assetsPerSegment)[k] ?? [];
+    s.assets.forEach((a, j) => {
+      const f = row[j];
+      if (f !== undefined && f !== 10000n) out[a.symbol] = Number(f) - 10000;
+    });
+  } catch {
+    // malformed words are reported by the manifest checks
+  }
+  return out;
+}
+
 /** A cap in tokens for display, or null when it is UNBOUNDED_CAP ("not bounded"). */
 function capText(cap: string, decimals: number): string | null {
   const v = BigInt(cap);
@@ -570,7 +596,13 @@ async function auditSegment(
     batches: batches.length,
     healthy: ok && outcome ? outcome.healthy : null,
     stress:
-      ok && outcome ? s.scenarios.map((name, k) => ({ name, healthy: outcome?.stress[k] === true })) : null,
+      ok && outcome
+        ? s.scenarios.map((name, k) => ({
+            name,
+            healthy: outcome?.stress[k] === true,
+            shocksBps: committedShocks(s, ctx.manifest.segments[i]?.stress ?? [], k, ctx.profile),
+          }))
+        : null,
     band: ok && outcome ? outcome.band : null,
     bandLabel: ok && outcome ? (COVERAGE_BANDS[outcome.band] ?? null) : null,
     custody: s.assets.map((a) => ({ asset: a.symbol, cap: capText(a.cap, a.decimals) })),
@@ -705,6 +737,10 @@ export function formatAudit(rep: AuditReport): string {
     `pooled: ${custodyCell(rep.pooledCustody)}`,
   ]);
   lines.push(...formatTable(rows, { rule: true }));
+  for (const s of rep.segments) {
+    const defs = (s.stress ?? []).map((x) => `"${x.name}" = ${shocksText(x.shocksBps)}`);
+    if (defs.length > 0) lines.push(`segment ${s.id} scenarios (committed shocks): ${defs.join("; ")}`);
+  }
   for (const s of rep.segments) {
     const failing = (s.stress ?? []).filter((x) => !x.healthy).map((x) => x.name);
     if (s.healthy === true && failing.length > 0) {

@@ -39,6 +39,12 @@ export const AUDIT_CSS = `
 .bh-audit ul.errors li{color:#b3261e}
 `;
 
+/** "ETH -30%, WBTC -30%" from shocks in bps; "no shock" when empty. */
+export function shocksText(shocks: Record<string, number>): string {
+  const parts = Object.entries(shocks).map(([a, b]) => `${a} ${b > 0 ? "+" : ""}${b / 100}%`);
+  return parts.length ? parts.join(", ") : "no shock";
+}
+
 function healthCell(s: SegmentAudit): string {
   if (s.healthy === null) return `<span class="unk">unknown</span>`;
   return s.healthy ? `<span class="ok">healthy</span>` : `<span class="bad">INSOLVENT</span>`;
@@ -51,7 +57,7 @@ function stressHtml(s: SegmentAudit): string {
   const items = s.stress
     .map(
       (x) =>
-        `${esc(x.name)}: ${x.healthy ? `<span class="ok">pass</span>` : `<span class="bad">FAIL</span>`}`,
+        `${esc(x.name)} <span class="unk">(${esc(shocksText(x.shocksBps))})</span>: ${x.healthy ? `<span class="ok">pass</span>` : `<span class="bad">FAIL</span>`}`,
     )
     .join("<br>");
   const flag =

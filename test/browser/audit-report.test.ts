@@ -63,7 +63,10 @@ describe("browser: HTML audit report", function () {
     for (const seg of segments) assert.ok(o.text.includes(seg.name), seg.name);
     assert.equal(o.bars, segments.length + 1);
     // stress scenarios, coverage bands and custody per segment; healthy now but failing a scenario
-    assert.match(o.text, /crypto -30%: FAIL\s+stablecoins -5%: pass\s+healthy now, fails under stress/);
+    assert.match(
+      o.text,
+      /crypto -30% \(WBTC -30%\): FAIL\s+stablecoins -5% \(USDC -5%\): pass\s+healthy now, fails under stress/,
+    );
     assert.match(o.text, /150-200%/);
     assert.match(o.text, /110-150%/);
     assert.match(o.text, /ETH ≤ 20\s+USDC ≤ 50000/);

@@ -156,7 +156,10 @@ describe("browser: receipt page", function () {
     assert.match(r.text, /^VERIFIED/);
     assert.match(r.text, /Segment 1 \(ETH\/USDC isolated\) health\s+healthy/);
     assert.match(r.text, /Segment 1 proofs\s+all \d+ valid/);
-    assert.match(r.text, /Segment 1 stress scenarios\s+crypto -30%: pass, stablecoins -5%: pass/);
+    assert.match(
+      r.text,
+      /Segment 1 stress scenarios\s+crypto -30% \(ETH -30%\): pass, stablecoins -5% \(USDC -5%\): pass/,
+    );
     assert.match(r.text, /Segment 1 coverage band\s+150-200%/);
     assert.match(r.text, /Segment 1 custody\s+ETH ≤ 20, USDC ≤ 50000/);
     assert.match(r.text, /Lot list proofs\s+all \d+ valid/);
@@ -196,7 +199,10 @@ describe("browser: receipt page", function () {
     const file = path.join(receipts, index.accounts["0xabc0000000000000000000000000000000000004"] as string);
     const r = await check(good, file, "2b-stress-fail");
     assert.equal(r.state, "verified", r.text);
-    assert.match(r.text, /Segment 2 stress scenarios\s+crypto -30%: FAIL, stablecoins -5%: pass/);
+    assert.match(
+      r.text,
+      /Segment 2 stress scenarios\s+crypto -30% \(WBTC -30%\): FAIL, stablecoins -5% \(USDC -5%\): pass/,
+    );
     assert.match(r.text, /healthy now, but NOT under every stress scenario/);
     assert.match(r.text, /Segment 2 coverage band\s+110-150%/);
     assert.match(r.text, /Segment 2 custody\s+USDC: not bounded, WBTC ≤ 2/);

@@ -92,10 +92,20 @@ describe("audit", () => {
       { asset: "WBTC", cap: "2" },
     ]);
     assert.ok(rep.pooledCustody.every((c) => c.cap === null));
+    // what each bit is about comes from the committed stress words, not from the display names
+    assert.deepEqual(
+      rep.segments[1]?.stress?.map((x) => x.shocksBps),
+      [{ WBTC: -3000 }, { USDC: -500 }],
+    );
     const text = formatAudit(rep);
     assert.match(text, /segment 2 is healthy now but FAILS stress scenario: crypto -30%/);
     assert.match(text, /healthy now but failing a stress scenario: segment 2/);
     assert.match(text, /ETH <= 20, USDC <= 50000/);
+    assert.match(
+      text,
+      /segment 2 scenarios \(committed shocks\): "crypto -30%" = WBTC -30%; "stablecoins -5%" = USDC -5%/,
+    );
+    assert.match(text, /segment 3 scenarios \(committed shocks\): "ETH -50%" = ETH -50%/);
     assert.match(text, /not bounded/);
   });
 

@@ -1,6 +1,6 @@
 /** Turns a page check into plain words: one verdict at a glance, then the facts behind it. */
 import { UNANCHORED_WARNING } from "../../src/audit/anchor.js";
-import { esc } from "../../src/audit/html.js";
+import { esc, shocksText } from "../../src/audit/html.js";
 import { howToAnchor } from "./anchor.js";
 import type { BundleSource, PageChainCheck, PageCheck } from "./check.js";
 
@@ -55,7 +55,12 @@ type SegmentFacts = NonNullable<PageCheck["verdict"]["audit"]>["segments"][numbe
 function stressFact(s: SegmentFacts | undefined): string {
   if (!s || s.stress === null) return unk("unknown (its proofs did not check out)");
   if (s.stress.length === 0) return unk("no stress scenario in this epoch");
-  const items = s.stress.map((x) => `${esc(x.name)}: ${x.healthy ? yes("pass") : no("FAIL")}`).join(", ");
+  const items = s.stress
+    .map(
+      (x) =>
+        `${esc(x.name)} <span class="mute">(${esc(shocksText(x.shocksBps))})</span>: ${x.healthy ? yes("pass") : no("FAIL")}`,
+    )
+    .join(", ");
   const warn =
     s.healthy === true && s.stress.some((x) => !x.healthy)
       ? `<br>${no("healthy now, but NOT under every stress scenario")}`
