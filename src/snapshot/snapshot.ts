@@ -370,6 +370,11 @@ function parseAssets(ctx: Ctx, raw: Record<string, unknown>): AssetTable {
         ok = false;
       } else token = getAddress(a.token.toLowerCase());
     }
+    const twin = token !== NO_TOKEN ? assets.find((x) => x.token === token) : undefined;
+    if (twin) {
+      ctx.bad(`${p}.token`, `token ${token} is also asset ${twin.symbol}: one token, one asset`);
+      ok = false;
+    }
     if (ok) {
       const asset = { symbol: a.symbol as string, decimals: d as number, token, index: i };
       assets.push(asset);

@@ -574,6 +574,16 @@ export function manifestProblems(m: Manifest, p: Profile): string[] {
   if (m.globalAssets.length > p.globalAssets) {
     out.push(`manifest: ${m.globalAssets.length} global assets exceed the profile's ${p.globalAssets}`);
   }
+  // one custody per token: a token listed under two symbols would get two caps
+  const tokens = new Map<string, number>();
+  m.globalAssets.forEach((a, g) => {
+    const t = a.token.toLowerCase();
+    if (t === NO_TOKEN) return;
+    const prev = tokens.get(t);
+    if (prev !== undefined)
+      out.push(`manifest: global assets ${prev} and ${g} have the same token ${a.token}`);
+    else tokens.set(t, g);
+  });
   try {
     unpackListCaps(m.poolCaps, p.globalAssets);
   } catch (e) {
@@ -596,6 +606,7 @@ export function manifestProblems(m: Manifest, p: Profile): string[] {
     if (s.slots.length !== A) out.push(`${where}: ${s.slots.length} slot words, expected ${A}`);
     if (s.stress.length !== W) out.push(`${where}: ${s.stress.length} stress words, expected ${W}`);
     if (s.assets.length > A) out.push(`${where}: ${s.assets.length} asset slots exceed ${A}`);
+    const used = new Map<bigint, number>();
     s.slots.forEach((w, k) => {
       if (k >= s.assets.length) {
         if (w !== 1n) out.push(`${where} slot ${k}: an unused slot must be the word 1`);
@@ -606,6 +617,11 @@ export function manifestProblems(m: Manifest, p: Profile): string[] {
         return;
       }
       const sl = unpackSlot(w);
+      // two slots of one asset would each get the full custody cap
+      const twice = used.get(sl.asset);
+      if (twice !== undefined)
+        out.push(`${where} slots ${twice} and ${k}: the same global asset ${sl.asset}`);
+      else used.set(sl.asset, k);
       if (sl.price < 1n) out.push(`${where} slot ${k}: price 0`);
       if (sl.cfBps > BigInt(MAX_CF_BPS)) out.push(`${where} slot ${k}: collateral factor above 10000`);
       const g = Number(sl.asset);

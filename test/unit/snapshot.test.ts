@@ -455,6 +455,10 @@ describe("snapshot: custody caps, pooled custody, stress scenarios, tokens", () 
     const tok = base();
     tok.assets[1] = { ...tok.assets[1], token: "0x1234" };
     expectProblem(tok, "assets[1].token", /: must be an address: 0x and 40 hex digits$/);
+    const twin = base();
+    twin.assets[0] = { ...twin.assets[0], token: "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2" };
+    twin.assets[1] = { ...twin.assets[1], token: "0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2" };
+    expectProblem(twin, "assets[1].token", /is also asset ETH: one token, one asset$/);
   });
 
   it("the pooled example is valid", () => {
@@ -492,6 +496,24 @@ describe("manifest rules (manifestProblems)", () => {
         (x.segments[3] as Manifest["segments"][number]).slots[2] = 2n;
       }).join("\n"),
       /segment 4 slot 2: an unused slot must be the word 1/,
+    );
+    // two slots of one segment naming the same global asset (each would get the full cap)
+    assert.match(
+      m((x) => {
+        const seg = x.segments[0] as Manifest["segments"][number];
+        seg.slots[1] = seg.slots[0] as bigint;
+        seg.assets[1] = { ...(seg.assets[0] as Manifest["globalAssets"][number]) };
+      }).join("\n"),
+      /segment 1 slots 0 and 1: the same global asset 0/,
+    );
+    // one token under two symbols of the table
+    assert.match(
+      m((x) => {
+        (x.globalAssets[3] as Manifest["globalAssets"][number]).token = (
+          x.globalAssets[0] as Manifest["globalAssets"][number]
+        ).token;
+      }).join("\n"),
+      /global assets 0 and 3 have the same token/,
     );
     assert.match(
       m((x) => {
