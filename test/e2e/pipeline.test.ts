@@ -259,3 +259,36 @@ describe("pipeline: resume after a killed run", () => {
     );
   });
 });
+
+describe("pipeline: pooled custody (examples/snapshot-pooled.json)", () => {
+  it("proves with the pooled caps in every lot-list batch; the audit reports them", async function () {
+    this.timeout(900_000);
+    await provenExample(); // artifacts are built
+    const s = await proveSnapshot({
+      snapshot: path.join(REPO, "examples", "snapshot-pooled.json"),
+      out: path.join(tmpDir("pooled"), "out"),
+      profile: "test",
+      secretFile: secretFile(),
+    }); // self-audited (anchored to this run's keys)
+    const b = parseBundle(JSON.parse(readFileSync(s.bundleFile, "utf8")));
+    assert.deepEqual(
+      b.manifest.globalAssets.map((a) => [a.symbol, a.poolCap]),
+      [
+        ["ETH", String(25n * 10n ** 18n)],
+        ["USDC", String(100000n * 10n ** 6n)],
+        ["WBTC", String(2n * 10n ** 8n)],
+        ["DAI", String(50000n * 10n ** 18n)],
+      ],
+    );
+    // every lot-list proof exposes the packed caps as its last public inputs
+    for (const p of b.proofs.lotList) assert.deepEqual(p.publicSignals.slice(-2), b.manifest.poolCaps);
+    const { auditBundle } = await import("../../src/audit/audit.js");
+    const rep = await auditBundle(s.publicDir, { anchor: { kind: "local" }, allowDevKeys: true });
+    assert.equal(rep.ok, true, rep.errors.join("\n"));
+    assert.deepEqual(
+      rep.pooledCustody.map((c) => `${c.asset} <= ${c.cap}`),
+      ["ETH <= 25", "USDC <= 100000", "WBTC <= 2", "DAI <= 50000"],
+    );
+    assert.ok(rep.segments.every((x) => x.custody.every((c) => c.cap === null)));
+  });
+});
