@@ -354,6 +354,14 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
             AssetSlot calldata a = assetTable[g];
             uint256 len = bytes(a.symbol).length;
             if (len == 0 || len > 32 || a.decimals > 30) revert InvalidGlobalAssets(g);
+            // one entry per asset: a repeated symbol, or a repeated non-zero token, is refused
+            for (uint256 h = 0; h < g; h++) {
+                AssetSlot calldata b = assetTable[h];
+                if (
+                    keccak256(bytes(a.symbol)) == keccak256(bytes(b.symbol))
+                        || (a.token != address(0) && a.token == b.token)
+                ) revert InvalidGlobalAssets(g);
+            }
             e.globalAssets.push(AssetSlot({symbol: a.symbol, decimals: a.decimals, token: a.token}));
         }
     }
@@ -364,6 +372,8 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
     function _checkSlots(EpochData storage e, SegmentEntry calldata s) private view {
         uint256 n = s.assets.length;
         if (n > assetSlots) revert InvalidAssetSlots(s.id, n);
+        // each global asset at most once per segment: two slots of one asset would get two caps
+        uint256 seen = 0;
         for (uint256 k = 0; k < assetSlots; k++) {
             uint256 w = s.slots[k];
             if (k >= n) {
@@ -374,9 +384,10 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
             if (w >> SLOT_WORD_BITS != 0 || w & MASK96 == 0 || (w >> 96) & 0x3FFF > MAX_CF_BPS) {
                 revert InvalidSlotParams(s.id, k);
             }
-            if (g >= e.globalAssets.length || !_sameAsset(e.globalAssets[g], s.assets[k])) {
+            if (g >= e.globalAssets.length || seen & (1 << g) != 0 || !_sameAsset(e.globalAssets[g], s.assets[k])) {
                 revert InvalidAssetSlots(s.id, k);
             }
+            seen |= 1 << g;
         }
     }
 

@@ -602,6 +602,21 @@ describe("chain: SolvencyRegistry on anvil", function () {
     );
     await expectRevert(
       variant((c) => {
+        // slot 1 names WETH too: one asset in two slots would get two custody caps
+        const slots = seg0(c).slots;
+        slots[1] = (slots[0] as bigint) & ((1n << 114n) - 1n);
+        seg0(c).assets[1] = seg0(c).assets[0] as (typeof m.segments)[number]["assets"][number];
+      }),
+      "InvalidAssetSlots",
+    );
+    await expectRevert(
+      variant((c) => {
+        c.globalAssets[1] = { ...(c.globalAssets[0] as (typeof m.globalAssets)[number]) };
+      }),
+      "InvalidGlobalAssets",
+    );
+    await expectRevert(
+      variant((c) => {
         seg0(c).slots.pop();
       }),
       "InvalidParamsLength",
