@@ -461,9 +461,19 @@ type WorkerReply = { id: number; bad: number[]; ok: boolean } | { id: number; er
 
 /** @internal Entry point of a pool worker (called by WORKER_SOURCE). */
 export function __batchVerifyWorkerMain(port: import("node:worker_threads").MessagePort): void {
+  // Every message carries a fresh copy of the key: keep one object per distinct key so that the
+  // prepared key (parsed points, prepared G2 lines) is cached across calls.
+  const keys = new Map<string, Groth16VKey>();
   port.on("message", async (msg: WorkerRequest) => {
     try {
-      const r = await verifyBatch(msg.vkey, msg.items, { findBad: msg.findBad });
+      const text = JSON.stringify(msg.vkey);
+      let vkey = keys.get(text);
+      if (!vkey) {
+        if (keys.size > 8) keys.clear();
+        vkey = msg.vkey;
+        keys.set(text, vkey);
+      }
+      const r = await verifyBatch(vkey, msg.items, { findBad: msg.findBad });
       port.postMessage({ id: msg.id, ok: r.ok, bad: r.bad } satisfies WorkerReply);
     } catch (err) {
       port.postMessage({ id: msg.id, error: String((err as Error)?.message ?? err) } satisfies WorkerReply);
