@@ -167,7 +167,7 @@ function parseG2(curve: Curve, p: unknown, psi: (q: Buf) => Buf): Buf | undefine
   if (!x || !y) return undefined;
   if (p.length === 3) {
     const z = parseF2(p[2]);
-    if (!z || z[0] !== 1n || z[1] !== 0n) return undefined;
+    if (!(z && z[0] === 1n && z[1] === 0n)) return undefined;
   }
   const pt = curve.G2.fromObject([x, y]);
   if (!curve.G2.isValid(pt) || curve.G2.isZero(pt)) return undefined;
