@@ -205,6 +205,8 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
     error NoFinalizedEpoch();
     error UnknownSegment(uint32 segmentId);
     error InvalidAssetSlots(uint32 segmentId, uint256 slot);
+    error EmptyBatchGroup();
+    error BatchGroupLengthMismatch(uint256 proofs, uint256 nextStates);
 
     // ------------------------------------------------------------------ events
 
@@ -235,6 +237,8 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
     /// Most batches a segment may have (2^24 / max(N, M)), and the lot list (2^24 / G).
     uint256 public immutable maxSegmentBatches;
     uint256 public immutable maxListBatches;
+    /// Both verifiers' `verifyBatch(uint256[] proofs, uint256[] pubSignals)` (toolchain/batch-verifier.ts).
+    bytes4 private constant VERIFY_BATCH_SELECTOR = bytes4(keccak256("verifyBatch(uint256[],uint256[])"));
     bytes4 private immutable segmentSelector;
     bytes4 private immutable listSelector;
 
@@ -514,6 +518,231 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
         e.listAccepted = uint32(accepted + 1);
         e.listState = isLast ? fingerprint : nextState;
         emit ListBatchAccepted(epoch, batchIndex, nextState, isLast);
+    }
+
+    /**
+     * Verifies batches `firstBatch .. firstBatch + proofs.length - 1` of the segment at
+     * `segmentIndex` in one `verifyBatch` call (one multi-pairing). Every public input is derived
+     * from stored state exactly as `submitSegmentBatch` does, batch after batch: batch t's prevState
+     * is batch t-1's nextState (nextStates[t-1]; for the first of the group, the stored state), and
+     * only the group's last state is stored. `result` and `fingerprint` are the segment's last
+     * batch's outputs and must be 0 unless the group ends with it.
+     */
+    function submitSegmentBatches(
+        uint64 epoch,
+        uint256 segmentIndex,
+        uint256 firstBatch,
+        Proof[] calldata proofs,
+        uint256[] calldata nextStates,
+        uint256 result,
+        uint256 fingerprint
+    ) external onlyRole(PUBLISHER_ROLE) {
+        SegmentData storage s = _segmentGroup(epoch, segmentIndex, firstBatch, proofs.length, nextStates, result, fingerprint);
+        _verifySegmentGroup(s, epoch, firstBatch, proofs, nextStates, result, fingerprint);
+        _acceptSegmentGroup(s, epoch, firstBatch, nextStates, result, fingerprint);
+    }
+
+    function _verifySegmentGroup(
+        SegmentData storage s,
+        uint64 epoch,
+        uint256 firstBatch,
+        Proof[] calldata proofs,
+        uint256[] calldata nextStates,
+        uint256 result,
+        uint256 fingerprint
+    ) private view {
+        uint256[] memory sigs;
+        {
+            uint256[] memory base = _segmentSignals(epochs[epoch].r, s, epoch, firstBatch, false);
+            base[2] = result;
+            base[3] = fingerprint;
+            sigs = _segmentGroupSignals(s, base, firstBatch, nextStates);
+        }
+        if (!_verifyBatch(segmentVerifier, proofs, sigs)) revert InvalidProof();
+    }
+
+    /// Checks a group of segment batches (as `submitSegmentBatch` checks one) and returns the segment.
+    function _segmentGroup(
+        uint64 epoch,
+        uint256 segmentIndex,
+        uint256 firstBatch,
+        uint256 k,
+        uint256[] calldata nextStates,
+        uint256 result,
+        uint256 fingerprint
+    ) private view returns (SegmentData storage s) {
+        EpochData storage e = _openEpoch(epoch);
+        if (segmentIndex >= e.segments.length) revert SegmentNotInManifest(epoch, segmentIndex);
+        s = e.segments[segmentIndex];
+        uint256 count = s.batchRoots.length;
+        _checkGroup(epoch, firstBatch, count, s.accepted, k, nextStates);
+        _checkField(fingerprint);
+        if (firstBatch + k != count && (result != 0 || fingerprint != 0)) {
+            revert ResultOnNonLastBatch(firstBatch + k - 1);
+        }
+        // healthy (1 bit) | stress bits (S) | band (3 bits, <= 4)
+        if (result >> (1 + stressScenarios) > 4) revert InvalidResult(result);
+    }
+
+    function _acceptSegmentGroup(
+        SegmentData storage s,
+        uint64 epoch,
+        uint256 firstBatch,
+        uint256[] calldata nextStates,
+        uint256 result,
+        uint256 fingerprint
+    ) private {
+        uint256 k = nextStates.length;
+        bool endsLast = firstBatch + k == s.batchRoots.length;
+        s.accepted = uint32(firstBatch + k);
+        if (endsLast) {
+            s.result = result;
+            s.state = fingerprint;
+        } else {
+            s.state = nextStates[k - 1];
+        }
+        for (uint256 t = 0; t < k; t++) {
+            emit SegmentBatchAccepted(epoch, s.id, firstBatch + t, nextStates[t], endsLast && t + 1 == k);
+        }
+    }
+
+    /**
+     * Verifies list batches `firstBatch .. firstBatch + proofs.length - 1` in one `verifyBatch` call,
+     * with every public input derived as `submitListBatch` does (chained in memory, the last state
+     * stored); `fingerprint` must be 0 unless the group ends with the list's last batch.
+     */
+    function submitListBatches(
+        uint64 epoch,
+        uint256 firstBatch,
+        Proof[] calldata proofs,
+        uint256[] calldata nextStates,
+        uint256 fingerprint
+    ) external onlyRole(PUBLISHER_ROLE) {
+        EpochData storage e = _openEpoch(epoch);
+        uint256 count = e.globalCommitments.length;
+        uint256 k = proofs.length;
+        _checkGroup(epoch, firstBatch, count, e.listAccepted, k, nextStates);
+        bool endsLast = firstBatch + k == count;
+        _checkField(fingerprint);
+        if (!endsLast && fingerprint != 0) revert ResultOnNonLastBatch(firstBatch + k - 1);
+
+        uint256[] memory sigs = _listGroupSignals(e, epoch, firstBatch, nextStates, fingerprint);
+        if (!_verifyBatch(listVerifier, proofs, sigs)) revert InvalidProof();
+
+        e.listAccepted = uint32(firstBatch + k);
+        e.listState = endsLast ? fingerprint : nextStates[k - 1];
+        for (uint256 t = 0; t < k; t++) {
+            emit ListBatchAccepted(epoch, firstBatch + t, nextStates[t], endsLast && t + 1 == k);
+        }
+    }
+
+    /// The public signals of segment batches firstBatch.. (one after another), chained in memory.
+    /// `base` holds the batch-independent signals (result and fingerprint at 2 and 3, r, the meta
+    /// word's id, margin and epoch, slots, stress), read from storage once.
+    function _segmentGroupSignals(
+        SegmentData storage s,
+        uint256[] memory base,
+        uint256 firstBatch,
+        uint256[] calldata nextStates
+    ) private view returns (uint256[] memory sigs) {
+        uint256 nPub = base.length;
+        uint256 count = s.batchRoots.length;
+        uint256 meta = base[6] & ~(uint256(3) << 48);
+        sigs = new uint256[](nextStates.length * nPub);
+        uint256 prev = firstBatch == 0 ? 0 : s.state;
+        for (uint256 t = 0; t < nextStates.length; t++) {
+            uint256 b = firstBatch + t;
+            uint256 o = t * nPub;
+            bool isLast = b + 1 == count;
+            for (uint256 w = 4; w < nPub; w++) {
+                sigs[o + w] = base[w];
+            }
+            sigs[o] = nextStates[t];
+            sigs[o + 1] = s.batchRoots[b];
+            if (isLast) {
+                sigs[o + 2] = base[2];
+                sigs[o + 3] = base[3];
+            }
+            sigs[o + 5] = prev;
+            sigs[o + 6] = meta | (b == 0 ? uint256(1) << 48 : 0) | (isLast ? uint256(1) << 49 : 0);
+            prev = nextStates[t];
+        }
+    }
+
+    /// The public signals of list batches firstBatch.. (one after another), chained in memory.
+    function _listGroupSignals(
+        EpochData storage e,
+        uint64 epoch,
+        uint256 firstBatch,
+        uint256[] calldata nextStates,
+        uint256 fingerprint
+    ) private view returns (uint256[] memory sigs) {
+        // the batch-independent signals (r, pooled caps) read once, copied into every batch
+        uint256 nPub = 6 + capWords;
+        uint256[] memory base = new uint256[](nPub);
+        base[3] = e.r;
+        for (uint256 q = 6; q < nPub; q++) {
+            base[q] = e.poolCaps[q - 6];
+        }
+        sigs = new uint256[](nextStates.length * nPub);
+        uint256 prev = firstBatch == 0 ? 0 : e.listState;
+        for (uint256 t = 0; t < nextStates.length; t++) {
+            uint256 b = firstBatch + t;
+            uint256 o = t * nPub;
+            bool isLast = b + 1 == e.globalCommitments.length;
+            for (uint256 w = 3; w < nPub; w++) {
+                sigs[o + w] = base[w];
+            }
+            sigs[o] = nextStates[t];
+            sigs[o + 1] = e.globalCommitments[b];
+            if (isLast) sigs[o + 2] = fingerprint;
+            sigs[o + 4] = prev;
+            sigs[o + 5] = (b == 0 ? 1 : 0) | (isLast ? 2 : 0) | (uint256(epoch) << 2);
+            prev = nextStates[t];
+        }
+    }
+
+    /// A group of batches: at least one, one nextState per proof (each < p), in order from
+    /// `accepted`, all inside the manifest.
+    function _checkGroup(
+        uint64 epoch,
+        uint256 firstBatch,
+        uint256 count,
+        uint256 accepted,
+        uint256 k,
+        uint256[] calldata nextStates
+    ) private pure {
+        if (k == 0) revert EmptyBatchGroup();
+        if (nextStates.length != k) revert BatchGroupLengthMismatch(k, nextStates.length);
+        _checkOrder(epoch, firstBatch, count, accepted);
+        if (firstBatch + k > count) revert BatchNotInManifest(epoch, firstBatch + k - 1, count);
+        for (uint256 t = 0; t < k; t++) {
+            _checkField(nextStates[t]);
+        }
+    }
+
+    /// Calls verifyBatch(proofs as 8 words each, sigs) on `verifier`.
+    function _verifyBatch(address verifier, Proof[] calldata proofs, uint256[] memory sigs)
+        private
+        view
+        returns (bool)
+    {
+        uint256 k = proofs.length;
+        uint256[] memory flat = new uint256[](8 * k);
+        for (uint256 t = 0; t < k; t++) {
+            Proof calldata p = proofs[t];
+            uint256 o = 8 * t;
+            flat[o] = p.a[0];
+            flat[o + 1] = p.a[1];
+            flat[o + 2] = p.b[0][0];
+            flat[o + 3] = p.b[0][1];
+            flat[o + 4] = p.b[1][0];
+            flat[o + 5] = p.b[1][1];
+            flat[o + 6] = p.c[0];
+            flat[o + 7] = p.c[1];
+        }
+        (bool ok, bytes memory ret) = verifier.staticcall(abi.encodeWithSelector(VERIFY_BATCH_SELECTOR, flat, sigs));
+        return ok && ret.length == 32 && abi.decode(ret, (uint256)) == 1;
     }
 
     function _openEpoch(uint64 epoch) private view returns (EpochData storage e) {

@@ -20,7 +20,11 @@ import { type ContractRunner, isAddress } from "ethers";
 import { REGISTRY_ABI } from "../chain/abi.js";
 import { CIRCUITS, type CircuitName, getProfile } from "../spec/profiles.js";
 import { ensureCircuit } from "../toolchain/artifacts.js";
-import { compileSolidity, VERIFIER_NAMES } from "../toolchain/contracts.js";
+import {
+  compileSolidity,
+  verifierSourceFromVkey as generateFromVkey,
+  VERIFIER_NAMES,
+} from "../toolchain/contracts.js";
 import { sha256Hex } from "../util/hash.js";
 import { packageDir } from "../util/paths.js";
 
@@ -129,19 +133,11 @@ export async function readTrustedKeys(file: string): Promise<KeyAnchor> {
 // ---------------------------------------------------------------- registry verifiers
 
 /**
- * Renders snarkjs's Groth16 verifier template for a verification key (what
- * `zKey.exportSolidityVerifier` renders from the zkey's key), renamed like
- * toolchain/contracts.ts `generateVerifierSource`.
+ * The verifier source the project generates for a verification key (snarkjs's verifier plus
+ * bulkhead's `verifyBatch`): toolchain/contracts.ts `verifierSourceFromVkey`, the one generator.
  */
 export async function verifierSourceFromVkey(vkey: unknown, contractName: string): Promise<string> {
-  const template = await fs.readFile(
-    path.join(packageDir("snarkjs"), "templates", "verifier_groth16.sol.ejs"),
-    "utf8",
-  );
-  const src = render(template, vkey as Record<string, unknown>);
-  if (!/contract Groth16Verifier\b/.test(src))
-    throw new Error("unexpected snarkjs verifier template (no Groth16Verifier)");
-  return src.replace(/contract Groth16Verifier\b/, `contract ${contractName}`);
+  return generateFromVkey(vkey, contractName);
 }
 
 /**

@@ -11,6 +11,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
+import { render } from "ejs";
 import { CIRCUITS, type CircuitName } from "../spec/profiles.js";
 import { withSnarkjs } from "../util/curve.js";
 import { atomicWriteJson, exists, readJsonIfExists, replaceDir, withTmpDir } from "../util/fsutil.js";
@@ -25,6 +26,7 @@ import {
 import { type Reporter, silentReporter } from "../util/progress.js";
 import { sj as snarkjs } from "../util/snarkjs.js";
 import { type Artifacts, loadArtifactsById } from "./artifacts.js";
+import { addBatchVerifier } from "./batch-verifier.js";
 
 export const CONTRACTS_FORMAT = "bulkhead-contracts/1";
 
@@ -77,16 +79,32 @@ export interface ContractsBuildResult {
   manifest: ContractsManifest;
 }
 
-/** Render the snarkjs Groth16 Solidity verifier for a zkey, with the contract renamed. */
-export async function generateVerifierSource(zkey: string, contractName: string): Promise<string> {
+/**
+ * The project's Groth16 verifier for a verification key: snarkjs's Solidity verifier (its
+ * `verifyProof(uint[2],uint[2][2],uint[2],uint[K])`, unchanged) renamed to `contractName`, plus
+ * bulkhead's `verifyBatch(uint256[],uint256[])` (toolchain/batch-verifier.ts). Deterministic: the
+ * one place verifier source is made (deploy, tests, and the trust anchor's comparison with a
+ * deployed verifier's code all use it).
+ */
+export async function verifierSourceFromVkey(vkey: unknown, contractName: string): Promise<string> {
   const template = await fs.readFile(
     path.join(packageDir("snarkjs"), "templates", "verifier_groth16.sol.ejs"),
     "utf8",
   );
-  const src = await withSnarkjs(() => snarkjs.zKey.exportSolidityVerifier(zkey, { groth16: template }));
+  const k = vkey as { nPublic?: unknown; IC?: unknown[] };
+  const nPublic = Number(k.nPublic);
+  if (!Number.isInteger(nPublic) || !Array.isArray(k.IC) || k.IC.length !== nPublic + 1)
+    throw new Error("verification key: nPublic and IC do not match");
+  const src = render(template, vkey as Record<string, unknown>);
   if (!/contract Groth16Verifier\b/.test(src))
     throw new Error("unexpected snarkjs verifier template (no Groth16Verifier)");
-  return src.replace(/contract Groth16Verifier\b/, `contract ${contractName}`);
+  return addBatchVerifier(src.replace(/contract Groth16Verifier\b/, `contract ${contractName}`), nPublic);
+}
+
+/** `verifierSourceFromVkey` for the key of a zkey (exactly the key snarkjs would render). */
+export async function generateVerifierSource(zkey: string, contractName: string): Promise<string> {
+  const vkey = await withSnarkjs(() => snarkjs.zKey.exportVerificationKey(zkey));
+  return verifierSourceFromVkey(vkey, contractName);
 }
 
 function contractsOutDir(buildDir: string): string {
