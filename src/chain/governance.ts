@@ -16,19 +16,23 @@
  */
 import * as path from "node:path";
 import {
+  type BaseContract,
   Contract,
   ContractFactory,
   type ContractRunner,
+  type ContractTransactionResponse,
+  type Interface,
   type InterfaceAbi,
   id,
   type Signer,
+  type TransactionReceipt,
   ZeroHash,
 } from "ethers";
 import { type CompiledContract, loadContract } from "../toolchain/contracts.js";
 import { buildDir as defaultBuildDir } from "../util/paths.js";
-import { asContract, sendTx } from "./registry.js";
 
 export const GOVERNOR_ROLE = id("GOVERNOR_ROLE");
+export const PUBLISHER_ROLE = id("PUBLISHER_ROLE");
 export const DEFAULT_ADMIN_ROLE = ZeroHash;
 /** docs/SPEC.md "Prices in circuit units": circuit price = price * 10^8 * 10^(D - d). */
 export const PRICE_DECIMALS = 8;
@@ -45,6 +49,75 @@ export interface GovernanceArtifacts {
   governance: Pick<CompiledContract, "abi" | "bytecode">;
   timelock: Pick<CompiledContract, "abi" | "bytecode">;
 }
+
+/**
+ * A failed governance/timelock/registry transaction with the custom error ethers decoded from the
+ * contract's ABI (self-contained: this module does not depend on ./registry.js, whose encodings
+ * are being rewritten; the lead may fold it into ChainError).
+ */
+export class GovernanceTxError extends Error {
+  /** the raw revert data, when the node returned any */
+  readonly data?: string;
+  readonly revertName?: string;
+  readonly revertArgs?: unknown[];
+  constructor(what: string, cause: unknown, iface?: Interface) {
+    const data = revertData(cause);
+    let rev = (cause as { revert?: { name: string; args: unknown[] } } | undefined)?.revert;
+    if (!rev && data && iface) {
+      try {
+        const p = iface.parseError(data);
+        if (p) rev = { name: p.name, args: [...p.args] };
+      } catch {
+        // not an error of this interface
+      }
+    }
+    const text = rev ? `${rev.name}(${[...rev.args].map(String).join(", ")})` : undefined;
+    super(
+      text
+        ? `${what}: reverted with ${text}`
+        : `${what}: ${(cause as { shortMessage?: string })?.shortMessage ?? (cause as Error)?.message ?? String(cause)}`,
+    );
+    this.name = "GovernanceTxError";
+    this.data = data;
+    this.revertName = rev?.name;
+    this.revertArgs = rev ? [...rev.args] : undefined;
+  }
+}
+
+function revertData(err: unknown, depth = 0): string | undefined {
+  if (!err || typeof err !== "object" || depth > 6) return undefined;
+  const e = err as Record<string, unknown>;
+  for (const k of ["data", "revertData"]) {
+    const v = e[k];
+    if (typeof v === "string" && /^0x[0-9a-fA-F]{8}/.test(v)) return v;
+  }
+  for (const k of ["error", "info", "cause", "data"]) {
+    const found = revertData(e[k], depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Send a transaction and wait for it; a revert becomes a GovernanceTxError naming the custom error
+ * (decoded with `iface`, e.g. the contract's own interface or one combining several ABIs).
+ */
+export async function sendGovernanceTx(
+  what: string,
+  send: () => Promise<ContractTransactionResponse>,
+  iface?: Interface,
+): Promise<TransactionReceipt> {
+  let receipt: TransactionReceipt | null;
+  try {
+    receipt = await (await send()).wait();
+  } catch (err) {
+    throw new GovernanceTxError(what, err, iface);
+  }
+  if (!receipt) throw new Error(`${what}: no receipt`);
+  return receipt;
+}
+const sendTx = sendGovernanceTx;
+const asContract = (c: BaseContract) => c as Contract;
 
 /** SegmentGovernance and GovernanceTimelock from `bulkhead build` (build/contracts/). */
 export async function loadGovernanceArtifacts(buildDir = defaultBuildDir()): Promise<GovernanceArtifacts> {
@@ -138,7 +211,11 @@ export async function deployGovernance(
 
 /** Step 3: bind governance to the registry deployed with its address (once). */
 export async function bindGovernance(governance: Contract, registryAddress: string): Promise<void> {
-  await sendTx("bindRegistry", () => governance.getFunction("bindRegistry")(registryAddress));
+  await sendTx(
+    "bindRegistry",
+    () => governance.getFunction("bindRegistry")(registryAddress),
+    governance.interface,
+  );
 }
 
 /** Step 4: the timelock becomes governor and admin; the deployer renounces both roles. */
@@ -148,10 +225,11 @@ export async function handOverToTimelock(governance: Contract, timelockAddress: 
     throw new Error("handOverToTimelock: governance must be connected to the deployer's signer");
   const me = await runner.getAddress();
   const f = (n: string) => governance.getFunction(n);
-  await sendTx("grant GOVERNOR_ROLE", () => f("grantRole")(GOVERNOR_ROLE, timelockAddress));
-  await sendTx("grant DEFAULT_ADMIN_ROLE", () => f("grantRole")(DEFAULT_ADMIN_ROLE, timelockAddress));
-  await sendTx("renounce GOVERNOR_ROLE", () => f("renounceRole")(GOVERNOR_ROLE, me));
-  await sendTx("renounce DEFAULT_ADMIN_ROLE", () => f("renounceRole")(DEFAULT_ADMIN_ROLE, me));
+  const i = governance.interface;
+  await sendTx("grant GOVERNOR_ROLE", () => f("grantRole")(GOVERNOR_ROLE, timelockAddress), i);
+  await sendTx("grant DEFAULT_ADMIN_ROLE", () => f("grantRole")(DEFAULT_ADMIN_ROLE, timelockAddress), i);
+  await sendTx("renounce GOVERNOR_ROLE", () => f("renounceRole")(GOVERNOR_ROLE, me), i);
+  await sendTx("renounce DEFAULT_ADMIN_ROLE", () => f("renounceRole")(DEFAULT_ADMIN_ROLE, me), i);
 }
 
 /** A timelock operation calling one governance function. */
@@ -180,14 +258,19 @@ export function governanceOp(
 }
 
 export async function scheduleGovernance(timelock: Contract, op: TimelockOp, delaySeconds: bigint) {
-  return sendTx("timelock schedule", () =>
-    timelock.getFunction("schedule")(op.target, op.value, op.data, op.predecessor, op.salt, delaySeconds),
+  return sendTx(
+    "timelock schedule",
+    () =>
+      timelock.getFunction("schedule")(op.target, op.value, op.data, op.predecessor, op.salt, delaySeconds),
+    timelock.interface,
   );
 }
 
 export async function executeGovernance(timelock: Contract, op: TimelockOp) {
-  return sendTx("timelock execute", () =>
-    timelock.getFunction("execute")(op.target, op.value, op.data, op.predecessor, op.salt),
+  return sendTx(
+    "timelock execute",
+    () => timelock.getFunction("execute")(op.target, op.value, op.data, op.predecessor, op.salt),
+    timelock.interface,
   );
 }
 
