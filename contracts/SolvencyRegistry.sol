@@ -3,6 +3,8 @@ pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
+import {ISegmentGovernance} from "./ISegmentGovernance.sol";
+import {ISegmentGovernanceErrors} from "./ISegmentGovernanceErrors.sol";
 import {ISolvencyRegistry} from "./ISolvencyRegistry.sol";
 
 /**
@@ -32,7 +34,7 @@ import {ISolvencyRegistry} from "./ISolvencyRegistry.sol";
  * K = 6 + ceil(GA/2) for the lot-list circuit. Because K depends on the deployment's profile, the
  * registry calls them with selectors computed once in the constructor.
  */
-contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
+contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanceErrors {
     // ------------------------------------------------------------------ constants
 
     /// BN254 scalar field modulus.
@@ -93,6 +95,10 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
         uint16 marginBps;
         /// batches accepted so far (the next expected batch index)
         uint32 accepted;
+        /// the governed version of the segment this epoch was checked against (SegmentGovernance)
+        uint32 govVersion;
+        /// its governed maximum proof age (seconds after the epoch's commit)
+        uint64 maxAge;
         /// packed result of the last batch: healthy | stress bits << 1 | band << (1 + S)
         /// (valid once accepted == batchRoots.length)
         uint256 result;
@@ -222,6 +228,9 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
 
     // ------------------------------------------------------------------ state
 
+    /// SegmentGovernance: the segment set, parameters, asset table, oracles and custody that
+    /// `commitEpoch` checks every manifest against.
+    address public immutable governance;
     address public immutable segmentVerifier;
     address public immutable listVerifier;
     /// Asset slots per segment (A) of the deployment's circuit profile.
@@ -248,13 +257,21 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
     /// The latest finalized epoch (0: none).
     uint64 public latestEpoch;
 
-    constructor(address admin, address segmentVerifier_, address listVerifier_, Config memory cfg) {
+    constructor(
+        address admin,
+        address segmentVerifier_,
+        address listVerifier_,
+        address governance_,
+        Config memory cfg
+    ) {
         if (
             admin == address(0) || segmentVerifier_.code.length == 0 || listVerifier_.code.length == 0
+                || (governance_ != address(0) && governance_.code.length == 0)
                 || cfg.assetSlots == 0 || cfg.assetSlots > MAX_ASSET_SLOTS || cfg.stressScenarios == 0
                 || cfg.stressScenarios > MAX_ASSET_SLOTS || cfg.globalAssets == 0 || cfg.globalAssets > MAX_ASSET_SLOTS
                 || cfg.lotsPerBatch == 0 || cfg.liabsPerBatch == 0 || cfg.lotsPerGlobalBatch == 0
         ) revert InvalidConfiguration();
+        governance = governance_;
         segmentVerifier = segmentVerifier_;
         listVerifier = listVerifier_;
         assetSlots = cfg.assetSlots;
@@ -286,14 +303,42 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
      * Commits the manifest of `epoch` (SPEC "Manifest and r"): stores what batch submission needs
      * and derives r = keccak256(abi.encode(epoch, keccak256(abi.encode(globalAssets, poolCaps,
      * segments, globalCommitments)))) mod p.
+     *
+     * Then, when the registry was deployed with one (address(0): an ungoverned development
+     * registry, where the publisher's parameters stand), the governance contract checks the manifest against governed state (every active
+     * segment listed and no other, margins, collateral factors, stress words, the asset table,
+     * each slot price against its Chainlink feed at `roundIds[g]` (0: latest round) for global
+     * asset g, custody balances covering the caps) and reverts with its own named error otherwise;
+     * `roundIds` is not part of the manifest hash (the prices it justifies are).
      */
     function commitEpoch(
         uint64 epoch,
         AssetSlot[] calldata assetTable,
         uint256[] calldata poolCaps,
         SegmentEntry[] calldata segments,
-        uint256[] calldata globalCommitments
+        uint256[] calldata globalCommitments,
+        uint80[] calldata /* roundIds: read by governance from this call's data */
     ) external onlyRole(PUBLISHER_ROLE) returns (bytes32 manifestHash, uint256 r) {
+        EpochData storage e;
+        (e, manifestHash, r) = _commit(epoch, assetTable, poolCaps, segments, globalCommitments);
+        if (governance != address(0)) {
+            _applyGovernance(e);
+        } else {
+            // ungoverned (development) deployment: the publisher's parameters stand, no age bound
+            for (uint256 i = 0; i < e.segments.length; i++) {
+                e.segments[i].maxAge = type(uint64).max;
+            }
+        }
+        emit EpochCommitted(epoch, manifestHash, r, segments.length, globalCommitments.length);
+    }
+
+    function _commit(
+        uint64 epoch,
+        AssetSlot[] calldata assetTable,
+        uint256[] calldata poolCaps,
+        SegmentEntry[] calldata segments,
+        uint256[] calldata globalCommitments
+    ) private returns (EpochData storage e, bytes32 manifestHash, uint256 r) {
         if (epoch <= lastCommittedEpoch) revert EpochNotIncreasing(epoch, lastCommittedEpoch);
         if (segments.length == 0) revert EmptyManifest();
         if (globalCommitments.length == 0) revert ListHasNoBatch();
@@ -305,7 +350,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
         r = uint256(keccak256(abi.encode(epoch, manifestHash))) % FIELD_P;
 
         lastCommittedEpoch = epoch;
-        EpochData storage e = epochs[epoch];
+        e = epochs[epoch];
         e.manifestHash = manifestHash;
         e.r = r;
         e.committedAt = uint64(block.timestamp);
@@ -323,7 +368,26 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
             if (i > 0 && s.id <= segments[i - 1].id) revert SegmentsNotSorted(i, s.id);
             _storeSegment(e, s);
         }
-        emit EpochCommitted(epoch, manifestHash, r, segments.length, globalCommitments.length);
+    }
+
+    /// Forwards this call's arguments to `governance.checkEpoch` (same parameter list), bubbling
+    /// its revert; stores each segment's governed version and maximum age.
+    function _applyGovernance(EpochData storage e) private {
+        (bool ok, bytes memory ret) =
+            governance.staticcall(abi.encodePacked(ISegmentGovernance.checkEpoch.selector, msg.data[4:]));
+        if (!ok) {
+            assembly {
+                revert(add(ret, 32), mload(ret))
+            }
+        }
+        uint256[] memory info = abi.decode(ret, (uint256[]));
+        uint256 n = e.segments.length;
+        if (info.length != n) revert InvalidConfiguration();
+        for (uint256 i = 0; i < n; i++) {
+            SegmentData storage d = e.segments[i];
+            d.govVersion = uint32(info[i]);
+            d.maxAge = uint64(info[i] >> 32);
+        }
     }
 
     /// Validates one manifest segment against the profile and the asset table, and stores it.
@@ -817,12 +881,29 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry {
         band = uint8(result >> (1 + k));
     }
 
-    /// True iff the segment is listed in the latest finalized epoch and was proven healthy there.
+    /// True iff the segment is listed in the latest finalized epoch, was proven healthy there, and
+    /// that epoch was committed at most the segment's governed maximum age ago.
     function isHealthy(uint32 segmentId) external view returns (bool) {
+        return segmentHealth(segmentId).healthyNow;
+    }
+
+    /// @inheritdoc ISolvencyRegistry
+    function segmentHealth(uint32 segmentId) public view returns (SegmentHealth memory h) {
         uint64 latest = latestEpoch;
-        if (latest == 0) return false;
-        (bool found, uint256 i) = _findSegment(epochs[latest], segmentId);
-        return found && epochs[latest].segments[i].result & 1 == 1;
+        if (latest == 0) return h;
+        EpochData storage e = epochs[latest];
+        h.epoch = latest;
+        h.committedAt = e.committedAt;
+        h.finalizedAt = e.finalizedAt;
+        (bool found, uint256 i) = _findSegment(e, segmentId);
+        if (!found) return h;
+        SegmentData storage s = e.segments[i];
+        h.listed = true;
+        (h.healthy, h.stressBits, h.band) = _decodeResult(s.result);
+        h.maxAge = s.maxAge;
+        h.governanceVersion = s.govVersion;
+        h.fresh = block.timestamp <= uint256(e.committedAt) + s.maxAge;
+        h.healthyNow = h.healthy && h.fresh;
     }
 
     /// The segment's current record; reverts when the latest finalized epoch does not list it.

@@ -2,7 +2,13 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { Interface } from "ethers";
 import { compileSolidity } from "../src/toolchain/contracts.js";
-const names = ["SolvencyRegistry.sol", "ISolvencyRegistry.sol"];
+
+const names = [
+  "SolvencyRegistry.sol",
+  "ISolvencyRegistry.sol",
+  "ISegmentGovernance.sol",
+  "ISegmentGovernanceErrors.sol",
+];
 const src = Object.fromEntries(names.map((n) => [n, readFileSync(`contracts/${n}`, "utf8")]));
 const out = await compileSolidity(src);
 const reg = out.SolvencyRegistry;

@@ -1,5 +1,6 @@
 import { circuitSpec, compileCircuit } from "../src/toolchain/compile.js";
 import { readR1cs } from "../test/helpers/witness.js";
+
 const prof = process.argv[2] ?? "test";
 for (const c of ["segment", "lotlist"] as const) {
   const t0 = Date.now();

@@ -43,6 +43,11 @@ export async function loadDeployArtifacts(buildDir = defaultBuildDir()): Promise
 export interface DeployOptions {
   /** the circuit profile the verifiers were built for (default: the artifacts' profile) */
   profile?: Profile;
+  /**
+   * SegmentGovernance contract whose governed segments, oracle prices and custody every epoch must
+   * match (src/chain/governance.ts deploys one); default none: an ungoverned development registry
+   */
+  governance?: string;
   /** admin (DEFAULT_ADMIN_ROLE) address; default the deployer */
   admin?: string;
   /** publisher addresses; default [deployer] (granted only when the deployer is the admin) */
@@ -150,6 +155,7 @@ export async function deployRegistry(
     admin,
     seg.address,
     list.address,
+    opts.governance ?? NO_GOVERNANCE,
     registryConfig(profile),
   ]);
   txs.push({ what: "deploy SolvencyRegistry", hash: reg.hash, gasUsed: String(reg.gasUsed) });
@@ -188,6 +194,9 @@ export async function deployRegistry(
     deployedAt: new Date().toISOString(),
   };
 }
+
+/** The registry's governance address when it has none (ungoverned, development). */
+export const NO_GOVERNANCE = "0x0000000000000000000000000000000000000000";
 
 /** The registry constructor's `Config` for a circuit profile (the verifiers' public-input shape). */
 export function registryConfig(p: Profile): {

@@ -153,16 +153,26 @@ export function manifestOf(e: ChainEpoch): Manifest {
   };
 }
 
-/** The arguments of `commitEpoch`: (epoch, asset table, pooled caps, segments, list commitments). */
+/** The arguments of `commitEpoch`: (epoch, asset table, pooled caps, segments, list commitments, round ids). */
 export function manifestArgs(
   m: Manifest,
-): [bigint, [string, number, string][], bigint[], ReturnType<typeof manifestSegmentsArg>, bigint[]] {
+  roundIds: readonly bigint[] = [],
+): [
+  bigint,
+  [string, number, string][],
+  bigint[],
+  ReturnType<typeof manifestSegmentsArg>,
+  bigint[],
+  bigint[],
+] {
   return [
     m.epoch,
     m.globalAssets.map((a) => [a.symbol, a.decimals, a.token]),
     m.poolCaps,
     manifestSegmentsArg(m),
     m.globalCommitments,
+    // oracle round per global asset for a governed registry (0: latest); unused when ungoverned
+    [...roundIds],
   ];
 }
 

@@ -14,7 +14,12 @@ import {
 } from "ethers";
 import { REGISTRY_ABI } from "../../src/chain/abi.js";
 import { type AnvilNode, startAnvil } from "../../src/chain/anvil.js";
-import { type DeployArtifacts, deployRegistry, registryConfig } from "../../src/chain/deploy.js";
+import {
+  type DeployArtifacts,
+  deployRegistry,
+  NO_GOVERNANCE,
+  registryConfig,
+} from "../../src/chain/deploy.js";
 import { publishEpoch } from "../../src/chain/publish.js";
 import {
   type ChainEpoch,
@@ -724,7 +729,7 @@ describe("chain: SolvencyRegistry on anvil", function () {
     const f = new ContractFactory(arts.registry.abi as InterfaceAbi, arts.registry.bytecode, admin);
     await assert.rejects(async () => {
       try {
-        await f.deploy(admin.address, admin.address, admin.address, registryConfig(PROFILE));
+        await f.deploy(admin.address, admin.address, admin.address, NO_GOVERNANCE, registryConfig(PROFILE));
       } catch (err) {
         throw new ChainError("deploy", err);
       }
