@@ -77,6 +77,10 @@ const shimPlugin: esbuild.Plugin = {
       { filter: /^(ejs|\.\.\/toolchain\/(artifacts|contracts)\.js|\.\.\/util\/paths\.js)$/ },
       (a) => (a.importer === ANCHOR_TS ? { path: path.join(WEB, "shims/node-only.ts") } : undefined),
     );
+    // Groth16 batch verification runs on Node's worker threads: the page verifies one by one
+    b.onResolve({ filter: /^\.\/batchverify\.js$/ }, () => ({
+      path: path.join(WEB, "shims/batchverify.ts"),
+    }));
     b.onResolve({ filter: /\/util\/snarkjs\.js$/ }, (a) =>
       a.importer.startsWith(path.join(REPO, "src"))
         ? { path: path.join(WEB, "shims/snarkjs.ts") }

@@ -57,7 +57,7 @@ import { type CircuitName, PROFILES, type Profile } from "../spec/profiles.js";
 import { circuitPriceOf, formatDecimal, parseDecimal } from "../spec/units.js";
 import { developmentKeyOrigin } from "../toolchain/devkeys.js";
 import { withSnarkjs } from "../util/curve.js";
-import { sj } from "../util/snarkjs.js";
+import type { Groth16Proof } from "../util/snarkjs.js";
 import { formatTable } from "../util/table.js";
 import {
   anchorCheck,
@@ -66,6 +66,7 @@ import {
   NO_ANCHOR_MESSAGE,
   UNANCHORED_WARNING,
 } from "./anchor.js";
+import { type Groth16VKey, verifyBatch } from "./batchverify.js";
 import { shocksText } from "./html.js";
 
 export interface AuditOptions {
@@ -131,11 +132,33 @@ export interface AuditReport {
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
-async function verifyProof(vkey: unknown, signals: bigint[], p: BundleProof): Promise<boolean> {
-  try {
-    return await sj.groth16.verify(vkey, signals.map(String), p.proof);
-  } catch {
-    return false;
+/**
+ * Verifies every queued proof of one circuit with Groth16 batch verification (src/audit/
+ * batchverify.ts: one multi-pairing per chunk, random weights drawn after the proofs are fixed;
+ * a failing chunk is bisected so that each bad proof is named). A key the batch verifier cannot
+ * read fails every proof.
+ */
+async function verifyQueued(ctx: AuditCtx, circuit: CircuitName): Promise<void> {
+  const items = ctx.pending.filter((x) => x.circuit === circuit);
+  const vk = ctx.vkeys[circuit];
+  const CHUNK = 256;
+  for (let at = 0; at < items.length; at += CHUNK) {
+    const chunk = items.slice(at, at + CHUNK);
+    let bad: Set<number>;
+    try {
+      const res = await verifyBatch(
+        vk as Groth16VKey,
+        chunk.map((x) => ({ proof: x.bp.proof as Groth16Proof, publicSignals: x.derived.map(String) })),
+      );
+      bad = new Set(res.bad);
+    } catch {
+      bad = new Set(chunk.map((_, k) => k));
+    }
+    for (const [k, x] of chunk.entries()) {
+      if (bad.has(k)) x.errs.push(`${x.where}: proof does not verify`);
+      else ctx.proofsVerified++;
+      ctx.tick();
+    }
   }
 }
 
@@ -204,6 +227,8 @@ interface AuditCtx {
   errors: string[];
   tick: () => void;
   proofsVerified: number;
+  /** proofs whose derived signals are known, verified together at the end (verifyQueued) */
+  pending: { circuit: CircuitName; where: string; derived: bigint[]; bp: BundleProof; errs: string[] }[];
 }
 
 /** Audits an already parsed bundle whose files are in `dir`; leaves nothing running. */
@@ -244,16 +269,22 @@ async function auditParsedNow(raw: Bundle, dir: string, opts: AuditOptions): Pro
     errors,
     tick: () => opts.onProgress?.(++done, proofsTotal),
     proofsVerified: 0,
+    pending: [],
   };
   const segments: SegmentAudit[] = [];
   const segFingerprints: bigint[] = [];
-  for (const [i, s] of bundle.manifest.segments.entries()) {
+  for (const i of bundle.manifest.segments.keys()) {
     const res = await auditSegment(ctx, i, paramsOk[i] ?? false);
     segments.push(res.audit);
     if (res.fingerprint !== null) segFingerprints.push(res.fingerprint);
-    for (const e of res.audit.errors) errors.push(`segment ${s.id} ${e}`);
   }
   const list = await auditLotList(ctx);
+  await verifyQueued(ctx, "segment");
+  await verifyQueued(ctx, "lotlist");
+  for (const [i, a] of segments.entries()) {
+    if (a.errors.length > 0) withdrawResult(a);
+    for (const e of a.errors) errors.push(`segment ${bundle.manifest.segments[i]?.id} ${e}`);
+  }
   for (const e of list.errors) errors.push(`lot list ${e}`);
   const fingerprintOk = checkFingerprints(ctx, segFingerprints, list.fingerprint);
   if (!fingerprintOk) {
@@ -496,23 +527,33 @@ function compareSignals(
   return out;
 }
 
-/** Verifies one proof against derived signals; returns the error or null. */
-async function verifyDerived(
+/**
+ * Queues one proof for verification against its derived signals (a failure lands in `errs`), or
+ * records at once why it cannot be verified.
+ */
+function verifyDerived(
   ctx: AuditCtx,
   circuit: CircuitName,
   where: string,
   derived: bigint[],
   bp: BundleProof,
-): Promise<string | null> {
+  errs: string[],
+): void {
   const vk = ctx.vkeys[circuit];
   const label = circuit === "segment" ? "segment" : "lot-list";
-  let why: string | null = null;
-  if (!vk) why = `${where}: not verified (no valid ${label} verification key)`;
-  else if (ctx.r < 0n) why = `${where}: not verified (r unknown)`;
-  else if (await verifyProof(vk, derived, bp)) ctx.proofsVerified++;
-  else why = `${where}: proof does not verify`;
+  if (!vk) errs.push(`${where}: not verified (no valid ${label} verification key)`);
+  else if (ctx.r < 0n) errs.push(`${where}: not verified (r unknown)`);
+  else return void ctx.pending.push({ circuit, where, derived, bp, errs });
   ctx.tick();
-  return why;
+}
+
+/** A segment whose audit found a problem states no result. */
+function withdrawResult(a: SegmentAudit): void {
+  a.verified = false;
+  a.healthy = null;
+  a.stress = null;
+  a.band = null;
+  a.bandLabel = null;
 }
 
 /** Steps 3-5 for one segment: derived inputs, proofs, chaining, results only on the last batch. */
@@ -584,8 +625,7 @@ async function auditSegment(
       }
       fp = sig.fingerprint;
     }
-    const why = await verifyDerived(ctx, "segment", where, derived, bp);
-    if (why) segErrors.push(why);
+    verifyDerived(ctx, "segment", where, derived, bp, segErrors);
     prevNext = sig.nextState;
   }
   if (!paramsOk) segErrors.push("published parameters are inconsistent");
@@ -645,8 +685,7 @@ async function auditLotList(ctx: AuditCtx): Promise<{ errors: string[]; fingerpr
     listErrors.push(...compareSignals(where, bp.publicSignals, derived, names));
     if (!isLast && sig.fingerprint !== 0n)
       listErrors.push(`${where}: fingerprint must be 0 on a non-last batch`);
-    const why = await verifyDerived(ctx, "lotlist", where, derived, bp);
-    if (why) listErrors.push(why);
+    verifyDerived(ctx, "lotlist", where, derived, bp, listErrors);
     if (isLast) fingerprint = sig.fingerprint;
     prevNext = sig.nextState;
   }

@@ -18,9 +18,9 @@ import { type ChainEpoch, type EpochView, manifestArgs, manifestOf, readEpoch, s
 
 export interface PublishGas {
   commitEpoch?: bigint;
-  /** per segment (manifest order), per batch index sent now */
-  segmentBatches: { segmentId: bigint; batch: number; gasUsed: bigint }[];
-  listBatches: { batch: number; gasUsed: bigint }[];
+  /** per transaction sent now: the first batch index, how many batches it carried, its gas */
+  segmentBatches: { segmentId: bigint; batch: number; batches: number; gasUsed: bigint }[];
+  listBatches: { batch: number; batches: number; gasUsed: bigint }[];
   finalizeEpoch?: bigint;
 }
 
@@ -41,6 +41,13 @@ export interface PublishOptions {
   reporter?: Reporter;
   /** stop after committing and submitting, without finalizing */
   noFinalize?: boolean;
+  /**
+   * consecutive batches per submission transaction, verified together with one Groth16 batch
+   * verification (default 32; 1 sends one submitSegmentBatch/submitListBatch per batch)
+   */
+  group?: number;
+  /** oracle round id per global asset, for a governed registry (default: latest rounds) */
+  roundIds?: bigint[];
   /** how long to wait for the signer's pending transactions before giving up (default 10 min) */
   pendingTimeoutMs?: number;
 }
@@ -134,6 +141,7 @@ async function commitOrResume(
   mHash: string,
   gas: PublishGas,
   reporter: Reporter,
+  roundIds: readonly bigint[],
 ): Promise<{ view: EpochView; committed: PublishResult["committed"] }> {
   const view = await readEpoch(registry, e.epoch);
   if (view) {
@@ -147,7 +155,7 @@ async function commitOrResume(
   }
   const rc = await sendTx(
     "commitEpoch",
-    broadcast(() => registry.getFunction("commitEpoch")(...manifestArgs(m))),
+    broadcast(() => registry.getFunction("commitEpoch")(...manifestArgs(m, roundIds))),
   );
   gas.commitEpoch = rc.gasUsed;
   reporter.info(`epoch ${e.epoch}: committed manifest ${mHash} (gas ${rc.gasUsed})`);
@@ -158,74 +166,129 @@ async function commitOrResume(
 
 type Tally = { sent: number; skipped: number };
 
-/** Submit every segment batch the chain has not accepted yet, in order. */
+/**
+ * Batches per submission transaction by default: one batch verification for 32 proofs is
+ * ~2M gas (about 55k per proof, bench), well inside a block.
+ */
+export const DEFAULT_GROUP = 32;
+
+/** Consecutive runs [first, first + size) of batches from `from` to `count`, at most `group` each. */
+function groups(from: number, count: number, group: number): { first: number; size: number }[] {
+  const out: { first: number; size: number }[] = [];
+  for (let first = from; first < count; first += group)
+    out.push({ first, size: Math.min(group, count - first) });
+  return out;
+}
+
+function checkOutputs(what: string, vs: readonly bigint[]): void {
+  for (const v of vs) if (v < 0n || v >= FIELD_P) throw new Error(`${what}: public output not below p`);
+}
+
+/**
+ * Submit every segment batch the chain has not accepted yet, in order: `group` consecutive
+ * batches per transaction (`submitSegmentBatches`, one batch verification for the group) or,
+ * with group 1, one `submitSegmentBatch` each.
+ */
 async function submitSegments(
   registry: Contract,
   e: ChainEpoch,
   view: EpochView,
-  gas: PublishGas,
-  progress: Progress,
-  tally: Tally,
+  ctx: SubmitContext,
 ): Promise<void> {
   for (const [i, s] of e.segments.entries()) {
     const onChain = view.segments[i];
     if (!onChain || BigInt(onChain.id) !== s.id)
       throw new Error(`epoch ${e.epoch}: segment ${i} differs on chain`);
-    for (const [b, batch] of s.batches.entries()) {
-      if (b < onChain.accepted) {
-        tally.skipped++;
-        progress.tick(1, `segment ${s.id} batch ${b} already accepted`);
-        continue;
-      }
-      for (const v of [batch.nextState, batch.result, batch.fingerprint]) {
-        if (v < 0n || v >= FIELD_P) throw new Error(`segment ${s.id} batch ${b}: public output not below p`);
-      }
+    const accepted = Math.min(onChain.accepted, s.batches.length);
+    if (accepted > 0) {
+      ctx.tally.skipped += accepted;
+      ctx.progress.tick(accepted, `segment ${s.id}: ${accepted} batch(es) already accepted`);
+    }
+    for (const { first, size } of groups(accepted, s.batches.length, ctx.group)) {
+      const part = s.batches.slice(first, first + size);
+      const last = part[part.length - 1] as (typeof part)[number];
+      const what = `segment ${s.id} batch${size > 1 ? `es ${first}-${first + size - 1}` : ` ${first}`}`;
+      checkOutputs(what, [...part.map((b) => b.nextState), last.result, last.fingerprint]);
       const rc = await sendTx(
-        `submitSegmentBatch(segment ${s.id}, batch ${b})`,
+        size > 1 || ctx.group > 1 ? `submitSegmentBatches(${what})` : `submitSegmentBatch(${what})`,
         broadcast(() =>
-          registry.getFunction("submitSegmentBatch")(
-            e.epoch,
-            i,
-            b,
-            batch.proof,
-            batch.nextState,
-            batch.result,
-            batch.fingerprint,
-          ),
+          ctx.group > 1
+            ? registry.getFunction("submitSegmentBatches")(
+                e.epoch,
+                i,
+                first,
+                part.map((b) => b.proof),
+                part.map((b) => b.nextState),
+                last.result,
+                last.fingerprint,
+              )
+            : registry.getFunction("submitSegmentBatch")(
+                e.epoch,
+                i,
+                first,
+                last.proof,
+                last.nextState,
+                last.result,
+                last.fingerprint,
+              ),
         ),
       );
-      gas.segmentBatches.push({ segmentId: s.id, batch: b, gasUsed: rc.gasUsed });
-      tally.sent++;
-      progress.tick(1, `segment ${s.id} batch ${b} (gas ${rc.gasUsed})`);
+      ctx.gas.segmentBatches.push({ segmentId: s.id, batch: first, batches: size, gasUsed: rc.gasUsed });
+      ctx.tally.sent += size;
+      ctx.progress.tick(size, `${what} (gas ${rc.gasUsed})`);
     }
   }
 }
 
-/** Submit every lot-list batch the chain has not accepted yet, in order. */
+/** Submit every lot-list batch the chain has not accepted yet, in order, grouped as above. */
 async function submitList(
   registry: Contract,
   e: ChainEpoch,
   view: EpochView,
-  gas: PublishGas,
-  progress: Progress,
-  tally: Tally,
+  ctx: SubmitContext,
 ): Promise<void> {
-  for (const [b, batch] of e.list.entries()) {
-    if (b < view.listAccepted) {
-      tally.skipped++;
-      progress.tick(1, `lot list batch ${b} already accepted`);
-      continue;
-    }
+  const accepted = Math.min(view.listAccepted, e.list.length);
+  if (accepted > 0) {
+    ctx.tally.skipped += accepted;
+    ctx.progress.tick(accepted, `lot list: ${accepted} batch(es) already accepted`);
+  }
+  for (const { first, size } of groups(accepted, e.list.length, ctx.group)) {
+    const part = e.list.slice(first, first + size);
+    const last = part[part.length - 1] as (typeof part)[number];
+    const what = `lot list batch${size > 1 ? `es ${first}-${first + size - 1}` : ` ${first}`}`;
+    checkOutputs(what, [...part.map((b) => b.nextState), last.fingerprint]);
     const rc = await sendTx(
-      `submitListBatch(batch ${b})`,
+      ctx.group > 1 ? `submitListBatches(${what})` : `submitListBatch(${what})`,
       broadcast(() =>
-        registry.getFunction("submitListBatch")(e.epoch, b, batch.proof, batch.nextState, batch.fingerprint),
+        ctx.group > 1
+          ? registry.getFunction("submitListBatches")(
+              e.epoch,
+              first,
+              part.map((b) => b.proof),
+              part.map((b) => b.nextState),
+              last.fingerprint,
+            )
+          : registry.getFunction("submitListBatch")(
+              e.epoch,
+              first,
+              last.proof,
+              last.nextState,
+              last.fingerprint,
+            ),
       ),
     );
-    gas.listBatches.push({ batch: b, gasUsed: rc.gasUsed });
-    tally.sent++;
-    progress.tick(1, `lot list batch ${b} (gas ${rc.gasUsed})`);
+    ctx.gas.listBatches.push({ batch: first, batches: size, gasUsed: rc.gasUsed });
+    ctx.tally.sent += size;
+    ctx.progress.tick(size, `${what} (gas ${rc.gasUsed})`);
   }
+}
+
+interface SubmitContext {
+  gas: PublishGas;
+  progress: Progress;
+  tally: Tally;
+  /** batches per transaction */
+  group: number;
 }
 
 /**
@@ -245,7 +308,7 @@ export async function publishEpoch(
   await checkEpochShape(registry, e);
   const gas: PublishGas = { segmentBatches: [], listBatches: [] };
   await settlePendingTransactions(registry, reporter, opts.pendingTimeoutMs);
-  const { view, committed } = await commitOrResume(registry, e, m, mHash, gas, reporter);
+  const { view, committed } = await commitOrResume(registry, e, m, mHash, gas, reporter, opts.roundIds ?? []);
   if (view.r !== r) throw new Error(`epoch ${e.epoch}: on-chain r ${view.r} differs from the local ${r}`);
 
   const total = e.segments.reduce((n, s) => n + s.batches.length, 0) + e.list.length;
@@ -255,8 +318,12 @@ export async function publishEpoch(
     tally.skipped = total;
     progress.update(total, "already finalized");
   } else {
-    await submitSegments(registry, e, view, gas, progress, tally);
-    await submitList(registry, e, view, gas, progress, tally);
+    const group = opts.group ?? DEFAULT_GROUP;
+    if (!Number.isInteger(group) || group < 1)
+      throw new Error(`publish: group ${group} is not a positive integer`);
+    const ctx: SubmitContext = { gas, progress, tally, group };
+    await submitSegments(registry, e, view, ctx);
+    await submitList(registry, e, view, ctx);
   }
   progress.finish();
 

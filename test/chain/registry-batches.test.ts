@@ -152,7 +152,7 @@ describe("chain: registry grouped submission (submitSegmentBatches / submitListB
   });
 
   async function freshRegistry(): Promise<Contract> {
-    const d = await factory.deploy(admin.address, segAddr, listAddr, {
+    const d = await factory.deploy(admin.address, segAddr, listAddr, ZeroAddress, {
       assetSlots: A,
       stressScenarios: S,
       globalAssets: GA,
@@ -178,7 +178,7 @@ describe("chain: registry grouped submission (submitSegmentBatches / submitListB
       batchRoots: ROOTS,
       assets: [eth],
     };
-    await (await reg.getFunction("commitEpoch")(epoch, [eth], POOL_CAPS, [seg], COMMITS)).wait();
+    await (await reg.getFunction("commitEpoch")(epoch, [eth], POOL_CAPS, [seg], COMMITS, [])).wait();
     const v = await reg.getFunction("getEpoch")(epoch);
     return BigInt(v.r);
   }
