@@ -106,6 +106,16 @@ export interface SegmentAudit {
 }
 export interface AuditReport {
   ok: boolean;
+  /**
+   * with a registry (--rpc/--registry): the bundle's manifest and results against the registry's
+   * record of the epoch, every differing field named (src/chain/compare.ts)
+   */
+  chain?: {
+    ok: boolean;
+    committed: boolean;
+    finalized: boolean;
+    differences: { field: string; bundle: string; chain: string }[];
+  };
   epoch: string;
   profile: string;
   /** the bundle's own claim (see devKeys for what the keys are) */

@@ -10,8 +10,11 @@ import {
   formatAuditVerdict,
 } from "../audit/audit.js";
 import { renderAuditHtml } from "../audit/html.js";
-import { readBundle } from "../bundle/bundle.js";
+import { bundleManifest, readBundle } from "../bundle/bundle.js";
+import { compareWithChain, formatComparison } from "../chain/compare.js";
+import { registryAt } from "../chain/registry.js";
 import { connectRpc } from "../chain/signer.js";
+import { segmentSignal } from "../spec/encoding.js";
 import type { CircuitName } from "../spec/profiles.js";
 import { atomicWrite } from "../util/fsutil.js";
 import { createProgress } from "../util/progress.js";
@@ -121,6 +124,7 @@ export function register(program: Command): void {
         // an unreadable bundle: the reason itself, not an empty table
         if (!rep.ok && rep.epoch === "?" && rep.errors[0] !== NO_ANCHOR_MESSAGE)
           throw new CliError(rep.errors[0] ?? "unreadable bundle", "INVALID_BUNDLE");
+        if (provider && rep.epoch !== "?") await checkAgainstChain(rep, dir, registryAt(address, provider));
         if (opts.html) await writeAuditHtml(opts.html, rep, dir);
         if (opts.json) printJson(rep);
         else process.stdout.write(`${opts.quiet ? formatAuditVerdict(rep) : formatAudit(rep)}\n`);
@@ -129,6 +133,37 @@ export function register(program: Command): void {
         provider?.destroy();
       }
     });
+}
+
+/**
+ * Audit against the chain: the manifest, parameters, asset metadata, prices, caps and results of
+ * the bundle must be exactly what the registry committed and finalized; any difference fails the
+ * audit, named by field.
+ */
+async function checkAgainstChain(
+  rep: AuditReport,
+  dir: string,
+  registry: ReturnType<typeof registryAt>,
+): Promise<void> {
+  const { bundle } = await readBundle(dir);
+  const results = new Map<bigint, bigint>();
+  for (const [i, s] of bundle.manifest.segments.entries()) {
+    const last = bundle.proofs.segments[i]?.batches.at(-1);
+    const word = last ? segmentSignal(last.publicSignals, "result", bundle.profile) : undefined;
+    if (word !== undefined) results.set(BigInt(s.id), BigInt(word));
+  }
+  const c = await compareWithChain(
+    registry,
+    bundleManifest(bundle),
+    bundle.manifestHash,
+    results,
+    bundle.profile,
+  );
+  rep.chain = c;
+  if (!c.ok) {
+    rep.ok = false;
+    rep.errors.push(...formatComparison(c));
+  }
 }
 
 /** Writes the report for bundle `dir` to `file` atomically (vkey hashes read from the bundle if it parses). */

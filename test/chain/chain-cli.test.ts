@@ -105,6 +105,25 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
     assert.equal(res.batchesSent, summary.proofs.total);
     assert.match(pub.stderr, /"type":"progress","label":"publish epoch \d+"/);
 
+    // audit against the chain: keys from the registry's verifiers, and every manifest field,
+    // parameter, cap and result equal to the registry's record
+    const onChain = await cli([
+      "audit",
+      summary.publicDir,
+      "--rpc",
+      url,
+      "--registry",
+      d.registry,
+      "--allow-dev-keys",
+      "--json",
+    ]);
+    assert.equal(onChain.code, 0, onChain.stdout + onChain.stderr);
+    const chainRep = JSON.parse(onChain.stdout) as {
+      ok: boolean;
+      chain?: { ok: boolean; finalized: boolean };
+    };
+    assert.deepEqual([chainRep.ok, chainRep.chain?.ok, chainRep.chain?.finalized], [true, true, true]);
+
     const again = await cli(["publish", summary.publicDir, "--rpc", url, "--registry", d.registry], {
       BULKHEAD_PRIVATE_KEY: key,
     });
