@@ -107,7 +107,7 @@ async function startRedis(): Promise<{ url: string; stop: () => Promise<void> }>
   p.stdout.on("data", (d: Buffer) => {
     out += d.toString();
   });
-  await until(() => out.includes("Ready to accept connections"), 10_000, "redis-server");
+  await until(() => out.includes("Ready to accept connections"), 60_000, "redis-server");
   return {
     url: `redis://127.0.0.1:${port}/0`,
     stop: async () => {
@@ -160,7 +160,7 @@ async function startWorker(url: string, queue: string): Promise<WorkerProc> {
   child.stderr?.on("data", (d: Buffer) => {
     out += d.toString();
   });
-  await until(() => /proving thread/.test(out) || child.exitCode !== null, 60_000, "a worker to connect");
+  await until(() => /proving thread/.test(out) || child.exitCode !== null, 300_000, "a worker to connect");
   if (child.exitCode !== null) throw new Error(`worker exited: ${out}`);
   return { child, output: () => out };
 }
@@ -507,7 +507,7 @@ function scalingMarkdown(s: Json): string[] {
   const runs = (s.runs as Json[] | undefined) ?? [];
   const med = s.medianProveWallMs as Json | undefined;
   const lines = [
-    `## 1 vs 2 single-core worker processes (${s.profile} profile, ${s.positions} positions, ${s.jobs} proofs${s.measuredAt ? `; measured ${s.measuredAt}` : ""})`,
+    `## 1 vs 2 single-core worker processes (${s.profile} profile, ${s.positions} positions, ${s.jobs} proofs)`,
     "",
     "| run | workers | proving wall | proofs per worker | worker CPU per proof | load average before |",
     "|---|---|---|---|---|---|",
@@ -572,8 +572,9 @@ function validationMarkdown(v: Json): string[] {
 
 function markdown(r: Json): string {
   const lines = ["# Distributed proving benchmark (BullMQ/Redis)", "", `${r.date} · \`${r.command}\``, ""];
-  const at = (x: Json) => (x.measuredAt ? [`(measured ${x.measuredAt})`, ""] : []);
-  if (r.scaling) lines.push(...scalingMarkdown(r.scaling as Json));
+  const at = (x: Json) =>
+    x.measuredAt ? [`(measured ${x.measuredAt}${x.command ? ` with \`${x.command}\`` : ""})`, ""] : [];
+  if (r.scaling) lines.push(...scalingMarkdown(r.scaling as Json), ...at(r.scaling as Json));
   if (r.rss) lines.push(...rssMarkdown(r.rss as Json), ...at(r.rss as Json));
   if (r.validation) lines.push(...validationMarkdown(r.validation as Json), ...at(r.validation as Json));
   return lines.join("\n");
@@ -595,7 +596,9 @@ export interface BenchQueueOptions {
 /** An earlier section of DIR/queue.json, kept with the date it was measured. */
 const kept = (prev: Json | undefined, key: string): Json | undefined => {
   const x = prev?.[key] as Json | undefined;
-  return x ? { ...x, measuredAt: x.measuredAt ?? prev?.date } : undefined;
+  return x
+    ? { ...x, measuredAt: x.measuredAt ?? prev?.date, command: x.command ?? prev?.command }
+    : undefined;
 };
 
 export async function benchQueue(opts: BenchQueueOptions): Promise<Json> {
