@@ -372,7 +372,7 @@ async function rawProveJobs(build: EpochBuild, keys: Keys, concurrency = 1) {
     const k = keys[job.circuit];
     const wtns = { type: "mem" as const };
     const tw = now();
-    await sj.wtns.calculate(job.input, k.wasm, wtns);
+    await sj.wtns.calculate(build.inputOf(job), k.wasm, wtns);
     witnessMs += now() - tw;
     const tp = now();
     const { publicSignals } = await sj.groth16.prove(k.zkey, wtns);
@@ -438,9 +438,11 @@ async function benchEpoch(p: Profile) {
   const snapshot = syntheticSnapshot(p, 1, SEGMENTS, perSegment);
   const positions = SEGMENTS * perSegment;
   const build = await buildEpoch(snapshot, p, BENCH_SECRET);
-  const segJob = build.jobs.find((j) => j.circuit === "segment");
-  const listJob = build.jobs.find((j) => j.circuit === "lotlist");
-  if (!segJob || !listJob) throw new Error("epoch has no segment or list job");
+  const seg = build.jobs.find((j) => j.circuit === "segment");
+  const list = build.jobs.find((j) => j.circuit === "lotlist");
+  if (!seg || !list) throw new Error("epoch has no segment or list job");
+  const segJob = { ...seg, input: build.inputOf(seg) };
+  const listJob = { ...list, input: build.inputOf(list) };
   const epochShape = {
     segments: SEGMENTS,
     positions,
@@ -822,7 +824,7 @@ async function benchGas(
         const proofs = await proveMany(
           b.jobs.map((j) => ({
             id: j.id,
-            input: j.input,
+            input: () => b.inputOf(j),
             wasm: keys[j.circuit].wasm,
             zkey: keys[j.circuit].zkey,
           })),

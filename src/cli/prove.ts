@@ -24,6 +24,7 @@ interface ProveCliOptions {
   minBatches: string;
   queue?: string;
   queueName?: string;
+  queueWindow?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -131,6 +132,10 @@ export function register(program: Command): void {
     )
     .option("--queue <url>", "prove on bulkhead workers through BullMQ: redis://HOST:PORT[/DB] or rediss://…")
     .option("--queue-name <name>", "BullMQ queue name (default bulkhead-prove)")
+    .option(
+      "--queue-window <n>",
+      "jobs (with their private inputs) in Redis at once (default: adapts to the workers, at least 64)",
+    )
     .option("--json", "JSON lines on stderr, JSON summary on stdout")
     .option("-q, --quiet", "only warnings and errors")
     .action(async (opts: ProveCliOptions) => {
@@ -138,6 +143,9 @@ export function register(program: Command): void {
       const reporter = reporterFor(opts);
       const workers = opts.workers === undefined ? undefined : Number.parseInt(opts.workers, 10);
       if (workers !== undefined && !(workers >= 1)) throw new Error("--workers must be a positive integer");
+      const window = opts.queueWindow === undefined ? undefined : Number(opts.queueWindow);
+      if (window !== undefined && !(Number.isInteger(window) && window >= 1))
+        throw new Error(`--queue-window must be a positive integer, got "${opts.queueWindow}"`);
       const summary: ProveSummary = await proveSnapshot({
         snapshot: opts.snapshot,
         out: opts.out,
@@ -150,7 +158,9 @@ export function register(program: Command): void {
         force: opts.force,
         lockTimeoutMs: parseLockTimeout(opts.lockTimeout),
         minBatches: parseMinBatches(opts.minBatches),
-        backend: opts.queue ? new QueueBackend({ url: opts.queue, queueName: opts.queueName }) : undefined,
+        backend: opts.queue
+          ? new QueueBackend({ url: opts.queue, queueName: opts.queueName, window })
+          : undefined,
         reporter,
       });
       if (opts.json) printJson({ ok: true, ...summary });

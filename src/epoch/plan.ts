@@ -1,8 +1,12 @@
 /**
  * Epoch planning and witness building (docs/SPEC.md): splits a validated snapshot into segment
  * batches and global lot-list batches, computes every leaf and commitment, the manifest,
- * `manifestHash` and `r`, and then every circuit input with its expected public signals,
- * chaining each batch's state into the next. Pure computation: nothing is proven or written.
+ * `manifestHash` and `r`, and then every batch's expected public signals, chaining each batch's
+ * state into the next. Pure computation: nothing is proven or written.
+ *
+ * Bounded memory: the build keeps no circuit input (witness). Each input exists once while the
+ * epoch is chained (`BuildOptions.onInput` sees it, e.g. to hash it) and is built again, one
+ * batch at a time, by `EpochBuild.inputOf(job)` when a prover needs it (src/epoch/chain.ts).
  *
  * Batch plan (profile N lots, M liabilities per segment batch, G lots per list batch):
  *  - segment s gets max(minBatches, ceil(lots_s / N), ceil(liabs_s / M)) batches (minBatches is
@@ -32,9 +36,21 @@ import {
   unpackStress,
 } from "../spec/encoding.js";
 import type { CircuitName, Profile } from "../spec/profiles.js";
-import { type Batch, chainEpoch, checkBatchBounds, splitListBatches, splitSegmentBatches } from "./chain.js";
+import {
+  type Batch,
+  type BatchRef,
+  chainEpochLazy,
+  checkBatchBounds,
+  type ListBatchInfo,
+  type SegmentBatchInfo,
+  splitListBatches,
+  splitSegmentBatches,
+} from "./chain.js";
 import { dummyLiability, dummyLot } from "./dummies.js";
-import { type CircuitInput, type ListBatchResult, listLotOf, type SegmentBatchResult } from "./inputs.js";
+import { type CircuitInput, listLotOf } from "./inputs.js";
+
+export type { ListBatchInfo, SegmentBatchInfo } from "./chain.js";
+
 import { deriveSalt, saltLabel } from "./salts.js";
 
 /** One segment batch: its real entries, then its dummy entries (slot 0, amount 0). */
@@ -155,7 +171,8 @@ export interface LiabilityPlacement {
 }
 export interface SegmentBuild {
   segment: Segment;
-  batches: SegmentBatchResult[];
+  /** every batch's roots, trees, chained state and public signals; no circuit input */
+  batches: SegmentBatchInfo[];
   lots: LotPlacement[];
   liabilities: LiabilityPlacement[];
   /** what the last batch proves: health, a bit per stress scenario (K of them), coverage band */
@@ -182,7 +199,6 @@ export interface ProofJob {
   /** segment id, or null for the lot list */
   segmentId: bigint | null;
   batch: number;
-  input: CircuitInput;
   /** what the proof must expose, in circuit order */
   publicSignals: string[];
 }
@@ -195,9 +211,22 @@ export interface EpochBuild {
   manifestHash: string;
   r: bigint;
   segments: SegmentBuild[];
-  list: ListBatchResult[];
+  list: ListBatchInfo[];
   /** segment jobs (segments in id order, batches in order), then the lot-list jobs */
   jobs: ProofJob[];
+  /**
+   * The circuit input of one job of this build, built now from the batch's entries and its
+   * predecessor's state (equal to the one `onInput` saw). Nothing keeps it: a caller holds the
+   * inputs it is proving, not the epoch's.
+   */
+  inputOf(job: ProofJob): CircuitInput;
+}
+export interface BuildOptions extends PlanOptions {
+  /**
+   * Called once per job, in job order, with its circuit input while the epoch is chained (e.g. to
+   * hash it); the build does not keep the input.
+   */
+  onInput?: (job: ProofJob, input: CircuitInput) => void;
 }
 
 export function slotParams(segment: Segment): SlotParams[] {
@@ -217,14 +246,15 @@ export const segmentJobId = (segmentId: bigint, batch: number): string => `segme
 export const listJobId = (batch: number): string => `lotlist-${batch}`;
 
 /**
- * Builds the whole epoch: leaves, trees, manifest, r, then all circuit inputs. Deterministic in
- * (snapshot, profile, secret, minBatches).
+ * Builds the whole epoch: leaves, trees, manifest, r, then every batch's chained state and public
+ * signals; circuit inputs are seen by `onInput` and rebuilt by `inputOf` (see the header).
+ * Deterministic in (snapshot, profile, secret, minBatches).
  */
 export async function buildEpoch(
   snapshot: Snapshot,
   profile: Profile,
   secret: Uint8Array,
-  opts: PlanOptions = {},
+  opts: BuildOptions = {},
 ): Promise<EpochBuild> {
   await initPoseidon();
   const plan = planEpoch(snapshot, profile, secret, opts);
@@ -236,7 +266,18 @@ export async function buildEpoch(
   const slotsOf = new Map(snapshot.segments.map((sg) => [sg.id, slotParams(sg)]));
   const listLot = (f: LotFields): ListLot => listLotOf(slotsOf.get(f.segmentId) ?? [], f);
 
-  const chained = chainEpoch(
+  const jobOf = (ref: BatchRef, publicSignals: string[]): ProofJob => {
+    if (ref.segment === null) {
+      const id = listJobId(ref.batch);
+      return { id, circuit: "lotlist", segmentId: null, batch: ref.batch, publicSignals };
+    }
+    const segmentId = (plan.segments[ref.segment] as SegmentPlan).segment.id;
+    const id = segmentJobId(segmentId, ref.batch);
+    return { id, circuit: "segment", segmentId, batch: ref.batch, publicSignals };
+  };
+  const jobs: ProofJob[] = [];
+  const refs = new Map<string, BatchRef>();
+  const chained = chainEpochLazy(
     profile,
     epoch,
     plan.segments.map(({ segment, batches }) => ({
@@ -258,35 +299,25 @@ export async function buildEpoch(
       batches: plan.list.map((entries) => entries.map((e) => listLot("lot" in e ? lf(e.lot) : e.dummy))),
       nextSalt: (i: number) => deriveSalt(secret, saltLabel.listState(epoch, i)),
     },
+    {
+      // segment jobs (segments in order, batches in order), then the lot-list jobs
+      onBatch: (ref, res) => {
+        const job = jobOf(ref, res.publicSignals);
+        jobs.push(job);
+        refs.set(job.id, ref);
+        opts.onInput?.(job, res.input);
+      },
+    },
   );
   const { manifest, r, list } = chained;
   const segments: SegmentBuild[] = plan.segments.map(({ segment, batches }, s) =>
-    segmentBuildOf(segment, batches, chained.segments[s] as SegmentBatchResult[], lf, df),
+    segmentBuildOf(segment, batches, chained.segments[s] as SegmentBatchInfo[], lf, df),
   );
-
-  const jobs: ProofJob[] = [];
-  for (const sb of segments) {
-    for (const [b, res] of sb.batches.entries()) {
-      jobs.push({
-        id: segmentJobId(sb.segment.id, b),
-        circuit: "segment",
-        segmentId: sb.segment.id,
-        batch: b,
-        input: res.input,
-        publicSignals: res.publicSignals,
-      });
-    }
-  }
-  for (const [b, res] of list.entries()) {
-    jobs.push({
-      id: listJobId(b),
-      circuit: "lotlist",
-      segmentId: null,
-      batch: b,
-      input: res.input,
-      publicSignals: res.publicSignals,
-    });
-  }
+  const inputOf = (job: ProofJob): CircuitInput => {
+    const ref = refs.get(job.id);
+    if (!ref) throw new Error(`epoch: no job ${job.id} in this build`);
+    return chained.rebuild(ref).input;
+  };
   const { minBatches } = plan;
   return {
     snapshot,
@@ -298,6 +329,7 @@ export async function buildEpoch(
     segments,
     list,
     jobs,
+    inputOf,
   };
 }
 
@@ -308,14 +340,14 @@ export async function buildEpoch(
 function segmentBuildOf(
   segment: Segment,
   batches: readonly PlannedBatch[],
-  results: SegmentBatchResult[],
+  results: SegmentBatchInfo[],
   lf: (l: Lot) => LotFields,
   df: (l: Liability) => LiabilityFields,
 ): SegmentBuild {
   const lots: LotPlacement[] = [];
   const liabilities: LiabilityPlacement[] = [];
-  const lotLeaf = (b: number, i: number) => (results[b] as SegmentBatchResult).lotLeaves[i] as bigint;
-  const liabLeaf = (b: number, i: number) => (results[b] as SegmentBatchResult).liabLeaves[i] as bigint;
+  const lotLeaf = (b: number, i: number) => (results[b] as SegmentBatchInfo).lotLeaves[i] as bigint;
+  const liabLeaf = (b: number, i: number) => (results[b] as SegmentBatchInfo).liabLeaves[i] as bigint;
   batches.forEach((batch, b) => {
     for (const [i, lot] of batch.lots.entries()) {
       lots.push({ lot, fields: lf(lot), leaf: lotLeaf(b, i), batch: b, index: i });
@@ -324,7 +356,7 @@ function segmentBuildOf(
       liabilities.push({ liability, fields: df(liability), leaf: liabLeaf(b, i), batch: b, index: i });
     }
   });
-  const last = results[results.length - 1] as SegmentBatchResult;
+  const last = results[results.length - 1] as SegmentBatchInfo;
   const outcome = last.outcome as SegmentResult;
   const K = outcome.stress.length;
   const A = last.slots.length;

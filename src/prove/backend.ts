@@ -4,6 +4,10 @@
  * that persists each accepted proof; the backend reports progress and returns when every job
  * has a proof, or throws naming the jobs that have none.
  *
+ * Bounded memory: a task's circuit input is built only when the backend calls `task.input()`,
+ * and a backend keeps a bounded window of tasks in flight (the local pool: one per proving
+ * thread; the queue: `QueueBackendOptions.window`), building the next input as one completes.
+ *
  *  - `localBackend`: the worker-thread pool of this process (src/prove/pool.ts), the default;
  *  - `QueueBackend` (src/prove/queue/coordinator.ts): a BullMQ queue on Redis served by
  *    `bulkhead worker` processes on any number of machines.
@@ -12,7 +16,7 @@ import type { CircuitInput } from "../epoch/inputs.js";
 import type { CircuitName } from "../spec/profiles.js";
 import type { Progress, Reporter } from "../util/progress.js";
 import type { Groth16Proof } from "../util/snarkjs.js";
-import { type ProveOutput, type ProveRequest, proveMany } from "./pool.js";
+import { type LazyProveRequest, type ProveOutput, proveMany } from "./pool.js";
 
 /** One batch proof to compute. */
 export interface ProofTask {
@@ -21,8 +25,11 @@ export interface ProofTask {
   /** work-cache key: sha256 of (circuit, profile, verification key, input) */
   key: string;
   circuit: CircuitName;
-  /** private witness input: never log it */
-  input: CircuitInput;
+  /**
+   * Builds the private witness input (never log it): called when the task enters the backend's
+   * window (again if it must be queued again); not kept by the task.
+   */
+  input: () => CircuitInput;
   /** the public signals the proof must have (derived by the coordinator) */
   publicSignals: string[];
 }
@@ -58,7 +65,7 @@ export function localBackend(opts: { workers?: number; singleThread?: boolean } 
     name: "local",
     async prove(tasks, ctx) {
       const byId = new Map(tasks.map((t) => [t.id, t]));
-      const reqs: ProveRequest[] = tasks.map((t) => ({
+      const reqs: LazyProveRequest[] = tasks.map((t) => ({
         id: t.id,
         input: t.input,
         wasm: ctx.keys[t.circuit].wasm,
@@ -67,7 +74,7 @@ export function localBackend(opts: { workers?: number; singleThread?: boolean } 
       await proveMany(reqs, {
         workers: opts.workers,
         singleThread: opts.singleThread,
-        onProof: async (req: ProveRequest, res: ProveOutput) => {
+        onProof: async (req: LazyProveRequest, res: ProveOutput) => {
           const t = byId.get(req.id);
           if (!t) throw new Error(`unexpected proof ${req.id}`);
           await ctx.onProof(t, res);

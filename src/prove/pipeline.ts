@@ -34,6 +34,7 @@ import {
   type BundleProof,
   DEV_SETUP_WARNING,
 } from "../bundle/bundle.js";
+import type { CircuitInput } from "../epoch/inputs.js";
 import { buildEpoch, checkMinBatches, type EpochBuild, type ProofJob } from "../epoch/plan.js";
 import { loadOrCreateSecret } from "../epoch/salts.js";
 import { receiptsOf } from "../receipts/receipts.js";
@@ -159,7 +160,12 @@ interface WorkFile {
   proof: Groth16Proof;
 }
 
-export function jobKey(job: ProofJob, profile: Profile, vkeySha256: string): string {
+/** Work-cache key of a job: sha256 of (circuit, profile, verification key, circuit input). */
+export function jobKey(
+  job: { circuit: CircuitName; input: CircuitInput },
+  profile: Profile,
+  vkeySha256: string,
+): string {
   return hashJson({ v: 1, circuit: job.circuit, profile, vkey: vkeySha256, input: job.input });
 }
 
@@ -235,7 +241,14 @@ async function proveSnapshotNow(opts: ProveOptions): Promise<ProveSummary> {
         `generated a new publisher secret in ${secret.file} (keep it private; reuse it to reproduce)`,
       );
     const tW = Date.now();
-    const build = await buildEpoch(snapshot, profile, secret.secret, { minBatches });
+    // each input is hashed into its work-cache key while the epoch is chained, then dropped
+    const keys = new Map<string, string>();
+    const build = await buildEpoch(snapshot, profile, secret.secret, {
+      minBatches,
+      onInput: (job, input) =>
+        keys.set(job.id, jobKey({ circuit: job.circuit, input }, profile, ks.vkeySha[job.circuit])),
+    });
+    const keyOf = (job: ProofJob): string => keys.get(job.id) as string;
     const witnessMs = Date.now() - tW;
     reporter.info(
       `epoch ${snapshot.epoch}: ${build.segments.length} segment(s), ${build.jobs.length} batch proof(s) (profile ${profile.name}), manifest ${build.manifestHash}`,
@@ -244,18 +257,23 @@ async function proveSnapshotNow(opts: ProveOptions): Promise<ProveSummary> {
 
     // 4. reuse finished proofs, 5. prove the rest on all cores
     const tP = Date.now();
-    const { proofs, todo, reused } = await reuseWork(build, profile, ks, dirs.workDir);
+    const { proofs, todo, reused } = await reuseWork(build, keyOf, ks, dirs.workDir);
     if (reused > 0) reporter.info(`resuming: ${reused} finished proof(s) reused, ${todo.length} to prove`);
     const todoKeys = new Set(todo.map((t) => t.key));
-    const reusedKeys = build.jobs
-      .map((j) => jobKey(j, profile, ks.vkeySha[j.circuit]))
-      .filter((k) => !todoKeys.has(k));
-    const proven = await proveTodo(todo, ks, reusedKeys, dirs.workDir, proofs, opts, reporter);
+    const reusedKeys = build.jobs.map(keyOf).filter((k) => !todoKeys.has(k));
+    const tasks: ProofTask[] = todo.map(({ job, key }) => ({
+      id: job.id,
+      key,
+      circuit: job.circuit,
+      publicSignals: job.publicSignals,
+      input: () => build.inputOf(job),
+    }));
+    const proven = await proveTodo(tasks, ks, reusedKeys, dirs.workDir, proofs, opts, reporter);
     const proveMs = Date.now() - tP;
 
     // 6. write public/ and private/ atomically
     const tO = Date.now();
-    const receipts = await writeOutputs(dirs, build, profile, proofs, ks);
+    const receipts = await writeOutputs(dirs, build, keyOf, proofs, ks);
     const writeMs = Date.now() - tO;
 
     // 7. self-audit of what was written
@@ -367,7 +385,7 @@ async function loadKeys(profile: Profile, opts: ProveOptions, reporter: Reporter
  */
 async function reuseWork(
   build: EpochBuild,
-  profile: Profile,
+  keyOf: (job: ProofJob) => string,
   ks: KeySet,
   workDir: string,
 ): Promise<{ proofs: Map<string, BundleProof>; todo: Todo[]; reused: number }> {
@@ -379,7 +397,7 @@ async function reuseWork(
     lotlist: JSON.parse(ks.vkeyText.lotlist),
   };
   for (const job of build.jobs) {
-    const key = jobKey(job, profile, ks.vkeySha[job.circuit]);
+    const key = keyOf(job);
     const w = await readJsonIfExists<WorkFile>(path.join(workDir, `${key}.json`)).catch(() => undefined);
     if (
       w?.format === "bulkhead-work-proof" &&
@@ -399,12 +417,12 @@ async function reuseWork(
 }
 
 /**
- * Prove the jobs in `todo` on the proof backend (default: the local worker pool); each proof goes
- * to the work cache atomically as soon as it is done (that is what makes a run resumable) and into
- * `proofs`. Returns the count.
+ * Prove the tasks on the proof backend (default: the local worker pool), which builds each input
+ * when the task enters its window; each proof goes to the work cache atomically as soon as it is
+ * done (that is what makes a run resumable) and into `proofs`. Returns the count.
  */
 async function proveTodo(
-  todo: readonly Todo[],
+  tasks: readonly ProofTask[],
   ks: KeySet,
   reusedKeys: readonly string[],
   workDir: string,
@@ -413,8 +431,8 @@ async function proveTodo(
   reporter: Reporter,
 ): Promise<number> {
   let proven = 0;
-  if (todo.length === 0) return proven;
-  const progress = reporter.progress("proving", todo.length);
+  if (tasks.length === 0) return proven;
+  const progress = reporter.progress("proving", tasks.length);
   const backend = opts.backend ?? localBackend({ workers: opts.workers, singleThread: opts.singleThread });
   const keyOf = (c: CircuitName) => ({
     wasm: ks.keys[c].wasm,
@@ -422,7 +440,6 @@ async function proveTodo(
     vkeyText: ks.vkeyText[c],
     vkeySha256: ks.vkeySha[c],
   });
-  const tasks = todo.map(({ job, key }) => ({ ...job, key }));
   await backend.prove(tasks, {
     profile: opts.profile ?? "default",
     keys: { segment: keyOf("segment"), lotlist: keyOf("lotlist") },
@@ -460,7 +477,7 @@ async function proveTodo(
 async function writeOutputs(
   dirs: OutDirs,
   build: EpochBuild,
-  profile: Profile,
+  keyOf: (job: ProofJob) => string,
   proofs: ReadonlyMap<string, BundleProof>,
   ks: KeySet,
 ): Promise<number> {
@@ -484,7 +501,7 @@ async function writeOutputs(
     "public",
   );
   // drop work files of other inputs (older runs) so work/ does not grow without bound
-  const keep = new Set([...build.jobs].map((j) => `${jobKey(j, profile, ks.vkeySha[j.circuit])}.json`));
+  const keep = new Set(build.jobs.map((j) => `${keyOf(j)}.json`));
   for (const f of await fs.readdir(dirs.workDir).catch(() => [] as string[])) {
     if (f.endsWith(".json") && !keep.has(f)) await fs.rm(path.join(dirs.workDir, f), { force: true });
   }

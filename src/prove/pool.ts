@@ -190,18 +190,22 @@ export class ProverPool {
   }
 }
 
+/** A request whose input is built when a proving thread is free for it (proveMany). */
+export type LazyProveRequest = Omit<ProveRequest, "input"> & { input: () => CircuitInput };
+
 export interface ProveManyOptions extends PoolOptions {
   /** called in completion order, awaited before the job counts as done */
-  onProof?: (req: ProveRequest, out: ProveOutput) => Promise<void> | void;
+  onProof?: (req: LazyProveRequest, out: ProveOutput) => Promise<void> | void;
 }
 
 /**
- * Proves every request on a fresh pool (never more workers than requests). On the first failure
- * it stops starting new jobs, lets running ones finish (their `onProof` still runs, so their
- * proofs are kept), closes the pool and throws.
+ * Proves every request on a fresh pool (never more workers than requests). Each proving thread
+ * has one lane that builds its next request's input only when it is free, so at most `workers`
+ * inputs exist at once. On the first failure it stops starting new jobs, lets running ones
+ * finish (their `onProof` still runs, so their proofs are kept), closes the pool and throws.
  */
 export async function proveMany(
-  reqs: readonly ProveRequest[],
+  reqs: readonly LazyProveRequest[],
   opts: ProveManyOptions = {},
 ): Promise<Map<string, ProveOutput>> {
   const results = new Map<string, ProveOutput>();
@@ -211,9 +215,9 @@ export async function proveMany(
   let next = 0;
   const lane = async (): Promise<void> => {
     while (!failure && next < reqs.length) {
-      const req = reqs[next++] as ProveRequest;
+      const req = reqs[next++] as LazyProveRequest;
       try {
-        const out = await pool.prove(req);
+        const out = await pool.prove({ id: req.id, wasm: req.wasm, zkey: req.zkey, input: req.input() });
         await opts.onProof?.(req, out);
         results.set(req.id, out);
       } catch (err) {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { dummyLot } from "../../src/epoch/dummies.js";
-import { buildSegmentBatch } from "../../src/epoch/inputs.js";
+import { buildSegmentBatch, type SegmentInput } from "../../src/epoch/inputs.js";
 import { buildEpoch, type EpochBuild, MAX_MIN_BATCHES, planEpoch, slotParams } from "../../src/epoch/plan.js";
 import { parseSecret } from "../../src/epoch/salts.js";
 import { totalsOf } from "../../src/prove/pipeline.js";
@@ -48,8 +48,8 @@ describe("dummy entries: an empty segment looks like a small one", () => {
     const again = await buildEpoch(example(), TEST, S1);
     assert.equal(again.manifestHash, a.manifestHash);
     assert.deepEqual(
-      again.jobs.map((j) => j.input),
-      a.jobs.map((j) => j.input),
+      again.jobs.map((j) => again.inputOf(j)),
+      a.jobs.map((j) => a.inputOf(j)),
     );
   });
 
@@ -114,7 +114,8 @@ describe("dummy entries: an empty segment looks like a small one", () => {
     const a = await buildEpoch(example(), TEST, S1);
     const s4 = seg(a, EMPTY);
     assert.ok(s4);
-    const inp = s4.batches[0]?.input;
+    const job = a.jobs.find((j) => j.segmentId === s4.segment.id && j.batch === 0);
+    const inp = job && (a.inputOf(job) as SegmentInput);
     assert.ok(inp && "lotAmount" in inp);
     // the dummy lot and liability are active slot-0 entries of amount 0
     assert.deepEqual([inp.lotActive[0], inp.lotSlot[0], inp.lotAmount[0]], ["1", "0", "0"]);

@@ -1,6 +1,13 @@
 /**
- * The coordinator side of `bulkhead prove --queue redis://…`: a proof backend that puts every
- * batch job on a BullMQ queue and collects the proofs of `bulkhead worker` processes.
+ * The coordinator side of `bulkhead prove --queue redis://…`: a proof backend that puts the
+ * batch jobs on a BullMQ queue and collects the proofs of `bulkhead worker` processes.
+ *
+ * Bounded memory (here and in Redis): only a window of jobs is in Redis at a time. The next job's
+ * input is built (`task.input()`) and queued when one leaves the window (its proof stored, or
+ * reported). The window is `window` jobs when given, else it adapts to the workers: at least
+ * MIN_WINDOW, and twice the jobs active on workers (so idle proving threads are noticed and the
+ * window grows until every thread has a job and as many wait). Jobs found in Redis (a restarted
+ * coordinator's) are adopted into the window even beyond its size.
  *
  * Trust: none in the workers. Every returned proof must carry exactly the public signals the
  * coordinator derived and verify against the coordinator's own verification key before it is
@@ -38,7 +45,15 @@ export interface QueueBackendOptions {
   maxBadProofs?: number;
   /** how often to reconcile with the queue's state (ms, default 5000) */
   reconcileMs?: number;
+  /**
+   * jobs in Redis at once (default: adaptive, see the header). A fixed window smaller than the
+   * workers' proving threads leaves threads idle.
+   */
+  window?: number;
 }
+
+/** The smallest adaptive window (jobs in Redis at once). */
+export const MIN_WINDOW = 64;
 
 const PENDING_STATES = ["wait", "active", "delayed", "prioritized", "waiting-children"] as const;
 const NO_WORKER_WARN_MS = 30_000;
@@ -47,6 +62,9 @@ export class QueueBackend implements ProofBackend {
   readonly name = "queue";
   constructor(readonly opts: QueueBackendOptions) {
     parseQueueUrl(opts.url); // fail on a bad URL before any work
+    const w = opts.window;
+    if (w !== undefined && (!Number.isInteger(w) || w < 1))
+      throw new Error(`queue window: ${w} is not a positive integer`);
   }
 
   async prove(tasks: readonly ProofTask[], ctx: BackendContext): Promise<void> {
@@ -86,9 +104,17 @@ export class QueueBackend implements ProofBackend {
   }
 }
 
-/** The state of one coordinator run: outstanding jobs, rejected proofs, failures. */
+/** The state of one coordinator run: outstanding jobs, the window in Redis, rejected proofs, failures. */
 class CoordinatorRun {
+  /** every job without a stored proof or a report yet, in job order */
   private readonly outstanding: Map<string, ProofTask>;
+  /** outstanding jobs in Redis (queued by this run or adopted from an earlier one): the window */
+  private readonly queued = new Set<string>();
+  /** outstanding jobs not queued yet, in job order, from `nextIndex` on */
+  private readonly order: readonly ProofTask[];
+  private nextIndex = 0;
+  private filling = false;
+  private refill = false;
   private readonly handling = new Set<string>();
   private readonly badProofs = new Map<string, number>();
   private readonly failures: string[] = [];
@@ -112,6 +138,7 @@ class CoordinatorRun {
     private readonly opts: QueueBackendOptions,
   ) {
     this.outstanding = new Map(tasks.map((t) => [t.key, t]));
+    this.order = [...this.outstanding.values()];
     this.totalCount = this.outstanding.size;
     this.vkeys = {
       segment: JSON.parse(ctx.keys.segment.vkeyText),
@@ -131,6 +158,45 @@ class CoordinatorRun {
     if (this.outstanding.size === 0) this.finish();
   }
 
+  /** Jobs allowed in Redis at once (see the header). */
+  private window(): number {
+    return this.opts.window ?? Math.max(MIN_WINDOW, 2 * this.active);
+  }
+
+  /**
+   * Queue the next jobs (inputs built now) until the window is full. One fill at a time; a call
+   * during a fill makes it look again before it ends (both flags change only synchronously).
+   */
+  private async topUp(): Promise<void> {
+    if (this.filling) {
+      this.refill = true;
+      return;
+    }
+    this.filling = true;
+    try {
+      do {
+        this.refill = false;
+        const batch: ProofTask[] = [];
+        while (this.queued.size + batch.length < this.window() && this.nextIndex < this.order.length) {
+          const t = this.order[this.nextIndex++] as ProofTask;
+          if (this.outstanding.has(t.key) && !this.queued.has(t.key)) batch.push(t);
+        }
+        if (batch.length === 0) break;
+        for (const t of batch) this.queued.add(t.key);
+        // if Redis is down, the jobs stay in the window and reconcile re-adds them
+        await this.add(batch).catch(() => undefined);
+      } while (this.refill || (this.queued.size < this.window() && this.nextIndex < this.order.length));
+    } finally {
+      this.filling = false;
+    }
+  }
+
+  /** A job left the window (proof stored or reported): make room for the next one. */
+  private leave(key: string): void {
+    this.queued.delete(key);
+    if (this.outstanding.size > 0) void this.topUp();
+  }
+
   stop(): void {
     if (this.timer) clearInterval(this.timer);
   }
@@ -145,14 +211,23 @@ class CoordinatorRun {
     }
   }
 
+  /** The job of a task, its input built now; a failing input builder ends the run (not Redis trouble). */
   private jobOf(task: ProofTask) {
+    let input: QueueJobData["input"];
+    try {
+      input = task.input();
+    } catch (err) {
+      const e = new Error(`${task.id}: building its circuit input failed: ${(err as Error).message}`);
+      this.reject(e);
+      throw e;
+    }
     const data: QueueJobData = {
       format: JOB_FORMAT,
       job: task.id,
       circuit: task.circuit,
       profile: this.ctx.profile,
       vkeySha256: this.ctx.keys[task.circuit].vkeySha256,
-      input: task.input,
+      input,
     };
     return {
       name: task.id,
@@ -173,7 +248,10 @@ class CoordinatorRun {
     }
   }
 
-  /** Compare what we wait for with the queue: take finished jobs, re-add vanished ones. */
+  /**
+   * Compare the window with the queue: take finished jobs, adopt jobs of an earlier run, re-add
+   * vanished ones; then fill the window.
+   */
   private async reconcile(): Promise<void> {
     if (this.reconciling || this.outstanding.size === 0) return;
     this.reconciling = true;
@@ -183,9 +261,11 @@ class CoordinatorRun {
       const failed = new Set(await this.queue.getRanges(["failed"], 0, -1));
       const missing: ProofTask[] = [];
       for (const [key, task] of this.outstanding) {
+        const inRedis = pending.has(key) || completed.has(key) || failed.has(key);
+        if (inRedis) this.queued.add(key); // adopt a restarted coordinator's jobs
         if (completed.has(key)) void this.onCompleted(key);
         else if (failed.has(key)) void this.onFailed(key);
-        else if (!pending.has(key) && !this.handling.has(key)) missing.push(task);
+        else if (!inRedis && this.queued.has(key) && !this.handling.has(key)) missing.push(task);
       }
       if (missing.length > 0) await this.add(missing);
       await this.countWorkers();
@@ -198,6 +278,7 @@ class CoordinatorRun {
     } finally {
       this.reconciling = false;
     }
+    if (!this.redisDown) await this.topUp();
   }
 
   private async countWorkers(): Promise<void> {
@@ -255,6 +336,7 @@ class CoordinatorRun {
       await job.remove().catch(() => undefined); // the private input leaves Redis with the job
       this.ctx.progress.update(this.done(), this.note(task.id));
       if (this.outstanding.size === 0) this.finish();
+      else this.leave(task.key);
       return;
     }
     await this.rejectProof(task, problem ?? "no proof", res?.worker ?? "?", job);
@@ -305,6 +387,7 @@ class CoordinatorRun {
     if (!this.outstanding.delete(task.key)) return;
     this.failures.push(`${task.id} (job ${task.key}): ${reason}`);
     if (this.outstanding.size === 0) this.finish();
+    else this.leave(task.key);
   }
 
   private finish(): void {

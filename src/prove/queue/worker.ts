@@ -121,9 +121,17 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
       }
       throw new WaitingError();
     }
+    // process CPU (all threads) during the job: the proof's own CPU when one job runs at a time
+    const cpu0 = process.cpuUsage();
     const out = await pool.prove({ id: data.job, input: data.input, wasm: local.wasm, zkey: local.zkey });
+    const cpu = process.cpuUsage(cpu0);
+    const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
     proofs++;
-    reporter.info(`proved ${data.job} in ${out.ms} ms`, { job: data.job, ms: out.ms });
+    reporter.info(`proved ${data.job} in ${out.ms} ms (process CPU ${cpuMs} ms)`, {
+      job: data.job,
+      ms: out.ms,
+      cpuMs,
+    });
     if (opts.maxJobs !== undefined && proofs >= opts.maxJobs) setImmediate(() => settle());
     return {
       format: RESULT_FORMAT,
