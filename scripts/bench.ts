@@ -787,10 +787,14 @@ async function benchGas(
     const { bundle } = await readBundle(publicDir);
     const pub = await publishEpoch(chain.registry, chainEpochFromBundle(bundle));
     // grouped submissions (publish's default): gas per batch = the transaction's gas / its batches
-    const perBatch = (xs: { gasUsed: bigint; batches: number }[]) => xs.map((x) => Number(x.gasUsed) / x.batches);
+    const perBatch = (xs: { gasUsed: bigint; batches: number }[]) =>
+      xs.map((x) => Number(x.gasUsed) / x.batches);
     const segGas = perBatch(pub.gas.segmentBatches);
     const listGas = perBatch(pub.gas.listBatches);
-    const txGas = [...pub.gas.segmentBatches, ...pub.gas.listBatches].reduce((a, x) => a + Number(x.gasUsed), 0);
+    const txGas = [...pub.gas.segmentBatches, ...pub.gas.listBatches].reduce(
+      (a, x) => a + Number(x.gasUsed),
+      0,
+    );
     const wholeEpoch = Number(pub.gas.commitEpoch ?? 0) + txGas + Number(pub.gas.finalizeEpoch ?? 0);
     const mainEpoch = {
       segments: build.segments.length,

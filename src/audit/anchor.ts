@@ -15,7 +15,6 @@
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { render } from "ejs";
 import { type ContractRunner, isAddress } from "ethers";
 import { REGISTRY_ABI } from "../chain/abi.js";
 import { CIRCUITS, type CircuitName, getProfile } from "../spec/profiles.js";
@@ -26,7 +25,6 @@ import {
   VERIFIER_NAMES,
 } from "../toolchain/contracts.js";
 import { sha256Hex } from "../util/hash.js";
-import { packageDir } from "../util/paths.js";
 
 export type KeyAnchor =
   | { kind: "trusted"; keys: Partial<Record<CircuitName, TrustedKey>>; source?: string }
