@@ -17,7 +17,7 @@ import { connectRpc, loadSigner } from "../chain/signer.js";
 import { formatStatus, readStatus } from "../chain/status.js";
 import { getProfile } from "../spec/profiles.js";
 import { buildDir } from "../util/paths.js";
-import { BUILD_DIR_HELP, printJson, reporterFor, resolveRegistry } from "./common.js";
+import { BUILD_DIR_HELP, positiveInt, printJson, reporterFor, resolveRegistry } from "./common.js";
 import { exitWith } from "./prove.js";
 
 const jsonBig = (v: unknown): unknown =>
@@ -99,6 +99,11 @@ export function register(program: Command): void {
       "encrypted JSON keystore (password in $BULKHEAD_KEYSTORE_PASSWORD); default key: $BULKHEAD_PRIVATE_KEY",
     )
     .option("--no-finalize", "commit and submit only")
+    .option(
+      "--group <n>",
+      "batch proofs per submission transaction (one batch verification each; 1: one transaction per batch)",
+      (v: string) => positiveInt(v, "--group") as number,
+    )
     .option("--json", "JSON lines on stderr, JSON result on stdout")
     .option("-q, --quiet", "only warnings and errors")
     .action(
@@ -109,6 +114,7 @@ export function register(program: Command): void {
           registry: string;
           keystore?: string;
           finalize: boolean;
+          group?: number;
           json?: boolean;
           quiet?: boolean;
         },
@@ -124,7 +130,11 @@ export function register(program: Command): void {
         try {
           const signer = await loadSigner(provider, { keystore: opts.keystore });
           const registry = registryAt(await resolveRegistry(opts.registry, provider, opts.rpc), signer);
-          const res = await publishEpoch(registry, epoch, { reporter, noFinalize: !opts.finalize });
+          const res = await publishEpoch(registry, epoch, {
+            reporter,
+            noFinalize: !opts.finalize,
+            group: opts.group,
+          });
           if (opts.json) printJson(jsonBig(res));
           else {
             const lines = [

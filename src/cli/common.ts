@@ -49,6 +49,14 @@ export function checkProfile(name: string): string {
 }
 
 /** Print a machine-readable result on stdout (used with --json). */
+/** A positive integer flag value (undefined when the flag is absent); the error names the flag. */
+export function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got "${value}"`);
+  return n;
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

@@ -1,7 +1,7 @@
 /** `bulkhead worker --queue redis://…`: prove the batch jobs of `bulkhead prove --queue` coordinators. */
 import type { Command } from "commander";
 import { startQueueWorker } from "../prove/queue/worker.js";
-import { onStopRequest, printJson, reporterFor } from "./common.js";
+import { onStopRequest, positiveInt, printJson, reporterFor } from "./common.js";
 
 interface WorkerCliOptions {
   queue: string;
@@ -14,13 +14,6 @@ interface WorkerCliOptions {
   maxJobs?: string;
   json?: boolean;
   quiet?: boolean;
-}
-
-function positiveInt(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got "${value}"`);
-  return n;
 }
 
 export function register(program: Command): void {

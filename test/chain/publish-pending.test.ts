@@ -96,7 +96,8 @@ describe("publish under pending transactions (interval mining)", function () {
     const url = node?.url ?? "";
     const me = new Wallet(key).address;
     const startNonce = await provider.getTransactionCount(me, "latest");
-    const args = ["publish", summary.publicDir, "--rpc", url, "--registry", registry];
+    // one transaction per batch (--group 1), so that a kill falls between two batches
+    const args = ["publish", summary.publicDir, "--rpc", url, "--registry", registry, "--group", "1"];
     const env = { BULKHEAD_PRIVATE_KEY: key };
     const kill = { ...env, BULKHEAD_FAULT: "publish:tx-sent#1" };
 

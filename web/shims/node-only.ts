@@ -13,6 +13,7 @@ function nodeOnly(what: string): never {
 
 export const ensureCircuit = (): never => nodeOnly("building the circuits' keys (local-keys anchor)");
 export const compileSolidity = (): never => nodeOnly("solc (registry anchor)");
-export const render = (): never => nodeOnly("the Solidity verifier template (registry anchor)");
+export const verifierSourceFromVkey = (): never =>
+  nodeOnly("the Solidity verifier generator (registry anchor)");
 export const VERIFIER_NAMES = { segment: "SegmentVerifier", lotlist: "LotListVerifier" } as const;
 export const packageDir = (): never => nodeOnly("package files (registry anchor)");
