@@ -3,18 +3,22 @@
  * segments, one insolvent, one empty), with the `test` circuit profile:
  *
  *   1. build the test-profile circuits (compile + dev setup; cached in build/)
- *   2. prove the epoch on all cores -> out/demo/public (bundle) + out/demo/private (receipts)
- *   3. audit the bundle offline, as an auditor would
- *   4. verify a user's receipt that is included, and show one that is not
- *   5. (chain) deploy the registry and publish the epoch: see CHAIN STEPS below
+ *   2. a local chain (anvil): tokens, Chainlink feeds, custody, SegmentGovernance behind a
+ *      timelock, the registry; the snapshot to prove is built from governed state
+ *      (scripts/chain-demo.ts `startGovernedChain`)
+ *   3. prove the epoch on all cores -> out/demo/public (bundle) + out/demo/private (receipts)
+ *   4. audit the bundle offline, as an auditor would
+ *   5. verify a user's receipt that is included, and show one that is not
+ *   6. publish on chain, status, chain-anchored audit and receipt, the IsolatedVault example
+ *      reacting (`runChainDemo`); the node is stopped at the end, also on failure
  *
  * Options: --out DIR (default out/demo), --workers N.
  */
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { auditBundle, formatAudit } from "../src/audit/audit.js";
 import { formatProveSummary } from "../src/cli/prove.js";
-import { type CircuitKeys, type ProveSummary, proveSnapshot } from "../src/prove/pipeline.js";
+import { type CircuitKeys, proveSnapshot } from "../src/prove/pipeline.js";
 import {
   type AccountReceipt,
   formatReceiptVerdict,
@@ -28,7 +32,7 @@ import { ensureCircuit } from "../src/toolchain/artifacts.js";
 import { terminateCurves } from "../src/util/curve.js";
 import { REPO_ROOT } from "../src/util/paths.js";
 import { createReporter, formatDuration } from "../src/util/progress.js";
-import { runChainDemo } from "./chain-demo.js";
+import { type GovernedChain, runChainDemo, startGovernedChain } from "./chain-demo.js";
 
 const PROFILE = "test";
 
@@ -41,38 +45,19 @@ const say = (s = "") => process.stdout.write(`${s}\n`);
 const step = (n: number, title: string) =>
   say(`\n=== ${n}. ${title} ${"=".repeat(Math.max(0, 66 - title.length))}`);
 
-/** Context handed to the chain steps. */
-export interface DemoContext {
-  summary: ProveSummary;
-  publicDir: string;
-  privateDir: string;
-  say: (s?: string) => void;
-}
-
-/**
- * CHAIN STEPS (on-chain issue): deploy the verifiers + SolvencyRegistry on a local anvil, commit
- * the manifest, submit every batch proof, and read per-segment health back from the contract.
- * Replace the body; keep it self-contained and printing what it does.
- */
-async function chainSteps(ctx: DemoContext): Promise<void> {
-  const res = await runChainDemo(ctx);
-  if (!res.receiptOk) throw new Error("the receipt did not verify against the chain");
-}
-
 // Long by nature: the demo's steps in the order the README tells them, each a few lines that call
 // the library and print; read top to bottom, it is the walkthrough.
 async function main(): Promise<void> {
   const t0 = Date.now();
   const out = path.resolve(arg("--out") ?? path.join(REPO_ROOT, "out", "demo"));
   const workers = arg("--workers") ? Number(arg("--workers")) : undefined;
-  const reporter = createReporter({});
   say("bulkhead demo: per-segment solvency proofs with no shared collateral");
   say(
     `snapshot: examples/snapshot.json   profile: ${PROFILE}   output: ${path.relative(process.cwd(), out) || out}`,
   );
 
   step(1, "circuits (compile + development setup, cached in build/)");
-  let t = Date.now();
+  const t = Date.now();
   const keys = {} as Record<CircuitName, CircuitKeys>;
   for (const c of ["segment", "lotlist"] as const) {
     const a = await ensureCircuit(c, PROFILE, { reporter: createReporter({ quiet: true }) });
@@ -83,13 +68,38 @@ async function main(): Promise<void> {
   }
   const buildMs = Date.now() - t;
 
-  step(2, "prove the epoch (worker threads on all cores)");
+  step(2, "local chain: feeds, tokens, custody, timelocked governance, registry");
+  mkdirSync(out, { recursive: true });
+  const chain = await startGovernedChain({
+    say,
+    positions: path.join(REPO_ROOT, "examples", "snapshot.json"),
+    outDir: out,
+    profile: PROFILE,
+  });
+  try {
+    await offChainAndChain(out, workers, keys, chain, t0, buildMs);
+  } finally {
+    await chain.stop();
+  }
+}
+
+/** Steps 3-6, while the local chain runs. */
+async function offChainAndChain(
+  out: string,
+  workers: number | undefined,
+  keys: Record<CircuitName, CircuitKeys>,
+  chain: GovernedChain,
+  t0: number,
+  buildMs: number,
+): Promise<void> {
+  const reporter = createReporter({});
+  step(3, "prove the epoch (worker threads on all cores)");
   // a fresh run every time (the publisher secret is kept, so leaves and receipts repeat)
   rmSync(path.join(out, "public"), { recursive: true, force: true });
   rmSync(path.join(out, "private", "work"), { recursive: true, force: true });
-  t = Date.now();
+  let t = Date.now();
   const summary = await proveSnapshot({
-    snapshot: path.join(REPO_ROOT, "examples", "snapshot.json"),
+    snapshot: chain.snapshotFile,
     out,
     profile: PROFILE,
     workers,
@@ -100,7 +110,7 @@ async function main(): Promise<void> {
   const proveMs = Date.now() - t;
   say(formatProveSummary(summary));
 
-  step(3, "audit the published bundle offline (auditor)");
+  step(4, "audit the published bundle offline (auditor)");
   t = Date.now();
   // anchored to the keys this checkout built (the demo's keys are development keys: allowed, and said so)
   const anchored = { anchor: { kind: "local" as const }, allowDevKeys: true };
@@ -110,7 +120,7 @@ async function main(): Promise<void> {
   say(formatAudit(audit));
   if (!audit.ok) throw new Error("the demo bundle did not pass its audit");
 
-  step(4, "user receipts (verified offline against the bundle)");
+  step(5, "user receipts (verified offline against the bundle)");
   // receipts are sharded (private/receipts/lots/<ss>/...): found by lot id or account
   const lotId = "0x9f3c0a11d2e4b7015c3a";
   const lotFile = (await findReceipt(summary.out, { lot: lotId })).file;
@@ -167,8 +177,13 @@ async function main(): Promise<void> {
   await terminateCurves();
   if (!v1.ok || v2.included !== true || v3.included !== false) throw new Error("unexpected receipt verdicts");
 
-  step(5, "on chain");
-  await chainSteps({ summary, publicDir: summary.publicDir, privateDir: summary.privateDir, say });
+  step(6, "on chain: publish, health, audit and receipt against the registry, a consumer contract");
+  const res = await runChainDemo(
+    { say, publicDir: summary.publicDir, privateDir: summary.privateDir },
+    chain,
+  );
+  if (!res.receiptOk) throw new Error("the receipt did not verify against the chain");
+  if (!res.vaultOk) throw new Error("the IsolatedVault example did not react as its segments' health says");
 
   say("\n=== done ===========================================================================");
   say(

@@ -45,6 +45,21 @@ export const AGGREGATOR_V3_ABI = [
   "function getRoundData(uint80 roundId) view returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)",
 ] as const;
 
+/** The views of SegmentGovernance that a publisher and an auditor read (readGovernedEpoch). */
+export const GOVERNANCE_READ_ABI = [
+  "function assetCount() view returns (uint256)",
+  "function asset(uint256 g) view returns ((string symbol, uint8 decimals, address token, address feed, uint32 maxStaleness, uint16 maxDeviationBps))",
+  "function segmentIds() view returns (uint32[])",
+  "function segmentVersionCount(uint32 segmentId) view returns (uint256)",
+  "function segment(uint32 segmentId) view returns ((string name, uint16 marginBps, uint64 maxAge, address custody, bool active, uint8[] assets, uint16[] cfBps, uint256[] stress))",
+  "function pooledCustody() view returns (address)",
+] as const;
+
+/** SegmentGovernance at `address`, for reading. */
+export function governanceAt(address: string, runner: ContractRunner): Contract {
+  return new Contract(address, GOVERNANCE_READ_ABI as unknown as InterfaceAbi, runner);
+}
+
 export interface GovernanceArtifacts {
   governance: Pick<CompiledContract, "abi" | "bytecode">;
   timelock: Pick<CompiledContract, "abi" | "bytecode">;

@@ -14,6 +14,7 @@ import type { Contract, ContractTransactionResponse, Provider, Signer } from "et
 import { deriveR, FIELD_P, manifestHash } from "../spec/encoding.js";
 import { faultPoint } from "../util/fault.js";
 import { type Progress, type Reporter, silentReporter } from "../util/progress.js";
+import { roundIdsForRegistry } from "./governed.js";
 import { type ChainEpoch, type EpochView, manifestArgs, manifestOf, readEpoch, sendTx } from "./registry.js";
 
 export interface PublishGas {
@@ -308,7 +309,11 @@ export async function publishEpoch(
   await checkEpochShape(registry, e);
   const gas: PublishGas = { segmentBatches: [], listBatches: [] };
   await settlePendingTransactions(registry, reporter, opts.pendingTimeoutMs);
-  const { view, committed } = await commitOrResume(registry, e, m, mHash, gas, reporter, opts.roundIds ?? []);
+  // a governed registry checks every price against a named oracle round: name the rounds the
+  // manifest's prices come from
+  const roundIds = opts.roundIds ?? (await roundIdsForRegistry(registry, m.segments));
+  if (roundIds.length > 0) reporter.info(`oracle rounds: ${roundIds.join(", ")}`);
+  const { view, committed } = await commitOrResume(registry, e, m, mHash, gas, reporter, roundIds);
   if (view.r !== r) throw new Error(`epoch ${e.epoch}: on-chain r ${view.r} differs from the local ${r}`);
 
   const total = e.segments.reduce((n, s) => n + s.batches.length, 0) + e.list.length;

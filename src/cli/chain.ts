@@ -8,16 +8,34 @@
 import * as path from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
+import { ZeroAddress } from "ethers";
 import { readBundle } from "../bundle/bundle.js";
 import { deployRegistry, loadDeployArtifacts, writeDeployment } from "../chain/deploy.js";
+import { governanceAt, loadGovernanceArtifacts, readGovernedEpoch } from "../chain/governance.js";
+import {
+  deployGovernedRegistry,
+  governedSnapshot,
+  readCustody,
+  readGovernanceConfig,
+} from "../chain/governed.js";
 import { publishEpoch } from "../chain/publish.js";
 import { formatChainReceiptVerdict, verifyReceiptOnChain } from "../chain/receipt.js";
 import { chainEpochFromBundle, registryAt } from "../chain/registry.js";
 import { connectRpc, loadSigner } from "../chain/signer.js";
 import { formatStatus, readStatus } from "../chain/status.js";
 import { getProfile } from "../spec/profiles.js";
+import { atomicWriteJson } from "../util/fsutil.js";
 import { buildDir } from "../util/paths.js";
-import { BUILD_DIR_HELP, positiveInt, printJson, reporterFor, resolveRegistry } from "./common.js";
+import {
+  BUILD_DIR_HELP,
+  checkProfile,
+  nonNegativeInt,
+  positiveInt,
+  printJson,
+  readJsonObject,
+  reporterFor,
+  resolveRegistry,
+} from "./common.js";
 import { exitWith } from "./prove.js";
 
 const jsonBig = (v: unknown): unknown =>
@@ -43,6 +61,15 @@ export function register(program: Command): void {
     .option("--publisher <address...>", "publisher addresses (default: the deployer)")
     .option("-o, --out <file>", "deployment file (default: <build-dir>/deployments/chain-<chainId>.json)")
     .option("--allow-dev-keys", "deploy development (insecure) verifiers on a chain other than a local one")
+    .option(
+      "--governance <file>",
+      "governed registry: deploy SegmentGovernance with this genesis configuration (assets, feeds, custody, segments; docs/CHAIN.md) behind a TimelockController",
+    )
+    .option(
+      "--timelock-delay <seconds>",
+      "with --governance: the timelock's minimum delay for every later change (default 86400)",
+      (v: string) => nonNegativeInt(v, "--timelock-delay"),
+    )
     .option("--json", "JSON lines on stderr, the deployment on stdout")
     .option("-q, --quiet", "only warnings and errors")
     .action(
@@ -55,6 +82,8 @@ export function register(program: Command): void {
         publisher?: string[];
         out?: string;
         allowDevKeys?: boolean;
+        governance?: string;
+        timelockDelay?: number;
         json?: boolean;
         quiet?: boolean;
       }) => {
@@ -70,18 +99,97 @@ export function register(program: Command): void {
           }
           const profile = opts.profile ?? arts.profile;
           if (!profile) throw new Error("unknown profile of the built verifiers (pass --profile)");
-          const d = await deployRegistry(signer, arts, {
-            profile: getProfile(profile),
-            admin: opts.admin,
-            publishers: opts.publisher,
-            allowDevKeys: opts.allowDevKeys,
-            reporter,
-          });
+          if (opts.timelockDelay !== undefined && !opts.governance)
+            throw new Error("--timelock-delay is for a governed registry (--governance FILE)");
+          const d = opts.governance
+            ? await deployGovernedRegistry(
+                signer,
+                { ...arts, ...(await loadGovernanceArtifacts(buildDir())) },
+                await readGovernanceConfig(opts.governance, getProfile(profile)),
+                {
+                  profile: getProfile(profile),
+                  delaySeconds: opts.timelockDelay ?? 86_400,
+                  publishers: opts.publisher,
+                  allowDevKeys: opts.allowDevKeys,
+                  reporter,
+                },
+              )
+            : await deployRegistry(signer, arts, {
+                profile: getProfile(profile),
+                admin: opts.admin,
+                publishers: opts.publisher,
+                allowDevKeys: opts.allowDevKeys,
+                reporter,
+              });
           const out = opts.out ?? path.join(buildDir(), "deployments", `chain-${d.chainId}.json`);
           await writeDeployment(out, d);
           reporter.info(`deployment written to ${out}`);
           if (opts.json) printJson({ ...d, file: out });
           else process.stdout.write(`${d.registry}\n`);
+        } finally {
+          provider.destroy();
+        }
+      },
+    );
+
+  program
+    .command("snapshot")
+    .description("snapshots for a governed registry")
+    .command("govern")
+    .description(
+      "write the snapshot to prove for a governed registry: the positions and epoch of <positions>; assets, segments, prices (the feeds), collateral factors, margins, stress scenarios and custody caps (balanceOf) read from the chain",
+    )
+    .argument("<positions>", "a snapshot file (JSON) whose collateral, liabilities and epoch are used")
+    .requiredOption("--rpc <url>", "JSON-RPC endpoint")
+    .requiredOption("--registry <address|file>", "the governed registry: address or deployment file")
+    .requiredOption("-o, --out <file>", "the governed snapshot (written atomically)")
+    .option("-p, --profile <name>", "circuit profile (stress scenarios and slots per segment)", "test")
+    .option("--epoch <n>", "the epoch number (default: the positions file's)", (v: string) =>
+      nonNegativeInt(v, "--epoch"),
+    )
+    .option("--json", "JSON on stdout")
+    .option("-q, --quiet", "only warnings and errors")
+    .action(
+      async (
+        positions: string,
+        opts: {
+          rpc: string;
+          registry: string;
+          out: string;
+          profile: string;
+          epoch?: number;
+          json?: boolean;
+          quiet?: boolean;
+        },
+      ) => {
+        const reporter = reporterFor(opts);
+        const raw = await readJsonObject(positions);
+        if (opts.epoch !== undefined) raw.epoch = opts.epoch;
+        const provider = await connectRpc(opts.rpc);
+        try {
+          const registry = registryAt(await resolveRegistry(opts.registry, provider, opts.rpc), provider);
+          const g = String(await registry.getFunction("governance")());
+          if (g === ZeroAddress)
+            throw new Error(`registry ${registry.target}: ungoverned (no SegmentGovernance)`);
+          const ge = await readGovernedEpoch(governanceAt(g, provider));
+          const snap = governedSnapshot(
+            raw,
+            ge,
+            await readCustody(ge, provider),
+            getProfile(checkProfile(opts.profile)),
+          );
+          await atomicWriteJson(opts.out, snap);
+          reporter.info(
+            `governed snapshot written to ${opts.out} (${ge.segments.length} segment(s), ${ge.assets.length} asset(s))`,
+          );
+          if (opts.json)
+            printJson({
+              out: opts.out,
+              segments: ge.segments.length,
+              assets: ge.assets.length,
+              prices: ge.prices.map(String),
+            });
+          else process.stdout.write(`${opts.out}\n`);
         } finally {
           provider.destroy();
         }

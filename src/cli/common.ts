@@ -57,6 +57,26 @@ export function positiveInt(value: string | undefined, flag: string): number | u
   return n;
 }
 
+/** A non-negative integer flag value; the error names the flag. */
+export function nonNegativeInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < 0)
+    throw new Error(`${flag} must be a non-negative integer, got "${value}"`);
+  return n;
+}
+
+/** A JSON file holding an object; the error names the file and the reason. */
+export async function readJsonObject(file: string): Promise<Record<string, unknown>> {
+  let v: unknown;
+  try {
+    v = JSON.parse(await fs.readFile(file, "utf8"));
+  } catch (err) {
+    throw new Error(`${file}: ${(err as Error).message}`);
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error(`${file}: not a JSON object`);
+  return v as Record<string, unknown>;
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

@@ -3,8 +3,8 @@
  * contracts: SegmentGovernance, SolvencyRegistry with the `test` profile's real verifiers,
  * Chainlink's MockV3Aggregator feeds, OpenZeppelin ERC-20 tokens and custody accounts, the
  * GovernanceTimelock, and the IsolatedVault example. Nothing here needs a proof: every check is
- * made at commitEpoch (which verifies none) or by views. Tests that need a finalized epoch are
- * marked "[needs a finalized epoch]" and pending until they are wired to real proofs.
+ * made at commitEpoch (which verifies none) or by views. What needs a finalized epoch (isHealthy,
+ * segmentHealth, the vault against the real registry) is in governed-epoch.test.ts, with proofs.
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -608,16 +608,6 @@ describe("chain: governed segments, oracle prices, custody (issue 15)", function
     await sendTx("approve", () => loan.getFunction("approve")(addr(vault), 5n * E18));
     await sendTx("repay", () => vault.getFunction("repay")(10, 5n * E18));
     assert.equal(await vault.getFunction("debtOf")(10, admin.address), 0n);
-  });
-
-  describe("[needs a finalized epoch] (pending: wire to real proofs after the circuits-v2 merge)", () => {
-    it("isHealthy is true for a healthy segment until maxAge after its epoch's commit, then false");
-    it(
-      "segmentHealth returns epoch, committedAt, finalizedAt, maxAge, stress bits, band and governance version",
-    );
-    it(
-      "IsolatedVault lends in a healthy segment of the real registry, refuses an unhealthy one, and refuses once stale",
-    );
   });
 
   // ------------------------------------------------------------------ gas

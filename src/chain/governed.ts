@@ -1,0 +1,486 @@
+/**
+ * The governed pipeline end to end (issue 15), on top of the contract bindings in ./governance.ts:
+ *
+ *  - `parseGovernanceConfig`: the genesis configuration a protocol writes (assets with token and
+ *    Chainlink feed, custody accounts, segments with collateral factors, margin, stress scenarios,
+ *    maximum age), validated with every problem named by its JSON path;
+ *  - `deployGovernedRegistry`: SegmentGovernance + timelock + verifiers + registry, the genesis
+ *    configuration written, then governance handed over to the timelock (`bulkhead deploy
+ *    --governance FILE --timelock-delay S`);
+ *  - `governedSnapshot`: a snapshot whose every public parameter is read from the chain (asset
+ *    table, segments, prices from the feeds, collateral factors, margins, stress scenarios, and
+ *    custody caps bounded by balanceOf of the custody accounts); the publisher contributes only the
+ *    positions (`bulkhead snapshot govern`);
+ *  - `roundIdsFor`: the oracle round of every price of a manifest, found on the feeds, so that
+ *    `publish` names the rounds its prices come from (a feed that moved since the snapshot is no
+ *    reason to fail, as long as the named round is within the governed age and deviation).
+ */
+import { readFile } from "node:fs/promises";
+import {
+  Contract,
+  type ContractRunner,
+  getAddress,
+  type InterfaceAbi,
+  isAddress,
+  type Signer,
+  ZeroAddress,
+} from "ethers";
+import { z } from "zod";
+import { unpackSegmentSlots, unpackStress } from "../spec/encoding.js";
+import type { Profile } from "../spec/profiles.js";
+import { formatDecimal, parseDecimal } from "../spec/units.js";
+import { type Reporter, silentReporter } from "../util/progress.js";
+import { type DeployArtifacts, type Deployment, deployRegistry } from "./deploy.js";
+import {
+  AGGREGATOR_V3_ABI,
+  bindGovernance,
+  circuitPrice,
+  deployGovernance,
+  type GovernanceArtifacts,
+  type GovernedEpoch,
+  type GovernedSegment,
+  governanceAt,
+  handOverToTimelock,
+  PRICE_DECIMALS,
+  packStressWords,
+  readGovernedEpoch,
+  segmentConfigArg,
+  sendGovernanceTx,
+} from "./governance.js";
+
+// ---------------------------------------------------------------- genesis configuration
+
+const Address = z.string().refine((s) => isAddress(s), "not an address (0x + 40 hex digits)");
+const Bps = (max: number) => z.number().int().min(0).max(max);
+const Scenario = z.strictObject({
+  name: z.string().min(1),
+  shocksBps: z.record(z.string(), z.number().int().min(-10000).max(22767)),
+});
+
+const ConfigSchema = z.strictObject({
+  assets: z
+    .array(
+      z.strictObject({
+        symbol: z.string().min(1).max(32),
+        decimals: z.number().int().min(0).max(30),
+        token: Address,
+        feed: Address,
+        maxStalenessSeconds: z.number().int().min(1),
+        maxDeviationBps: Bps(10000),
+      }),
+    )
+    .min(1),
+  /** the account holding the collateral of every segment whose custody is "pooled" */
+  pooledCustody: Address.optional(),
+  segments: z
+    .array(
+      z.strictObject({
+        id: z
+          .number()
+          .int()
+          .min(1)
+          .max(2 ** 32 - 1),
+        name: z.string().min(1),
+        marginBps: Bps(10000),
+        maxAgeSeconds: z.number().int().min(1),
+        /** the segment's own custody account, or "pooled" */
+        custody: z.union([z.literal("pooled"), Address]),
+        /** SYMBOL -> collateral factor (bps); the segment's slots, in asset-table order */
+        collateralFactorBps: z.record(z.string(), Bps(10000)),
+        stressScenarios: z.array(Scenario).optional(),
+      }),
+    )
+    .min(1),
+});
+
+/** The genesis configuration of a governed registry (`bulkhead deploy --governance FILE`). */
+export type GovernanceConfig = z.infer<typeof ConfigSchema>;
+
+/** Validates a genesis configuration; every problem is named by its JSON path. */
+export function parseGovernanceConfig(
+  raw: unknown,
+  profile: Profile,
+  source = "governance config",
+): GovernanceConfig {
+  const r = ConfigSchema.safeParse(raw);
+  const problems: string[] = r.success
+    ? []
+    : r.error.issues.map((i) => `${i.path.length > 0 ? i.path.join(".") : "(root)"}: ${i.message}`);
+  if (r.success) problems.push(...configProblems(r.data, profile));
+  if (problems.length > 0)
+    throw new Error(
+      `invalid ${source}: ${problems.length} problem(s)\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+    );
+  return r.data as GovernanceConfig;
+}
+
+/** What the schema cannot say: symbols resolve, sizes fit the profile, ids are unique. */
+function configProblems(c: GovernanceConfig, p: Profile): string[] {
+  const out: string[] = [];
+  const symbols = c.assets.map((a) => a.symbol);
+  if (c.assets.length > p.globalAssets)
+    out.push(`assets: ${c.assets.length} assets exceed the profile's ${p.globalAssets} global assets`);
+  symbols.forEach((s, i) => {
+    if (symbols.indexOf(s) !== i) out.push(`assets[${i}].symbol: "${s}" repeated`);
+  });
+  const ids = new Set<number>();
+  c.segments.forEach((s, i) => {
+    const at = `segments[${i}]`;
+    if (ids.has(s.id)) out.push(`${at}.id: segment ${s.id} repeated`);
+    ids.add(s.id);
+    const syms = Object.keys(s.collateralFactorBps);
+    if (syms.length === 0 || syms.length > p.assetsPerSegment)
+      out.push(
+        `${at}.collateralFactorBps: 1 to ${p.assetsPerSegment} assets (the profile's slots), got ${syms.length}`,
+      );
+    for (const sym of syms)
+      if (!symbols.includes(sym)) out.push(`${at}.collateralFactorBps.${sym}: not in assets`);
+    if ((s.stressScenarios?.length ?? 0) > p.stressScenarios)
+      out.push(`${at}.stressScenarios: more than the profile's ${p.stressScenarios}`);
+    s.stressScenarios?.forEach((sc, k) => {
+      for (const sym of Object.keys(sc.shocksBps))
+        if (sym !== "*" && !syms.includes(sym))
+          out.push(`${at}.stressScenarios[${k}].shocksBps.${sym}: not an asset of the segment`);
+    });
+    if (s.custody === "pooled" && !c.pooledCustody)
+      out.push(`${at}.custody: "pooled" but the configuration has no pooledCustody`);
+  });
+  return out;
+}
+
+/** Reads and validates a genesis configuration file. */
+export async function readGovernanceConfig(file: string, profile: Profile): Promise<GovernanceConfig> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, "utf8"));
+  } catch (err) {
+    throw new Error(`governance config ${file}: ${(err as Error).message}`);
+  }
+  return parseGovernanceConfig(raw, profile, `governance config ${file}`);
+}
+
+/** The governed form of a configured segment: slots in asset-table order, stress words packed. */
+export function governedSegmentOf(
+  c: GovernanceConfig,
+  s: GovernanceConfig["segments"][number],
+  p: Profile,
+): GovernedSegment {
+  const assets = c.assets
+    .map((a, g) => ({ a, g }))
+    .filter(({ a }) => s.collateralFactorBps[a.symbol] !== undefined);
+  const factors = (s.stressScenarios ?? []).map((sc) =>
+    assets.map(({ a }) => 10000n + BigInt(sc.shocksBps[a.symbol] ?? sc.shocksBps["*"] ?? 0)),
+  );
+  return {
+    name: s.name,
+    marginBps: s.marginBps,
+    maxAge: s.maxAgeSeconds,
+    custody: s.custody === "pooled" ? ZeroAddress : getAddress(s.custody),
+    active: true,
+    assets: assets.map(({ g }) => g),
+    cfBps: assets.map(({ a }) => s.collateralFactorBps[a.symbol] as number),
+    stress: packStressWords(factors, p.stressScenarios, p.assetsPerSegment),
+  };
+}
+
+/** Writes the configuration into a governance whose deployer is still governor. */
+export async function applyGenesis(
+  governance: Contract,
+  c: GovernanceConfig,
+  p: Profile,
+  reporter: Reporter = silentReporter,
+): Promise<void> {
+  const f = (n: string) => governance.getFunction(n);
+  const i = governance.interface;
+  for (const a of c.assets) {
+    await sendGovernanceTx(
+      `addAsset ${a.symbol}`,
+      () => f("addAsset")(a.symbol, a.decimals, a.token, a.feed, a.maxStalenessSeconds, a.maxDeviationBps),
+      i,
+    );
+    reporter.info(`governance: asset ${a.symbol} (token ${a.token}, feed ${a.feed})`);
+  }
+  if (c.pooledCustody)
+    await sendGovernanceTx("setPooledCustody", () => f("setPooledCustody")(c.pooledCustody), i);
+  for (const s of c.segments) {
+    const g = governedSegmentOf(c, s, p);
+    await sendGovernanceTx(
+      `registerSegment ${s.id}`,
+      () => f("registerSegment")(s.id, segmentConfigArg(g)),
+      i,
+    );
+    reporter.info(
+      `governance: segment ${s.id} "${s.name}" (${s.custody === "pooled" ? "pooled custody" : `custody ${s.custody}`})`,
+    );
+  }
+}
+
+export interface GovernedDeployment extends Deployment {
+  governance: { address: string; timelock: string; delaySeconds: string };
+}
+
+/**
+ * Governance, timelock, verifiers and registry; the genesis configuration; the hand-over to the
+ * timelock (from then on every change waits `delaySeconds`).
+ */
+export async function deployGovernedRegistry(
+  signer: Signer,
+  arts: DeployArtifacts & GovernanceArtifacts,
+  config: GovernanceConfig,
+  opts: {
+    profile: Profile;
+    delaySeconds: number;
+    publishers?: string[];
+    allowDevKeys?: boolean;
+    reporter?: Reporter;
+  },
+): Promise<GovernedDeployment> {
+  const reporter = opts.reporter ?? silentReporter;
+  const g = await deployGovernance(signer, arts, { delaySeconds: opts.delaySeconds });
+  reporter.info(`deployed SegmentGovernance at ${g.governanceAddress}, timelock at ${g.timelockAddress}`);
+  const d = await deployRegistry(signer, arts, {
+    profile: opts.profile,
+    governance: g.governanceAddress,
+    publishers: opts.publishers,
+    allowDevKeys: opts.allowDevKeys,
+    reporter,
+  });
+  await bindGovernance(g.governance, d.registry);
+  await applyGenesis(g.governance, config, opts.profile, reporter);
+  await handOverToTimelock(g.governance, g.timelockAddress);
+  reporter.info(`governance handed over to the timelock (delay ${opts.delaySeconds} s)`);
+  return {
+    ...d,
+    governance: {
+      address: g.governanceAddress,
+      timelock: g.timelockAddress,
+      delaySeconds: String(opts.delaySeconds),
+    },
+  };
+}
+
+// ---------------------------------------------------------------- snapshot from governed state
+
+const ERC20_ABI = ["function balanceOf(address) view returns (uint256)"] as const;
+
+/** Custody balances at one read: per segment with own custody, per slot; pooled, per asset. */
+export interface CustodyBalances {
+  own: Map<bigint, bigint[]>;
+  pooled: bigint[];
+}
+
+export async function readCustody(ge: GovernedEpoch, runner: ContractRunner): Promise<CustodyBalances> {
+  const bal = (token: string, account: string) =>
+    new Contract(token, ERC20_ABI as unknown as InterfaceAbi, runner).getFunction("balanceOf")(
+      account,
+    ) as Promise<bigint>;
+  const own = new Map<bigint, bigint[]>();
+  for (const s of ge.segments) {
+    if (s.custody === ZeroAddress) continue;
+    const caps: bigint[] = [];
+    for (const g of s.assets)
+      caps.push(BigInt(await bal((ge.assets[g] as { token: string }).token, s.custody)));
+    own.set(s.id, caps);
+  }
+  const pooled: bigint[] = [];
+  for (const a of ge.assets)
+    pooled.push(ge.pooledCustody === ZeroAddress ? 0n : BigInt(await bal(a.token, ge.pooledCustody)));
+  return { own, pooled };
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * The snapshot to prove for a governed registry: the positions (`collateral`, `liabilities`) and
+ * `epoch` of `raw`; everything public from governance and the chain:
+ *  - `assets`: the governed asset table; each segment's `prices` (feed prices, in slot order),
+ *    `collateralFactorBps`, `marginBps`, `name` and `stressScenarios` (names taken from `raw`'s
+ *    scenario at the same index when it has one: names are display metadata);
+ *  - custody caps: a segment with its own custody gets balanceOf(custody) per asset, or `raw`'s
+ *    tighter cap (a larger one is an error); pooled caps: the pooled balance plus the own-custody
+ *    caps of the asset (what the registry accepts), or `raw`'s tighter `custody.pooled`.
+ * The result is validated like any snapshot when it is proven.
+ */
+export function governedSnapshot(raw: Json, ge: GovernedEpoch, custody: CustodyBalances, p: Profile): Json {
+  const D = ge.assets.reduce((m, a) => Math.max(m, a.decimals), 0);
+  const price = (g: number) => {
+    const a = ge.assets[g] as GovernedEpoch["assets"][number];
+    return formatDecimal(ge.prices[g] as bigint, PRICE_DECIMALS + D - a.decimals);
+  };
+  const rawSegs = new Map(((raw.segments as Json[] | undefined) ?? []).map((s) => [Number(s.id), s]));
+  const names = (s: Json | undefined) =>
+    ((s?.stressScenarios ?? raw.stressScenarios) as { name?: string }[] | undefined)?.map((x) => x.name) ??
+    [];
+  const ownTotals = ge.assets.map(() => 0n);
+  const segments = ge.segments.map((s) => {
+    const sym = (g: number) => (ge.assets[g] as { symbol: string }).symbol;
+    const at = `segments (id ${s.id})`;
+    const prev = rawSegs.get(Number(s.id));
+    const caps = custody.own.get(s.id);
+    const out: Json = {
+      id: Number(s.id),
+      name: s.name,
+      marginBps: s.marginBps,
+      prices: Object.fromEntries(s.assets.map((g) => [sym(g), price(g)])),
+      collateralFactorBps: Object.fromEntries(s.assets.map((g, k) => [sym(g), s.cfBps[k]])),
+      stressScenarios: scenariosOf(s, names(prev), p, sym),
+    };
+    if (caps) {
+      const given = (prev?.custodyCaps ?? {}) as Record<string, string>;
+      out.custodyCaps = Object.fromEntries(
+        s.assets.map((g, k) => {
+          const a = ge.assets[g] as { symbol: string; decimals: number };
+          const cap = tighter(
+            given[a.symbol],
+            caps[k] as bigint,
+            a.decimals,
+            `${at}.custodyCaps.${a.symbol}`,
+            `balance of custody ${s.custody}`,
+          );
+          ownTotals[g] = (ownTotals[g] as bigint) + cap;
+          return [a.symbol, formatDecimal(cap, a.decimals)];
+        }),
+      );
+    }
+    return out;
+  });
+  const givenPool = ((raw.custody as Json | undefined)?.pooled ?? {}) as Record<string, string>;
+  const pooled = Object.fromEntries(
+    ge.assets.map((a, g) => {
+      const bound = (custody.pooled[g] as bigint) + (ownTotals[g] as bigint);
+      const cap = tighter(
+        givenPool[a.symbol],
+        bound,
+        a.decimals,
+        `custody.pooled.${a.symbol}`,
+        "pooled custody balance + own-custody caps",
+      );
+      return [a.symbol, formatDecimal(cap, a.decimals)];
+    }),
+  );
+  return {
+    epoch: raw.epoch,
+    assets: ge.assets.map((a) => ({ symbol: a.symbol, decimals: a.decimals, token: a.token })),
+    segments,
+    custody: { pooled },
+    collateral: raw.collateral ?? [],
+    liabilities: raw.liabilities ?? [],
+  };
+}
+
+/** A publisher's cap when given (must not exceed what custody holds), else the custody bound. */
+function tighter(
+  given: string | undefined,
+  bound: bigint,
+  decimals: number,
+  at: string,
+  what: string,
+): bigint {
+  if (given === undefined) return bound;
+  const r = parseDecimal(given, decimals, "down");
+  if (!r.ok) throw new Error(`${at}: ${r.error}`);
+  if (r.value > bound)
+    throw new Error(
+      `${at}: ${given} exceeds the ${what} (${formatDecimal(bound, decimals)}); the registry would refuse it`,
+    );
+  return r.value;
+}
+
+/** A segment's governed stress words as snapshot scenarios (unused trailing scenarios dropped). */
+function scenariosOf(
+  s: GovernedEpoch["segments"][number],
+  names: (string | undefined)[],
+  p: Profile,
+  sym: (g: number) => string,
+): { name: string; shocksBps: Record<string, number> }[] {
+  const f = unpackStress(s.stress, p.stressScenarios, p.assetsPerSegment);
+  let used = f.length;
+  while (used > 0 && (f[used - 1] as bigint[]).every((x) => x === 10000n)) used--;
+  return f.slice(0, used).map((row, k) => {
+    row.forEach((x, j) => {
+      if (j >= s.assets.length && x !== 10000n)
+        throw new Error(`segment ${s.id}: governed stress scenario ${k} shocks unused slot ${j}`);
+    });
+    return {
+      name: names[k] ?? `scenario ${k + 1}`,
+      shocksBps: Object.fromEntries(s.assets.map((g, j) => [sym(g), Number((row[j] as bigint) - 10000n)])),
+    };
+  });
+}
+
+// ---------------------------------------------------------------- oracle rounds
+
+/** The circuit price per global asset that a manifest's used slots carry. */
+export function manifestSlotPrices(
+  segments: readonly { slots: readonly bigint[]; assets: readonly unknown[] }[],
+): Map<number, bigint> {
+  const out = new Map<number, bigint>();
+  for (const s of segments)
+    for (const x of unpackSegmentSlots(s.slots).slice(0, s.assets.length)) out.set(Number(x.asset), x.price);
+  return out;
+}
+
+/**
+ * The round ids `publish` names for a manifest on a governed registry (an empty list on an
+ * ungoverned one, which takes none).
+ */
+export async function roundIdsForRegistry(
+  registry: Contract,
+  segments: readonly { slots: readonly bigint[]; assets: readonly unknown[] }[],
+): Promise<bigint[]> {
+  const runner = registry.runner ?? undefined;
+  const address = String(await registry.getFunction("governance")());
+  if (address === ZeroAddress || !runner) return [];
+  const ge = await readGovernedEpoch(governanceAt(address, runner));
+  return roundIdsFor(ge, manifestSlotPrices(segments), runner);
+}
+
+/** How far back `roundIdsFor` looks for a round with the manifest's price. */
+export const ROUND_SEARCH_DEPTH = 64;
+
+/**
+ * commitEpoch's `roundIds` for a manifest: per governed asset, the newest of the feed's last
+ * ROUND_SEARCH_DEPTH rounds whose circuit price is the one the manifest's slots use (0, the latest
+ * round, for an asset no slot uses). Throws, naming the asset, when no such round is found.
+ */
+export async function roundIdsFor(
+  ge: Pick<GovernedEpoch, "assets">,
+  slotPrices: ReadonlyMap<number, bigint>,
+  runner: ContractRunner,
+): Promise<bigint[]> {
+  const D = ge.assets.reduce((m, a) => Math.max(m, a.decimals), 0);
+  const out: bigint[] = [];
+  for (const a of ge.assets) {
+    const want = slotPrices.get(a.index);
+    if (want === undefined) {
+      out.push(0n);
+      continue;
+    }
+    const feed = new Contract(a.feed, AGGREGATOR_V3_ABI as unknown as InterfaceAbi, runner);
+    const decimals = Number(await feed.getFunction("decimals")());
+    const latest = (await feed.getFunction("latestRoundData")()) as unknown[];
+    let id = BigInt(latest[0] as bigint);
+    let found: bigint | undefined;
+    for (let n = 0; n < ROUND_SEARCH_DEPTH && id > 0n && found === undefined; n++, id--) {
+      const r = (await feed
+        .getFunction("getRoundData")(id)
+        .catch(() => undefined)) as unknown[] | undefined;
+      const answer = r ? BigInt(r[1] as bigint) : 0n;
+      if (answer > 0n && safePrice(answer, decimals, a.decimals, D) === want) found = id;
+    }
+    if (found === undefined)
+      throw new Error(
+        `${a.symbol}: none of the last ${ROUND_SEARCH_DEPTH} rounds of feed ${a.feed} has the epoch's price (${want} in circuit units); build the snapshot again from governed state (bulkhead snapshot govern)`,
+      );
+    out.push(found);
+  }
+  return out;
+}
+
+function safePrice(answer: bigint, feedDecimals: number, d: number, D: number): bigint | undefined {
+  try {
+    return circuitPrice(answer, feedDecimals, d, D);
+  } catch {
+    return undefined;
+  }
+}
