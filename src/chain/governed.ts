@@ -103,15 +103,19 @@ export function parseGovernanceConfig(
   source = "governance config",
 ): GovernanceConfig {
   const r = ConfigSchema.safeParse(raw);
-  const problems: string[] = r.success
-    ? []
-    : r.error.issues.map((i) => `${i.path.length > 0 ? i.path.join(".") : "(root)"}: ${i.message}`);
+  const problems: string[] = r.success ? [] : r.error.issues.map((i) => `${jsonPath(i.path)}: ${i.message}`);
   if (r.success) problems.push(...configProblems(r.data, profile));
   if (problems.length > 0)
     throw new Error(
       `invalid ${source}: ${problems.length} problem(s)\n${problems.map((p) => `  - ${p}`).join("\n")}`,
     );
   return r.data as GovernanceConfig;
+}
+
+/** `assets[0].feed` from zod's ["assets", 0, "feed"]. */
+function jsonPath(p: readonly PropertyKey[]): string {
+  if (p.length === 0) return "(root)";
+  return p.map((k, i) => (typeof k === "number" ? `[${k}]` : `${i > 0 ? "." : ""}${String(k)}`)).join("");
 }
 
 /** What the schema cannot say: symbols resolve, sizes fit the profile, ids are unique. */

@@ -7,14 +7,19 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { JsonRpcProvider } from "ethers";
+import { Contract, id, JsonRpcProvider, Wallet } from "ethers";
 import { auditBundle } from "../../src/audit/audit.js";
 import { readBundle } from "../../src/bundle/bundle.js";
 import { type AnvilNode, startAnvil } from "../../src/chain/anvil.js";
+import { compileDevContracts, deployDevWorld } from "../../src/chain/devworld.js";
+import { governanceAt, readGovernedEpoch } from "../../src/chain/governance.js";
 import { verifyReceiptOnChain } from "../../src/chain/receipt.js";
 import { registryAt } from "../../src/chain/registry.js";
+import { connectRpc } from "../../src/chain/signer.js";
 import { type ProveSummary, proveSnapshot } from "../../src/prove/pipeline.js";
 import { checkReceiptInclusion } from "../../src/receipts/receipts.js";
+import { loadSnapshot } from "../../src/snapshot/snapshot.js";
+import { getProfile } from "../../src/spec/profiles.js";
 import { loadArtifacts } from "../../src/toolchain/artifacts.js";
 import { compileRegistryWith } from "../../src/toolchain/contracts.js";
 import { terminateCurves } from "../../src/util/curve.js";
@@ -228,6 +233,87 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
     ]);
     assert.equal(bad.code, 1, bad.stdout + bad.stderr);
     assert.match(bad.stdout, /NOT INCLUDED/);
+  });
+
+  it("governed: deploy --governance --timelock-delay, snapshot govern, prove, publish; a bad configuration is named", async () => {
+    const url = node?.url ?? "";
+    const env = { BULKHEAD_PRIVATE_KEY: key };
+    const provider = await connectRpc(url, { pollingMs: 50 });
+    try {
+      const world = await deployDevWorld(
+        new Wallet(key, provider),
+        await loadSnapshot(path.join(REPO_ROOT, "examples", "snapshot.json"), {
+          profile: getProfile("test"),
+        }),
+        await compileDevContracts(),
+      );
+      const cfgFile = path.join(tmp, "governance.json");
+      await atomicWriteJson(cfgFile, world.config);
+      const bad = path.join(tmp, "governance-bad.json");
+      const broken = structuredClone(world.config) as {
+        assets: { feed: string }[];
+        segments: { marginBps: number }[];
+      };
+      (broken.assets[1] as { feed: string }).feed = "0x1234";
+      (broken.segments[0] as { marginBps: number }).marginBps = 10001;
+      await atomicWriteJson(bad, broken);
+      const dep = path.join(tmp, "deployment-governed.json");
+      const base = ["deploy", "--rpc", url, "--build-dir", buildDir, "--out", dep];
+      const refused = await cli([...base, "--governance", bad, "--json"], env);
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(refused.stdout, /assets\[1\]\.feed: not an address/);
+      assert.match(refused.stdout, /segments\[0\]\.marginBps/);
+      const noGov = await cli([...base, "--timelock-delay", "60"], env);
+      assert.equal(noGov.code, 1);
+      assert.match(noGov.stderr, /--timelock-delay is for a governed registry/);
+
+      const d = await cli([...base, "--governance", cfgFile, "--timelock-delay", "600", "--json"], env);
+      assert.equal(d.code, 0, d.stderr);
+      const deployed = JSON.parse(d.stdout) as {
+        governance: { address: string; timelock: string; delaySeconds: string };
+      };
+      assert.equal(deployed.governance.delaySeconds, "600");
+      const snap = path.join(tmp, "governed-snapshot.json");
+      const g = await cli(
+        [
+          "snapshot",
+          "govern",
+          path.join(REPO_ROOT, "examples", "snapshot.json"),
+          "--rpc",
+          url,
+          "--registry",
+          dep,
+          "-o",
+          snap,
+        ],
+        env,
+      );
+      assert.equal(g.code, 0, g.stderr);
+      const out = path.join(tmp, "governed-epoch");
+      const p = await cli(["prove", "-s", snap, "-o", out, "--profile", "test", "-q"]);
+      assert.equal(p.code, 0, p.stderr);
+      const pub = await cli(
+        ["publish", path.join(out, "public"), "--rpc", url, "--registry", dep, "--json"],
+        env,
+      );
+      assert.equal(pub.code, 0, pub.stderr);
+      assert.match(pub.stderr, /oracle rounds: /);
+      const res = JSON.parse(pub.stdout) as { committed: string; finalized: string };
+      assert.deepEqual([res.committed, res.finalized], ["sent", "sent"]);
+      // the governance belongs to the timelock: the deployer is no longer governor
+      const gov = governanceAt(deployed.governance.address, provider);
+      const role = id("GOVERNOR_ROLE");
+      const hasRole = new Contract(
+        deployed.governance.address,
+        ["function hasRole(bytes32,address) view returns (bool)"],
+        provider,
+      );
+      assert.equal(await hasRole.getFunction("hasRole")(role, new Wallet(key).address), false);
+      assert.equal(await hasRole.getFunction("hasRole")(role, deployed.governance.timelock), true);
+      assert.equal((await readGovernedEpoch(gov)).segments.length, 4);
+    } finally {
+      provider.destroy();
+    }
   });
 
   it("audit --rpc --registry: the bundle's keys must be the deployed verifiers' keys", async () => {
