@@ -31,6 +31,21 @@ export {
   readDeployment,
   writeDeployment,
 } from "./chain/deploy.js";
+export {
+  governanceAt,
+  loadGovernanceArtifacts,
+  readGovernedEpoch,
+} from "./chain/governance.js";
+export {
+  deployGovernedRegistry,
+  type GovernanceConfig,
+  type GovernedDeployment,
+  governedSnapshot,
+  parseGovernanceConfig,
+  readCustody,
+  readGovernanceConfig,
+  roundIdsFor,
+} from "./chain/governed.js";
 export { type PublishOptions, type PublishResult, publishEpoch } from "./chain/publish.js";
 export {
   type ChainReceiptOptions,
