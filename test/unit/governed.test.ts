@@ -1,0 +1,246 @@
+/**
+ * The governed pipeline's pure parts (src/chain/governed.ts), no chain: the genesis configuration's
+ * validation (every problem named by its path), and the snapshot built from governed state, whose
+ * slot and stress words must be exactly the ones SegmentGovernance.checkEpoch compares with
+ * (governedSlotWords, the governed stress words): a snapshot that differs would be refused at
+ * commit after hours of proving.
+ */
+import assert from "node:assert/strict";
+import { Wallet, ZeroAddress } from "ethers";
+import { type GovernedEpoch, governedSlotWords, packPoolCaps } from "../../src/chain/governance.js";
+import {
+  type CustodyBalances,
+  type GovernanceConfig,
+  governedSegmentOf,
+  governedSnapshot,
+  manifestSlotPrices,
+  parseGovernanceConfig,
+} from "../../src/chain/governed.js";
+import { parseSnapshot } from "../../src/snapshot/snapshot.js";
+import { packSegmentSlots, packStress } from "../../src/spec/encoding.js";
+import { getProfile } from "../../src/spec/profiles.js";
+
+const P = getProfile("test");
+const addr = () => Wallet.createRandom().address;
+const E18 = 10n ** 18n;
+const E6 = 10n ** 6n;
+
+function config(): GovernanceConfig {
+  return {
+    assets: [
+      {
+        symbol: "ETH",
+        decimals: 18,
+        token: addr(),
+        feed: addr(),
+        maxStalenessSeconds: 3600,
+        maxDeviationBps: 200,
+      },
+      {
+        symbol: "USDC",
+        decimals: 6,
+        token: addr(),
+        feed: addr(),
+        maxStalenessSeconds: 86400,
+        maxDeviationBps: 100,
+      },
+    ],
+    pooledCustody: addr(),
+    segments: [
+      {
+        id: 10,
+        name: "eth-usdc",
+        marginBps: 1000,
+        maxAgeSeconds: 3600,
+        custody: addr(),
+        collateralFactorBps: { USDC: 10000, ETH: 8000 },
+        stressScenarios: [
+          { name: "eth -30%", shocksBps: { ETH: -3000 } },
+          { name: "all -5%", shocksBps: { "*": -500, USDC: 0 } },
+        ],
+      },
+      {
+        id: 20,
+        name: "usdc",
+        marginBps: 500,
+        maxAgeSeconds: 7200,
+        custody: "pooled",
+        collateralFactorBps: { USDC: 9500 },
+      },
+    ],
+  };
+}
+
+/** What readGovernedEpoch would return for `c` with these prices. */
+function governedEpochOf(c: GovernanceConfig, prices: bigint[]): GovernedEpoch {
+  return {
+    assets: c.assets.map((a, index) => ({
+      index,
+      symbol: a.symbol,
+      decimals: a.decimals,
+      token: a.token,
+      feed: a.feed,
+      maxStaleness: a.maxStalenessSeconds,
+      maxDeviationBps: a.maxDeviationBps,
+    })),
+    roundIds: c.assets.map(() => 0n),
+    prices,
+    segments: c.segments.map((s) => ({ id: BigInt(s.id), version: 1n, ...governedSegmentOf(c, s, P) })),
+    pooledCustody: c.pooledCustody ?? ZeroAddress,
+  };
+}
+
+describe("governed pipeline (pure parts)", () => {
+  it("parseGovernanceConfig accepts a valid configuration and names every problem by its path", () => {
+    assert.doesNotThrow(() => parseGovernanceConfig(config(), P));
+    const bad = config() as unknown as {
+      assets: Record<string, unknown>[];
+      segments: Record<string, unknown>[];
+      pooledCustody?: string;
+    };
+    (bad.assets[0] as Record<string, unknown>).token = "0x12";
+    (bad.segments[0] as Record<string, unknown>).collateralFactorBps = { ETH: 8000, WBTC: 7000 };
+    (bad.segments[1] as Record<string, unknown>).id = 10;
+    delete bad.pooledCustody;
+    (bad.segments[0] as { stressScenarios: unknown[] }).stressScenarios.push({ name: "x", shocksBps: {} });
+    assert.throws(
+      () => parseGovernanceConfig(bad, P),
+      (e: Error) => {
+        assert.match(e.message, /assets\[0\]\.token: not an address/);
+        return true;
+      },
+    );
+    (bad.assets[0] as Record<string, unknown>).token = addr();
+    assert.throws(
+      () => parseGovernanceConfig(bad, P),
+      (e: Error) => {
+        assert.match(e.message, /segments\[0\]\.collateralFactorBps\.WBTC: not in assets/);
+        assert.match(e.message, /segments\[1\]\.id: segment 10 repeated/);
+        assert.match(
+          e.message,
+          /segments\[1\]\.custody: "pooled" but the configuration has no pooledCustody/,
+        );
+        assert.match(e.message, /segments\[0\]\.stressScenarios: more than the profile's 2/);
+        return true;
+      },
+    );
+  });
+
+  it("governedSegmentOf: slots in asset-table order, shocks per slot, '*' overridden by a symbol", () => {
+    const g = governedSegmentOf(config(), config().segments[0] as GovernanceConfig["segments"][number], P);
+    assert.deepEqual(g.assets, [0, 1]);
+    assert.deepEqual(g.cfBps, [8000, 10000]);
+    assert.deepEqual(
+      g.stress,
+      packStress(
+        [
+          [7000n, 10000n],
+          [9500n, 10000n],
+        ],
+        P.stressScenarios,
+        P.assetsPerSegment,
+      ),
+    );
+  });
+
+  it("governedSnapshot: its slot, stress and pooled-cap words are exactly the governed ones checkEpoch compares", () => {
+    const c = config();
+    // ETH $3012.55, USDC $1.0001 in circuit units (D = 18: USDC carries 10^12 more)
+    const prices = [301255000000n, 100010000n * 10n ** 12n];
+    const ge = governedEpochOf(c, prices);
+    const custody: CustodyBalances = {
+      own: new Map([[10n, [20n * E18, 5_000n * E6]]]),
+      pooled: [0n, 1_000_000n * E6],
+    };
+    const positions = {
+      epoch: 3,
+      segments: [{ id: 10, stressScenarios: [{ name: "ETH crash" }] }],
+      collateral: [
+        { lotId: "0x01", segment: 10, asset: "ETH", amount: "12.5" },
+        { lotId: "0x02", segment: 20, asset: "USDC", amount: "900" },
+      ],
+      liabilities: [{ account: addr(), segment: 10, asset: "USDC", amount: "1000" }],
+    };
+    const raw = governedSnapshot(positions, ge, custody, P);
+    const snap = parseSnapshot(raw, { profile: P });
+    assert.equal(snap.epoch, 3n);
+    const s10 = snap.segments[0];
+    const s20 = snap.segments[1];
+    assert.ok(s10 && s20);
+    assert.equal(s10.slots[0]?.price, "3012.55");
+    assert.equal(s10.slots[1]?.price, "1.0001");
+    assert.equal(s10.stress[0]?.name, "ETH crash", "the positions file's name for scenario 0");
+    assert.equal(s10.stress[1]?.name, "scenario 2");
+    assert.equal(s20.stress.length, 0);
+    for (const [seg, gs] of [
+      [s10, ge.segments[0]],
+      [s20, ge.segments[1]],
+    ] as const) {
+      assert.ok(gs);
+      const words = packSegmentSlots(
+        seg.slots.map((x) => ({ price: x.circuitPrice, cfBps: x.cfBps, asset: BigInt(x.asset), cap: x.cap })),
+        P.assetsPerSegment,
+      );
+      const caps = custody.own.get(gs.id) ?? [];
+      assert.deepEqual(
+        words,
+        governedSlotWords(gs, prices, P.assetsPerSegment, caps),
+        `segment ${gs.id} slots`,
+      );
+      const factors = seg.stress.map((x) => x.factors);
+      assert.deepEqual(
+        packStress(factors, P.stressScenarios, P.assetsPerSegment),
+        gs.stress,
+        `segment ${gs.id} stress`,
+      );
+    }
+    // pooled caps: the pooled balance plus the own-custody caps, per asset
+    assert.deepEqual(snap.poolCaps.slice(0, 2), [20n * E18, 1_005_000n * E6]);
+    // the manifest's prices per global asset (for the oracle-round search)
+    const m = manifestSlotPrices([
+      { slots: governedSlotWords(ge.segments[0] as never, prices, 4, []), assets: [0, 1] },
+    ]);
+    assert.deepEqual(
+      [...m.entries()],
+      [
+        [0, prices[0]],
+        [1, prices[1]],
+      ],
+    );
+  });
+
+  it("governedSnapshot: a tighter cap of the positions file is kept, a larger one is refused by name", () => {
+    const c = config();
+    const ge = governedEpochOf(c, [301255000000n, 10n ** 20n]);
+    const custody: CustodyBalances = { own: new Map([[10n, [20n * E18, 5_000n * E6]]]), pooled: [0n, 0n] };
+    const base = { epoch: 1, collateral: [], liabilities: [] };
+    const tight = governedSnapshot(
+      { ...base, segments: [{ id: 10, custodyCaps: { ETH: "15" } }] },
+      ge,
+      custody,
+      P,
+    );
+    const seg = (tight.segments as { custodyCaps: Record<string, string> }[])[0];
+    assert.deepEqual(seg?.custodyCaps, { ETH: "15", USDC: "5000" });
+    assert.throws(
+      () =>
+        governedSnapshot(
+          { ...base, segments: [{ id: 10, custodyCaps: { USDC: "5000.000001" } }] },
+          ge,
+          custody,
+          P,
+        ),
+      /segments \(id 10\)\.custodyCaps\.USDC: 5000\.000001 exceeds the balance of custody/,
+    );
+    assert.throws(
+      () =>
+        governedSnapshot(
+          { ...base, custody: { pooled: { ETH: "15.5" } } },
+          ge,
+          { ...custody, own: new Map([[10n, [15n * E18, 0n]]]) },
+          P,
+        ),
+      /custody\.pooled\.ETH: 15\.5 exceeds the pooled custody balance \+ own-custody caps \(15\)/,
+    );
+  });
+});
