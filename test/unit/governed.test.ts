@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { Wallet, ZeroAddress } from "ethers";
-import { type GovernedEpoch, governedSlotWords, packPoolCaps } from "../../src/chain/governance.js";
+import { type GovernedEpoch, governedSlotWords } from "../../src/chain/governance.js";
 import {
   type CustodyBalances,
   type GovernanceConfig,
