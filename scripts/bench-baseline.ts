@@ -6,7 +6,8 @@
  *
  * Why a worktree and not just the old circuit files: proving time needs the old witness builder
  * too (the circuits' inputs changed), so the whole old tree runs, with this checkout's
- * node_modules linked in (the dependencies did not change between the two revisions).
+ * node_modules linked in (the dependencies did not change between the two revisions; circomlib is
+ * copied, see linkNodeModules).
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -41,9 +42,27 @@ async function baselineTree(rev: string): Promise<string> {
     git(["worktree", "prune"]);
     git(["worktree", "add", "--detach", "--force", dir, full]);
   }
-  const nm = path.join(dir, "node_modules");
-  if (!existsSync(nm)) await fs.symlink(path.join(REPO_ROOT, "node_modules"), nm, "dir");
+  await linkNodeModules(path.join(dir, "node_modules"));
   return dir;
+}
+
+/**
+ * The worktree's node_modules: a directory of links to this checkout's packages, except circomlib,
+ * copied. circom2 runs under WASI, which sees only the directory it runs in: an include of
+ * circomlib through a link that leaves the worktree cannot be opened.
+ */
+async function linkNodeModules(nm: string): Promise<void> {
+  const src = path.join(REPO_ROOT, "node_modules");
+  const st = await fs.lstat(nm).catch(() => undefined);
+  if (st?.isSymbolicLink()) await fs.rm(nm);
+  if (existsSync(path.join(nm, "circomlib", "circuits"))) return;
+  await fs.mkdir(nm, { recursive: true });
+  for (const name of await fs.readdir(src)) {
+    const to = path.join(nm, name);
+    if (existsSync(to)) continue;
+    if (name === "circomlib") await fs.cp(path.join(src, name), to, { recursive: true });
+    else await fs.symlink(path.join(src, name), to, "dir");
+  }
 }
 
 /** Runs the baseline revision's bench and returns its results.json (profiles, machine, targets). */
