@@ -26,7 +26,7 @@ import {
   ZeroAddress,
 } from "ethers";
 import { z } from "zod";
-import { unpackSegmentSlots, unpackStress } from "../spec/encoding.js";
+import { stressScenariosInUse, unpackSegmentSlots, unpackStress } from "../spec/encoding.js";
 import type { Profile } from "../spec/profiles.js";
 import { formatDecimal, parseDecimal } from "../spec/units.js";
 import { type Reporter, silentReporter } from "../util/progress.js";
@@ -398,8 +398,7 @@ function scenariosOf(
   sym: (g: number) => string,
 ): { name: string; shocksBps: Record<string, number> }[] {
   const f = unpackStress(s.stress, p.stressScenarios, p.assetsPerSegment);
-  let used = f.length;
-  while (used > 0 && (f[used - 1] as bigint[]).every((x) => x === 10000n)) used--;
+  const used = stressScenariosInUse(s.stress, p.stressScenarios, p.assetsPerSegment);
   return f.slice(0, used).map((row, k) => {
     row.forEach((x, j) => {
       if (j >= s.assets.length && x !== 10000n)

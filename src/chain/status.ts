@@ -1,6 +1,6 @@
 /** `bulkhead status`: the registry's latest finalized epoch, per segment, plus any epoch in progress. */
 import type { Contract } from "ethers";
-import { COVERAGE_BANDS, UNBOUNDED_CAP, unpackSegmentSlots } from "../spec/encoding.js";
+import { COVERAGE_BANDS, stressScenariosInUse, UNBOUNDED_CAP, unpackSegmentSlots } from "../spec/encoding.js";
 import { formatTable } from "../util/table.js";
 import { type EpochView, readEpoch, readLatestEpoch } from "./registry.js";
 
@@ -11,6 +11,8 @@ export interface SegmentStatus {
   batches: number;
   /** stress-scenario health bits as recorded (bit k: healthy under scenario k) */
   stressBits: number;
+  /** scenarios in use (the committed shocks); the bits after them only repeat the health bit */
+  scenarios: number;
   /** coverage band label (COVERAGE_BANDS) */
   coverage: string;
   /** per asset slot: circuit price, collateral factor, global asset index and custody cap in base
@@ -53,6 +55,7 @@ export async function readStatus(registry: Contract): Promise<RegistryStatus> {
     marginBps: s.marginBps,
     batches: s.batchCount,
     stressBits: s.stressBits,
+    scenarios: stressScenariosInUse(s.stress, stressScenarios, assets),
     coverage: COVERAGE_BANDS[s.band] ?? `band ${s.band}`,
     slots: unpackSegmentSlots(s.slots).map((p) => ({
       price: String(p.price),
@@ -84,11 +87,11 @@ export function formatStatus(s: RegistryStatus): string {
     lines.push(`latest finalized epoch ${s.latestEpoch} at ${s.finalizedAt}, manifest ${s.manifestHash}`);
     const rows = [["segment", "health", "stress scenarios", "coverage", "margin bps", "batches"]];
     for (const seg of s.segments) {
-      const passed = Array.from({ length: s.stressScenarios }, (_, k) => (seg.stressBits >> k) & 1);
+      const passed = Array.from({ length: seg.scenarios }, (_, k) => (seg.stressBits >> k) & 1);
       rows.push([
         String(seg.id),
         seg.healthy ? "healthy" : "UNHEALTHY",
-        passed.map((b, k) => `#${k + 1} ${b ? "pass" : "FAIL"}`).join(" "),
+        passed.length === 0 ? "none" : passed.map((b, k) => `#${k + 1} ${b ? "pass" : "FAIL"}`).join(" "),
         seg.coverage,
         String(seg.marginBps),
         String(seg.batches),

@@ -352,6 +352,17 @@ export function unpackStress(words: readonly bigint[], K: number, A: number): bi
   return out;
 }
 
+/**
+ * How many stress scenarios of packed words are in use: up to the last one that shocks some slot
+ * (scenarios after it have every factor 10000, the price itself, and only repeat the health bit).
+ */
+export function stressScenariosInUse(words: readonly bigint[], K: number, A: number): number {
+  const f = unpackStress(words, K, A);
+  let used = f.length;
+  while (used > 0 && (f[used - 1] as bigint[]).every((x) => x === 10000n)) used--;
+  return used;
+}
+
 /** caps[q] = cap_2q + 2^120 cap_2q+1 (odd GA: high half 0); missing caps are UNBOUNDED_CAP. */
 export function packListCaps(caps: readonly bigint[], GA: number): bigint[] {
   if (caps.length > GA) throw new Error(`pooled caps: ${caps.length} caps exceed the profile's ${GA} assets`);

@@ -148,8 +148,16 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
         [4, true],
       ],
     );
+    // scenarios in use: segments 3 and 4 have one (segment 4 holds no stablecoin, so
+    // "stablecoins -5%" shocks nothing there); their second bit only repeats the health bit
+    assert.deepEqual(
+      (s.segments as unknown as { scenarios: number }[]).map((x) => x.scenarios),
+      [2, 2, 1, 1],
+    );
     const table = await cli(["status", "--rpc", url, "--registry", d.registry]);
     assert.match(table.stdout, /3\s+UNHEALTHY/);
+    assert.match(table.stdout, /2\s+healthy\s+#1 FAIL #2 pass\s+110-150%/);
+    assert.match(table.stdout, /4\s+healthy\s+#1 pass\s+>=200%/);
 
     const index = await receiptMaps(path.join(summary.privateDir, "receipts"));
     const lotFile = path.join(summary.privateDir, "receipts", index.lots["0x9f3c0a11d2e4b7015c3a"] as string);
