@@ -1047,8 +1047,9 @@ function targets(profiles: Record<string, Json>, runs: number) {
         by: met ? `${round(2000 - wpp, 0)} under` : `${round(wpp - 2000, 0)} over`,
         close: met
           ? "-"
-          : "commitEpoch stores every slot and stress word and asset per segment (a hash of them would do, " +
-            "passed again as calldata at submission); larger groups and larger batches spread the fixed costs",
+          : "at this epoch's size commitEpoch dominates (every slot word, stress word, asset slot and batch root " +
+            "stored per segment); docs/CHAIN.md 'Gas per position at scale' derives the whole epoch at full " +
+            "batches and groups of 32 from these parts and says what closes the rest",
       });
     }
     const aps = num(r, "verification", "audit", "proofsPerSecondWarm");
@@ -1064,9 +1065,10 @@ function targets(profiles: Record<string, Json>, runs: number) {
           : `${round(100 - aps, 1)}/s short (${round((1 - aps / 100) * 100, 0)}%)`,
         close: met
           ? "-"
-          : "the audit verifies proofs one after another on one thread: verifying on all cores (worker threads, " +
-            "~2x here) closes it; batch verification (a random linear combination of the pairing equations, one " +
-            "multi-pairing per circuit instead of one per proof) goes further",
+          : "the audit already batch-verifies each circuit's proofs (one multi-pairing per circuit); with a few " +
+            "proofs its fixed work (reading the bundle, anchoring keys, fingerprints, one final exponentiation per " +
+            "circuit) dominates. Batch verification alone: bench/verify.json (scripts/bench-verify.ts); more " +
+            "cores, or the multi-pairing in native code, would close the rest",
       });
     }
   }
