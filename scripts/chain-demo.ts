@@ -22,18 +22,11 @@ import { readBundle } from "../src/bundle/bundle.js";
 import { startAnvil } from "../src/chain/anvil.js";
 import { loadDeployArtifacts, writeDeployment } from "../src/chain/deploy.js";
 import { compileDevContracts, type DevWorld, deployContract, deployDevWorld } from "../src/chain/devworld.js";
-import {
-  GovernanceTxError,
-  governanceAt,
-  loadGovernanceArtifacts,
-  readGovernedEpoch,
-  sendGovernanceTx,
-} from "../src/chain/governance.js";
+import { GovernanceTxError, loadGovernanceArtifacts, sendGovernanceTx } from "../src/chain/governance.js";
 import {
   deployGovernedRegistry,
   type GovernedDeployment,
-  governedSnapshot,
-  readCustody,
+  governedSnapshotFromRegistry,
 } from "../src/chain/governed.js";
 import { publishEpoch } from "../src/chain/publish.js";
 import { formatChainReceiptVerdict, verifyReceiptOnChain } from "../src/chain/receipt.js";
@@ -116,9 +109,12 @@ export async function startGovernedChain(
     say(
       `$ bulkhead snapshot govern ${path.relative(process.cwd(), ctx.positions)} --rpc ${node.url} --registry ${deployment.registry} -o ${snapshotFile}`,
     );
-    const ge = await readGovernedEpoch(governanceAt(deployment.governance.address, provider));
     const raw = JSON.parse(await readFile(ctx.positions, "utf8")) as Record<string, unknown>;
-    await atomicWriteJson(snapshotFile, governedSnapshot(raw, ge, await readCustody(ge, provider), profile));
+    const { snapshot, governed: ge } = await governedSnapshotFromRegistry(
+      registryAt(deployment.registry, provider),
+      raw,
+    );
+    await atomicWriteJson(snapshotFile, snapshot);
     say(
       `  prices from the feeds (${ge.assets.map((a, g) => `${a.symbol} ${ge.prices[g]}`).join(", ")} in circuit units), parameters of the ${ge.segments.length} governed segments, custody caps from balanceOf: the publisher contributes only the positions`,
     );

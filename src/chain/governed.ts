@@ -294,6 +294,30 @@ export async function readCustody(ge: GovernedEpoch, runner: ContractRunner): Pr
 
 type Json = Record<string, unknown>;
 
+/** What a governed snapshot needs of the circuit profile: the stress words' shape. */
+export type StressShape = Pick<Profile, "stressScenarios" | "assetsPerSegment">;
+
+/**
+ * `bulkhead snapshot govern`: the governed snapshot for the registry's governance, with the
+ * stress-word shape read from the registry itself (its verifiers' profile).
+ */
+export async function governedSnapshotFromRegistry(
+  registry: Contract,
+  raw: Json,
+): Promise<{ snapshot: Json; governed: GovernedEpoch }> {
+  const runner = registry.runner;
+  if (!runner) throw new Error("governedSnapshotFromRegistry: the registry has no runner");
+  const address = String(await registry.getFunction("governance")());
+  if (address === ZeroAddress)
+    throw new Error(`registry ${registry.target}: ungoverned (no SegmentGovernance)`);
+  const shape: StressShape = {
+    stressScenarios: Number(await registry.getFunction("stressScenarios")()),
+    assetsPerSegment: Number(await registry.getFunction("assetSlots")()),
+  };
+  const governed = await readGovernedEpoch(governanceAt(address, runner));
+  return { snapshot: governedSnapshot(raw, governed, await readCustody(governed, runner), shape), governed };
+}
+
 /**
  * The snapshot to prove for a governed registry: the positions (`collateral`, `liabilities`) and
  * `epoch` of `raw`; everything public from governance and the chain:
@@ -305,7 +329,12 @@ type Json = Record<string, unknown>;
  *    caps of the asset (what the registry accepts), or `raw`'s tighter `custody.pooled`.
  * The result is validated like any snapshot when it is proven.
  */
-export function governedSnapshot(raw: Json, ge: GovernedEpoch, custody: CustodyBalances, p: Profile): Json {
+export function governedSnapshot(
+  raw: Json,
+  ge: GovernedEpoch,
+  custody: CustodyBalances,
+  p: StressShape,
+): Json {
   const D = ge.assets.reduce((m, a) => Math.max(m, a.decimals), 0);
   const price = (g: number) => {
     const a = ge.assets[g] as GovernedEpoch["assets"][number];
@@ -394,7 +423,7 @@ function tighter(
 function scenariosOf(
   s: GovernedEpoch["segments"][number],
   names: (string | undefined)[],
-  p: Profile,
+  p: StressShape,
   sym: (g: number) => string,
 ): { name: string; shocksBps: Record<string, number> }[] {
   const f = unpackStress(s.stress, p.stressScenarios, p.assetsPerSegment);

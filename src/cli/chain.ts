@@ -8,14 +8,12 @@
 import * as path from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
-import { ZeroAddress } from "ethers";
 import { readBundle } from "../bundle/bundle.js";
 import { deployRegistry, loadDeployArtifacts, writeDeployment } from "../chain/deploy.js";
-import { governanceAt, loadGovernanceArtifacts, readGovernedEpoch } from "../chain/governance.js";
+import { loadGovernanceArtifacts } from "../chain/governance.js";
 import {
   deployGovernedRegistry,
-  governedSnapshot,
-  readCustody,
+  governedSnapshotFromRegistry,
   readGovernanceConfig,
 } from "../chain/governed.js";
 import { publishEpoch } from "../chain/publish.js";
@@ -28,7 +26,6 @@ import { atomicWriteJson } from "../util/fsutil.js";
 import { buildDir } from "../util/paths.js";
 import {
   BUILD_DIR_HELP,
-  checkProfile,
   nonNegativeInt,
   positiveInt,
   printJson,
@@ -143,7 +140,6 @@ export function register(program: Command): void {
     .requiredOption("--rpc <url>", "JSON-RPC endpoint")
     .requiredOption("--registry <address|file>", "the governed registry: address or deployment file")
     .requiredOption("-o, --out <file>", "the governed snapshot (written atomically)")
-    .option("-p, --profile <name>", "circuit profile (stress scenarios and slots per segment)", "test")
     .option("--epoch <n>", "the epoch number (default: the positions file's)", (v: string) =>
       nonNegativeInt(v, "--epoch"),
     )
@@ -156,7 +152,6 @@ export function register(program: Command): void {
           rpc: string;
           registry: string;
           out: string;
-          profile: string;
           epoch?: number;
           json?: boolean;
           quiet?: boolean;
@@ -168,16 +163,7 @@ export function register(program: Command): void {
         const provider = await connectRpc(opts.rpc);
         try {
           const registry = registryAt(await resolveRegistry(opts.registry, provider, opts.rpc), provider);
-          const g = String(await registry.getFunction("governance")());
-          if (g === ZeroAddress)
-            throw new Error(`registry ${registry.target}: ungoverned (no SegmentGovernance)`);
-          const ge = await readGovernedEpoch(governanceAt(g, provider));
-          const snap = governedSnapshot(
-            raw,
-            ge,
-            await readCustody(ge, provider),
-            getProfile(checkProfile(opts.profile)),
-          );
+          const { snapshot: snap, governed: ge } = await governedSnapshotFromRegistry(registry, raw);
           await atomicWriteJson(opts.out, snap);
           reporter.info(
             `governed snapshot written to ${opts.out} (${ge.segments.length} segment(s), ${ge.assets.length} asset(s))`,

@@ -30,6 +30,7 @@ import {
   deployGovernedRegistry,
   type GovernedDeployment,
   governedSnapshot,
+  governedSnapshotFromRegistry,
   manifestSlotPrices,
   parseGovernanceConfig,
   readCustody,
@@ -101,9 +102,7 @@ describe("chain: a governed epoch with real proofs (isHealthy, segmentHealth, Is
       { profile: PROFILE, delaySeconds: 3600 },
     );
     registry = registryAt(d.registry, admin);
-    const gov = governanceAt(d.governance.address, provider);
-    const ge = await readGovernedEpoch(gov);
-    const snap = governedSnapshot(raw, ge, await readCustody(ge, provider), PROFILE);
+    const { snapshot: snap } = await governedSnapshotFromRegistry(registryAt(d.registry, provider), raw);
     const summary = await proveSnapshot({
       snapshot: parseSnapshot(snap, { profile: PROFILE }),
       out: path.join(tmp, "epoch"),
