@@ -46,7 +46,6 @@ import { buildEpoch, type EpochBuild } from "../src/epoch/plan.js";
 import { readSecret } from "../src/epoch/salts.js";
 import { type ProveOptions, proveSnapshot } from "../src/prove/pipeline.js";
 import { defaultWorkers, proveMany } from "../src/prove/pool.js";
-import { parseSnapshot, type Snapshot } from "../src/snapshot/snapshot.js";
 import { type CircuitName, getProfile, type Profile } from "../src/spec/profiles.js";
 import { ensureCircuit } from "../src/toolchain/artifacts.js";
 import { readR1csHeader } from "../src/toolchain/binfile.js";
@@ -58,6 +57,7 @@ import { BUILD_DIR, packageVersion, REPO_ROOT } from "../src/util/paths.js";
 import { sj } from "../src/util/snarkjs.js";
 import { benchBaseline, V1_REVISION } from "./bench-baseline.js";
 import { benchQueue } from "./bench-queue.js";
+import { syntheticSnapshot } from "./bench-snapshot.js";
 
 // ------------------------------------------------------------------------------------ options
 
@@ -164,53 +164,6 @@ function machine() {
 }
 
 // ------------------------------------------------------------------------------------ snapshot
-
-const ASSETS = [
-  { symbol: "ETH", decimals: 18, price: "3012.55", cf: 8500 },
-  { symbol: "USDC", decimals: 6, price: "1", cf: 10000 },
-  { symbol: "WBTC", decimals: 8, price: "67250.5", cf: 7500 },
-  { symbol: "DAI", decimals: 18, price: "0.9987", cf: 9000 },
-];
-
-/**
- * A synthetic, healthy epoch: `segments` segments with `perSegment` lots and `perSegment`
- * liabilities each (so one position = one lot + one liability), lot ids interleaved across
- * segments, assets rotating through the first min(4, A) slots.
- */
-function syntheticSnapshot(profile: Profile, epoch: number, segments: number, perSegment: number): Snapshot {
-  const assets = ASSETS.slice(0, Math.min(ASSETS.length, profile.assetsPerSegment));
-  const raw = {
-    epoch,
-    assets: assets.map((a) => ({ symbol: a.symbol, decimals: a.decimals })),
-    segments: Array.from({ length: segments }, (_, s) => ({
-      id: s + 1,
-      name: `bench segment ${s + 1}`,
-      marginBps: 1000,
-      prices: Object.fromEntries(assets.map((a) => [a.symbol, a.price])),
-      collateralFactorBps: Object.fromEntries(assets.map((a) => [a.symbol, a.cf])),
-    })),
-    collateral: [] as { lotId: string; segment: number; asset: string; amount: string }[],
-    liabilities: [] as { account: string; segment: number; asset: string; amount: string }[],
-  };
-  for (let s = 0; s < segments; s++) {
-    for (let i = 0; i < perSegment; i++) {
-      const a = assets[(s + i) % assets.length] as (typeof assets)[number];
-      raw.collateral.push({
-        lotId: `0x${(0xb0000000 + i * segments + s + 1).toString(16)}`,
-        segment: s + 1,
-        asset: a.symbol,
-        amount: `${10 + ((i * 7 + s) % 90)}`,
-      });
-      raw.liabilities.push({
-        account: `bench-account-${s}-${i}`,
-        segment: s + 1,
-        asset: a.symbol,
-        amount: "1",
-      });
-    }
-  }
-  return parseSnapshot(raw, { profile }, `synthetic epoch ${epoch}`);
-}
 
 const BENCH_SECRET = new Uint8Array(32).fill(7);
 

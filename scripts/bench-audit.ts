@@ -1,0 +1,97 @@
+/**
+ * Whole-epoch offline audit speed at a realistic proof count (issue 15: >= 100 proofs/s on 2
+ * cores). `npm run bench` audits its small timing epoch (6 proofs), where an audit's fixed work
+ * (reading the bundle, anchoring keys, one final exponentiation per circuit) dominates; this
+ * proves a synthetic epoch of many batches with the `test` profile (cheap proofs; a Groth16
+ * verification costs the same whatever the circuit, up to its public signals) and times
+ * `auditBundle` on it: a cold first call, then warm runs (median). Writes bench/audit.json.
+ *
+ *   npx tsx scripts/bench-audit.ts [--segments 8] [--positions 28] [--runs 3] [--out bench]
+ */
+import * as fs from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { auditBundle } from "../src/audit/audit.js";
+import { proveSnapshot } from "../src/prove/pipeline.js";
+import { getProfile } from "../src/spec/profiles.js";
+import { terminateCurves } from "../src/util/curve.js";
+import { atomicWriteJson } from "../src/util/fsutil.js";
+import { REPO_ROOT } from "../src/util/paths.js";
+import { createReporter } from "../src/util/progress.js";
+import { syntheticSnapshot } from "./bench-snapshot.js";
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : def;
+}
+const segments = Number(arg("segments", "8"));
+const perSegment = Number(arg("positions", "28"));
+const runs = Number(arg("runs", "3"));
+const outDir = path.resolve(arg("out", path.join(REPO_ROOT, "bench")));
+const log = (m: string) => process.stderr.write(`[bench-audit] ${m}\n`);
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+
+async function main(): Promise<void> {
+  const profile = getProfile("test");
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), "bulkhead-bench-audit-"));
+  try {
+    log(`proving ${segments} segments x ${perSegment} positions (profile test)`);
+    const summary = await proveSnapshot({
+      snapshot: syntheticSnapshot(profile, 1, segments, perSegment),
+      out: path.join(work, "epoch"),
+      profile: "test",
+      selfAudit: false,
+      reporter: createReporter({ quiet: true }),
+    });
+    const proofs = summary.proofs.total;
+    const audit = async () => {
+      const t0 = performance.now();
+      const r = await auditBundle(summary.publicDir, { anchor: { kind: "local" }, allowDevKeys: true });
+      if (!r.ok) throw new Error("the synthetic epoch did not pass its audit");
+      return performance.now() - t0;
+    };
+    const cold = await audit();
+    const warm: number[] = [];
+    for (let i = 0; i < runs; i++) warm.push(await audit());
+    const ms = median(warm);
+    const result = {
+      bench: "audit",
+      date: new Date().toISOString(),
+      command: `npx tsx scripts/bench-audit.ts --segments ${segments} --positions ${perSegment} --runs ${runs}`,
+      cores: os.cpus().length,
+      cpu: os.cpus()[0]?.model ?? "unknown",
+      loadAvg: os.loadavg().map((x) => round(x, 2)),
+      node: process.version,
+      profile: "test",
+      proofs,
+      segmentProofs: summary.segments.reduce((n, s) => n + s.batches, 0),
+      listProofs: summary.lotListBatches,
+      anchor: "local keys",
+      coldMs: round(cold, 0),
+      warmMs: warm.map((x) => round(x, 0)),
+      medianWarmMs: round(ms, 0),
+      proofsPerSecondWarm: round((proofs * 1000) / ms),
+      proofsPerSecondCold: round((proofs * 1000) / cold),
+      note: "auditBundle end to end (bundle read, key anchoring, every check, Groth16 batch verification per circuit); warm = median of the runs after the first",
+    };
+    await atomicWriteJson(path.join(outDir, "audit.json"), result);
+    log(`${proofs} proofs: ${result.proofsPerSecondWarm} proofs/s warm (${result.proofsPerSecondCold} cold)`);
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    await terminateCurves();
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`bench-audit failed: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);
