@@ -155,10 +155,16 @@ async function verifyQueued(ctx: AuditCtx, circuit: CircuitName): Promise<void> 
   for (let at = 0; at < items.length; at += CHUNK) {
     const chunk = items.slice(at, at + CHUNK);
     let bad: Set<number>;
+    // progress: as the verifier settles proofs (per proof in the browser), the rest at the end
+    let ticked = 0;
+    const onSettled = (n: number) => {
+      for (; ticked < n; ticked++) ctx.tick();
+    };
     try {
       const res = await verifyBatch(
         vk as Groth16VKey,
         chunk.map((x) => ({ proof: x.bp.proof as Groth16Proof, publicSignals: x.derived.map(String) })),
+        { onSettled },
       );
       bad = new Set(res.bad);
     } catch {
@@ -167,8 +173,8 @@ async function verifyQueued(ctx: AuditCtx, circuit: CircuitName): Promise<void> 
     for (const [k, x] of chunk.entries()) {
       if (bad.has(k)) x.errs.push(`${x.where}: proof does not verify`);
       else ctx.proofsVerified++;
-      ctx.tick();
     }
+    onSettled(chunk.length);
   }
 }
 

@@ -387,6 +387,11 @@ async function findBad(
 export interface VerifyBatchOptions {
   /** Find which proofs are bad when the batch fails (default true); false: bad is [] on failure. */
   findBad?: boolean;
+  /**
+   * Called as proofs are settled, with how many of `items` are settled so far. A batch settles
+   * all at once (one call at the end); the browser's one-by-one stand-in calls it per proof.
+   */
+  onSettled?: (settled: number) => void;
 }
 
 /**

@@ -15,6 +15,7 @@ export type Groth16VKey = Record<string, unknown>;
 export async function verifyBatch(
   vkey: Groth16VKey,
   items: readonly Item[],
+  opts: { onSettled?: (settled: number) => void } = {},
 ): Promise<{ ok: boolean; bad: number[] }> {
   const bad: number[] = [];
   for (const [i, it] of items.entries()) {
@@ -25,6 +26,8 @@ export async function verifyBatch(
       ok = false;
     }
     if (!ok) bad.push(i);
+    // per proof: the page's progress bar moves with each verification
+    opts.onSettled?.(i + 1);
   }
   return { ok: bad.length === 0, bad };
 }
