@@ -933,7 +933,7 @@ const num = (o: unknown, ...keys: string[]): number | undefined => {
 };
 
 // Over 80 lines: one independent block per target (measured, met, by how much, what would close it).
-function targets(profiles: Record<string, Json>, runs: number) {
+function targets(profiles: Record<string, Json>, runs: number, auditAtScale?: Json) {
   const rows: Json[] = [];
   for (const [name, r] of Object.entries(profiles)) {
     const c = r.constraints as Json | undefined;
@@ -1010,7 +1010,7 @@ function targets(profiles: Record<string, Json>, runs: number) {
       const met = aps >= 100;
       rows.push({
         profile: name,
-        target: "whole-epoch offline audit >= 100 proofs/s (issue 15)",
+        target: "whole-epoch offline audit >= 100 proofs/s (issue 15), the timing epoch",
         measured: `${aps} proofs/s warm (${num(r, "verification", "audit", "proofsPerSecondCold")} cold)`,
         met,
         by: met
@@ -1024,6 +1024,18 @@ function targets(profiles: Record<string, Json>, runs: number) {
             "cores, or the multi-pairing in native code, would close the rest",
       });
     }
+  }
+  const many = num(auditAtScale, "proofsPerSecondWarm");
+  if (auditAtScale && many !== undefined) {
+    const met = many >= 100;
+    rows.push({
+      profile: String(auditAtScale.profile),
+      target: `whole-epoch offline audit >= 100 proofs/s (issue 15), ${auditAtScale.proofs} proofs (bench/audit.json)`,
+      measured: `${many} proofs/s warm (${num(auditAtScale, "proofsPerSecondCold")} cold), ${auditAtScale.date}, load ${(auditAtScale.loadAvg as number[] | undefined)?.[0]}`,
+      met,
+      by: met ? `${round(many - 100, 1)}/s over` : `${round(100 - many, 1)}/s short`,
+      close: met ? "-" : "see bench/verify.json: batch verification alone; more cores",
+    });
   }
   return rows;
 }
@@ -1210,11 +1222,21 @@ function markdown(res: Json): string {
 
 // ------------------------------------------------------------------------------------ main
 
+/** bench/audit.json (scripts/bench-audit.ts) when it exists: the audit of an epoch of many proofs. */
+async function auditAtScale(): Promise<Json | undefined> {
+  const text = await fs.readFile(path.join(OUT, "audit.json"), "utf8").catch(() => undefined);
+  return text === undefined ? undefined : (JSON.parse(text) as Json);
+}
+
 /** --render: recompute the targets and rewrite BENCHMARKS.md from an existing DIR/results.json. */
 async function render() {
   const file = path.join(OUT, "results.json");
   const results = JSON.parse(await fs.readFile(file, "utf8")) as Json;
-  results.targets = targets(results.profiles as Record<string, Json>, Number(results.runs));
+  results.targets = targets(
+    results.profiles as Record<string, Json>,
+    Number(results.runs),
+    await auditAtScale(),
+  );
   await atomicWriteJson(file, results);
   await atomicWrite(path.join(OUT, "BENCHMARKS.md"), markdown(results));
   log(`re-rendered ${path.relative(process.cwd(), file)} and BENCHMARKS.md`);
@@ -1271,7 +1293,11 @@ async function main() {
     });
     results.comparison = compareBaseline(results.profiles as Record<string, Json>, results.baseline as Json);
   }
-  results.targets = targets(results.profiles as Record<string, Json>, Number(results.runs));
+  results.targets = targets(
+    results.profiles as Record<string, Json>,
+    Number(results.runs),
+    await auditAtScale(),
+  );
   results.loadAvgAtEnd ??= os.loadavg().map((x) => round(x, 2));
   results.elapsedSeconds ??= round((now() - t0) / 1000, 0);
   results.maxRssMiB ??= maxRssMiB();
