@@ -923,7 +923,7 @@ const CONSTRAINT_GAP =
   "selection ~32; per-batch overhead (state sponge of 2A+2 values, K stress comparisons, coverage band, A custody " +
   "caps, parameter unpacking) / batch size. Closing it needs what Groth16 over circomlib does not offer cheaply: a " +
   "hash with fewer R1CS constraints than Poseidon (Anemoi/Griffin-class, -300), lookup-based range checks " +
-  "(Plonkish, -250); within this stack: 64-bit lot ids (-64, a policy change) and 256-entry batches (-30, 2^18 ptau)";
+  "(Plonkish, -250); within this stack: 64-bit lot ids (-64, a policy change) and larger batches (the large profile, 128/128/256: -76 measured, 2^17 ptau)";
 
 type Json = Record<string, unknown>;
 const num = (o: unknown, ...keys: string[]): number | undefined => {
