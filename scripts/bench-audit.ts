@@ -2,11 +2,11 @@
  * Whole-epoch offline audit speed at a realistic proof count (issue 15: >= 100 proofs/s on 2
  * cores). `npm run bench` audits its small timing epoch (6 proofs), where an audit's fixed work
  * (reading the bundle, anchoring keys, one final exponentiation per circuit) dominates; this
- * proves a synthetic epoch of many batches with the `test` profile (cheap proofs; a Groth16
+ * proves a synthetic epoch of many batches (default: the `test` profile, cheap proofs; a Groth16
  * verification costs the same whatever the circuit, up to its public signals) and times
  * `auditBundle` on it: a cold first call, then warm runs (median). Writes bench/audit.json.
  *
- *   npx tsx scripts/bench-audit.ts [--segments 8] [--positions 28] [--runs 3] [--out bench]
+ *   npx tsx scripts/bench-audit.ts [--profile test] [--segments 8] [--positions 28] [--runs 3] [--out bench]
  */
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
@@ -24,6 +24,7 @@ function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : def;
 }
+const profileName = arg("profile", "test");
 const segments = Number(arg("segments", "8"));
 const perSegment = Number(arg("positions", "28"));
 const runs = Number(arg("runs", "3"));
@@ -37,14 +38,14 @@ const median = (xs: number[]) => {
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
 async function main(): Promise<void> {
-  const profile = getProfile("test");
+  const profile = getProfile(profileName);
   const work = await fs.mkdtemp(path.join(os.tmpdir(), "bulkhead-bench-audit-"));
   try {
-    log(`proving ${segments} segments x ${perSegment} positions (profile test)`);
+    log(`proving ${segments} segments x ${perSegment} positions (profile ${profileName})`);
     const summary = await proveSnapshot({
       snapshot: syntheticSnapshot(profile, 1, segments, perSegment),
       out: path.join(work, "epoch"),
-      profile: "test",
+      profile: profileName,
       selfAudit: false,
       reporter: createReporter({ quiet: true }),
     });
@@ -62,12 +63,12 @@ async function main(): Promise<void> {
     const result = {
       bench: "audit",
       date: new Date().toISOString(),
-      command: `npx tsx scripts/bench-audit.ts --segments ${segments} --positions ${perSegment} --runs ${runs}`,
+      command: `npx tsx scripts/bench-audit.ts --profile ${profileName} --segments ${segments} --positions ${perSegment} --runs ${runs}`,
       cores: os.cpus().length,
       cpu: os.cpus()[0]?.model ?? "unknown",
       loadAvg: os.loadavg().map((x) => round(x, 2)),
       node: process.version,
-      profile: "test",
+      profile: profileName,
       proofs,
       segmentProofs: summary.segments.reduce((n, s) => n + s.batches, 0),
       listProofs: summary.lotListBatches,
