@@ -14,11 +14,11 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { type Contract, ContractFactory, type InterfaceAbi, type Signer, Wallet } from "ethers";
 import type { Snapshot } from "../snapshot/snapshot.js";
-import { UNBOUNDED_CAP } from "../spec/encoding.js";
+import { PRICE_DECIMALS, UNBOUNDED_CAP } from "../spec/encoding.js";
 import { parseDecimal } from "../spec/units.js";
 import { type CompiledContract, compileSolidity } from "../toolchain/contracts.js";
 import { PACKAGE_ROOT, packageDir } from "../util/paths.js";
-import { PRICE_DECIMALS, sendGovernanceTx } from "./governance.js";
+import { sendGovernanceTx } from "./governance.js";
 import type { GovernanceConfig } from "./governed.js";
 
 const MOCK_AGGREGATOR = "@chainlink/contracts/src/v0.8/tests/MockV3Aggregator.sol";

@@ -28,16 +28,13 @@ import {
   type TransactionReceipt,
   ZeroHash,
 } from "ethers";
+import { PRICE_DECIMALS, packSlot, UNBOUNDED_CAP, UNUSED_SLOT } from "../spec/encoding.js";
 import { type CompiledContract, loadContract } from "../toolchain/contracts.js";
 import { buildDir as defaultBuildDir } from "../util/paths.js";
 
 export const GOVERNOR_ROLE = id("GOVERNOR_ROLE");
 export const PUBLISHER_ROLE = id("PUBLISHER_ROLE");
 export const DEFAULT_ADMIN_ROLE = ZeroHash;
-/** docs/SPEC.md "Prices in circuit units": circuit price = price * 10^8 * 10^(D - d). */
-export const PRICE_DECIMALS = 8;
-/** docs/V2.md: a cap of 2^120 - 1 means "no custody bound given" (never passes a custody check). */
-export const UNBOUNDED_CAP = (1n << 120n) - 1n;
 
 export const AGGREGATOR_V3_ABI = [
   "function decimals() view returns (uint8)",
@@ -291,44 +288,6 @@ export async function executeGovernance(timelock: Contract, op: TimelockOp) {
 
 // ------------------------------------------------------------------ publisher side
 
-/** Slot word (docs/V2.md): price | cf << 96 | g << 110 | cap << 114. */
-export function packSlotWord(price: bigint, cfBps: bigint, g: bigint, cap: bigint): bigint {
-  if (price <= 0n || price >= 1n << 96n) throw new Error(`slot price ${price} out of range`);
-  if (cfBps < 0n || cfBps > 10000n) throw new Error(`slot cf ${cfBps} out of range`);
-  if (g < 0n || g >= 16n) throw new Error(`slot asset ${g} out of range`);
-  if (cap < 0n || cap > UNBOUNDED_CAP) throw new Error(`slot cap ${cap} out of range`);
-  return price | (cfBps << 96n) | (g << 110n) | (cap << 114n);
-}
-
-/** The unused slot word (price 1, everything else 0). */
-export const UNUSED_SLOT_WORD = 1n;
-
-/** Stress words (docs/V2.md): factor[k][j] (K x A, bps of the price, 0..32767), 16 per word. */
-export function packStressWords(factors: readonly (readonly bigint[])[], K: number, A: number): bigint[] {
-  if (factors.length > K) throw new Error(`${factors.length} stress scenarios, at most ${K}`);
-  const words = new Array<bigint>(Math.ceil((K * A) / 16)).fill(0n);
-  for (let k = 0; k < K; k++) {
-    for (let j = 0; j < A; j++) {
-      const f = factors[k]?.[j] ?? 10000n;
-      if (f < 0n || f >= 1n << 15n) throw new Error(`stress factor [${k}][${j}] = ${f} out of range`);
-      const n = k * A + j;
-      words[Math.floor(n / 16)] = (words[Math.floor(n / 16)] as bigint) | (f << BigInt(15 * (n % 16)));
-    }
-  }
-  return words;
-}
-
-/** Pooled cap words (docs/V2.md): cap_{2q} | cap_{2q+1} << 120; missing caps are UNBOUNDED_CAP. */
-export function packPoolCaps(caps: readonly bigint[], GA: number): bigint[] {
-  const out: bigint[] = [];
-  for (let q = 0; q < Math.ceil(GA / 2); q++) {
-    const lo = caps[2 * q] ?? UNBOUNDED_CAP;
-    const hi = 2 * q + 1 < GA ? (caps[2 * q + 1] ?? UNBOUNDED_CAP) : 0n;
-    out.push(lo | (hi << 120n));
-  }
-  return out;
-}
-
 /**
  * A feed answer in circuit units, exactly as SegmentGovernance converts it:
  * answer / 10^feedDecimals * 10^(8 + D - d). Throws when that is not an integer (InexactPrice).
@@ -444,12 +403,17 @@ export function governedSlotWords(
   for (let k = 0; k < A; k++) {
     const g = seg.assets[k];
     if (g === undefined) {
-      words.push(UNUSED_SLOT_WORD);
+      words.push(packSlot(UNUSED_SLOT));
       continue;
     }
     const price = prices[g];
     if (price === undefined) throw new Error(`no price for asset ${g}`);
-    words.push(packSlotWord(price, BigInt(seg.cfBps[k] ?? 0), BigInt(g), caps[k] ?? UNBOUNDED_CAP));
+    words.push(
+      packSlot(
+        { price, cfBps: BigInt(seg.cfBps[k] ?? 0), asset: BigInt(g), cap: caps[k] ?? UNBOUNDED_CAP },
+        k,
+      ),
+    );
   }
   return words;
 }

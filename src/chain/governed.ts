@@ -26,7 +26,13 @@ import {
   ZeroAddress,
 } from "ethers";
 import { z } from "zod";
-import { stressScenariosInUse, unpackSegmentSlots, unpackStress } from "../spec/encoding.js";
+import {
+  PRICE_DECIMALS,
+  packStress,
+  stressScenariosInUse,
+  unpackSegmentSlots,
+  unpackStress,
+} from "../spec/encoding.js";
 import type { Profile } from "../spec/profiles.js";
 import { formatDecimal, parseDecimal } from "../spec/units.js";
 import { type Reporter, silentReporter } from "../util/progress.js";
@@ -41,8 +47,6 @@ import {
   type GovernedSegment,
   governanceAt,
   handOverToTimelock,
-  PRICE_DECIMALS,
-  packStressWords,
   readGovernedEpoch,
   segmentConfigArg,
   sendGovernanceTx,
@@ -183,7 +187,7 @@ export function governedSegmentOf(
     active: true,
     assets: assets.map(({ g }) => g),
     cfBps: assets.map(({ a }) => s.collateralFactorBps[a.symbol] as number),
-    stress: packStressWords(factors, p.stressScenarios, p.assetsPerSegment),
+    stress: packStress(factors, p.stressScenarios, p.assetsPerSegment),
   };
 }
 

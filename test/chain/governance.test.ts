@@ -31,14 +31,13 @@ import {
   governedSlotWords,
   handOverToTimelock,
   PUBLISHER_ROLE as PUBLISHER,
-  packPoolCaps,
-  packStressWords,
   readGovernedEpoch,
   scheduleGovernance,
   segmentConfigArg,
   sendGovernanceTx,
 } from "../../src/chain/governance.js";
 import { connectRpc } from "../../src/chain/signer.js";
+import { packListCaps, packStress } from "../../src/spec/encoding.js";
 import { ensureCircuit } from "../../src/toolchain/artifacts.js";
 import {
   type CompiledContract,
@@ -178,7 +177,7 @@ describe("chain: governed segments, oracle prices, custody (issue 15)", function
     return { gov, reg, weth, usdc, ethFeed, usdcFeed, custody10, pooled };
   }
 
-  const STRESS = packStressWords(
+  const STRESS = packStress(
     [
       [7000n, 10000n, 10000n, 10000n],
       [5000n, 9000n, 10000n, 10000n],
@@ -204,7 +203,7 @@ describe("chain: governed segments, oracle prices, custody (issue 15)", function
     active: true,
     assets: [1],
     cfBps: [9500],
-    stress: packStressWords([], K, A),
+    stress: packStress([], K, A),
   });
 
   /** commitEpoch's arguments for a manifest built from governed state (caps of segment 10). */
@@ -230,7 +229,7 @@ describe("chain: governed segments, oracle prices, custody (issue 15)", function
     const table = ge.assets.map((a) => [a.symbol, a.decimals, a.token] as [string, number, string]);
     return {
       assetTable: table,
-      poolCaps: packPoolCaps(poolCaps, GA),
+      poolCaps: packListCaps(poolCaps, GA),
       segments: ge.segments.map((s, i) => ({
         id: s.id,
         marginBps: s.marginBps,
@@ -316,7 +315,7 @@ describe("chain: governed segments, oracle prices, custody (issue 15)", function
     (cf.segments[0] as { slots: bigint[] }).slots[0] = w0 - (8000n << 96n) + (9000n << 96n);
     await expectCommit(s.reg, 1n, cf, "SlotMismatch");
     const st = m();
-    (st.segments[0] as { stress: bigint[] }).stress = packStressWords([], K, A);
+    (st.segments[0] as { stress: bigint[] }).stress = packStress([], K, A);
     await expectCommit(s.reg, 1n, st, "StressMismatch");
     const tbl = m();
     tbl.assetTable = [...tbl.assetTable, ["DAI", 18, "0x00000000000000000000000000000000000000d1"]];
@@ -523,7 +522,7 @@ describe("chain: governed segments, oracle prices, custody (issue 15)", function
       active: true,
       assets: [0],
       cfBps: [8000],
-      stress: packStressWords([], K, A),
+      stress: packStress([], K, A),
     };
     await sendTx("seg", () => g.getFunction("registerSegment")(1, segmentConfigArg(cfg)));
     await handOverToTimelock(g, d.timelockAddress);
