@@ -50,7 +50,9 @@ import {
   packSegmentMeta,
   packSegmentSlots,
   segmentSignalCount,
+  shockOf,
   UNBOUNDED_CAP,
+  UNSTRESSED_FACTOR,
   unpackStress,
 } from "../spec/encoding.js";
 import { type CircuitName, PROFILES, type Profile } from "../spec/profiles.js";
@@ -410,7 +412,7 @@ function committedShocks(
     const row = unpackStress(words, p.stressScenarios, p.assetsPerSegment)[k] ?? [];
     s.assets.forEach((a, j) => {
       const f = row[j];
-      if (f !== undefined && f !== 10000n) out[a.symbol] = Number(f) - 10000;
+      if (f !== undefined && f !== UNSTRESSED_FACTOR) out[a.symbol] = shockOf(f);
     });
   } catch {
     // malformed words are reported by the manifest checks

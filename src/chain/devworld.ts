@@ -14,7 +14,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { type Contract, ContractFactory, type InterfaceAbi, type Signer, Wallet } from "ethers";
 import type { Snapshot } from "../snapshot/snapshot.js";
-import { PRICE_DECIMALS, UNBOUNDED_CAP } from "../spec/encoding.js";
+import { PRICE_DECIMALS, shockOf, UNBOUNDED_CAP } from "../spec/encoding.js";
 import { parseDecimal } from "../spec/units.js";
 import { type CompiledContract, compileSolidity } from "../toolchain/contracts.js";
 import { PACKAGE_ROOT, packageDir } from "../util/paths.js";
@@ -114,9 +114,7 @@ export async function deployDevWorld(
       collateralFactorBps: Object.fromEntries(s.slots.map((x) => [x.symbol, Number(x.cfBps)])),
       stressScenarios: s.stress.map((sc) => ({
         name: sc.name,
-        shocksBps: Object.fromEntries(
-          s.slots.map((x, j) => [x.symbol, Number((sc.factors[j] as bigint) - 10000n)]),
-        ),
+        shocksBps: Object.fromEntries(s.slots.map((x, j) => [x.symbol, shockOf(sc.factors[j] as bigint)])),
       })),
     });
   }

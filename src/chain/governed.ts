@@ -29,7 +29,10 @@ import { z } from "zod";
 import {
   PRICE_DECIMALS,
   packStress,
+  shockOf,
+  stressFactor,
   stressScenariosInUse,
+  UNSTRESSED_FACTOR,
   unpackSegmentSlots,
   unpackStress,
 } from "../spec/encoding.js";
@@ -177,7 +180,7 @@ export function governedSegmentOf(
     .map((a, g) => ({ a, g }))
     .filter(({ a }) => s.collateralFactorBps[a.symbol] !== undefined);
   const factors = (s.stressScenarios ?? []).map((sc) =>
-    assets.map(({ a }) => 10000n + BigInt(sc.shocksBps[a.symbol] ?? sc.shocksBps["*"] ?? 0)),
+    assets.map(({ a }) => stressFactor(sc.shocksBps, a.symbol)),
   );
   return {
     name: s.name,
@@ -434,12 +437,12 @@ function scenariosOf(
   const used = stressScenariosInUse(s.stress, p.stressScenarios, p.assetsPerSegment);
   return f.slice(0, used).map((row, k) => {
     row.forEach((x, j) => {
-      if (j >= s.assets.length && x !== 10000n)
+      if (j >= s.assets.length && x !== UNSTRESSED_FACTOR)
         throw new Error(`segment ${s.id}: governed stress scenario ${k} shocks unused slot ${j}`);
     });
     return {
       name: names[k] ?? `scenario ${k + 1}`,
-      shocksBps: Object.fromEntries(s.assets.map((g, j) => [sym(g), Number((row[j] as bigint) - 10000n)])),
+      shocksBps: Object.fromEntries(s.assets.map((g, j) => [sym(g), shockOf(row[j] as bigint)])),
     };
   });
 }

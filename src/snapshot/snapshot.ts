@@ -40,6 +40,7 @@ import {
   PRICE_BITS,
   PRICE_DECIMALS,
   SEGMENT_ID_BITS,
+  stressFactor,
   UNBOUNDED_CAP,
 } from "../spec/encoding.js";
 import type { Profile } from "../spec/profiles.js";
@@ -851,7 +852,7 @@ function parseScenarios(
 function resolveScenarios(list: readonly StressScenario[], seg: Segment): SegmentScenario[] {
   return list.map((sc) => ({
     name: sc.name,
-    factors: seg.slots.map((s) => 10000n + BigInt(sc.shocksBps[s.symbol] ?? sc.shocksBps["*"] ?? 0)),
+    factors: seg.slots.map((s) => stressFactor(sc.shocksBps, s.symbol)),
   }));
 }
 

@@ -34,6 +34,17 @@ export const UNBOUNDED_CAP = (1n << 120n) - 1n;
 export const FACTOR_BITS = 15;
 export const MAX_FACTOR = (1 << FACTOR_BITS) - 1;
 export const UNSTRESSED_FACTOR = 10000n;
+
+/**
+ * A stress scenario's price factor for an asset (bps of the price): 10000 + the asset's own shock,
+ * else the scenario's "*" shock, else no shock.
+ */
+export function stressFactor(shocksBps: Readonly<Record<string, number>>, symbol: string): bigint {
+  return UNSTRESSED_FACTOR + BigInt(shocksBps[symbol] ?? shocksBps["*"] ?? 0);
+}
+
+/** The shock (bps, may be negative) a price factor applies: factor - 10000. */
+export const shockOf = (factor: bigint): number => Number(factor - UNSTRESSED_FACTOR);
 export const FACTORS_PER_WORD = 16;
 /** price shocks of a snapshot's stress scenario, in bps: factor = 10000 + shock in [0, 2^15) */
 export const MIN_SHOCK_BPS = -10000;
@@ -359,7 +370,7 @@ export function unpackStress(words: readonly bigint[], K: number, A: number): bi
 export function stressScenariosInUse(words: readonly bigint[], K: number, A: number): number {
   const f = unpackStress(words, K, A);
   let used = f.length;
-  while (used > 0 && (f[used - 1] as bigint[]).every((x) => x === 10000n)) used--;
+  while (used > 0 && (f[used - 1] as bigint[]).every((x) => x === UNSTRESSED_FACTOR)) used--;
   return used;
 }
 
