@@ -327,6 +327,25 @@ export interface GovernedEpoch {
 
 type Row = Record<string, unknown> & unknown[];
 
+/** The governed asset table, in index order (no feed is read). */
+export async function readGovernedAssets(governance: Contract): Promise<GovernedEpoch["assets"]> {
+  const count = Number(await governance.getFunction("assetCount")());
+  const assets: GovernedEpoch["assets"] = [];
+  for (let i = 0; i < count; i++) {
+    const a = (await governance.getFunction("asset")(i)) as Row;
+    assets.push({
+      index: i,
+      symbol: String(a.symbol),
+      decimals: Number(a.decimals),
+      token: String(a.token),
+      feed: String(a.feed),
+      maxStaleness: Number(a.maxStaleness),
+      maxDeviationBps: Number(a.maxDeviationBps),
+    });
+  }
+  return assets;
+}
+
 /**
  * Reads governance and the feeds: the asset table, the price of each asset in circuit units at
  * the named round (roundIds[g]; 0 or absent: the latest round, whose id is returned), and the
@@ -339,20 +358,7 @@ export async function readGovernedEpoch(
 ): Promise<GovernedEpoch> {
   const runner = opts.runner ?? governance.runner ?? undefined;
   const g = (n: string) => governance.getFunction(n);
-  const count = Number(await g("assetCount")());
-  const assets: GovernedEpoch["assets"] = [];
-  for (let i = 0; i < count; i++) {
-    const a = (await g("asset")(i)) as Row;
-    assets.push({
-      index: i,
-      symbol: String(a.symbol),
-      decimals: Number(a.decimals),
-      token: String(a.token),
-      feed: String(a.feed),
-      maxStaleness: Number(a.maxStaleness),
-      maxDeviationBps: Number(a.maxDeviationBps),
-    });
-  }
+  const assets = await readGovernedAssets(governance);
   const maxDecimals = assets.reduce((m, a) => Math.max(m, a.decimals), 0);
   const roundIds: bigint[] = [];
   const prices: bigint[] = [];

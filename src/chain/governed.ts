@@ -50,6 +50,7 @@ import {
   type GovernedSegment,
   governanceAt,
   handOverToTimelock,
+  readGovernedAssets,
   readGovernedEpoch,
   segmentConfigArg,
   sendGovernanceTx,
@@ -301,6 +302,14 @@ export async function readCustody(ge: GovernedEpoch, runner: ContractRunner): Pr
 
 type Json = Record<string, unknown>;
 
+/** The registry's SegmentGovernance, for reading with the registry's runner; undefined: ungoverned. */
+async function registryGovernance(registry: Contract): Promise<Contract | undefined> {
+  const runner = registry.runner;
+  if (!runner) throw new Error(`registry ${registry.target}: no runner to read it with`);
+  const address = String(await registry.getFunction("governance")());
+  return address === ZeroAddress ? undefined : governanceAt(address, runner);
+}
+
 /** What a governed snapshot needs of the circuit profile: the stress words' shape. */
 export type StressShape = Pick<Profile, "stressScenarios" | "assetsPerSegment">;
 
@@ -312,17 +321,15 @@ export async function governedSnapshotFromRegistry(
   registry: Contract,
   raw: Json,
 ): Promise<{ snapshot: Json; governed: GovernedEpoch }> {
-  const runner = registry.runner;
-  if (!runner) throw new Error("governedSnapshotFromRegistry: the registry has no runner");
-  const address = String(await registry.getFunction("governance")());
-  if (address === ZeroAddress)
-    throw new Error(`registry ${registry.target}: ungoverned (no SegmentGovernance)`);
+  const gov = await registryGovernance(registry);
+  if (!gov) throw new Error(`registry ${registry.target}: ungoverned (no SegmentGovernance)`);
   const shape: StressShape = {
     stressScenarios: Number(await registry.getFunction("stressScenarios")()),
     assetsPerSegment: Number(await registry.getFunction("assetSlots")()),
   };
-  const governed = await readGovernedEpoch(governanceAt(address, runner));
-  return { snapshot: governedSnapshot(raw, governed, await readCustody(governed, runner), shape), governed };
+  const governed = await readGovernedEpoch(gov);
+  const custody = await readCustody(governed, gov.runner as ContractRunner);
+  return { snapshot: governedSnapshot(raw, governed, custody, shape), governed };
 }
 
 /**
@@ -467,11 +474,10 @@ export async function roundIdsForRegistry(
   registry: Contract,
   segments: readonly { slots: readonly bigint[]; assets: readonly unknown[] }[],
 ): Promise<bigint[]> {
-  const runner = registry.runner ?? undefined;
-  const address = String(await registry.getFunction("governance")());
-  if (address === ZeroAddress || !runner) return [];
-  const ge = await readGovernedEpoch(governanceAt(address, runner));
-  return roundIdsFor(ge, manifestSlotPrices(segments), runner);
+  const gov = await registryGovernance(registry);
+  if (!gov) return [];
+  const assets = await readGovernedAssets(gov);
+  return roundIdsFor({ assets }, manifestSlotPrices(segments), gov.runner as ContractRunner);
 }
 
 /** How far back `roundIdsFor` looks for a round with the manifest's price. */
