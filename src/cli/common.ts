@@ -48,21 +48,22 @@ export function checkProfile(name: string): string {
   return name;
 }
 
-/** Print a machine-readable result on stdout (used with --json). */
+/** An integer flag value >= min; the error names the flag. */
+function intAtLeast(value: string, flag: string, min: number, what: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isInteger(n) || n < min)
+    throw new Error(`${flag} must be a ${what} integer, got "${value}"`);
+  return n;
+}
+
 /** A positive integer flag value (undefined when the flag is absent); the error names the flag. */
 export function positiveInt(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got "${value}"`);
-  return n;
+  return value === undefined ? undefined : intAtLeast(value, flag, 1, "positive");
 }
 
 /** A non-negative integer flag value; the error names the flag. */
 export function nonNegativeInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (value.trim() === "" || !Number.isInteger(n) || n < 0)
-    throw new Error(`${flag} must be a non-negative integer, got "${value}"`);
-  return n;
+  return intAtLeast(value, flag, 0, "non-negative");
 }
 
 /** A JSON file holding an object; the error names the file and the reason. */
@@ -77,6 +78,7 @@ export async function readJsonObject(file: string): Promise<Record<string, unkno
   return v as Record<string, unknown>;
 }
 
+/** Print a machine-readable result on stdout (used with --json). */
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
