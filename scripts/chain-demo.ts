@@ -21,7 +21,7 @@ import { auditBundle, formatAuditVerdict } from "../src/audit/audit.js";
 import { readBundle } from "../src/bundle/bundle.js";
 import { startAnvil } from "../src/chain/anvil.js";
 import { loadDeployArtifacts, writeDeployment } from "../src/chain/deploy.js";
-import { compileDevContracts, type DevWorld, deployContract, deployDevWorld } from "../src/chain/devworld.js";
+import { compileDevContracts, deployContract, deployDevWorld } from "../src/chain/devworld.js";
 import { GovernanceTxError, loadGovernanceArtifacts, sendGovernanceTx } from "../src/chain/governance.js";
 import {
   deployGovernedRegistry,
@@ -49,7 +49,6 @@ export interface GovernedChain {
   provider: JsonRpcProvider;
   signer: Wallet;
   deployment: GovernedDeployment;
-  world: DevWorld;
   dev: Record<string, CompiledContract>;
   /** the snapshot to prove, built from governed state */
   snapshotFile: string;
@@ -118,7 +117,7 @@ export async function startGovernedChain(
     say(
       `  prices from the feeds (${ge.assets.map((a, g) => `${a.symbol} ${ge.prices[g]}`).join(", ")} in circuit units), parameters of the ${ge.segments.length} governed segments, custody caps from balanceOf: the publisher contributes only the positions`,
     );
-    return { url: node.url, provider, signer, deployment, world, dev, snapshotFile, stop };
+    return { url: node.url, provider, signer, deployment, dev, snapshotFile, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -136,7 +135,8 @@ export async function runChainDemo(
   ctx: ChainDemoContext & { publicDir: string; privateDir: string },
   chain: GovernedChain,
 ): Promise<ChainDemoResult> {
-  const { say, provider, signer } = { say: ctx.say, ...chain };
+  const say = ctx.say;
+  const { provider, signer } = chain;
   const reporter = ctx.reporter ?? createReporter({});
   const url = chain.url;
   const reg = chain.deployment.registry;
