@@ -12,11 +12,18 @@ import { auditBundle } from "../../src/audit/audit.js";
 import { type Bundle, parseBundle } from "../../src/bundle/bundle.js";
 import { proveSnapshot } from "../../src/prove/pipeline.js";
 import { QueueBackend } from "../../src/prove/queue/coordinator.js";
+import { TMP_PREFIX } from "../../src/util/fsutil.js";
 import { secretFile, tmpDir } from "../helpers/epoch.js";
 import { ensureTestKeys, subsetSnapshot } from "./fixtures.js";
 import { bulkhead, kill, type Proc, RedisServer, requireRedisOrSkip, waitFor } from "./redis.js";
 
-const count = (dir: string) => (existsSync(dir) ? readdirSync(dir).length : 0);
+/**
+ * Proofs stored in a work directory: finished files only. A coordinator killed while writing one
+ * leaves its atomic-write temporary (TMP_PREFIX) behind, which is not a stored proof (and is
+ * cleaned by the next run).
+ */
+const count = (dir: string) =>
+  existsSync(dir) ? readdirSync(dir).filter((n) => !n.startsWith(TMP_PREFIX)).length : 0;
 const provedLines = (text: string) => text.match(/^proved \S+/gm) ?? [];
 
 async function assertOneProofPerBatch(out: string): Promise<void> {
