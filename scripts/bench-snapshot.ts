@@ -23,6 +23,20 @@ export function syntheticSnapshot(
   segments: number,
   perSegment: number,
 ): Snapshot {
+  return parseSnapshot(
+    syntheticPositions(profile, epoch, segments, perSegment),
+    { profile },
+    `synthetic epoch ${epoch}`,
+  );
+}
+
+/** The raw positions file (snapshot JSON) of `syntheticSnapshot`. */
+export function syntheticPositions(
+  profile: Profile,
+  epoch: number,
+  segments: number,
+  perSegment: number,
+): Record<string, unknown> {
   const assets = ASSETS.slice(0, Math.min(ASSETS.length, profile.assetsPerSegment));
   const raw = {
     epoch,
@@ -54,5 +68,5 @@ export function syntheticSnapshot(
       });
     }
   }
-  return parseSnapshot(raw, { profile }, `synthetic epoch ${epoch}`);
+  return raw;
 }

@@ -15,7 +15,15 @@ import { deriveR, FIELD_P, manifestHash } from "../spec/encoding.js";
 import { faultPoint } from "../util/fault.js";
 import { type Progress, type Reporter, silentReporter } from "../util/progress.js";
 import { roundIdsForRegistry } from "./governed.js";
-import { type ChainEpoch, type EpochView, manifestArgs, manifestOf, readEpoch, sendTx } from "./registry.js";
+import {
+  type ChainEpoch,
+  type EpochView,
+  manifestArgs,
+  manifestOf,
+  readEpoch,
+  rootsChain,
+  sendTx,
+} from "./registry.js";
 
 export interface PublishGas {
   commitEpoch?: bigint;
@@ -187,8 +195,8 @@ function checkOutputs(what: string, vs: readonly bigint[]): void {
 
 /**
  * Submit every segment batch the chain has not accepted yet, in order: `group` consecutive
- * batches per transaction (`submitSegmentBatches`, one batch verification for the group) or,
- * with group 1, one `submitSegmentBatch` each.
+ * batches per transaction (`submitSegmentBatches`, one batch verification for the group), each
+ * with its committed roots and the roots chain after them.
  */
 async function submitSegments(
   registry: Contract,
@@ -205,33 +213,24 @@ async function submitSegments(
       ctx.tally.skipped += accepted;
       ctx.progress.tick(accepted, `segment ${s.id}: ${accepted} batch(es) already accepted`);
     }
+    const chain = rootsChain(s.batchRoots);
     for (const { first, size } of groups(accepted, s.batches.length, ctx.group)) {
       const part = s.batches.slice(first, first + size);
       const last = part[part.length - 1] as (typeof part)[number];
-      const what = `segment ${s.id} batch${size > 1 ? `es ${first}-${first + size - 1}` : ` ${first}`}`;
+      const what = `segment ${s.id} ${batchRange(first, size)}`;
       checkOutputs(what, [...part.map((b) => b.nextState), last.result, last.fingerprint]);
       const rc = await sendTx(
-        size > 1 || ctx.group > 1 ? `submitSegmentBatches(${what})` : `submitSegmentBatch(${what})`,
+        `submitSegmentBatches(${what})`,
         broadcast(() =>
-          ctx.group > 1
-            ? registry.getFunction("submitSegmentBatches")(
-                e.epoch,
-                i,
-                first,
-                part.map((b) => b.proof),
-                part.map((b) => b.nextState),
-                last.result,
-                last.fingerprint,
-              )
-            : registry.getFunction("submitSegmentBatch")(
-                e.epoch,
-                i,
-                first,
-                last.proof,
-                last.nextState,
-                last.result,
-                last.fingerprint,
-              ),
+          registry.getFunction("submitSegmentBatches")(e.epoch, i, {
+            firstBatch: first,
+            proofs: part.map((b) => b.proof),
+            nextStates: part.map((b) => b.nextState),
+            result: last.result,
+            fingerprint: last.fingerprint,
+            batchRoots: s.batchRoots.slice(first, first + size),
+            rootsTail: chain[first + size],
+          }),
         ),
       );
       ctx.gas.segmentBatches.push({ segmentId: s.id, batch: first, batches: size, gasUsed: rc.gasUsed });
@@ -240,6 +239,9 @@ async function submitSegments(
     }
   }
 }
+
+const batchRange = (first: number, size: number) =>
+  size > 1 ? `batches ${first}-${first + size - 1}` : `batch ${first}`;
 
 /** Submit every lot-list batch the chain has not accepted yet, in order, grouped as above. */
 async function submitList(
@@ -253,29 +255,24 @@ async function submitList(
     ctx.tally.skipped += accepted;
     ctx.progress.tick(accepted, `lot list: ${accepted} batch(es) already accepted`);
   }
+  const chain = rootsChain(e.globalCommitments);
   for (const { first, size } of groups(accepted, e.list.length, ctx.group)) {
     const part = e.list.slice(first, first + size);
     const last = part[part.length - 1] as (typeof part)[number];
-    const what = `lot list batch${size > 1 ? `es ${first}-${first + size - 1}` : ` ${first}`}`;
+    const what = `lot list ${batchRange(first, size)}`;
     checkOutputs(what, [...part.map((b) => b.nextState), last.fingerprint]);
     const rc = await sendTx(
-      ctx.group > 1 ? `submitListBatches(${what})` : `submitListBatch(${what})`,
+      `submitListBatches(${what})`,
       broadcast(() =>
-        ctx.group > 1
-          ? registry.getFunction("submitListBatches")(
-              e.epoch,
-              first,
-              part.map((b) => b.proof),
-              part.map((b) => b.nextState),
-              last.fingerprint,
-            )
-          : registry.getFunction("submitListBatch")(
-              e.epoch,
-              first,
-              last.proof,
-              last.nextState,
-              last.fingerprint,
-            ),
+        registry.getFunction("submitListBatches")(e.epoch, {
+          firstBatch: first,
+          proofs: part.map((b) => b.proof),
+          nextStates: part.map((b) => b.nextState),
+          fingerprint: last.fingerprint,
+          commitments: e.globalCommitments.slice(first, first + size),
+          commitmentsTail: chain[first + size],
+          poolCaps: e.poolCaps,
+        }),
       ),
     );
     ctx.gas.listBatches.push({ batch: first, batches: size, gasUsed: rc.gasUsed });

@@ -7,8 +7,11 @@ import {
   Contract,
   type ContractRunner,
   type ContractTransactionResponse,
+  type EventLog,
   Interface,
+  solidityPackedKeccak256,
   type TransactionReceipt,
+  ZeroHash,
 } from "ethers";
 import { type Bundle, bundleManifest } from "../bundle/bundle.js";
 import {
@@ -55,7 +58,7 @@ export function toSolidityProof(p: Groth16Proof): SolidityProof {
   };
 }
 
-/** What `submitSegmentBatch` takes besides the position: the proof and the circuit's outputs. */
+/** One segment batch as `submitSegmentBatches` takes it: the proof and the circuit's outputs. */
 export interface ChainSegmentBatch {
   proof: SolidityProof;
   nextState: bigint;
@@ -176,6 +179,19 @@ export function manifestArgs(
   ];
 }
 
+/**
+ * The registry's backward hash chain over a segment's batch roots (or the list's commitments):
+ * chain[n] = 0, chain[i] = keccak256(abi.encodePacked(roots[i], chain[i + 1])); the registry stores
+ * chain[0] at commit, and a submission of batches f .. f+k-1 passes their roots and chain[f + k].
+ */
+export function rootsChain(roots: readonly bigint[]): string[] {
+  const t: string[] = [];
+  t[roots.length] = ZeroHash;
+  for (let i = roots.length - 1; i >= 0; i--)
+    t[i] = solidityPackedKeccak256(["uint256", "bytes32"], [roots[i], t[i + 1]]);
+  return t;
+}
+
 // ---------------------------------------------------------------- views
 
 export interface SegmentView {
@@ -191,6 +207,7 @@ export interface SegmentView {
   band: number;
   slots: bigint[];
   stress: bigint[];
+  /** from the commit's `SegmentCommitted` log (the registry stores their hash chain) */
   batchRoots: bigint[];
   /** the committed asset slots (slot k = assets[k]) */
   assets: ManifestAsset[];
@@ -200,10 +217,14 @@ export interface EpochView {
   manifestHash: string;
   r: bigint;
   committedAt: number;
+  /** the block of the commit, whose logs hold the batch roots and list commitments */
+  commitBlock: number;
   finalizedAt: number;
   finalized: boolean;
   listAccepted: number;
+  /** from the commit's `ListCommitted` log */
   globalCommitments: bigint[];
+  /** from the commit's `ListCommitted` log (the registry stores their hash) */
   poolCaps: bigint[];
   globalAssets: ManifestAsset[];
   segments: SegmentView[];
@@ -217,19 +238,97 @@ const toAsset = (a: any): ManifestAsset => ({
 });
 const toBigs = (xs: Iterable<bigint>): bigint[] => [...xs].map((x) => BigInt(x));
 
-// biome-ignore lint/suspicious/noExplicitAny: ethers Result
-function toEpochView(v: any): EpochView {
+/**
+ * What the registry emitted at an epoch's commit and does not store: each segment's batch roots,
+ * the list's commitments (it stores a hash chain of each), the asset table.
+ */
+interface CommitLogs {
+  roots: Map<number, bigint[]>;
+  commitments?: bigint[];
+  poolCaps?: bigint[];
+  assetTable?: ManifestAsset[];
+}
+
+/**
+ * The commit's `SegmentCommitted`, `ListCommitted` and `AssetTableCommitted` logs, read at the
+ * commit's block from the registry's own address.
+ */
+async function readCommitLogs(registry: Contract, epoch: bigint, block: number): Promise<CommitLogs> {
+  const query = async (name: string, ...topics: unknown[]) => {
+    try {
+      return (await registry.queryFilter(
+        registry.filters[name]?.(...topics) ?? name,
+        block,
+        block,
+      )) as EventLog[];
+    } catch (err) {
+      throw new ChainError(`${name} logs of epoch ${epoch} (block ${block})`, err);
+    }
+  };
+  const roots = new Map<number, bigint[]>();
+  for (const ev of await query("SegmentCommitted", epoch))
+    roots.set(Number(ev.args.segmentId), toBigs(ev.args.batchRoots));
+  const list = (await query("ListCommitted", epoch))[0];
+  const table = (await query("AssetTableCommitted", epoch))[0];
   return {
-    epoch: BigInt(v.epoch),
+    roots,
+    commitments: list ? toBigs(list.args.globalCommitments) : undefined,
+    poolCaps: list ? toBigs(list.args.poolCaps) : undefined,
+    assetTable: table ? [...table.args.assetTable].map(toAsset) : undefined,
+  };
+}
+
+/** Slot k < n's asset: the table's entry the slot word's global index (bits 110..113) names. */
+function slotAssets(
+  slots: readonly bigint[],
+  n: number,
+  table: readonly ManifestAsset[],
+  epoch: bigint,
+): ManifestAsset[] {
+  return slots.slice(0, n).map((w, k) => {
+    const a = table[Number((w >> 110n) & 0xfn)];
+    if (!a) throw new Error(`epoch ${epoch}: slot ${k} names an asset outside the committed asset table`);
+    return a;
+  });
+}
+
+/** `what` of epoch `epoch` as logged at its commit, `count` of them, or a clear error. */
+function logged(
+  xs: bigint[] | undefined,
+  count: number,
+  what: string,
+  epoch: bigint,
+  block: number,
+): bigint[] {
+  if (!xs || xs.length !== count)
+    throw new Error(
+      `epoch ${epoch}: the registry's commit log of ${what} (block ${block}) is ${xs ? `${xs.length} long, not ${count}` : "missing"}: does the RPC serve logs of that block?`,
+    );
+  return xs;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: ethers Result
+async function toEpochView(registry: Contract, v: any): Promise<EpochView> {
+  const epoch = BigInt(v.epoch);
+  const block = Number(v.commitBlock);
+  const logs = await readCommitLogs(registry, epoch, block);
+  if (!logs.assetTable)
+    throw new Error(
+      `epoch ${epoch}: the registry's commit log of the asset table (block ${block}) is missing`,
+    );
+  const table = logs.assetTable;
+  return {
+    epoch,
     manifestHash: String(v.manifestHash),
     r: BigInt(v.r),
     committedAt: Number(v.committedAt),
+    commitBlock: block,
     finalizedAt: Number(v.finalizedAt),
     finalized: Boolean(v.finalized),
     listAccepted: Number(v.listAccepted),
-    globalCommitments: toBigs(v.globalCommitments),
-    poolCaps: toBigs(v.poolCaps),
-    globalAssets: [...v.globalAssets].map(toAsset),
+    globalCommitments: logged(logs.commitments, Number(v.listCount), "list commitments", epoch, block),
+    poolCaps: logs.poolCaps ?? [],
+    globalAssets: table,
     // biome-ignore lint/suspicious/noExplicitAny: ethers Result
     segments: [...v.segments].map((s: any) => ({
       id: Number(s.id),
@@ -242,30 +341,40 @@ function toEpochView(v: any): EpochView {
       band: Number(s.band),
       slots: toBigs(s.slots),
       stress: toBigs(s.stress),
-      batchRoots: toBigs(s.batchRoots),
-      assets: [...s.assets].map(toAsset),
+      batchRoots: logged(
+        logs.roots.get(Number(s.id)),
+        Number(s.batchCount),
+        `segment ${s.id}'s batch roots`,
+        epoch,
+        block,
+      ),
+      assets: slotAssets(toBigs(s.slots), Number(s.assetCount), table, epoch),
     })),
   };
 }
 
 /** The whole committed epoch, or `undefined` when it was never committed. */
 export async function readEpoch(registry: Contract, epoch: bigint): Promise<EpochView | undefined> {
+  let v: unknown;
   try {
-    return toEpochView(await registry.getFunction("getEpoch").staticCall(epoch));
+    v = await registry.getFunction("getEpoch").staticCall(epoch);
   } catch (err) {
     if (revertOf(err)?.name === "EpochNotCommitted") return undefined;
     throw new ChainError("getEpoch", err);
   }
+  return toEpochView(registry, v);
 }
 
-/** The latest finalized epoch in one call (every segment), or `undefined` before the first. */
+/** The latest finalized epoch, or `undefined` before the first. */
 export async function readLatestEpoch(registry: Contract): Promise<EpochView | undefined> {
+  let v: unknown;
   try {
-    return toEpochView(await registry.getFunction("latestEpochView").staticCall());
+    v = await registry.getFunction("latestEpochView").staticCall();
   } catch (err) {
     if (revertOf(err)?.name === "NoFinalizedEpoch") return undefined;
     throw new ChainError("latestEpochView", err);
   }
+  return toEpochView(registry, v);
 }
 
 // ---------------------------------------------------------------- reverts

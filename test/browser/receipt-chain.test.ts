@@ -107,8 +107,17 @@ describe("browser: receipt page against the chain", function () {
       if (r.method === "OPTIONS") continue; // CORS preflight, no body
       assert.equal(r.method, "POST", r.url);
       const body = JSON.parse(r.postData ?? "null") as { method: string; params: unknown[] };
-      // eth_getCode: the registry's verifiers' code, to recognise development keys
-      assert.ok(["eth_chainId", "eth_call", "eth_getCode"].includes(body.method), `JSON-RPC ${body.method}`);
+      // eth_getCode: the registry's verifiers' code, to recognise development keys; eth_getLogs: the
+      // commit's logs (batch roots, asset table), by epoch only, never by segment
+      assert.ok(
+        ["eth_chainId", "eth_call", "eth_getCode", "eth_getLogs"].includes(body.method),
+        `JSON-RPC ${body.method}`,
+      );
+      if (body.method === "eth_getLogs") {
+        const f = body.params[0] as { address: string; topics: unknown[] };
+        assert.equal(f.address.toLowerCase(), registry.toLowerCase());
+        assert.ok(f.topics.length <= 2, `a log query names more than the event and the epoch: ${r.postData}`);
+      }
       const all = `${r.postData}\n${JSON.stringify(r.headers)}`;
       for (const sec of secrets)
         assert.ok(!all.includes(sec), `JSON-RPC request carries receipt data ${sec}`);

@@ -11,6 +11,7 @@ import {
   type InterfaceAbi,
   type JsonRpcProvider,
   Wallet,
+  ZeroHash,
 } from "ethers";
 import { REGISTRY_ABI } from "../../src/chain/abi.js";
 import { type AnvilNode, startAnvil } from "../../src/chain/anvil.js";
@@ -24,12 +25,14 @@ import { publishEpoch } from "../../src/chain/publish.js";
 import {
   type ChainEpoch,
   ChainError,
+  type ChainListBatch,
   type ChainSegmentBatch,
   manifestArgs,
   manifestOf,
   readEpoch,
   readLatestEpoch,
   registryAt,
+  rootsChain,
   sendTx,
 } from "../../src/chain/registry.js";
 import { connectRpc } from "../../src/chain/signer.js";
@@ -229,26 +232,45 @@ describe("chain: SolvencyRegistry on anvil", function () {
 
   const commit = (reg: Contract, e: ChainEpoch) =>
     sendTx("commitEpoch", () => reg.getFunction("commitEpoch")(...manifestArgs(manifestOf(e))));
-  const submitSeg = (reg: Contract, e: ChainEpoch, si: number, bi: number, b?: ChainSegmentBatch) => {
+  /** One segment batch (a group of one) with its committed root and the roots chain after it. */
+  const submitSeg = (
+    reg: Contract,
+    e: ChainEpoch,
+    si: number,
+    bi: number,
+    b?: ChainSegmentBatch,
+    roots?: { batchRoots: bigint[]; rootsTail: string },
+  ) => {
     const batch = b ?? e.segments[si]?.batches[bi];
     if (!batch) throw new Error("no such batch in the fixture");
-    return sendTx(`submitSegmentBatch(${si}, ${bi})`, () =>
-      reg.getFunction("submitSegmentBatch")(
-        e.epoch,
-        si,
-        bi,
-        batch.proof,
-        batch.nextState,
-        batch.result,
-        batch.fingerprint,
-      ),
+    const all = e.segments[si]?.batchRoots ?? [];
+    const chain = rootsChain(all);
+    return sendTx(`submitSegmentBatches(${si}, ${bi})`, () =>
+      reg.getFunction("submitSegmentBatches")(e.epoch, si, {
+        firstBatch: bi,
+        proofs: [batch.proof],
+        nextStates: [batch.nextState],
+        result: batch.result,
+        fingerprint: batch.fingerprint,
+        batchRoots: roots?.batchRoots ?? all.slice(bi, bi + 1),
+        rootsTail: roots?.rootsTail ?? chain[bi + 1] ?? ZeroHash,
+      }),
     );
   };
-  const submitList = (reg: Contract, e: ChainEpoch, bi: number) => {
-    const batch = e.list[bi];
+  const submitList = (reg: Contract, e: ChainEpoch, bi: number, b?: ChainListBatch) => {
+    const batch = b ?? e.list[bi];
     if (!batch) throw new Error("no such list batch in the fixture");
-    return sendTx(`submitListBatch(${bi})`, () =>
-      reg.getFunction("submitListBatch")(e.epoch, bi, batch.proof, batch.nextState, batch.fingerprint),
+    const chain = rootsChain(e.globalCommitments);
+    return sendTx(`submitListBatches(${bi})`, () =>
+      reg.getFunction("submitListBatches")(e.epoch, {
+        firstBatch: bi,
+        proofs: [batch.proof],
+        nextStates: [batch.nextState],
+        fingerprint: batch.fingerprint,
+        commitments: e.globalCommitments.slice(bi, bi + 1),
+        commitmentsTail: chain[bi + 1] ?? ZeroHash,
+        poolCaps: e.poolCaps,
+      }),
     );
   };
   const finalize = (reg: Contract, epoch: bigint) =>
@@ -286,8 +308,8 @@ describe("chain: SolvencyRegistry on anvil", function () {
     assert.equal(res.finalized, "sent");
     assert.equal(res.batchesSent, 6);
     if (res.gas.commitEpoch) record("commitEpoch (via publish)", res.gas.commitEpoch);
-    for (const g of res.gas.segmentBatches) record(`submitSegmentBatch (batch ${g.batch})`, g.gasUsed);
-    for (const g of res.gas.listBatches) record(`submitListBatch (batch ${g.batch})`, g.gasUsed);
+    for (const g of res.gas.segmentBatches) record(`submitSegmentBatches (from batch ${g.batch})`, g.gasUsed);
+    for (const g of res.gas.listBatches) record(`submitListBatches (from batch ${g.batch})`, g.gasUsed);
     if (res.gas.finalizeEpoch) record("finalizeEpoch (3 segments)", res.gas.finalizeEpoch);
 
     assert.equal(await reg.getFunction("latestEpoch")(), 5n);
@@ -310,7 +332,7 @@ describe("chain: SolvencyRegistry on anvil", function () {
     assert.ok(want.band >= 1);
     const rec20 = await reg.getFunction("segmentRecord")(20);
     assert.equal(Number(rec20.band), 0, "the insolvent segment is in band 0 (< 100%)");
-    assert.deepEqual([...rec.batchRoots], main.segments[0]?.batchRoots);
+    assert.equal(Number(rec.batchCount), main.segments[0]?.batchRoots.length);
     await expectRevert(
       reg
         .getFunction("segmentRecord")(99)
@@ -352,14 +374,17 @@ describe("chain: SolvencyRegistry on anvil", function () {
     // a consumer contract's freshness rule: listed && healthy && now - finalizedAt <= maxAge
     const rec = await reg.getFunction("segmentRecord")(10);
     assert.equal(rec.finalizedAt, finalizedAt);
+    // the asset table is not stored: readers take it from the commit's log, and a segment's asset
+    // slots from the slot words' global indices into it
+    const v = await readLatestEpoch(reg);
+    assert.deepEqual(v?.globalAssets, main.globalAssets);
     assert.deepEqual(
-      rec.assets.map((a: { symbol: string; decimals: bigint }) => [a.symbol, Number(a.decimals)]),
+      v?.segments[0]?.assets.map((a) => [a.symbol, a.decimals]),
       [
         ["WETH", 18],
         ["USDC", 6],
       ],
     );
-    const v = await readLatestEpoch(reg);
     assert.deepEqual(
       v?.segments.map((x) => x.assets),
       main.segments.map((x) => x.assets),
@@ -384,6 +409,52 @@ describe("chain: SolvencyRegistry on anvil", function () {
       p.destroy();
       await remote.stop();
     }
+  });
+
+  it("checks a group's roots against the committed hash chain before verifying: a forged root or tail is refused", async () => {
+    const reg = await freshRegistry();
+    await commit(reg, main);
+    const roots = main.segments[0]?.batchRoots ?? [];
+    const chain = rootsChain(roots);
+    const b = main.segments[0]?.batches[0];
+    const d = dup.segments[0];
+    assert.ok(b && d && roots.length >= 2);
+    const at = (rs: (bigint | undefined)[], tail: string | undefined) => ({
+      batchRoots: rs.map((x) => x as bigint),
+      rootsTail: tail ?? ZeroHash,
+    });
+    // a root the manifest commits, at the wrong place; the right root with a forged tail
+    await expectRevert(submitSeg(reg, main, 0, 0, b, at([roots[1]], chain[1])), "BatchRootsMismatch");
+    await expectRevert(submitSeg(reg, main, 0, 0, b, at([roots[0]], chain[2])), "BatchRootsMismatch");
+    // a real proof of another epoch's batch with the root it was made for (outputs of a non-last batch)
+    const other = d.batches[0];
+    assert.ok(other);
+    await expectRevert(
+      submitSeg(reg, main, 0, 0, { ...other, result: 0n, fingerprint: 0n }, at([d.batchRoots[0]], chain[1])),
+      "BatchRootsMismatch",
+    );
+    await expectRevert(submitSeg(reg, main, 0, 0, b, at([], chain[1])), "BatchRootsLengthMismatch");
+    await submitSeg(reg, main, 0, 0);
+    // the list's commitments likewise
+    const lc = main.globalCommitments;
+    const lchain = rootsChain(lc);
+    const l0 = main.list[0];
+    assert.ok(l0 && lc.length >= 2);
+    await expectRevert(
+      sendTx("submitListBatches", () =>
+        reg.getFunction("submitListBatches")(main.epoch, {
+          firstBatch: 0,
+          proofs: [l0.proof],
+          nextStates: [l0.nextState],
+          fingerprint: l0.fingerprint,
+          commitments: [lc[1]],
+          commitmentsTail: lchain[1],
+          poolCaps: main.poolCaps,
+        }),
+      ),
+      "BatchRootsMismatch",
+    );
+    await submitList(reg, main, 0);
   });
 
   it("resumes an interrupted publish, skipping accepted batches", async () => {
@@ -438,9 +509,7 @@ describe("chain: SolvencyRegistry on anvil", function () {
     const l = main.list[0];
     assert.ok(l);
     await expectRevert(
-      sendTx("submitListBatch", () =>
-        reg.getFunction("submitListBatch")(main.epoch, 0, l.proof, l.nextState + FIELD_P, l.fingerprint),
-      ),
+      submitList(reg, main, 0, { ...l, nextState: l.nextState + FIELD_P }),
       "ValueNotInField",
     );
     // manifest entries too
@@ -466,12 +535,7 @@ describe("chain: SolvencyRegistry on anvil", function () {
     assert.ok(b);
     await expectRevert(submitSeg(reg, main, 2, 1, b), "BatchNotInManifest");
     await expectRevert(submitSeg(reg, main, 3, 0, b), "SegmentNotInManifest");
-    await expectRevert(
-      sendTx("submitListBatch", () =>
-        reg.getFunction("submitListBatch")(main.epoch, 2, b.proof, b.nextState, b.fingerprint),
-      ),
-      "BatchNotInManifest",
-    );
+    await expectRevert(submitList(reg, main, 2, b), "BatchNotInManifest");
     await expectRevert(submitSeg(reg, { ...main, epoch: 4n }, 2, 0, b), "EpochNotCommitted");
     // a real proof of another epoch's batch (other root, other r) at a valid position
     const d = dup.segments[1]?.batches[0];

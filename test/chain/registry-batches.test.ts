@@ -16,6 +16,7 @@ import * as path from "node:path";
 import { Contract, ContractFactory, type JsonRpcProvider, Wallet, ZeroAddress } from "ethers";
 import type { BatchItem } from "../../src/audit/batchverify.js";
 import { type AnvilNode, startAnvil } from "../../src/chain/anvil.js";
+import { rootsChain } from "../../src/chain/registry.js";
 import { connectRpc } from "../../src/chain/signer.js";
 import { proofWords } from "../../src/toolchain/batch-verifier.js";
 import { compileSolidity, verifierSourceFromVkey } from "../../src/toolchain/contracts.js";
@@ -37,6 +38,44 @@ const STRESS = [0n];
 const POOL_CAPS = [0n, 0n];
 const ROOTS = [111n, 222n, 333n];
 const COMMITS = [444n, 555n];
+const ROOTS_CHAIN = rootsChain(ROOTS);
+const COMMITS_CHAIN = rootsChain(COMMITS);
+
+/** submitSegmentBatches' group: batches first.. of the segment, with their roots and the chain's tail. */
+function segGroup(
+  first: bigint,
+  proofs: unknown[],
+  nextStates: unknown[],
+  result: bigint,
+  fingerprint: bigint,
+) {
+  const f = Number(first);
+  const end = Math.min(ROOTS.length, f + nextStates.length);
+  return {
+    firstBatch: first,
+    proofs,
+    nextStates,
+    result,
+    fingerprint,
+    batchRoots: ROOTS.slice(f, end),
+    rootsTail: ROOTS_CHAIN[end],
+  };
+}
+
+/** submitListBatches' group, likewise. */
+function listGroup(first: bigint, proofs: unknown[], nextStates: unknown[], fingerprint: bigint) {
+  const f = Number(first);
+  const end = Math.min(COMMITS.length, f + nextStates.length);
+  return {
+    firstBatch: first,
+    proofs,
+    nextStates,
+    fingerprint,
+    commitments: COMMITS.slice(f, end),
+    commitmentsTail: COMMITS_CHAIN[end],
+    poolCaps: POOL_CAPS,
+  };
+}
 const RESULT = 1n; // healthy, no stress bits, band 0
 const FP = 987654321n;
 
@@ -203,26 +242,30 @@ describe("chain: registry grouped submission (submitSegmentBatches / submitListB
     const tx = await reg.getFunction("submitSegmentBatches")(
       1n,
       0n,
-      0n,
-      seg.map((p) => toSol(p.item)),
-      seg.map((p) => p.next),
-      RESULT,
-      FP,
+      segGroup(
+        0n,
+        seg.map((p) => toSol(p.item)),
+        seg.map((p) => p.next),
+        RESULT,
+        FP,
+      ),
     );
     gas.push(`submitSegmentBatches, 3 batches: ${(await tx.wait()).gasUsed}`);
     const tl = await reg.getFunction("submitListBatches")(
       1n,
-      0n,
-      list.map((p) => toSol(p.item)),
-      list.map((p) => p.next),
-      FP,
+      listGroup(
+        0n,
+        list.map((p) => toSol(p.item)),
+        list.map((p) => p.next),
+        FP,
+      ),
     );
     gas.push(`submitListBatches, 2 batches: ${(await tl.wait()).gasUsed}`);
     await (await reg.getFunction("finalizeEpoch")(1n)).wait();
     assert.equal(await reg.getFunction("isHealthy")(SEG_ID), true);
   });
 
-  it("chains across calls (a group of 2, then the single-batch function) and rejects bad groups", async () => {
+  it("chains across calls (a group of 2, then a group of 1) and rejects bad groups", async () => {
     const reg = await freshRegistry();
     const r = await commit(reg, 1n);
     const seg = await segmentProofs(segToy, 1n, r);
@@ -234,26 +277,30 @@ describe("chain: registry grouped submission (submitSegmentBatches / submitListB
         f.staticCall(
           1n,
           0n,
-          0n,
-          two.map((p) => toSol(p.item)),
-          two.map((p) => p.next),
-          RESULT,
-          0n,
+          segGroup(
+            0n,
+            two.map((p) => toSol(p.item)),
+            two.map((p) => p.next),
+            RESULT,
+            0n,
+          ),
         ),
       ),
       "ResultOnNonLastBatch",
     );
-    assert.equal(await revertName(f.staticCall(1n, 0n, 0n, [], [], 0n, 0n)), "EmptyBatchGroup");
+    assert.equal(await revertName(f.staticCall(1n, 0n, segGroup(0n, [], [], 0n, 0n))), "EmptyBatchGroup");
     assert.equal(
       await revertName(
         f.staticCall(
           1n,
           0n,
-          0n,
-          two.map((p) => toSol(p.item)),
-          [two[0]?.next],
-          0n,
-          0n,
+          segGroup(
+            0n,
+            two.map((p) => toSol(p.item)),
+            [two[0]?.next],
+            0n,
+            0n,
+          ),
         ),
       ),
       "BatchGroupLengthMismatch",
@@ -263,11 +310,13 @@ describe("chain: registry grouped submission (submitSegmentBatches / submitListB
         f.staticCall(
           1n,
           0n,
-          1n,
-          two.map((p) => toSol(p.item)),
-          two.map((p) => p.next),
-          0n,
-          0n,
+          segGroup(
+            1n,
+            two.map((p) => toSol(p.item)),
+            two.map((p) => p.next),
+            0n,
+            0n,
+          ),
         ),
       ),
       "BatchOutOfOrder",
@@ -277,14 +326,16 @@ describe("chain: registry grouped submission (submitSegmentBatches / submitListB
         f.staticCall(
           1n,
           0n,
-          0n,
-          seg
-            .concat(seg)
-            .slice(0, 4)
-            .map((p) => toSol(p.item)),
-          [1n, 2n, 3n, 4n],
-          0n,
-          0n,
+          segGroup(
+            0n,
+            seg
+              .concat(seg)
+              .slice(0, 4)
+              .map((p) => toSol(p.item)),
+            [1n, 2n, 3n, 4n],
+            0n,
+            0n,
+          ),
         ),
       ),
       "BatchNotInManifest",
@@ -295,11 +346,13 @@ describe("chain: registry grouped submission (submitSegmentBatches / submitListB
         f.staticCall(
           1n,
           0n,
-          0n,
-          two.map((p) => toSol(p.item)),
-          [(two[0]?.next as bigint) + 1n, two[1]?.next],
-          0n,
-          0n,
+          segGroup(
+            0n,
+            two.map((p) => toSol(p.item)),
+            [(two[0]?.next as bigint) + 1n, two[1]?.next],
+            0n,
+            0n,
+          ),
         ),
       ),
       "InvalidProof",
@@ -310,11 +363,13 @@ describe("chain: registry grouped submission (submitSegmentBatches / submitListB
         f.staticCall(
           1n,
           0n,
-          0n,
-          [toSol(seg[0]?.item as BatchItem), toSol(seg[0]?.item as BatchItem)],
-          two.map((p) => p.next),
-          0n,
-          0n,
+          segGroup(
+            0n,
+            [toSol(seg[0]?.item as BatchItem), toSol(seg[0]?.item as BatchItem)],
+            two.map((p) => p.next),
+            0n,
+            0n,
+          ),
         ),
       ),
       "InvalidProof",
@@ -323,11 +378,13 @@ describe("chain: registry grouped submission (submitSegmentBatches / submitListB
       await f(
         1n,
         0n,
-        0n,
-        two.map((p) => toSol(p.item)),
-        two.map((p) => p.next),
-        0n,
-        0n,
+        segGroup(
+          0n,
+          two.map((p) => toSol(p.item)),
+          two.map((p) => p.next),
+          0n,
+          0n,
+        ),
       )
     ).wait();
     assert.equal(
@@ -335,19 +392,19 @@ describe("chain: registry grouped submission (submitSegmentBatches / submitListB
         f.staticCall(
           1n,
           0n,
-          0n,
-          two.map((p) => toSol(p.item)),
-          two.map((p) => p.next),
-          0n,
-          0n,
+          segGroup(
+            0n,
+            two.map((p) => toSol(p.item)),
+            two.map((p) => p.next),
+            0n,
+            0n,
+          ),
         ),
       ),
       "BatchAlreadyAccepted",
     );
     const last = seg[2] as { item: BatchItem; next: bigint };
-    await (
-      await reg.getFunction("submitSegmentBatch")(1n, 0n, 2n, toSol(last.item), last.next, RESULT, FP)
-    ).wait();
+    await (await f(1n, 0n, segGroup(2n, [toSol(last.item)], [last.next], RESULT, FP))).wait();
     const v = await reg.getFunction("getEpoch")(1n);
     assert.equal(v.segments[0].complete, true);
   });
@@ -364,11 +421,13 @@ describe("chain: registry grouped submission (submitSegmentBatches / submitListB
         f.staticCall(
           2n,
           0n,
-          0n,
-          seg1.map((p) => toSol(p.item)),
-          seg1.map((p) => p.next),
-          RESULT,
-          FP,
+          segGroup(
+            0n,
+            seg1.map((p) => toSol(p.item)),
+            seg1.map((p) => p.next),
+            RESULT,
+            FP,
+          ),
         ),
       ),
       "InvalidProof",
@@ -378,10 +437,12 @@ describe("chain: registry grouped submission (submitSegmentBatches / submitListB
       await revertName(
         reg.getFunction("submitListBatches").staticCall(
           2n,
-          0n,
-          list1.map((p) => toSol(p.item)),
-          list1.map((p) => p.next),
-          FP,
+          listGroup(
+            0n,
+            list1.map((p) => toSol(p.item)),
+            list1.map((p) => p.next),
+            FP,
+          ),
         ),
       ),
       "InvalidProof",
@@ -391,11 +452,13 @@ describe("chain: registry grouped submission (submitSegmentBatches / submitListB
       await f(
         1n,
         0n,
-        0n,
-        seg1.map((p) => toSol(p.item)),
-        seg1.map((p) => p.next),
-        RESULT,
-        FP,
+        segGroup(
+          0n,
+          seg1.map((p) => toSol(p.item)),
+          seg1.map((p) => p.next),
+          RESULT,
+          FP,
+        ),
       )
     ).wait();
   });

@@ -54,6 +54,7 @@ function viewOf(m: Manifest): EpochView {
     manifestHash: "0xabc",
     r: 1n,
     committedAt: 1,
+    commitBlock: 1,
     finalizedAt: 2,
     finalized: true,
     listAccepted: 1,
