@@ -130,20 +130,24 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
     /// `ListCommitted`; hash chains and a hash are stored).
     struct EpochData {
         bytes32 manifestHash;
-        uint64 committedAt;
-        uint64 finalizedAt;
+        /// block timestamps (40 bits: 34,000 years)
+        uint40 committedAt;
+        uint40 finalizedAt;
         uint32 listAccepted;
         /// list batch commitments the manifest commits
         uint32 listCount;
         /// the block of the commit (where `SegmentCommitted` and `ListCommitted` are)
         uint64 commitBlock;
+        /// segments the manifest lists (a mapping with a packed count: no array length word)
+        uint32 segmentCount;
         /// t_listAccepted of the backward hash chain over the list commitments (0 once all are in)
         bytes32 listCursor;
         /// nextState of the last accepted list batch; the list fingerprint once the last batch is in
         uint256 listState;
         /// keccak256(abi.encodePacked(poolCaps)): list submissions pass the caps (`ListCommitted`)
         bytes32 poolCapsHash;
-        SegmentData[] segments;
+        /// manifest order, 0 .. segmentCount - 1
+        mapping(uint256 => SegmentData) segments;
     }
 
     /// A Groth16 proof as the snarkjs Solidity verifier takes it (b's coordinates already swapped,
@@ -379,7 +383,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
             _applyGovernance(e);
         } else {
             // ungoverned (development) deployment: the publisher's parameters stand, no age bound
-            for (uint256 i = 0; i < e.segments.length; i++) {
+            for (uint256 i = 0; i < e.segmentCount; i++) {
                 e.segments[i].maxAge = type(uint64).max;
             }
         }
@@ -406,7 +410,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
         lastCommittedEpoch = epoch;
         e = epochs[epoch];
         e.manifestHash = manifestHash;
-        e.committedAt = uint64(block.timestamp);
+        e.committedAt = uint40(block.timestamp);
         e.commitBlock = uint64(block.number);
         e.listCount = uint32(globalCommitments.length);
         e.listCursor = _rootsChain(globalCommitments);
@@ -465,7 +469,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
             }
         }
         uint256[] memory info = abi.decode(ret, (uint256[]));
-        uint256 n = e.segments.length;
+        uint256 n = e.segmentCount;
         if (info.length != n) revert InvalidConfiguration();
         for (uint256 i = 0; i < n; i++) {
             SegmentData storage d = e.segments[i];
@@ -484,7 +488,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
         if (s.stress.length != stressWords) revert InvalidParamsLength(s.id, s.stress.length, stressWords);
         _checkSlots(assetTable, s);
         _checkStress(s.id, s.stress);
-        SegmentData storage d = e.segments.push();
+        SegmentData storage d = e.segments[e.segmentCount++];
         d.id = s.id;
         d.marginBps = s.marginBps;
         d.batchCount = uint32(batches);
@@ -622,7 +626,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
         returns (SegmentData storage s)
     {
         EpochData storage e = _openEpoch(epoch);
-        if (segmentIndex >= e.segments.length) revert SegmentNotInManifest(epoch, segmentIndex);
+        if (segmentIndex >= e.segmentCount) revert SegmentNotInManifest(epoch, segmentIndex);
         s = e.segments[segmentIndex];
         uint256 k = g.proofs.length;
         uint256 count = s.batchCount;
@@ -832,7 +836,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
         if (epoch <= latestEpoch) revert StaleEpoch(epoch, latestEpoch);
         uint256 listCount = e.listCount;
         if (e.listAccepted != listCount) revert ListIncomplete(epoch, e.listAccepted, listCount);
-        uint256 n = e.segments.length;
+        uint256 n = e.segmentCount;
         uint256 product = 1;
         uint256 unhealthy = 0;
         for (uint256 i = 0; i < n; i++) {
@@ -844,7 +848,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
         }
         if (product != e.listState) revert FingerprintMismatch(epoch, product, e.listState);
 
-        e.finalizedAt = uint64(block.timestamp);
+        e.finalizedAt = uint40(block.timestamp);
         latestEpoch = epoch;
         for (uint256 i = 0; i < n; i++) {
             SegmentData storage s = e.segments[i];
@@ -938,7 +942,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
         v.finalized = e.finalizedAt != 0;
         v.listAccepted = e.listAccepted;
         v.listCount = e.listCount;
-        uint256 n = e.segments.length;
+        uint256 n = e.segmentCount;
         v.segments = new SegmentView[](n);
         for (uint256 i = 0; i < n; i++) {
             v.segments[i] = _segmentView(e.segments[i]);
@@ -991,7 +995,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
     /// Binary search over the epoch's strictly increasing segment ids.
     function _findSegment(EpochData storage e, uint32 segmentId) private view returns (bool, uint256) {
         uint256 lo = 0;
-        uint256 hi = e.segments.length;
+        uint256 hi = e.segmentCount;
         while (lo < hi) {
             uint256 mid = (lo + hi) / 2;
             uint32 id = e.segments[mid].id;
