@@ -687,37 +687,16 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
     /// Writes the public signals of the group's segment batches at `sig` (one after another,
     /// chained: batch t's prevState is batch t-1's nextState). `base` holds the batch-independent
     /// signals (r, the meta word's id, margin and epoch, slots, stress), read from storage once; the
-    /// rest comes from the group, whose roots `_checkChain` has checked. Assembly: the copy per batch
-    /// is one MCOPY instead of a checked loop (about 10k gas per batch less, bench/gas.json), with
-    /// few assembly variables (this function is near the stack limit).
+    /// rest comes from the group, whose roots `_checkChain` has checked.
     function _segmentGroupSignals(uint256 sig, SegmentData storage s, uint256[] memory base, SegmentGroup calldata g)
         private
         view
     {
-        uint256 count = s.batchCount;
-        uint256 first = g.firstBatch;
-        uint256 prev = first == 0 ? 0 : s.state;
-        uint256[] calldata next = g.nextStates;
-        uint256[] calldata roots = g.batchRoots;
         // kept on the segment's last batch only
         base[2] = g.result;
         base[3] = g.fingerprint;
-        assembly {
-            for { let t := 0 } lt(t, next.length) { t := add(t, 1) } {
-                let p := add(sig, mul(t, mul(mload(base), 32)))
-                let isLast := eq(add(add(first, t), 1), count)
-                mcopy(p, add(base, 32), mul(mload(base), 32))
-                mstore(p, calldataload(add(next.offset, mul(t, 32))))
-                mstore(add(p, 32), calldataload(add(roots.offset, mul(t, 32))))
-                if iszero(isLast) {
-                    mstore(add(p, 64), 0)
-                    mstore(add(p, 96), 0)
-                }
-                mstore(add(p, 160), prev)
-                mstore(add(p, 192), or(mload(add(base, 224)), or(shl(48, iszero(add(first, t))), shl(49, isLast))))
-                prev := mload(p)
-            }
-        }
+        uint256 first = g.firstBatch;
+        _chainedSignals(sig, base, first == 0 ? 0 : s.state, s.batchCount, first, g.nextStates, g.batchRoots, SEGMENT_LAYOUT);
     }
 
     /// The batch-independent list public signals: r, the meta word's epoch (flags left 0), the
@@ -737,21 +716,48 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
         private
         pure
     {
-        uint256 first = g.firstBatch;
-        uint256[] calldata next = g.nextStates;
-        uint256[] calldata commitments = g.commitments;
         base[2] = g.fingerprint; // kept on the last batch only
-        // (few assembly variables: this function is near the stack limit)
+        _chainedSignals(sig, base, prev, count, g.firstBatch, g.nextStates, g.commitments, LIST_LAYOUT);
+    }
+
+    /// Where a circuit's chained signals are (SPEC "Public signals"): prevState's word, the meta
+    /// word, the output words after the root kept on the last batch only, the meta word's first-
+    /// and last-batch flag bits; 8 bits each.
+    uint256 private constant SEGMENT_LAYOUT = 5 | (6 << 8) | (2 << 16) | (48 << 24) | (49 << 32);
+    uint256 private constant LIST_LAYOUT = 4 | (5 << 8) | (1 << 16) | (0 << 24) | (1 << 32);
+
+    /// Writes the signals of batches first .. first + next.length - 1 at `sig`: for each, a copy of
+    /// `base` (one MCOPY instead of a checked loop: about 10k gas per batch less, bench/gas.json)
+    /// with its nextState (word 0), root or commitment (word 1), the outputs after it zeroed unless
+    /// it is the last of `count`, prevState (the previous nextState; `prev` first) and the meta
+    /// word's first/last flags, at the places `layout` gives. Few assembly variables: near the
+    /// stack limit.
+    function _chainedSignals(
+        uint256 sig,
+        uint256[] memory base,
+        uint256 prev,
+        uint256 count,
+        uint256 first,
+        uint256[] calldata next,
+        uint256[] calldata roots,
+        uint256 layout
+    ) private pure {
         assembly {
             for { let t := 0 } lt(t, next.length) { t := add(t, 1) } {
                 let p := add(sig, mul(t, mul(mload(base), 32)))
                 let isLast := eq(add(add(first, t), 1), count)
                 mcopy(p, add(base, 32), mul(mload(base), 32))
                 mstore(p, calldataload(add(next.offset, mul(t, 32))))
-                mstore(add(p, 32), calldataload(add(commitments.offset, mul(t, 32))))
-                if iszero(isLast) { mstore(add(p, 64), 0) }
-                mstore(add(p, 128), prev)
-                mstore(add(p, 160), or(mload(add(base, 192)), or(iszero(add(first, t)), shl(1, isLast))))
+                mstore(add(p, 32), calldataload(add(roots.offset, mul(t, 32))))
+                if iszero(isLast) {
+                    for { let j := 0 } lt(j, and(shr(16, layout), 0xff)) { j := add(j, 1) } {
+                        mstore(add(p, mul(add(2, j), 32)), 0)
+                    }
+                }
+                mstore(add(p, mul(and(layout, 0xff), 32)), prev)
+                let m := add(p, mul(and(shr(8, layout), 0xff), 32))
+                let flags := or(shl(and(shr(24, layout), 0xff), iszero(add(first, t))), shl(and(shr(32, layout), 0xff), isLast))
+                mstore(m, or(mload(m), flags))
                 prev := mload(p)
             }
         }
