@@ -10,7 +10,7 @@
  *  - the pipeline (src/pipeline.ts, worker pool on all cores) proving a generated epoch vs raw
  *    snarkjs (witness + prove) on the same witnesses, interleaved, medians: pipeline overhead;
  *  - offline verification: per proof and whole-epoch audit (src/audit.ts), proofs per second;
- *  - gas on a local anvil: commitEpoch / submitSegmentBatch / submitListBatch / finalizeEpoch, and
+ *  - gas on a local anvil: commitEpoch / submitSegmentBatches / submitListBatches / finalizeEpoch, and
  *    per epoch for 1, 10 and 100 segments (measured where proven, derived otherwise: labelled);
  *  - public bundle size and receipt size per position;
  *  - with --baseline, the same measures for an earlier revision (its own bench, run in a git
@@ -1213,10 +1213,10 @@ function markdown(res: Json): string {
         `| commitEpoch (${ep.segments} segments, ${ep.segmentBatches} + ${ep.listBatches} batches) | ${fmt(ep.commitEpoch)} |`,
       );
       L.push(
-        `| submitSegmentBatch (median of ${(ep.submitSegmentBatch as number[]).length}) | ${fmt(g.medianSubmitSegmentBatch)} |`,
+        `| segment batch, submitSegmentBatches (transaction gas / batches; median of ${(ep.submitSegmentBatch as number[]).length}) | ${fmt(g.medianSubmitSegmentBatch)} |`,
       );
       L.push(
-        `| submitListBatch (median of ${(ep.submitListBatch as number[]).length}) | ${fmt(g.medianSubmitListBatch)} |`,
+        `| list batch, submitListBatches (transaction gas / batches; median of ${(ep.submitListBatch as number[]).length}) | ${fmt(g.medianSubmitListBatch)} |`,
       );
       L.push(`| finalizeEpoch | ${fmt(ep.finalizeEpoch)} |`);
       L.push(`| submission gas per position at full batches | ${fmt(g.submitGasPerPositionFullBatches)} |`);

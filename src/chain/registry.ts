@@ -240,18 +240,19 @@ const toBigs = (xs: Iterable<bigint>): bigint[] => [...xs].map((x) => BigInt(x))
 
 /**
  * What the registry emitted at an epoch's commit and does not store: each segment's batch roots,
- * the list's commitments (it stores a hash chain of each), the asset table.
+ * the list's commitments (it stores a hash chain of each), the pooled caps (their hash), the
+ * asset table.
  */
 interface CommitLogs {
   roots: Map<number, bigint[]>;
-  commitments?: bigint[];
-  poolCaps?: bigint[];
-  assetTable?: ManifestAsset[];
+  commitments: bigint[];
+  poolCaps: bigint[];
+  assetTable: ManifestAsset[];
 }
 
 /**
  * The commit's `SegmentCommitted`, `ListCommitted` and `AssetTableCommitted` logs, read at the
- * commit's block from the registry's own address.
+ * commit's block from the registry's own address (a query names the epoch, never a segment).
  */
 async function readCommitLogs(registry: Contract, epoch: bigint, block: number): Promise<CommitLogs> {
   const query = async (name: string, ...topics: unknown[]) => {
@@ -270,11 +271,15 @@ async function readCommitLogs(registry: Contract, epoch: bigint, block: number):
     roots.set(Number(ev.args.segmentId), toBigs(ev.args.batchRoots));
   const list = (await query("ListCommitted", epoch))[0];
   const table = (await query("AssetTableCommitted", epoch))[0];
+  if (!list || !table)
+    throw new Error(
+      `epoch ${epoch}: the registry's ${list ? "AssetTableCommitted" : "ListCommitted"} log of block ${block} is missing: does the RPC serve logs of that block?`,
+    );
   return {
     roots,
-    commitments: list ? toBigs(list.args.globalCommitments) : undefined,
-    poolCaps: list ? toBigs(list.args.poolCaps) : undefined,
-    assetTable: table ? [...table.args.assetTable].map(toAsset) : undefined,
+    commitments: toBigs(list.args.globalCommitments),
+    poolCaps: toBigs(list.args.poolCaps),
+    assetTable: [...table.args.assetTable].map(toAsset),
   };
 }
 
@@ -312,10 +317,6 @@ async function toEpochView(registry: Contract, v: any): Promise<EpochView> {
   const epoch = BigInt(v.epoch);
   const block = Number(v.commitBlock);
   const logs = await readCommitLogs(registry, epoch, block);
-  if (!logs.assetTable)
-    throw new Error(
-      `epoch ${epoch}: the registry's commit log of the asset table (block ${block}) is missing`,
-    );
   const table = logs.assetTable;
   return {
     epoch,
@@ -327,7 +328,7 @@ async function toEpochView(registry: Contract, v: any): Promise<EpochView> {
     finalized: Boolean(v.finalized),
     listAccepted: Number(v.listAccepted),
     globalCommitments: logged(logs.commitments, Number(v.listCount), "list commitments", epoch, block),
-    poolCaps: logs.poolCaps ?? [],
+    poolCaps: logs.poolCaps,
     globalAssets: table,
     // biome-ignore lint/suspicious/noExplicitAny: ethers Result
     segments: [...v.segments].map((s: any) => ({

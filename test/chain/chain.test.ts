@@ -9,7 +9,7 @@ import {
   ContractFactory,
   Interface,
   type InterfaceAbi,
-  type JsonRpcProvider,
+  JsonRpcProvider,
   Wallet,
   ZeroHash,
 } from "ethers";
@@ -357,6 +357,26 @@ describe("chain: SolvencyRegistry on anvil", function () {
     assert.equal(again.committed, "already");
     assert.equal(again.finalized, "already");
     assert.equal(again.batchesSent, 0);
+  });
+
+  it("a reader whose RPC serves no logs gets a clear error, never an epoch without its roots", async () => {
+    const reg = await freshRegistry();
+    await publishEpoch(reg, main);
+    // the roots, commitments, caps and asset table live in the commit's logs, not in storage
+    class NoLogs extends JsonRpcProvider {
+      override async send(method: string, params: unknown[] | Record<string, unknown>) {
+        return method === "eth_getLogs" ? [] : super.send(method, params);
+      }
+    }
+    const blind = new NoLogs(node?.url, undefined, { staticNetwork: true, batchMaxCount: 1 });
+    try {
+      await assert.rejects(
+        readLatestEpoch(registryAt(await reg.getAddress(), blind)),
+        /epoch 5: the registry's ListCommitted log of block \d+ is missing: does the RPC serve logs/,
+      );
+    } finally {
+      blind.destroy();
+    }
   });
 
   it("stores the committed asset slots and exposes each segment's latest record with its epoch and finalization time", async () => {
