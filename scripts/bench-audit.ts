@@ -18,12 +18,9 @@ import { terminateCurves } from "../src/util/curve.js";
 import { atomicWriteJson } from "../src/util/fsutil.js";
 import { REPO_ROOT } from "../src/util/paths.js";
 import { createReporter } from "../src/util/progress.js";
+import { arg } from "./bench-cli.js";
 import { syntheticSnapshot } from "./bench-snapshot.js";
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : def;
-}
 const profileName = arg("profile", "test");
 const segments = Number(arg("segments", "8"));
 const perSegment = Number(arg("positions", "28"));

@@ -34,12 +34,9 @@ import { terminateCurves } from "../src/util/curve.js";
 import { atomicWriteJson } from "../src/util/fsutil.js";
 import { REPO_ROOT } from "../src/util/paths.js";
 import { createReporter } from "../src/util/progress.js";
+import { arg } from "./bench-cli.js";
 import { syntheticPositions } from "./bench-snapshot.js";
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : def;
-}
 const profileName = arg("profile", "default");
 const segments = Number(arg("segments", "1"));
 const perSegment = Number(arg("positions", "2048"));

@@ -898,6 +898,9 @@ function compareBaseline(after: Record<string, Json>, baseline: Json): Json[] {
     ["pipeline positions/s (all cores)", ["proving", "epoch", "positionsPerSecond"], "higher"],
     ["audit proofs/s (warm)", ["verification", "audit", "proofsPerSecondWarm"], "higher"],
     ["gas per position, submissions at full batches", ["gas", "submitGasPerPositionFullBatches"], "lower"],
+    ["gas: segment batch submission (median, per batch)", ["gas", "medianSubmitSegmentBatch"], "lower"],
+    ["gas: list batch submission (median, per batch)", ["gas", "medianSubmitListBatch"], "lower"],
+    ["gas: commitEpoch of the bench epoch", ["gas", "epoch", "commitEpoch"], "lower"],
   ];
   for (const [name, a] of Object.entries(after)) {
     const b = before[name];
@@ -1256,11 +1259,13 @@ async function atScale(): Promise<AtScale> {
   return { audit: await read("audit.json"), gas: await read("gas.json") };
 }
 
-/** --render: recompute the targets and rewrite BENCHMARKS.md from an existing DIR/results.json. */
+/** --render: recompute the targets and the before/after table and rewrite BENCHMARKS.md from an existing DIR/results.json. */
 async function render() {
   const file = path.join(OUT, "results.json");
   const results = JSON.parse(await fs.readFile(file, "utf8")) as Json;
   results.targets = targets(results.profiles as Record<string, Json>, Number(results.runs), await atScale());
+  if (results.baseline)
+    results.comparison = compareBaseline(results.profiles as Record<string, Json>, results.baseline as Json);
   await atomicWriteJson(file, results);
   await atomicWrite(path.join(OUT, "BENCHMARKS.md"), markdown(results));
   log(`re-rendered ${path.relative(process.cwd(), file)} and BENCHMARKS.md`);

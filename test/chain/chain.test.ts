@@ -257,7 +257,14 @@ describe("chain: SolvencyRegistry on anvil", function () {
       }),
     );
   };
-  const submitList = (reg: Contract, e: ChainEpoch, bi: number, b?: ChainListBatch) => {
+  /** One list batch with its committed commitment, the chain after it and the pooled caps (or `over`). */
+  const submitList = (
+    reg: Contract,
+    e: ChainEpoch,
+    bi: number,
+    b?: ChainListBatch,
+    over: { commitments?: bigint[]; commitmentsTail?: string; poolCaps?: bigint[] } = {},
+  ) => {
     const batch = b ?? e.list[bi];
     if (!batch) throw new Error("no such list batch in the fixture");
     const chain = rootsChain(e.globalCommitments);
@@ -270,6 +277,7 @@ describe("chain: SolvencyRegistry on anvil", function () {
         commitments: e.globalCommitments.slice(bi, bi + 1),
         commitmentsTail: chain[bi + 1] ?? ZeroHash,
         poolCaps: e.poolCaps,
+        ...over,
       }),
     );
   };
@@ -431,7 +439,7 @@ describe("chain: SolvencyRegistry on anvil", function () {
     }
   });
 
-  it("checks a group's roots against the committed hash chain before verifying: a forged root or tail is refused", async () => {
+  it("checks a group's roots (and the list's caps) against what was committed before verifying: a forged root, tail or cap is refused", async () => {
     const reg = await freshRegistry();
     await commit(reg, main);
     const roots = main.segments[0]?.batchRoots ?? [];
@@ -458,22 +466,15 @@ describe("chain: SolvencyRegistry on anvil", function () {
     // the list's commitments likewise
     const lc = main.globalCommitments;
     const lchain = rootsChain(lc);
-    const l0 = main.list[0];
-    assert.ok(l0 && lc.length >= 2);
+    assert.ok(lc.length >= 2);
     await expectRevert(
-      sendTx("submitListBatches", () =>
-        reg.getFunction("submitListBatches")(main.epoch, {
-          firstBatch: 0,
-          proofs: [l0.proof],
-          nextStates: [l0.nextState],
-          fingerprint: l0.fingerprint,
-          commitments: [lc[1]],
-          commitmentsTail: lchain[1],
-          poolCaps: main.poolCaps,
-        }),
-      ),
+      submitList(reg, main, 0, undefined, { commitments: [lc[1] as bigint], commitmentsTail: lchain[1] }),
       "BatchRootsMismatch",
     );
+    // pooled caps other than the committed ones (a larger cap would let the list prove more collateral)
+    const caps = [...main.poolCaps];
+    caps[0] = (caps[0] as bigint) + 1n;
+    await expectRevert(submitList(reg, main, 0, undefined, { poolCaps: caps }), "PoolCapsMismatch");
     await submitList(reg, main, 0);
   });
 

@@ -41,6 +41,12 @@ const COMMITS = [444n, 555n];
 const ROOTS_CHAIN = rootsChain(ROOTS);
 const COMMITS_CHAIN = rootsChain(COMMITS);
 
+/** The committed roots (or commitments) of n batches from `first` and the chain's tail after them. */
+function chainPart(all: bigint[], chain: string[], first: bigint, n: number) {
+  const end = Math.min(all.length, Number(first) + n);
+  return { part: all.slice(Number(first), end), tail: chain[end] };
+}
+
 /** submitSegmentBatches' group: batches first.. of the segment, with their roots and the chain's tail. */
 function segGroup(
   first: bigint,
@@ -49,30 +55,31 @@ function segGroup(
   result: bigint,
   fingerprint: bigint,
 ) {
-  const f = Number(first);
-  const end = Math.min(ROOTS.length, f + nextStates.length);
-  return {
-    firstBatch: first,
-    proofs,
-    nextStates,
-    result,
-    fingerprint,
-    batchRoots: ROOTS.slice(f, end),
-    rootsTail: ROOTS_CHAIN[end],
-  };
+  const { part, tail } = chainPart(ROOTS, ROOTS_CHAIN, first, nextStates.length);
+  return { firstBatch: first, proofs, nextStates, result, fingerprint, batchRoots: part, rootsTail: tail };
+}
+
+/** Every batch of the segment in one group, ending with its result and fingerprint. */
+function wholeSegment(proofs: { item: BatchItem; next: bigint }[]) {
+  return segGroup(
+    0n,
+    proofs.map((p) => toSol(p.item)),
+    proofs.map((p) => p.next),
+    RESULT,
+    FP,
+  );
 }
 
 /** submitListBatches' group, likewise. */
 function listGroup(first: bigint, proofs: unknown[], nextStates: unknown[], fingerprint: bigint) {
-  const f = Number(first);
-  const end = Math.min(COMMITS.length, f + nextStates.length);
+  const { part, tail } = chainPart(COMMITS, COMMITS_CHAIN, first, nextStates.length);
   return {
     firstBatch: first,
     proofs,
     nextStates,
     fingerprint,
-    commitments: COMMITS.slice(f, end),
-    commitmentsTail: COMMITS_CHAIN[end],
+    commitments: part,
+    commitmentsTail: tail,
     poolCaps: POOL_CAPS,
   };
 }
@@ -239,17 +246,7 @@ describe("chain: registry grouped submission (submitSegmentBatches / submitListB
     const r = await commit(reg, 1n);
     const seg = await segmentProofs(segToy, 1n, r);
     const list = await listProofs(listToy, 1n, r);
-    const tx = await reg.getFunction("submitSegmentBatches")(
-      1n,
-      0n,
-      segGroup(
-        0n,
-        seg.map((p) => toSol(p.item)),
-        seg.map((p) => p.next),
-        RESULT,
-        FP,
-      ),
-    );
+    const tx = await reg.getFunction("submitSegmentBatches")(1n, 0n, wholeSegment(seg));
     gas.push(`submitSegmentBatches, 3 batches: ${(await tx.wait()).gasUsed}`);
     const tl = await reg.getFunction("submitListBatches")(
       1n,
@@ -416,22 +413,7 @@ describe("chain: registry grouped submission (submitSegmentBatches / submitListB
     assert.notEqual(r1, r2);
     const seg1 = await segmentProofs(segToy, 1n, r1);
     const f = reg.getFunction("submitSegmentBatches");
-    assert.equal(
-      await revertName(
-        f.staticCall(
-          2n,
-          0n,
-          segGroup(
-            0n,
-            seg1.map((p) => toSol(p.item)),
-            seg1.map((p) => p.next),
-            RESULT,
-            FP,
-          ),
-        ),
-      ),
-      "InvalidProof",
-    );
+    assert.equal(await revertName(f.staticCall(2n, 0n, wholeSegment(seg1))), "InvalidProof");
     const list1 = await listProofs(listToy, 1n, r1);
     assert.equal(
       await revertName(
@@ -448,18 +430,6 @@ describe("chain: registry grouped submission (submitSegmentBatches / submitListB
       "InvalidProof",
     );
     // and in its own epoch it is fine
-    await (
-      await f(
-        1n,
-        0n,
-        segGroup(
-          0n,
-          seg1.map((p) => toSol(p.item)),
-          seg1.map((p) => p.next),
-          RESULT,
-          FP,
-        ),
-      )
-    ).wait();
+    await (await f(1n, 0n, wholeSegment(seg1))).wait();
   });
 });
