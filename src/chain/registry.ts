@@ -19,6 +19,7 @@ import {
   decodeSegmentSignals,
   type Manifest,
   type ManifestAsset,
+  manifestHash,
   manifestSegmentsArg,
 } from "../spec/encoding.js";
 import type { Profile } from "../spec/profiles.js";
@@ -318,7 +319,7 @@ async function toEpochView(registry: Contract, v: any): Promise<EpochView> {
   const block = Number(v.commitBlock);
   const logs = await readCommitLogs(registry, epoch, block);
   const table = logs.assetTable;
-  return {
+  const view: EpochView = {
     epoch,
     manifestHash: String(v.manifestHash),
     r: BigInt(v.r),
@@ -352,6 +353,32 @@ async function toEpochView(registry: Contract, v: any): Promise<EpochView> {
       assets: slotAssets(toBigs(s.slots), Number(s.assetCount), table, epoch),
     })),
   };
+  checkLogsAgainstStorage(view);
+  return view;
+}
+
+/**
+ * The logs complete what the registry stores, so they must hash, with it, to the manifest hash it
+ * stored at the commit: a node serving altered or foreign logs is caught here, for every reader.
+ */
+function checkLogsAgainstStorage(v: EpochView): void {
+  const h = manifestHash({
+    globalAssets: v.globalAssets,
+    poolCaps: v.poolCaps,
+    globalCommitments: v.globalCommitments,
+    segments: v.segments.map((s) => ({
+      id: BigInt(s.id),
+      marginBps: BigInt(s.marginBps),
+      slots: s.slots,
+      stress: s.stress,
+      batchRoots: s.batchRoots,
+      assets: s.assets,
+    })),
+  });
+  if (h !== v.manifestHash)
+    throw new Error(
+      `epoch ${v.epoch}: the registry's commit logs and storage hash to ${h}, not to its stored manifest hash ${v.manifestHash}: the node served altered logs`,
+    );
 }
 
 /** The whole committed epoch, or `undefined` when it was never committed. */

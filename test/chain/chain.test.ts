@@ -367,7 +367,7 @@ describe("chain: SolvencyRegistry on anvil", function () {
     assert.equal(again.batchesSent, 0);
   });
 
-  it("a reader whose RPC serves no logs gets a clear error, never an epoch without its roots", async () => {
+  it("a reader whose RPC serves no logs, or altered logs, gets a clear error, never an epoch without its committed roots", async () => {
     const reg = await freshRegistry();
     await publishEpoch(reg, main);
     // the roots, commitments, caps and asset table live in the commit's logs, not in storage
@@ -376,14 +376,35 @@ describe("chain: SolvencyRegistry on anvil", function () {
         return method === "eth_getLogs" ? [] : super.send(method, params);
       }
     }
+    // ... and logs altered on the way (the first query's: every segment's last batch root) do not
+    // hash to the stored manifest hash
+    class Altered extends JsonRpcProvider {
+      altered = false;
+      override async send(method: string, params: unknown[] | Record<string, unknown>) {
+        const r = await super.send(method, params);
+        if (method !== "eth_getLogs" || this.altered) return r;
+        this.altered = true;
+        return (r as { data: string }[]).map((l) => ({
+          ...l,
+          data: `${l.data.slice(0, -1)}${l.data.endsWith("0") ? "1" : "0"}`,
+        }));
+      }
+    }
     const blind = new NoLogs(node?.url, undefined, { staticNetwork: true, batchMaxCount: 1 });
+    const altered = new Altered(node?.url, undefined, { staticNetwork: true, batchMaxCount: 1 });
     try {
       await assert.rejects(
         readLatestEpoch(registryAt(await reg.getAddress(), blind)),
         /epoch 5: the registry's ListCommitted log of block \d+ is missing: does the RPC serve logs/,
       );
+      await assert.rejects(
+        readLatestEpoch(registryAt(await reg.getAddress(), altered)),
+        /epoch 5: the registry's commit logs and storage hash to 0x[0-9a-f]{64}, not to its stored manifest hash/,
+      );
+      assert.ok(await readLatestEpoch(reg), "the honest node's logs pass the same check");
     } finally {
       blind.destroy();
+      altered.destroy();
     }
   });
 

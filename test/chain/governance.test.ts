@@ -55,6 +55,12 @@ const CONFIG = [A, K, GA, 4, 4, 8];
 const E18 = 10n ** 18n;
 const E6 = 10n ** 6n;
 const HOUR = 3600;
+/**
+ * Explicit gas for feed updates. Two tests of this file each failed once under load and passed on
+ * every rerun; the suspected cause (not confirmed) is a gas estimate that misses the 20k of writing
+ * a round's answer back from zero. A fixed limit removes the estimate from the test.
+ */
+const FEED_GAS = 300_000n;
 
 function solSources(dir: string, prefix: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -336,7 +342,9 @@ describe("chain: governed segments, oracle prices, custody (issue 15)", function
     await expectCommit(s.reg, 1n, off, "PriceMismatch");
 
     // round 1 = $3000; round 2 = $3030 (+1%, within 2%); naming round 1 uses $3000
-    await sendTx("update", () => s.ethFeed.getFunction("updateAnswer")(3030n * 10n ** 8n));
+    await sendTx("update", () =>
+      s.ethFeed.getFunction("updateAnswer")(3030n * 10n ** 8n, { gasLimit: FEED_GAS }),
+    );
     const r1 = await readGovernedEpoch(s.gov, { roundIds: [1n, 0n] });
     assert.equal(r1.prices[0], 3000n * 10n ** 8n);
     await commit(s.reg, 1n, manifestFrom(r1));
@@ -345,7 +353,9 @@ describe("chain: governed segments, oracle prices, custody (issue 15)", function
     mixed.roundIds = [1n, 0n];
     await expectCommit(s.reg, 2n, mixed, "PriceMismatch");
     // round 3 = $3200: round 1 is now 6.25% off the latest (> 2%)
-    await sendTx("update", () => s.ethFeed.getFunction("updateAnswer")(3200n * 10n ** 8n));
+    await sendTx("update", () =>
+      s.ethFeed.getFunction("updateAnswer")(3200n * 10n ** 8n, { gasLimit: FEED_GAS }),
+    );
     await expectCommit(
       s.reg,
       2n,
@@ -360,8 +370,10 @@ describe("chain: governed segments, oracle prices, custody (issue 15)", function
     const fresh = manifestFrom(await readGovernedEpoch(s.gov));
     await increaseTime(HOUR + 5);
     await expectCommit(s.reg, 2n, fresh, "StalePrice");
-    await sendTx("update", () => s.ethFeed.getFunction("updateAnswer")(3200n * 10n ** 8n));
-    await sendTx("update", () => s.usdcFeed.getFunction("updateAnswer")(10n ** 8n));
+    await sendTx("update", () =>
+      s.ethFeed.getFunction("updateAnswer")(3200n * 10n ** 8n, { gasLimit: FEED_GAS }),
+    );
+    await sendTx("update", () => s.usdcFeed.getFunction("updateAnswer")(10n ** 8n, { gasLimit: FEED_GAS }));
     await commit(s.reg, 2n, manifestFrom(await readGovernedEpoch(s.gov)));
   });
 
@@ -369,12 +381,9 @@ describe("chain: governed segments, oracle prices, custody (issue 15)", function
     const s = await system();
     const ge = await readGovernedEpoch(s.gov);
     const m = manifestFrom(ge);
-    // explicit gas: an estimate made on a state one block old under load would miss the 20k of
-    // writing latestAnswer back from zero and run out of gas
-    const gasLimit = 300_000n;
-    await sendTx("zero", () => s.ethFeed.getFunction("updateAnswer")(0n, { gasLimit }));
+    await sendTx("zero", () => s.ethFeed.getFunction("updateAnswer")(0n, { gasLimit: FEED_GAS }));
     await expectCommit(s.reg, 1n, m, "InvalidAnswer");
-    await sendTx("neg", () => s.ethFeed.getFunction("updateAnswer")(-5n, { gasLimit }));
+    await sendTx("neg", () => s.ethFeed.getFunction("updateAnswer")(-5n, { gasLimit: FEED_GAS }));
     await expectCommit(s.reg, 1n, m, "InvalidAnswer");
     const broken = await deploy("RevertingFeed", []);
     await sendTx("feed", () => s.gov.getFunction("setAssetOracle")(0, addr(broken), HOUR, 200));
@@ -393,7 +402,9 @@ describe("chain: governed segments, oracle prices, custody (issue 15)", function
     assert.deepEqual(ge.prices, [300050000000n, 100000100n * 10n ** 12n]);
     await commit(s.reg, 1n, manifestFrom(ge));
     // 3000.123456789 USD has 9 fractional digits: no exact circuit price (8 decimals at D = d)
-    await sendTx("update", () => feed18.getFunction("updateAnswer")(3000123456789n * 10n ** 9n));
+    await sendTx("update", () =>
+      feed18.getFunction("updateAnswer")(3000123456789n * 10n ** 9n, { gasLimit: FEED_GAS }),
+    );
     const m = manifestFrom({ ...ge, prices: [300012345678n, ge.prices[1] as bigint] });
     await expectCommit(s.reg, 2n, m, "InexactPrice");
   });
@@ -550,7 +561,7 @@ describe("chain: governed segments, oracle prices, custody (issue 15)", function
       return true;
     });
     await increaseTime(2 * HOUR + 1);
-    await sendTx("price", () => feed.getFunction("updateAnswer")(2000n * 10n ** 8n));
+    await sendTx("price", () => feed.getFunction("updateAnswer")(2000n * 10n ** 8n, { gasLimit: FEED_GAS }));
     await executeGovernance(d.timelock, op);
     assert.equal((await g.getFunction("segment")(1)).marginBps, 3000n);
     assert.equal((await g.getFunction("segmentVersion")(1, 2))[1], 2n, "applies from epoch 2");
