@@ -430,9 +430,17 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
 
     /// t_0 of the backward hash chain over `roots` (each checked < p): t_n = 0,
     /// t_i = keccak256(abi.encodePacked(roots[i], t_(i+1))).
-    function _rootsChain(uint256[] calldata roots) private pure returns (bytes32 t) {
+    function _rootsChain(uint256[] calldata roots) private pure returns (bytes32) {
+        for (uint256 i = 0; i < roots.length; i++) {
+            _checkField(roots[i]);
+        }
+        return _chain(roots, bytes32(0));
+    }
+
+    /// The chain's head over `roots` followed by the chain `tail`.
+    function _chain(uint256[] calldata roots, bytes32 tail) private pure returns (bytes32 t) {
+        t = tail;
         for (uint256 i = roots.length; i > 0; i--) {
-            _checkField(roots[i - 1]);
             t = _link(roots[i - 1], t);
         }
     }
@@ -451,11 +459,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
         private
         pure
     {
-        bytes32 t = tail;
-        for (uint256 i = roots.length; i > 0; i--) {
-            t = _link(roots[i - 1], t);
-        }
-        if (t != cursor) revert BatchRootsMismatch(epoch, first);
+        if (_chain(roots, tail) != cursor) revert BatchRootsMismatch(epoch, first);
     }
 
     /// Forwards this call's arguments to `governance.checkEpoch` (same parameter list), bubbling
@@ -604,17 +608,17 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
     /// The batch-independent SPEC segment public signals: r, the meta word's id, margin and epoch
     /// (first/last flags left 0), slot and stress words (outputs, root and prevState left 0).
     function _segmentBase(uint256 r, SegmentData storage s, uint64 epoch) private view returns (uint256[] memory pub) {
-        uint256 a = assetSlots;
-        uint256 sw = stressWords;
-        pub = new uint256[](7 + a + sw);
+        uint256[] memory slots = _slots(s);
+        uint256[] memory stress = _stress(s);
+        uint256 a = slots.length;
+        pub = new uint256[](7 + a + stress.length);
         pub[4] = r;
         pub[6] = uint256(s.id) | (uint256(s.marginBps) << 32) | (uint256(epoch) << 50);
-        uint256 n = s.assetCount;
         for (uint256 k = 0; k < a; k++) {
-            pub[7 + k] = k < n ? s.words[k] : 1;
+            pub[7 + k] = slots[k];
         }
-        for (uint256 w = 0; w < sw; w++) {
-            pub[7 + a + w] = s.words[a + w];
+        for (uint256 w = 0; w < stress.length; w++) {
+            pub[7 + a + w] = stress[w];
         }
     }
 

@@ -28,7 +28,7 @@ import {
   type TransactionReceipt,
   ZeroHash,
 } from "ethers";
-import { PRICE_DECIMALS, packSlot, UNBOUNDED_CAP, UNUSED_SLOT } from "../spec/encoding.js";
+import { PRICE_DECIMALS, packSegmentSlots, UNBOUNDED_CAP } from "../spec/encoding.js";
 import { type CompiledContract, loadContract } from "../toolchain/contracts.js";
 import { buildDir as defaultBuildDir } from "../util/paths.js";
 
@@ -405,21 +405,10 @@ export function governedSlotWords(
   A: number,
   caps: readonly bigint[] = [],
 ): bigint[] {
-  const words: bigint[] = [];
-  for (let k = 0; k < A; k++) {
-    const g = seg.assets[k];
-    if (g === undefined) {
-      words.push(packSlot(UNUSED_SLOT));
-      continue;
-    }
+  const slots = seg.assets.map((g, k) => {
     const price = prices[g];
     if (price === undefined) throw new Error(`no price for asset ${g}`);
-    words.push(
-      packSlot(
-        { price, cfBps: BigInt(seg.cfBps[k] ?? 0), asset: BigInt(g), cap: caps[k] ?? UNBOUNDED_CAP },
-        k,
-      ),
-    );
-  }
-  return words;
+    return { price, cfBps: BigInt(seg.cfBps[k] ?? 0), asset: BigInt(g), cap: caps[k] ?? UNBOUNDED_CAP };
+  });
+  return packSegmentSlots(slots, A);
 }

@@ -332,26 +332,29 @@ async function toEpochView(registry: Contract, v: any): Promise<EpochView> {
     poolCaps: logs.poolCaps,
     globalAssets: table,
     // biome-ignore lint/suspicious/noExplicitAny: ethers Result
-    segments: [...v.segments].map((s: any) => ({
-      id: Number(s.id),
-      marginBps: Number(s.marginBps),
-      accepted: Number(s.accepted),
-      batchCount: Number(s.batchCount),
-      complete: Boolean(s.complete),
-      healthy: Boolean(s.healthy),
-      stressBits: Number(s.stressBits),
-      band: Number(s.band),
-      slots: toBigs(s.slots),
-      stress: toBigs(s.stress),
-      batchRoots: logged(
-        logs.roots.get(Number(s.id)),
-        Number(s.batchCount),
-        `segment ${s.id}'s batch roots`,
-        epoch,
-        block,
-      ),
-      assets: slotAssets(toBigs(s.slots), Number(s.assetCount), table, epoch),
-    })),
+    segments: [...v.segments].map((s: any) => {
+      const slots = toBigs(s.slots);
+      return {
+        id: Number(s.id),
+        marginBps: Number(s.marginBps),
+        accepted: Number(s.accepted),
+        batchCount: Number(s.batchCount),
+        complete: Boolean(s.complete),
+        healthy: Boolean(s.healthy),
+        stressBits: Number(s.stressBits),
+        band: Number(s.band),
+        slots,
+        stress: toBigs(s.stress),
+        batchRoots: logged(
+          logs.roots.get(Number(s.id)),
+          Number(s.batchCount),
+          `segment ${s.id}'s batch roots`,
+          epoch,
+          block,
+        ),
+        assets: slotAssets(slots, Number(s.assetCount), table, epoch),
+      };
+    }),
   };
   checkLogsAgainstStorage(view);
   return view;
