@@ -122,6 +122,14 @@ class CoordinatorRun {
   private readonly totalCount: number;
   private timer: NodeJS.Timeout | undefined;
   private reconciling = false;
+  /**
+   * Adds to Redis: each key's latest add (a sequence number) and the keys whose add is in flight.
+   * Reconcile re-adds a key missing from Redis only if its add had settled before it read Redis:
+   * a job being added is not missing (re-adding it would build its input twice).
+   */
+  private addSeq = 0;
+  private readonly addedAt = new Map<string, number>();
+  private readonly adding = new Set<string>();
   private redisDown = false;
   private workers = 0;
   private active = 0;
@@ -243,8 +251,17 @@ class CoordinatorRun {
   }
 
   private async add(tasks: readonly ProofTask[]): Promise<void> {
-    for (let i = 0; i < tasks.length; i += 500) {
-      await this.queue.addBulk(tasks.slice(i, i + 500).map((t) => this.jobOf(t)));
+    const seq = ++this.addSeq;
+    for (const t of tasks) {
+      this.addedAt.set(t.key, seq);
+      this.adding.add(t.key);
+    }
+    try {
+      for (let i = 0; i < tasks.length; i += 500) {
+        await this.queue.addBulk(tasks.slice(i, i + 500).map((t) => this.jobOf(t)));
+      }
+    } finally {
+      for (const t of tasks) this.adding.delete(t.key);
     }
   }
 
@@ -256,6 +273,10 @@ class CoordinatorRun {
     if (this.reconciling || this.outstanding.size === 0) return;
     this.reconciling = true;
     try {
+      // adds settled before these reads show in them; later or in-flight ones may not
+      const seq0 = this.addSeq;
+      const flying = new Set(this.adding);
+      const settled = (key: string) => !flying.has(key) && (this.addedAt.get(key) ?? 0) <= seq0;
       const pending = new Set(await this.queue.getRanges([...PENDING_STATES], 0, -1));
       const completed = new Set(await this.queue.getRanges(["completed"], 0, -1));
       const failed = new Set(await this.queue.getRanges(["failed"], 0, -1));
@@ -265,7 +286,8 @@ class CoordinatorRun {
         if (inRedis) this.queued.add(key); // adopt a restarted coordinator's jobs
         if (completed.has(key)) void this.onCompleted(key);
         else if (failed.has(key)) void this.onFailed(key);
-        else if (!inRedis && this.queued.has(key) && !this.handling.has(key)) missing.push(task);
+        else if (!inRedis && this.queued.has(key) && !this.handling.has(key) && settled(key))
+          missing.push(task);
       }
       if (missing.length > 0) await this.add(missing);
       await this.countWorkers();
