@@ -2,6 +2,8 @@
 import type { Command } from "commander";
 import { ensureCircuit } from "../toolchain/artifacts.js";
 import { buildContracts } from "../toolchain/contracts.js";
+import { ensureNativeProver, nativeToolchainMissing } from "../toolchain/native.js";
+import type { Reporter } from "../util/progress.js";
 import { BUILD_DIR_HELP, checkProfile, parseCircuits, printJson, reporterFor } from "./common.js";
 
 interface BuildCliOptions {
@@ -10,6 +12,7 @@ interface BuildCliOptions {
   ptau?: string;
   ptauHash?: string;
   contracts: boolean;
+  native: boolean;
   force?: boolean;
   json?: boolean;
   quiet?: boolean;
@@ -26,6 +29,7 @@ export function register(program: Command): void {
     .option("--ptau <file>", "production powers-of-tau file (default: a dev ptau, insecure)")
     .option("--ptau-hash <hex>", "expected sha256 or blake2b-512 of --ptau")
     .option("--no-contracts", "skip the contracts")
+    .option("--no-native", "skip the native prover (built when g++, nasm and libgmp-dev are present)")
     .option("--force", "rebuild even when up to date")
     .option("--build-dir <dir>", BUILD_DIR_HELP)
     .option("--json", "JSON lines on stderr, JSON summary on stdout")
@@ -59,8 +63,28 @@ export function register(program: Command): void {
         const c = await buildContracts({ profile, reporter, force: opts.force });
         contracts = { work: c.work, contracts: c.contracts };
       }
+      const native = opts.native ? await buildNative(reporter) : undefined;
       const elapsedMs = Date.now() - t0;
-      if (opts.json) printJson({ profile, circuits: results, contracts, elapsedMs });
+      if (opts.json) printJson({ profile, circuits: results, contracts, native, elapsedMs });
       else process.stdout.write(`build (${profile}): done in ${(elapsedMs / 1000).toFixed(1)}s\n`);
     });
+}
+
+/**
+ * The native prover when its toolchain is present; otherwise (or when its build fails) one
+ * warning with the reason: proving then uses snarkjs.
+ */
+async function buildNative(reporter: Reporter): Promise<{ bin?: string; missing?: string }> {
+  const missing = nativeToolchainMissing();
+  if (missing) {
+    reporter.warn(`${missing}; until then proofs use snarkjs`);
+    return { missing };
+  }
+  try {
+    return { bin: await ensureNativeProver({ log: (line) => reporter.info(line) }) };
+  } catch (err) {
+    const message = (err as Error).message;
+    reporter.warn(`${message}\nproofs use snarkjs`);
+    return { missing: message };
+  }
 }
