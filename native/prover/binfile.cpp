@@ -1,23 +1,52 @@
 #include "binfile.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 namespace bulkhead {
 
-FileStamp statFile(const std::string &path, const std::string &what) {
-    struct stat st;
-    if (stat(path.c_str(), &st) != 0) {
-        throw InputError(what + " " + path + ": " + std::strerror(errno));
-    }
+static FileStamp stampOf(const struct stat &st, const std::string &path, const std::string &what) {
     if (!S_ISREG(st.st_mode)) throw InputError(what + " " + path + ": not a regular file");
     FileStamp s;
+    s.device = static_cast<uint64_t>(st.st_dev);
+    s.inode = static_cast<uint64_t>(st.st_ino);
     s.size = static_cast<uint64_t>(st.st_size);
     s.mtimeNs = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
     return s;
+}
+
+FileStamp statFile(const std::string &path, const std::string &what) {
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) throw InputError(what + " " + path + ": " + std::strerror(errno));
+    return stampOf(st, path, what);
+}
+
+// Reads the whole file through one descriptor, so the stamp describes the bytes read
+// (non-blocking open: a FIFO is refused as not a regular file instead of waiting for a writer).
+static std::vector<uint8_t> readAll(const std::string &path, const std::string &what, FileStamp &stamp) {
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) throw InputError(what + " " + path + ": " + std::strerror(errno));
+    struct Closer {
+        int fd;
+        ~Closer() { close(fd); }
+    } closer{fd};
+    struct stat st;
+    if (fstat(fd, &st) != 0) throw InputError(what + " " + path + ": " + std::strerror(errno));
+    stamp = stampOf(st, path, what);
+    std::vector<uint8_t> data(stamp.size);
+    uint64_t got = 0;
+    while (got < data.size()) {
+        const ssize_t n = read(fd, data.data() + got, data.size() - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw InputError(what + " " + path + ": read failed: " + std::strerror(errno));
+        if (n == 0) throw InputError(what + " " + path + ": the file shrank while it was read");
+        got += static_cast<uint64_t>(n);
+    }
+    return data;
 }
 
 static uint32_t readU32(const uint8_t *p) {
@@ -34,13 +63,7 @@ static uint64_t readU64(const uint8_t *p) {
 
 BinFile::BinFile(const std::string &path, const std::string &what, const char magic[4], uint32_t maxVersion)
     : path_(path), what_(what) {
-    stamp_ = statFile(path, what);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail(std::string("cannot open: ") + std::strerror(errno));
-    data_.resize(stamp_.size);
-    if (stamp_.size > 0 && !in.read(reinterpret_cast<char *>(data_.data()), static_cast<std::streamsize>(stamp_.size))) {
-        fail("read failed");
-    }
+    data_ = readAll(path, what, stamp_);
     const uint64_t n = data_.size();
     if (n < 12) fail("truncated: " + std::to_string(n) + " bytes, shorter than the file header");
     if (std::memcmp(data_.data(), magic, 4) != 0) {

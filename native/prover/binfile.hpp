@@ -17,10 +17,16 @@ class InputError : public std::runtime_error {
     explicit InputError(const std::string &message) : std::runtime_error(message) {}
 };
 
+// Identity of a file's contents as far as the file system tells: a file replaced by rename
+// changes inode, one rewritten in place changes mtime (and usually size).
 struct FileStamp {
+    uint64_t device = 0;
+    uint64_t inode = 0;
     uint64_t size = 0;
     int64_t mtimeNs = 0;
-    bool operator==(const FileStamp &o) const { return size == o.size && mtimeNs == o.mtimeNs; }
+    bool operator==(const FileStamp &o) const {
+        return device == o.device && inode == o.inode && size == o.size && mtimeNs == o.mtimeNs;
+    }
 };
 
 // Size and modification time of a regular file; throws InputError when it is missing or not a

@@ -67,7 +67,8 @@ struct Result {
     json timings;
 };
 
-// Keeps proving keys loaded, keyed by path; a key whose file changed size or mtime is reloaded.
+// Keeps proving keys loaded, keyed by path; a key whose file changed (inode, size or mtime) is
+// reloaded.
 class KeyCache {
   public:
     const ProvingKey &get(const std::string &path, double &loadMs) {

@@ -93,17 +93,31 @@ void readHeaders(const BinFile &f, ProvingKey &k) {
     f.section(kIC, static_cast<uint64_t>(k.nPublic + 1) * kG1Size, "IC");
 }
 
+// Every section's size against the header, before anything is allocated from the header's
+// counts (a corrupted count then cannot make the loader allocate more than the file holds).
+void checkSizes(const BinFile &f, const ProvingKey &k) {
+    const uint64_t coefsSize = f.sectionSize(kCoefs);
+    if (coefsSize < 4) f.fail("section 4 (coefficients) is too short");
+    Cursor c(f, f.section(kCoefs, coefsSize, "coefficients"), coefsSize, "section 4");
+    const uint64_t nCoefs = c.u32();
+    if (coefsSize != 4 + nCoefs * kCoefSize) {
+        f.fail("section 4 (coefficients) has " + std::to_string(coefsSize) + " bytes, " + std::to_string(nCoefs) +
+               " coefficients need " + std::to_string(4 + nCoefs * kCoefSize));
+    }
+    const uint64_t nVars = k.nVars;
+    f.section(kPointsA, nVars * kG1Size, "A");
+    f.section(kPointsB1, nVars * kG1Size, "B1");
+    f.section(kPointsB2, nVars * kG2Size, "B2");
+    f.section(kPointsC, (nVars - k.nPublic - 1) * kG1Size, "C");
+    f.section(kPointsH, static_cast<uint64_t>(k.domainSize) * kG1Size, "H");
+}
+
 // Groups the coefficients by target row with a counting sort: rows 0..domainSize-1 are matrix
 // A, the next domainSize rows matrix B.
 void readCoefs(const BinFile &f, ProvingKey &k) {
     const uint64_t size = f.sectionSize(kCoefs);
-    if (size < 4) f.fail("section 4 (coefficients) is too short");
     Cursor c(f, f.section(kCoefs, size, "coefficients"), size, "section 4");
     k.nCoefs = c.u32();
-    if (size != 4 + k.nCoefs * kCoefSize) {
-        f.fail("section 4 (coefficients) has " + std::to_string(size) + " bytes, " + std::to_string(k.nCoefs) +
-               " coefficients need " + std::to_string(4 + k.nCoefs * kCoefSize));
-    }
     const uint8_t *base = c.bytes(k.nCoefs * kCoefSize);
     const uint64_t nRows = 2ULL * k.domainSize;
     k.rowStart.assign(nRows + 1, 0);
@@ -138,6 +152,7 @@ std::unique_ptr<ProvingKey> loadProvingKey(const std::string &path) {
     k->path = path;
     k->stamp = f.stamp();
     readHeaders(f, *k);
+    checkSizes(f, *k);
     readCoefs(f, *k);
     k->pointsA = readPoints<G1A>(f, kPointsA, k->nVars, "A");
     k->pointsB1 = readPoints<G1A>(f, kPointsB1, k->nVars, "B1");

@@ -6,8 +6,8 @@
  * output files, and never stop the server.
  */
 import assert from "node:assert/strict";
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { type ChildProcessWithoutNullStreams, execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import * as readline from "node:readline";
 import { initPoseidon } from "../../src/spec/encoding.js";
@@ -278,6 +278,15 @@ describe("native prover (C++ Groth16 on ffiasm)", () => {
         /short\.wtns: truncated: section 2 declares/,
       ],
       [
+        "a FIFO as witness (refused, not waited on)",
+        () => {
+          const fifo = path.join(dir, "pipe.wtns");
+          if (!existsSync(fifo)) execFileSync("mkfifo", [fifo]);
+          return [list.art.zkey, fifo];
+        },
+        /pipe\.wtns: not a regular file/,
+      ],
+      [
         "zkey of the other circuit",
         () => [seg.art.zkey, list.wtns],
         /witness .*list\.wtns: witness has \d+ signals, proving key .*segment-test\/circuit\.zkey expects \d+: a key of another circuit\?/,
@@ -296,6 +305,22 @@ describe("native prover (C++ Groth16 on ffiasm)", () => {
         assert.equal(r.publicSignals, undefined, "no public file");
       });
     }
+
+    it("an unwritable output path: exit 2 and neither file written", () => {
+      const publicFile = path.join(dir, "unwritable-public.json");
+      const proofFile = path.join(dir, "no-such-dir", "proof.json");
+      const r = spawnSync(bin, ["prove", list.art.zkey, list.wtns, proofFile, publicFile], {
+        encoding: "utf8",
+      });
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /^error: cannot write .*no-such-dir\/proof\.json: No such file or directory\n$/);
+      assert.equal(existsSync(publicFile), false);
+      assert.deepEqual(
+        readdirSync(dir).filter((f) => f.includes(".tmp-")),
+        [],
+        "no temporary files left",
+      );
+    });
 
     it("serve answers each with ok:false naming the problem and goes on proving", async () => {
       const server = new Server();
