@@ -22,7 +22,6 @@
  * no trusted setup (constraint counts), when a setup would take too long.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -51,6 +50,7 @@ import { ensureCircuit } from "../src/toolchain/artifacts.js";
 import { readR1csHeader } from "../src/toolchain/binfile.js";
 import { circuitSpec, compileCircuit } from "../src/toolchain/compile.js";
 import { compileRegistryWith } from "../src/toolchain/contracts.js";
+import { ensureNativeWitness, nativeWitnessMissing } from "../src/toolchain/witness.js";
 import { terminateCurves } from "../src/util/curve.js";
 import { atomicWrite, atomicWriteJson } from "../src/util/fsutil.js";
 import { BUILD_DIR, packageVersion, REPO_ROOT } from "../src/util/paths.js";
@@ -241,38 +241,10 @@ interface CppResult {
   note?: string;
 }
 
-function cppPrereqs(): string | undefined {
-  const missing: string[] = [];
-  const has = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
-  for (const c of ["make", "g++", "nasm"]) if (!has(c)) missing.push(c);
-  if (!existsSync("/usr/include/gmp.h") && !existsSync("/usr/include/x86_64-linux-gnu/gmp.h"))
-    missing.push("libgmp-dev");
-  if (!existsSync("/usr/include/nlohmann/json.hpp")) missing.push("nlohmann-json3-dev");
-  if (process.arch !== "x64") missing.push("x86-64 (circom's fr.asm)");
-  return missing.length
-    ? `missing ${missing.join(", ")} (apt-get install -y libgmp-dev nlohmann-json3-dev nasm)`
-    : undefined;
-}
-
-/** circom2 --c (the wasm build of circom emits the C++ sources; shared compile cache) + make. */
-async function buildCppWitness(
-  circuit: CircuitName,
-  p: Profile,
-): Promise<{ bin: string; dat: string; ms: number }> {
-  const t = now();
-  const { dir } = await compileCircuit(circuitSpec(circuit, p), { target: "c" });
-  const cppDir = path.join(dir, "main_cpp");
-  // circom names the program after the main file, "main_c" when "main" would clash with main.cpp
-  const bins = ["main", "main_c"].map((n) => path.join(cppDir, n));
-  let bin = bins.find((b) => existsSync(b));
-  if (!bin) {
-    const mk = spawnSync("make", ["-j2"], { cwd: cppDir, encoding: "utf8", maxBuffer: 64 * 2 ** 20 });
-    if (mk.status !== 0) throw new Error(`make: ${(mk.stderr || mk.stdout || String(mk.error)).slice(-300)}`);
-    bin = bins.find((b) => existsSync(b));
-    if (!bin) throw new Error("make produced no witness binary");
-    return { bin, dat: `${bin}.dat`, ms: now() - t };
-  }
-  return { bin, dat: `${bin}.dat`, ms: 0 };
+/** circom2 --c + make, as the cached artifact of src/toolchain/witness.ts. */
+async function buildCppWitness(circuit: CircuitName, p: Profile): Promise<{ bin: string; ms: number }> {
+  const w = await ensureNativeWitness(circuit, p.name);
+  return { bin: w.bin, ms: w.built ? w.ms : 0 };
 }
 
 // ------------------------------------------------------------------------------------ chain
@@ -441,7 +413,7 @@ async function benchWasmWitness(p: Profile, keys: Keys, e: BenchEpoch) {
 /** circom's C++ witness generator, where it builds (prerequisites, x86-64). */
 async function benchCppWitness(p: Profile, e: BenchEpoch, notes: string[]): Promise<CppResult> {
   let cpp: CppResult;
-  const missing = cppPrereqs();
+  const missing = nativeWitnessMissing();
   if (!cppFor(p.name))
     cpp = { available: false, reason: `skipped for this profile in this run (--cpp ${CPP_ARG})` };
   else if (missing) cpp = { available: false, reason: missing };

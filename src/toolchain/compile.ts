@@ -31,7 +31,8 @@ export interface CircuitSpec {
 
 /**
  * "wasm": main.r1cs, main.wasm, main.sym (proving, witness tests, constraint counts);
- * "c": main.r1cs and circom's C++ witness generator sources in main_cpp/ (benchmarks).
+ * "c": main.r1cs and circom's C++ witness generator sources in main_cpp/ (the program is named
+ * main_c; src/toolchain/witness.ts builds it).
  */
 export type CompileTarget = "wasm" | "c";
 const FLAGS: Record<CompileTarget, readonly string[]> = {
@@ -176,14 +177,21 @@ async function compileInto(spec: CircuitSpec, outDir: string, target: CompileTar
     rel(circomlib),
   ];
   const { code, output } = await runCircom(cwd, args);
+  // with --c, circom names its outputs main_c (main_c.r1cs, main_c_cpp/) so that the program's
+  // main_c.cpp does not clash with main.cpp
+  const base = target === "c" ? "main_c" : "main";
   const produced =
-    target === "wasm" ? path.join(outDir, "main_js", "main.wasm") : path.join(outDir, "main_cpp");
-  if (code !== 0 || !(await exists(path.join(outDir, "main.r1cs"))) || !(await exists(produced))) {
+    target === "wasm" ? path.join(outDir, "main_js", "main.wasm") : path.join(outDir, `${base}_cpp`);
+  const r1cs = path.join(outDir, `${base}.r1cs`);
+  if (code !== 0 || !(await exists(r1cs)) || !(await exists(produced))) {
     throw new Error(`${spec.id}: circom compile failed: ${circomErrorLine(output)}`);
   }
   if (target === "wasm") {
     await fs.rename(produced, path.join(outDir, "main.wasm"));
     await fs.rm(path.join(outDir, "main_js"), { recursive: true, force: true });
+  } else {
+    await fs.rename(r1cs, path.join(outDir, "main.r1cs"));
+    await fs.rename(produced, path.join(outDir, "main_cpp"));
   }
 }
 

@@ -9,14 +9,23 @@
  */
 const counts = new Map<string, number>();
 
-export function faultPoint(point: string): void {
+/**
+ * True exactly when the process reaches `point` for the n-th time that `BULKHEAD_FAULT` names
+ * (counted per process). For faults other than a kill: e.g. `native:corrupt-proof` makes the
+ * native prover client damage the proof it received, to test that it is caught.
+ */
+export function faultHit(point: string): boolean {
   const spec = process.env.BULKHEAD_FAULT;
-  if (!spec) return;
+  if (!spec) return false;
   const [name, nth] = spec.split("#");
-  if (name !== point) return;
+  if (name !== point) return false;
   const n = (counts.get(point) ?? 0) + 1;
   counts.set(point, n);
-  if (n !== Number(nth ?? 1)) return;
-  process.stderr.write(`BULKHEAD_FAULT: killed at ${point}${nth ? `#${nth}` : ""}\n`);
+  return n === Number(nth ?? 1);
+}
+
+export function faultPoint(point: string): void {
+  if (!faultHit(point)) return;
+  process.stderr.write(`BULKHEAD_FAULT: killed at ${process.env.BULKHEAD_FAULT}\n`);
   process.kill(process.pid, "SIGKILL");
 }
