@@ -6,14 +6,13 @@
 // `prove` writes the proof and public signals in snarkjs's JSON format (both files or neither);
 // on error it prints one line `error: <message>` on stderr and exits 2. `serve` answers one JSON
 // request per stdin line with one JSON line on stdout, keeping proving keys loaded.
+#include <fcntl.h>
 #include <omp.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -110,11 +109,21 @@ Result proveFiles(KeyCache &cache, const std::string &zkey, const std::string &w
 
 std::string tempPath(const std::string &path) { return path + ".tmp-" + std::to_string(getpid()); }
 
+// Writes `text` to the new file `tmp` and syncs it; errors name `target`.
 void writeTemp(const std::string &tmp, const std::string &target, const std::string &text) {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.close();
-    if (!out) throw InputError("cannot write " + target + ": " + std::strerror(errno));
+    std::remove(tmp.c_str());  // a leftover of a killed run with the same pid
+    const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0) throw InputError("cannot write " + target + ": " + std::strerror(errno));
+    size_t done = 0;
+    int err = 0;
+    while (done < text.size() && err == 0) {
+        const ssize_t n = write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno != EINTR) err = errno;
+        if (n > 0) done += static_cast<size_t>(n);
+    }
+    if (err == 0 && fsync(fd) != 0) err = errno;
+    if (close(fd) != 0 && err == 0) err = errno;
+    if (err != 0) throw InputError("cannot write " + target + ": " + std::strerror(err));
 }
 
 // Writes both files or neither: both go to temporary names first, then are renamed.

@@ -278,6 +278,18 @@ describe("native prover (C++ Groth16 on ffiasm)", () => {
         /short\.wtns: truncated: section 2 declares/,
       ],
       [
+        "witness of another field",
+        () => [
+          list.art.zkey,
+          tampered(list.wtns, "field.wtns", (b) => {
+            const at = sectionOffset(b, 1) + 4;
+            b[at] = (b[at] as number) ^ 0x02;
+            return b;
+          }),
+        ],
+        /field\.wtns: field prime is not BN254's scalar field/,
+      ],
+      [
         "a FIFO as witness (refused, not waited on)",
         () => {
           const fifo = path.join(dir, "pipe.wtns");
