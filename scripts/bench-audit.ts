@@ -11,8 +11,8 @@
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { auditBundle } from "../src/audit/audit.js";
-import { proveSnapshot } from "../src/prove/pipeline.js";
+import { auditBundle } from "../src/audit/node.js";
+import { proveSnapshot } from "../src/pipeline.js";
 import { getProfile } from "../src/spec/profiles.js";
 import { terminateCurves } from "../src/util/curve.js";
 import { atomicWriteJson } from "../src/util/fsutil.js";

@@ -17,7 +17,7 @@
 import * as os from "node:os";
 import * as path from "node:path";
 import { type JsonRpcProvider, Wallet } from "ethers";
-import { readBundle } from "../src/bundle/bundle.js";
+import { readBundle } from "../src/bundle/disk.js";
 import { startAnvil } from "../src/chain/anvil.js";
 import { loadDeployArtifacts } from "../src/chain/deploy.js";
 import { compileDevContracts, type DevWorld, deployDevWorld } from "../src/chain/devworld.js";
@@ -26,7 +26,7 @@ import { deployGovernedRegistry, governedSnapshotFromRegistry } from "../src/cha
 import { type PublishGas, publishEpoch } from "../src/chain/publish.js";
 import { chainEpochFromBundle, REGISTRY_IFACE, registryAt } from "../src/chain/registry.js";
 import { connectRpc } from "../src/chain/signer.js";
-import { proveSnapshot } from "../src/prove/pipeline.js";
+import { proveSnapshot } from "../src/pipeline.js";
 import { parseSnapshot } from "../src/snapshot/snapshot.js";
 import { getProfile, type Profile } from "../src/spec/profiles.js";
 import { buildContracts } from "../src/toolchain/contracts.js";

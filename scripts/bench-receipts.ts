@@ -11,7 +11,7 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { buildEpoch } from "../src/epoch/plan.js";
-import { buildReceipts, receiptsOf } from "../src/receipts/receipts.js";
+import { buildReceipts, receiptsOf } from "../src/receipts/build.js";
 import { writeReceiptStore } from "../src/receipts/store.js";
 import { parseSnapshot } from "../src/snapshot/snapshot.js";
 import { getProfile } from "../src/spec/profiles.js";

@@ -1,7 +1,6 @@
 /**
  * Offline Groth16 verification speed: snarkjs one proof after another vs bulkhead's batch
- * verification (src/audit/batchverify.ts), on the calling thread and over a worker-thread pool
- * (all cores), at n = 16, 64, 256 proofs (medians of --runs runs, after a warm-up).
+ * verification (src/audit/batchverify.ts) on the calling thread, at n = 16, 64, 256 proofs (medians of --runs runs, after a warm-up).
  *
  * Proofs are of the batchtoy fixture circuit with 17 public signals, as many as the default
  * profile's segment circuit: a Groth16 verifier's cost depends only on the number of public
@@ -13,7 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { BatchVerifierPool, verifyBatch } from "../src/audit/batchverify.js";
+import { verifyBatch } from "../src/audit/batchverify.js";
 import { withSnarkjs } from "../src/util/curve.js";
 import { sha256Hex } from "../src/util/hash.js";
 import { buildDir, PACKAGE_ROOT } from "../src/util/paths.js";
@@ -55,18 +54,15 @@ if (items.length < maxN) {
   await fs.writeFile(cacheFile, JSON.stringify(items));
 }
 
-const pool = new BatchVerifierPool();
 const results: Record<string, unknown>[] = [];
 await withSnarkjs(async () => {
-  // warm-up: snarkjs's curve, our curve and the pool's workers
+  // warm-up: snarkjs's curve and ours
   await snarkjs.groth16.verify(toy.vkey, items[0].publicSignals, items[0].proof);
   await verifyBatch(toy.vkey, items.slice(0, 4));
-  await pool.verify(toy.vkey, items.slice(0, 4 * pool.size));
   for (const n of sizes) {
     const xs = items.slice(0, n);
     const one: number[] = [];
     const batch: number[] = [];
-    const par: number[] = [];
     for (let r = 0; r < runs; r++) {
       one.push(
         await timed(async () => {
@@ -81,26 +77,19 @@ await withSnarkjs(async () => {
           if (!(await verifyBatch(toy.vkey, xs)).ok) throw new Error("batch: invalid");
         }),
       );
-      par.push(
-        await timed(async () => {
-          if (!(await pool.verify(toy.vkey, xs)).ok) throw new Error("pool: invalid");
-        }),
-      );
     }
     const rate = (ms: number[]) => Math.round((n / median(ms)) * 1000 * 10) / 10;
     const row = {
       n,
       oneByOne: { medianMs: Math.round(median(one)), proofsPerSecond: rate(one) },
       batch: { medianMs: Math.round(median(batch)), proofsPerSecond: rate(batch) },
-      batchParallel: { workers: pool.size, medianMs: Math.round(median(par)), proofsPerSecond: rate(par) },
     };
     results.push(row);
     console.log(
-      `n=${n}: snarkjs 1 by 1 ${row.oneByOne.proofsPerSecond}/s, batch ${row.batch.proofsPerSecond}/s, batch on ${pool.size} workers ${row.batchParallel.proofsPerSecond}/s`,
+      `n=${n}: snarkjs 1 by 1 ${row.oneByOne.proofsPerSecond}/s, batch ${row.batch.proofsPerSecond}/s`,
     );
   }
 });
-await pool.close();
 
 const out = {
   bench: "verify",
@@ -109,7 +98,7 @@ const out = {
   cpu: os.cpus()[0]?.model ?? "unknown",
   node: process.version,
   runs,
-  note: "proofs/s = n / median wall time; snarkjs = groth16.verify one after another (warm, its multi-threaded curve); batch = verifyBatch on the calling thread; batchParallel = BatchVerifierPool (one chunk per worker)",
+  note: "proofs/s = n / median wall time; snarkjs = groth16.verify one after another (warm, its multi-threaded curve); batch = verifyBatch on the calling thread",
   results,
   at: new Date().toISOString(),
 };

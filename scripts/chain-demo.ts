@@ -17,8 +17,9 @@
 import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { type JsonRpcProvider, Wallet } from "ethers";
-import { auditBundle, formatAuditVerdict } from "../src/audit/audit.js";
-import { readBundle } from "../src/bundle/bundle.js";
+import { formatAuditVerdict } from "../src/audit/audit.js";
+import { auditBundle, readReceiptFile } from "../src/audit/node.js";
+import { readBundle } from "../src/bundle/disk.js";
 import { startAnvil } from "../src/chain/anvil.js";
 import { loadDeployArtifacts, writeDeployment } from "../src/chain/deploy.js";
 import { compileDevContracts, deployContract, deployDevWorld } from "../src/chain/devworld.js";
@@ -30,7 +31,7 @@ import {
 } from "../src/chain/governed.js";
 import { publishEpoch } from "../src/chain/publish.js";
 import { formatChainReceiptVerdict, verifyReceiptOnChain } from "../src/chain/receipt.js";
-import { chainEpochFromBundle, registryAt } from "../src/chain/registry.js";
+import { chainEpochFromBundle, registryAt, registryVerifiers } from "../src/chain/registry.js";
 import { connectRpc } from "../src/chain/signer.js";
 import { formatStatus, readStatus } from "../src/chain/status.js";
 import { listReceipts } from "../src/receipts/store.js";
@@ -154,7 +155,7 @@ export async function runChainDemo(
 
   say(`$ bulkhead audit ${ctx.publicDir} --rpc ${url} --registry ${reg} --allow-dev-keys -q`);
   const anchored = await auditBundle(ctx.publicDir, {
-    anchor: { kind: "registry", runner: provider, registry: reg },
+    anchor: { kind: "registry", registry: reg, verifiers: await registryVerifiers(provider, reg) },
     allowDevKeys: true,
   });
   for (const line of formatAuditVerdict(anchored).split("\n")) say(`  ${line}`);
@@ -166,7 +167,8 @@ export async function runChainDemo(
   let receiptOk = false;
   if (first) {
     say(`$ bulkhead receipt verify ${first.file} --rpc ${url} --registry ${reg} --allow-dev-keys`);
-    const v = await verifyReceiptOnChain(first.file, registryAt(reg, provider), { allowDevKeys: true });
+    const receipt = await readReceiptFile(first.file);
+    const v = await verifyReceiptOnChain(receipt, registryAt(reg, provider), { allowDevKeys: true });
     for (const line of formatChainReceiptVerdict(v).split("\n")) say(`  ${line}`);
     receiptOk = v.included && anchored.ok;
   }

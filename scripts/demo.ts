@@ -16,15 +16,12 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { auditBundle, formatAudit } from "../src/audit/audit.js";
+import { formatAudit } from "../src/audit/audit.js";
+import { auditBundle, verifyReceipt } from "../src/audit/node.js";
+import { formatReceiptVerdict } from "../src/audit/receipt.js";
 import { formatProveSummary } from "../src/cli/prove.js";
-import { type CircuitKeys, proveSnapshot } from "../src/prove/pipeline.js";
-import {
-  type AccountReceipt,
-  formatReceiptVerdict,
-  type LotReceipt,
-  verifyReceipt,
-} from "../src/receipts/receipts.js";
+import { type CircuitKeys, proveSnapshot } from "../src/pipeline.js";
+import type { AccountReceipt, LotReceipt } from "../src/receipts/receipts.js";
 import { findReceipt } from "../src/receipts/store.js";
 import { liabilityLeaf } from "../src/spec/encoding.js";
 import type { CircuitName } from "../src/spec/profiles.js";

@@ -6,21 +6,33 @@
 
 // audit: key anchors (where trusted verification keys come from) and the whole-epoch check
 export {
+  type DeployedVerifier,
   type KeyAnchor,
   NO_ANCHOR_MESSAGE,
-  readTrustedKeys,
   type TrustedKey,
   UNANCHORED_WARNING,
 } from "./audit/anchor.js";
+export { readTrustedKeys } from "./audit/anchor.node.js";
 export {
   type AuditOptions,
   type AuditReport,
-  auditBundle,
+  auditFiles,
   formatAudit,
   type SegmentAudit,
 } from "./audit/audit.js";
+export { auditBundle, readReceiptFile, verifyReceipt } from "./audit/node.js";
+export { formatReceiptVerdict, type ReceiptVerdict, verifyReceiptFiles } from "./audit/receipt.js";
 // bundle
-export { BUNDLE_FILE, type Bundle, BundleError, parseBundle, readBundle } from "./bundle/bundle.js";
+export {
+  BUNDLE_FILE,
+  type Bundle,
+  BundleError,
+  type BundleFiles,
+  loadBundle,
+  memoryFiles,
+  parseBundle,
+} from "./bundle/bundle.js";
+export { readBundle } from "./bundle/disk.js";
 // chain
 export {
   type DeployArtifacts,
@@ -52,7 +64,7 @@ export {
   type ChainReceiptVerdict,
   verifyReceiptOnChain,
 } from "./chain/receipt.js";
-export { type ChainEpoch, chainEpochFromBundle, registryAt } from "./chain/registry.js";
+export { type ChainEpoch, chainEpochFromBundle, registryAt, registryVerifiers } from "./chain/registry.js";
 export { connectRpc, loadSigner } from "./chain/signer.js";
 export { formatStatus, type RegistryStatus, readStatus, type SegmentStatus } from "./chain/status.js";
 // epoch: plan and circuit inputs (pure)
@@ -66,15 +78,9 @@ export {
   proveSnapshot,
   type SegmentSummary,
   StoppedError,
-} from "./prove/pipeline.js";
+} from "./pipeline.js";
 // receipts
-export {
-  type AccountReceipt,
-  type LotReceipt,
-  type Receipt,
-  type ReceiptVerdict,
-  verifyReceipt,
-} from "./receipts/receipts.js";
+export type { AccountReceipt, LotReceipt, Receipt } from "./receipts/receipts.js";
 export {
   type FoundReceipt,
   findReceipt,

@@ -1,7 +1,9 @@
 /**
  * `npm run build:web [-- --out DIR] [--vkey-hash circuit=sha256 ...] [--allow-dev-keys]`: bundles the receipt page
- * (web/src/main.ts + the library's receipt/audit/bundle code, snarkjs and Poseidon) with esbuild
- * into one static directory (default dist/web/): index.html, app.js.
+ * (web/src/main.ts + the library's verification core: bundle, receipt, audit and chain-receipt
+ * code, snarkjs and Poseidon) with esbuild into one static directory (default dist/web/):
+ * index.html, app.js. The core runs unchanged in the browser (no stand-ins for Node modules;
+ * `npm run test:deps` keeps Node out of it).
  *
  * Key anchor: the verification keys of this machine's own build (build/<circuit>-<profile>/vkey.json,
  * the equivalent of the CLI's local keys) are embedded into app.js, with any pinned hashes given
@@ -51,41 +53,16 @@ export function localKeys(buildDir: string): Anchor["local"] {
   return out;
 }
 
-const ANCHOR_TS = path.join(REPO, "src", "audit", "anchor.ts");
-
-const SHIMS: Record<string, string> = {
-  "node:fs/promises": "shims/fs-promises.ts",
-  "node:fs": "shims/fs.ts",
-  "node:path": "shims/path.ts",
-  "node:crypto": "shims/crypto.ts",
-};
-
-/** Node built-ins -> in-memory stand-ins; the Node snarkjs facade -> the browser one. */
-const shimPlugin: esbuild.Plugin = {
-  name: "bulkhead-browser-shims",
+/**
+ * circomlibjs's index pulls in every primitive (and Node's assert/buffer, which a browser lacks);
+ * the library only needs Poseidon, so the page takes circomlibjs's Poseidon module directly.
+ */
+const poseidonOnly: esbuild.Plugin = {
+  name: "bulkhead-poseidon-only",
   setup(b) {
-    b.onResolve({ filter: /^node:(fs\/promises|fs|path|crypto)$/ }, (a) => ({
-      path: path.join(WEB, SHIMS[a.path] as string),
-    }));
-    // circomlibjs's index pulls in every primitive (and Node's assert/buffer); the library only
-    // needs Poseidon
     b.onResolve({ filter: /^circomlibjs$/ }, () => ({
       path: path.join(REPO, "node_modules", "circomlibjs", "src", "poseidon_wasm.js"),
     }));
-    // the Node-only anchors (local build, registry via solc) are never used by the page
-    b.onResolve(
-      { filter: /^(ejs|\.\.\/toolchain\/(artifacts|contracts)\.js|\.\.\/util\/paths\.js)$/ },
-      (a) => (a.importer === ANCHOR_TS ? { path: path.join(WEB, "shims/node-only.ts") } : undefined),
-    );
-    // Groth16 batch verification runs on Node's worker threads: the page verifies one by one
-    b.onResolve({ filter: /^\.\/batchverify\.js$/ }, () => ({
-      path: path.join(WEB, "shims/batchverify.ts"),
-    }));
-    b.onResolve({ filter: /\/util\/snarkjs\.js$/ }, (a) =>
-      a.importer.startsWith(path.join(REPO, "src"))
-        ? { path: path.join(WEB, "shims/snarkjs.ts") }
-        : undefined,
-    );
   },
 };
 
@@ -110,7 +87,7 @@ export async function buildWeb(opts: WebBuildOptions = {}): Promise<{ outDir: st
     sourcemap: false,
     logLevel: "warning",
     define: { __BULKHEAD_ANCHOR__: JSON.stringify(anchor), "process.env.NODE_DEBUG": "false" },
-    plugins: [shimPlugin],
+    plugins: [poseidonOnly],
   });
   await fs.copyFile(path.join(WEB, "index.html"), path.join(tmp, "index.html"));
   // atomic replace: never leave a half-built page behind

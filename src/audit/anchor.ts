@@ -6,31 +6,31 @@
  *  - `trusted`:  per circuit, the sha256 of the key file or the key itself, given by the user
  *                (`--vkey-hash circuit=sha256`, `--trusted-keys FILE`);
  *  - `local`:    the keys the user's own checkout builds from the circuits (`--local-keys`);
- *  - `registry`: the registry's deployed verifier contracts (`--rpc URL --registry ADDR`): the
+ *  - `registry`: the registry's deployed verifier contracts (`--rpc URL --registry ADDR`), their
+ *                runtime code read by the caller (chain/registry.ts `registryVerifiers`): the
  *                bundle's key is accepted iff the verifier generated from it with the project's
- *                own generator and solc settings has exactly the deployed runtime code;
+ *                own generator and solc settings has exactly that code;
  *  - `bundle`:   the bundle's own keys, explicitly (`--trust-bundle-keys`): every verdict line
  *                then carries UNANCHORED_WARNING.
  * No anchor: the audit refuses (NO_ANCHOR_MESSAGE).
+ *
+ * This file checks the anchors that need no toolchain (`trusted`, `bundle`) and runs unchanged in
+ * Node and the browser; anchor.node.ts checks `local` and `registry` (they build or compile).
  */
-import * as fs from "node:fs/promises";
-import * as path from "node:path";
-import { type ContractRunner, isAddress } from "ethers";
-import { REGISTRY_ABI } from "../chain/abi.js";
-import { CIRCUITS, type CircuitName, getProfile } from "../spec/profiles.js";
-import { ensureCircuit } from "../toolchain/artifacts.js";
-import {
-  compileSolidity,
-  verifierSourceFromVkey as generateFromVkey,
-  VERIFIER_NAMES,
-} from "../toolchain/contracts.js";
+import type { CircuitName } from "../spec/profiles.js";
 import { sha256Hex } from "../util/hash.js";
 
 export type KeyAnchor =
   | { kind: "trusted"; keys: Partial<Record<CircuitName, TrustedKey>>; source?: string }
   | { kind: "local"; buildDir?: string }
-  | { kind: "registry"; runner: ContractRunner; registry: string }
+  | { kind: "registry"; registry: string; verifiers: Record<CircuitName, DeployedVerifier> }
   | { kind: "bundle" };
+
+/** A verifier contract as deployed: its address and runtime code. */
+export interface DeployedVerifier {
+  address: string;
+  code: string;
+}
 
 /** A trusted key: the sha256 (hex) of its file, or the snarkjs key object itself. */
 export type TrustedKey = { sha256: string } | { vkey: unknown };
@@ -72,13 +72,14 @@ function keyFields(vkey: unknown): string {
   return JSON.stringify(pick.map((k) => v[k] ?? null));
 }
 
-function sameKey(circuit: CircuitName, candidate: unknown, trusted: unknown, what: string): string | null {
-  if (trusted === undefined) return `no ${what} key for ${circuit}`;
-  return keyFields(candidate) === keyFields(trusted) ? null : `not the key ${what}`;
-}
-
 /** Builds the check for an anchor; `profile` is the bundle's circuit profile name. */
-export function anchorCheck(anchor: KeyAnchor, profile: string): AnchorCheck {
+export type AnchorChecker = (anchor: KeyAnchor, profile: string) => AnchorCheck;
+
+/**
+ * The check of an anchor that needs no toolchain: `trusted` and `bundle`. `local` and `registry`
+ * build or compile (anchor.node.ts `nodeAnchorCheck`); here they fail every key, saying so.
+ */
+export const anchorCheck: AnchorChecker = (anchor) => {
   switch (anchor.kind) {
     case "bundle":
       return async () => null;
@@ -90,52 +91,20 @@ export function anchorCheck(anchor: KeyAnchor, profile: string): AnchorCheck {
         const h = sha256Hex(text);
         return h === want.sha256.toLowerCase() ? null : `sha256 ${h} is not the trusted key ${want.sha256}`;
       };
-    case "local":
-      return async ({ circuit, vkey }) => {
-        getProfile(profile); // a clear error for a profile this checkout does not know
-        const a = await ensureCircuit(circuit, profile, { buildDir: anchor.buildDir });
-        return sameKey(circuit, vkey, a.vkey, `built by this checkout (${a.vkeyPath})`);
-      };
-    case "registry":
-      return registryCheck(anchor.runner, anchor.registry);
+    default:
+      return async () => `the ${anchor.kind} anchor needs Node's toolchain (audit/anchor.node.ts)`;
   }
-}
+};
 
-// ---------------------------------------------------------------- trusted keys file
-
-/**
- * Reads a trusted keys file: `{ "segment": K, "lotlist": K }` where each K is a sha256 hex of the
- * key file or a snarkjs verification key object. Every circuit must be present.
- */
-export async function readTrustedKeys(file: string): Promise<KeyAnchor> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await fs.readFile(file, "utf8"));
-  } catch (err) {
-    throw new Error(`--trusted-keys ${file}: ${(err as Error).message}`);
-  }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
-    throw new Error(`--trusted-keys ${file}: not a JSON object`);
-  const o = raw as Record<string, unknown>;
-  const keys: Partial<Record<CircuitName, TrustedKey>> = {};
-  for (const c of CIRCUITS) {
-    const v = o[c];
-    if (typeof v === "string" && /^[0-9a-f]{64}$/.test(v)) keys[c] = { sha256: v };
-    else if (typeof v === "object" && v !== null && (v as Record<string, unknown>).protocol === "groth16")
-      keys[c] = { vkey: v };
-    else throw new Error(`--trusted-keys ${file}: ${c}: expected a sha256 hex string or a groth16 key`);
-  }
-  return { kind: "trusted", keys, source: path.basename(file) };
-}
-
-// ---------------------------------------------------------------- registry verifiers
-
-/**
- * The verifier source the project generates for a verification key (snarkjs's verifier plus
- * bulkhead's `verifyBatch`): toolchain/contracts.ts `verifierSourceFromVkey`, the one generator.
- */
-export async function verifierSourceFromVkey(vkey: unknown, contractName: string): Promise<string> {
-  return generateFromVkey(vkey, contractName);
+/** The fields of a trusted key that must match the candidate's; null when they do. */
+export function sameKey(
+  circuit: CircuitName,
+  candidate: unknown,
+  trusted: unknown,
+  what: string,
+): string | null {
+  if (trusted === undefined) return `no ${what} key for ${circuit}`;
+  return keyFields(candidate) === keyFields(trusted) ? null : `not the key ${what}`;
 }
 
 /**
@@ -150,52 +119,4 @@ export function stripMetadata(code: string): string {
   // a CBOR map of solc metadata starts with 0xa1..0xa5
   if (cut > 0 && /^a[1-5]$/.test(hex.slice(cut, cut + 2))) return hex.slice(0, cut);
   return hex;
-}
-
-/** Runtime code (metadata stripped) of the verifier the project generates for `vkey`. */
-export async function compiledVerifierCode(circuit: CircuitName, vkey: unknown): Promise<string> {
-  const name = VERIFIER_NAMES[circuit];
-  const source = await verifierSourceFromVkey(vkey, name);
-  const out = await compileSolidity({ [`build/contracts/${name}.sol`]: source });
-  const c = out[name];
-  if (!c) throw new Error(`solc produced no ${name}`);
-  return stripMetadata(c.deployedBytecode);
-}
-
-/** The runtime code of the registry's verifier for `circuit` (address read from the registry). */
-export async function deployedVerifierCode(
-  runner: ContractRunner,
-  registry: string,
-  circuit: CircuitName,
-): Promise<{ address: string; code: string }> {
-  const { Contract } = await import("ethers");
-  if (!isAddress(registry)) throw new Error(`registry ${registry}: not an address`);
-  const reg = new Contract(registry, REGISTRY_ABI as string[], runner);
-  const fn = circuit === "segment" ? "segmentVerifier" : "listVerifier";
-  const address = (await reg.getFunction(fn).staticCall()) as string;
-  const provider = runner.provider;
-  if (!provider) throw new Error("registry anchor: the runner has no provider");
-  const code = await provider.getCode(address);
-  if (code === "0x") throw new Error(`${fn} ${address} has no code`);
-  return { address, code };
-}
-
-function registryCheck(runner: ContractRunner, registry: string): AnchorCheck {
-  return async ({ circuit, vkey }) => {
-    let deployed: { address: string; code: string };
-    try {
-      deployed = await deployedVerifierCode(runner, registry, circuit);
-    } catch (err) {
-      return `cannot read the registry's verifier: ${(err as Error).message}`;
-    }
-    let compiled: string;
-    try {
-      compiled = await compiledVerifierCode(circuit, vkey);
-    } catch (err) {
-      return `cannot generate a verifier from the key: ${(err as Error).message}`;
-    }
-    return stripMetadata(deployed.code) === compiled
-      ? null
-      : `not the key of the registry's verifier ${deployed.address} (its code differs from the verifier generated from this key)`;
-  };
 }

@@ -23,14 +23,14 @@
  * custody bounds. The audit fails (ok = false) when anything above does not hold.
  */
 
-import { createHash } from "node:crypto";
 import {
   type Bundle,
+  type BundleFiles,
   type BundleProof,
   type BundleSegment,
   bundleManifest,
+  loadBundle,
   parseBundle,
-  readBundle,
   readBundleVkey,
 } from "../bundle/bundle.js";
 import {
@@ -59,9 +59,12 @@ import { type CircuitName, PROFILES, type Profile } from "../spec/profiles.js";
 import { circuitPriceOf, formatDecimal, parseDecimal } from "../spec/units.js";
 import { developmentKeyOrigin } from "../toolchain/devkeys.js";
 import { withSnarkjs } from "../util/curve.js";
+import { sha256Hex } from "../util/hash.js";
 import type { Groth16Proof } from "../util/snarkjs.js";
 import { formatTable } from "../util/table.js";
 import {
+  type AnchorCheck,
+  type AnchorChecker,
   anchorCheck,
   describeAnchor,
   type KeyAnchor,
@@ -69,7 +72,6 @@ import {
   UNANCHORED_WARNING,
 } from "./anchor.js";
 import { type Groth16VKey, verifyBatch } from "./batchverify.js";
-import { shocksText } from "./html.js";
 
 export interface AuditOptions {
   /**
@@ -142,8 +144,6 @@ export interface AuditReport {
   warnings: string[];
 }
 
-const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
-
 /**
  * Verifies every queued proof of one circuit with Groth16 batch verification (src/audit/
  * batchverify.ts: one multi-pairing per chunk, random weights drawn after the proofs are fixed;
@@ -157,16 +157,10 @@ async function verifyQueued(ctx: AuditCtx, circuit: CircuitName): Promise<void> 
   for (let at = 0; at < items.length; at += CHUNK) {
     const chunk = items.slice(at, at + CHUNK);
     let bad: Set<number>;
-    // progress: as the verifier settles proofs (per proof in the browser), the rest at the end
-    let ticked = 0;
-    const onSettled = (n: number) => {
-      for (; ticked < n; ticked++) ctx.tick();
-    };
     try {
       const res = await verifyBatch(
         vk as Groth16VKey,
         chunk.map((x) => ({ proof: x.bp.proof as Groth16Proof, publicSignals: x.derived.map(String) })),
-        { onSettled },
       );
       bad = new Set(res.bad);
     } catch {
@@ -175,8 +169,8 @@ async function verifyQueued(ctx: AuditCtx, circuit: CircuitName): Promise<void> 
     for (const [k, x] of chunk.entries()) {
       if (bad.has(k)) x.errs.push(`${x.where}: proof does not verify`);
       else ctx.proofsVerified++;
+      ctx.tick();
     }
-    onSettled(chunk.length);
   }
 }
 
@@ -190,22 +184,25 @@ export function anchorOf(opts: AuditOptions): KeyAnchor | undefined {
 }
 
 /**
- * Audits a bundle directory (or bundle.json path). Never throws for a bad bundle: returns ok=false.
- * Leaves nothing running: snarkjs's curve workers end with the call (withSnarkjs).
+ * Audits the bundle in `files` (bundle.json and its keys). Never throws for a bad bundle: returns
+ * ok=false. `checker` checks keys against the anchor: the default knows the anchors that need no
+ * toolchain (anchor.ts); Node's audit (node.ts) passes every anchor's. Leaves nothing running:
+ * snarkjs's curve workers end with the call (withSnarkjs).
  */
-export function auditBundle(dirOrFile: string, opts: AuditOptions = {}): Promise<AuditReport> {
-  return withSnarkjs(() => auditBundleNow(dirOrFile, opts));
-}
-
-async function auditBundleNow(dirOrFile: string, opts: AuditOptions): Promise<AuditReport> {
-  let bundle: Bundle;
-  let dir: string;
-  try {
-    ({ bundle, dir } = await readBundle(dirOrFile));
-  } catch (err) {
-    return emptyReport([(err as Error).message], opts);
-  }
-  return auditParsedNow(bundle, dir, opts);
+export function auditFiles(
+  files: BundleFiles,
+  opts: AuditOptions = {},
+  checker: AnchorChecker = anchorCheck,
+): Promise<AuditReport> {
+  return withSnarkjs(async () => {
+    let bundle: Bundle;
+    try {
+      bundle = await loadBundle(files);
+    } catch (err) {
+      return emptyReport([(err as Error).message], opts);
+    }
+    return auditParsed(bundle, files, opts, checker);
+  });
 }
 
 /** The report of an audit that could not start (unreadable bundle, no key anchor): not ok. */
@@ -249,12 +246,12 @@ interface AuditCtx {
   pending: { circuit: CircuitName; where: string; derived: bigint[]; bp: BundleProof; errs: string[] }[];
 }
 
-/** Audits an already parsed bundle whose files are in `dir`; leaves nothing running. */
-export function auditParsedBundle(raw: Bundle, dir: string, opts: AuditOptions = {}): Promise<AuditReport> {
-  return withSnarkjs(() => auditParsedNow(raw, dir, opts));
-}
-
-async function auditParsedNow(raw: Bundle, dir: string, opts: AuditOptions): Promise<AuditReport> {
+async function auditParsed(
+  raw: Bundle,
+  files: BundleFiles,
+  opts: AuditOptions,
+  checker: AnchorChecker,
+): Promise<AuditReport> {
   let bundle: Bundle;
   try {
     bundle = parseBundle(raw);
@@ -266,7 +263,7 @@ async function auditParsedNow(raw: Bundle, dir: string, opts: AuditOptions): Pro
   const errors: string[] = [];
   const warnings: string[] = [];
   if (bundle.devSetup) warnings.push(bundle.warning ?? "development (insecure) trusted setup");
-  const keys = await checkVkeys(bundle, dir, anchor, errors);
+  const keys = await checkVkeys(bundle, files, checker(anchor, bundle.profile.name), anchor, errors);
   if (keys.devKeys) devKeyFindings(bundle, keys.devKeys, !!opts.allowDevKeys, errors, warnings);
   const profile = checkProfile(bundle, errors);
   const manifest = bundleManifest(bundle);
@@ -348,7 +345,8 @@ async function auditParsedNow(raw: Bundle, dir: string, opts: AuditOptions): Pro
  */
 async function checkVkeys(
   bundle: Bundle,
-  dir: string,
+  files: BundleFiles,
+  check: AnchorCheck,
   anchor: KeyAnchor,
   errors: string[],
 ): Promise<{ vkeys: Partial<Record<CircuitName, unknown>>; devKeys: string | null }> {
@@ -358,11 +356,10 @@ async function checkVkeys(
     segment: segmentSignalCount(bundle.profile),
     lotlist: listSignalCount(bundle.profile),
   };
-  const check = anchorCheck(anchor, bundle.profile.name);
   for (const c of ["segment", "lotlist"] as const) {
     try {
-      const { text, vkey } = await readBundleVkey(bundle, dir, c);
-      const h = sha256(text);
+      const { text, vkey } = await readBundleVkey(bundle, files, c);
+      const h = sha256Hex(text);
       const v = vkey as Record<string, unknown>;
       const origin = developmentKeyOrigin(vkey);
       if (origin) dev.add(origin);
@@ -746,6 +743,12 @@ function verdictLines(rep: AuditReport): string[] {
     if (rep.errors.length > 30) lines.push(`  ... ${rep.errors.length - 30} more`);
   }
   return lines;
+}
+
+/** "ETH -30%, WBTC -30%" from shocks in bps; "no shock" when empty. */
+export function shocksText(shocks: Record<string, number>): string {
+  const parts = Object.entries(shocks).map(([a, b]) => `${a} ${b > 0 ? "+" : ""}${b / 100}%`);
+  return parts.length ? parts.join(", ") : "no shock";
 }
 
 /** "crash: pass, eth-50: FAIL"; "-" without named scenarios; "?" when unknown. */

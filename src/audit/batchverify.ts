@@ -3,7 +3,7 @@
  * multi-Miller loop and one final exponentiation.
  *
  * For proofs (A_i, B_i, C_i) with public inputs x_i, vk_x_i = IC_0 + sum_j x_ij IC_{j+1}, and
- * random rho_i in [1, 2^128) drawn here with crypto.randomBytes after the proofs are fixed (the
+ * random rho_i in [1, 2^128) drawn here with crypto.getRandomValues after the proofs are fixed (the
  * prover cannot know them), the batch is accepted iff
  *
  *   prod_i e(rho_i A_i, B_i) == e(alpha, beta)^{sum rho_i} * e(sum_i rho_i vk_x_i, gamma)
@@ -27,14 +27,10 @@
  * A failed batch is bisected (fresh randomness for every sub-batch) down to single proofs, so the
  * caller learns exactly which proofs are bad.
  *
- * `verifyBatch` runs on the calling thread (a private single-threaded curve). `BatchVerifierPool`
- * (and `verifyBatchParallel`) split a big batch over worker threads, one independent batch per
- * worker, each with its own single-threaded curve and its own randomness.
+ * `verifyBatch` runs on the calling thread (a private single-threaded curve), unchanged in Node and
+ * the browser (Web Crypto randomness, snarkjs's curve).
  */
-import { randomBytes } from "node:crypto";
-import * as os from "node:os";
-import { Worker } from "node:worker_threads";
-import type { Groth16Proof } from "../util/snarkjs.js";
+import { type Groth16Proof, sj } from "../util/snarkjs.js";
 
 /** BN254 scalar field modulus (public signals live below it). */
 export const FR_MODULUS = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
@@ -123,7 +119,6 @@ let curvePromise: Promise<Curve> | undefined;
  */
 async function getCurve(): Promise<Curve> {
   curvePromise ??= (async () => {
-    const { sj } = await import("../util/snarkjs.js");
     return (await sj.curves.getCurveFromName("bn128", { singleThread: true })) as unknown as Curve;
   })();
   return curvePromise;
@@ -300,6 +295,13 @@ function scalarLE(v: bigint, out: Buf, offset: number, bytes: number): void {
   }
 }
 
+/** n fresh random bytes (Web Crypto, in 64 KiB draws: its limit per call). */
+function randomBytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let at = 0; at < n; at += 65536) globalThis.crypto.getRandomValues(out.subarray(at, at + 65536));
+  return out;
+}
+
 /** Fresh rho_i in [1, 2^128): 16 random bytes each (redrawn in the 2^-128 case of zero). */
 function drawRhos(n: number): bigint[] {
   const bytes = randomBytes(16 * n);
@@ -307,7 +309,7 @@ function drawRhos(n: number): bigint[] {
   for (let i = 0; i < n; i++) {
     let v = 0n;
     for (let k = 15; k >= 0; k--) v = (v << 8n) | BigInt(bytes[16 * i + k] as number);
-    while (v === 0n) v = BigInt(`0x${randomBytes(16).toString("hex")}`);
+    while (v === 0n) for (const b of randomBytes(16)) v = (v << 8n) | BigInt(b);
     out.push(v);
   }
   return out;
@@ -387,11 +389,6 @@ async function findBad(
 export interface VerifyBatchOptions {
   /** Find which proofs are bad when the batch fails (default true); false: bad is [] on failure. */
   findBad?: boolean;
-  /**
-   * Called as proofs are settled, with how many of `items` are settled so far. A batch settles
-   * all at once (one call at the end); the browser's one-by-one stand-in calls it per proof.
-   */
-  onSettled?: (settled: number) => void;
 }
 
 /**
@@ -434,155 +431,4 @@ export async function verifyBatch(
   if (opts.findBad === false) return { ok: false, bad };
   const more = await findBad(curve, key, parsed, good);
   return { ok: false, bad: [...bad, ...more].sort((a, b) => a - b) };
-}
-
-// ------------------------------------------------------------------ worker threads
-
-/**
- * Worker bootstrap (CommonJS, evaluated): ffjavascript's `web-worker` shim takes any non-main
- * thread for one of its own workers, so the worker declares itself "main" before it loads this
- * module (through the same loader as the parent: tsx in development, plain JS when built).
- */
-const WORKER_SOURCE = `
-"use strict";
-const wt = require("node:worker_threads");
-Object.defineProperty(wt, "isMainThread", { value: true, configurable: true });
-const url = wt.workerData.moduleUrl;
-// In development (tsx), register its loader in this thread before importing the .ts module.
-const ready = url.endsWith(".ts") ? import("tsx/esm/api").then((api) => api.register()) : Promise.resolve();
-ready.then(() => import(url)).then(
-  (m) => m.__batchVerifyWorkerMain(wt.parentPort),
-  (err) => { throw err; },
-);
-`;
-
-interface WorkerRequest {
-  id: number;
-  vkey: Groth16VKey;
-  items: readonly BatchItem[];
-  findBad: boolean;
-}
-type WorkerReply = { id: number; bad: number[]; ok: boolean } | { id: number; error: string };
-
-/** @internal Entry point of a pool worker (called by WORKER_SOURCE). */
-export function __batchVerifyWorkerMain(port: import("node:worker_threads").MessagePort): void {
-  // Every message carries a fresh copy of the key: keep one object per distinct key so that the
-  // prepared key (parsed points, prepared G2 lines) is cached across calls.
-  const keys = new Map<string, Groth16VKey>();
-  port.on("message", async (msg: WorkerRequest) => {
-    try {
-      const text = JSON.stringify(msg.vkey);
-      let vkey = keys.get(text);
-      if (!vkey) {
-        if (keys.size > 8) keys.clear();
-        vkey = msg.vkey;
-        keys.set(text, vkey);
-      }
-      const r = await verifyBatch(vkey, msg.items, { findBad: msg.findBad });
-      port.postMessage({ id: msg.id, ok: r.ok, bad: r.bad } satisfies WorkerReply);
-    } catch (err) {
-      port.postMessage({ id: msg.id, error: String((err as Error)?.message ?? err) } satisfies WorkerReply);
-    }
-  });
-}
-
-export interface PoolOptions {
-  /** worker threads (default os.availableParallelism()) */
-  workers?: number;
-}
-
-/**
- * A pool of worker threads, each with its own single-threaded curve. `verify` splits the items
- * into one contiguous chunk per worker; each chunk is an independent batch check with its own
- * randomness. Keep one pool for a whole audit (starting a worker costs a few hundred ms) and
- * `close()` it.
- */
-export class BatchVerifierPool {
-  readonly size: number;
-  private readonly workers: Worker[] = [];
-  private readonly pending = new Map<number, { resolve(r: BatchResult): void; reject(e: Error): void }>();
-  private nextId = 1;
-  private closed = false;
-
-  constructor(opts: PoolOptions = {}) {
-    this.size = Math.max(1, opts.workers ?? os.availableParallelism());
-    for (let i = 0; i < this.size; i++) {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { moduleUrl: import.meta.url } });
-      w.on("message", (m: WorkerReply) => {
-        const p = this.pending.get(m.id);
-        if (!p) return;
-        this.pending.delete(m.id);
-        if ("error" in m) p.reject(new Error(`batch verify worker: ${m.error}`));
-        else p.resolve({ ok: m.ok, bad: m.bad });
-      });
-      w.on("error", (err) => this.failAll(err));
-      w.on("exit", (code) => {
-        if (!this.closed) this.failAll(new Error(`batch verify worker exited with code ${code}`));
-      });
-      this.workers.push(w);
-    }
-  }
-
-  private failAll(err: Error): void {
-    for (const p of this.pending.values()) p.reject(err);
-    this.pending.clear();
-  }
-
-  private run(
-    w: Worker,
-    vkey: Groth16VKey,
-    items: readonly BatchItem[],
-    findBad: boolean,
-  ): Promise<BatchResult> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      w.postMessage({ id, vkey, items, findBad } satisfies WorkerRequest);
-    });
-  }
-
-  /** Same contract as `verifyBatch`, over every worker of the pool. */
-  async verify(
-    vkey: Groth16VKey,
-    items: readonly BatchItem[],
-    opts: VerifyBatchOptions = {},
-  ): Promise<BatchResult> {
-    if (this.closed) throw new Error("batch verifier pool is closed");
-    const chunks = Math.min(this.size, items.length);
-    if (chunks === 0) return { ok: true, bad: [] };
-    const per = Math.ceil(items.length / chunks);
-    const jobs: Promise<BatchResult>[] = [];
-    for (let k = 0; k < chunks; k++) {
-      const slice = items.slice(k * per, (k + 1) * per);
-      if (slice.length > 0)
-        jobs.push(this.run(this.workers[k] as Worker, vkey, slice, opts.findBad !== false));
-    }
-    const results = await Promise.all(jobs);
-    const bad: number[] = [];
-    results.forEach((r, k) => {
-      for (const i of r.bad) bad.push(k * per + i);
-    });
-    return { ok: results.every((r) => r.ok), bad };
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.failAll(new Error("batch verifier pool closed"));
-    await Promise.all(this.workers.map((w) => w.terminate()));
-  }
-}
-
-/** `verifyBatch` over a pool of worker threads started and stopped for this call. */
-export async function verifyBatchParallel(
-  vkey: Groth16VKey,
-  items: readonly BatchItem[],
-  opts: VerifyBatchOptions & PoolOptions = {},
-): Promise<BatchResult> {
-  const pool = new BatchVerifierPool(opts);
-  try {
-    return await pool.verify(vkey, items, opts);
-  } finally {
-    await pool.close();
-  }
 }

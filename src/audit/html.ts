@@ -6,7 +6,7 @@
  * input and must not be able to inject markup into the report.
  */
 import { UNANCHORED_WARNING } from "./anchor.js";
-import type { AuditReport, SegmentAudit } from "./audit.js";
+import { type AuditReport, type SegmentAudit, shocksText } from "./audit.js";
 
 export interface AuditHtmlContext {
   /** sha256 of each verification key, as recorded in the bundle */
@@ -38,12 +38,6 @@ export const AUDIT_CSS = `
 .bh-audit .warn{background:#fff1b8;border:2px solid #d4a72c;color:#6a4b00;padding:8px 12px;border-radius:6px;margin:6px 0;font-weight:600}
 .bh-audit ul.errors li{color:#b3261e}
 `;
-
-/** "ETH -30%, WBTC -30%" from shocks in bps; "no shock" when empty. */
-export function shocksText(shocks: Record<string, number>): string {
-  const parts = Object.entries(shocks).map(([a, b]) => `${a} ${b > 0 ? "+" : ""}${b / 100}%`);
-  return parts.length ? parts.join(", ") : "no shock";
-}
 
 function healthCell(s: SegmentAudit): string {
   if (s.healthy === null) return `<span class="unk">unknown</span>`;

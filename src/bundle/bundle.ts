@@ -15,8 +15,6 @@
  * All big integers are decimal strings. Nothing in it is private: no amount, lot id, account,
  * salt, leaf or total.
  */
-import * as fs from "node:fs/promises";
-import * as path from "node:path";
 import {
   capWordCount,
   FIELD_P,
@@ -407,17 +405,39 @@ function checkVkeysShape(pr: Problems, vk: unknown): void {
   }
 }
 
-/** Reads DIR/bundle.json (DIR = the public directory, or a path to bundle.json itself). */
-export async function readBundle(dirOrFile: string): Promise<{ bundle: Bundle; dir: string }> {
-  let file = dirOrFile;
-  let dir = dirOrFile;
-  const st = await fs.stat(dirOrFile).catch(() => undefined);
-  if (!st) throw new BundleError(`bundle: ${dirOrFile} does not exist`);
-  if (st.isDirectory()) file = path.join(dirOrFile, BUNDLE_FILE);
-  else dir = path.dirname(dirOrFile);
+// ---------------------------------------------------------------- reading
+
+/**
+ * Where a bundle's files come from: bundle.json and the key files it names, by path relative to
+ * the bundle directory. Node reads a directory (disk.ts `dirFiles`); the page holds fetched or
+ * picked files in memory (`memoryFiles`).
+ */
+export interface BundleFiles {
+  /** the file's name for messages */
+  path(rel: string): string;
+  /** the file's text; throws when it cannot be read */
+  read(rel: string): Promise<string>;
+}
+
+/** Files held in memory: relative path -> text; `root` names them in messages. */
+export function memoryFiles(files: Readonly<Record<string, string>>, root: string): BundleFiles {
+  const name = (rel: string) => `${root}/${rel}`;
+  return {
+    path: name,
+    read: async (rel) => {
+      const text = Object.hasOwn(files, rel) ? files[rel] : undefined;
+      if (text === undefined) throw new Error(`no such file ${name(rel)}`);
+      return text;
+    },
+  };
+}
+
+/** Reads and checks bundle.json (parseBundle): a BundleError says what is wrong. */
+export async function loadBundle(files: BundleFiles): Promise<Bundle> {
+  const file = files.path(BUNDLE_FILE);
   let text: string;
   try {
-    text = await fs.readFile(file, "utf8");
+    text = await files.read(BUNDLE_FILE);
   } catch (err) {
     throw new BundleError(`bundle: cannot read ${file}: ${(err as Error).message}`);
   }
@@ -427,19 +447,15 @@ export async function readBundle(dirOrFile: string): Promise<{ bundle: Bundle; d
   } catch (err) {
     throw new BundleError(`bundle: ${file} is not valid JSON: ${(err as Error).message}`);
   }
-  return { bundle: parseBundle(raw), dir };
+  return parseBundle(raw);
 }
 
-/** Reads one verification key of the bundle (path confined to the bundle directory). */
+/** Reads one verification key of the bundle (parseBundle allows only vkeys/<name>.json paths). */
 export async function readBundleVkey(
   b: Bundle,
-  dir: string,
+  files: BundleFiles,
   circuit: CircuitName,
 ): Promise<{ text: string; vkey: unknown }> {
-  const entry = b.vkeys[circuit];
-  const file = path.resolve(dir, entry.file);
-  if (!file.startsWith(path.resolve(dir) + path.sep))
-    throw new BundleError(`bundle: vkey path ${entry.file} escapes the bundle`);
-  const text = await fs.readFile(file, "utf8");
+  const text = await files.read(b.vkeys[circuit].file);
   return { text, vkey: JSON.parse(text) };
 }

@@ -14,34 +14,19 @@
  * With a bundle (`--bundle`), the bundle must be the one on chain (same manifest hash), and the
  * offline check of receipts.ts runs on it too.
  */
-import * as fs from "node:fs/promises";
 import type { Contract } from "ethers";
-import { deployedVerifierCode } from "../audit/anchor.js";
 import type { Bundle } from "../bundle/bundle.js";
 import {
+  checkPosition,
   checkReceiptInclusion,
-  countedAs,
-  inclusionReason,
-  type LeafOf,
+  type PositionCheck,
+  type RootSource,
   receiptSubject,
 } from "../receipts/receipts.js";
 import { initPoseidon } from "../spec/encoding.js";
 import { CIRCUITS } from "../spec/profiles.js";
-import { formatDecimal, parseDecimal } from "../spec/units.js";
 import { developmentVerifierOrigin } from "../toolchain/devkeys.js";
-import { type EpochView, readEpoch, readLatestEpoch } from "./registry.js";
-
-export interface ChainPositionCheck {
-  segment: number;
-  batch: number;
-  asset: string;
-  amountUnits: string;
-  /** the amount as the epoch counts it: the leaf's base units in the slot's committed asset */
-  counted?: string;
-  included: boolean;
-  healthy: boolean | null;
-  reason?: string;
-}
+import { deployedVerifierCode, type EpochView, readEpoch, readLatestEpoch } from "./registry.js";
 
 export interface ChainReceiptVerdict {
   /** included in a finalized epoch on chain (and consistent with the bundle, when given) */
@@ -55,7 +40,7 @@ export interface ChainReceiptVerdict {
   latestEpoch: string | null;
   registry: string;
   subject: string;
-  positions: ChainPositionCheck[];
+  positions: PositionCheck[];
   reasons: string[];
   verdict: string;
   /** development keys recognised in the registry's verifiers (null: none) */
@@ -66,69 +51,21 @@ const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 const isDec = (v: unknown): v is string => typeof v === "string" && /^(0|[1-9]\d*)$/.test(v);
 
-function checkOnChain(
-  view: EpochView,
-  pos: Record<string, unknown>,
-  leafOf: LeafOf,
-  side: "lot" | "liability",
-): ChainPositionCheck {
-  const seg = isObj(pos.segment) ? pos.segment : {};
-  const segId = typeof seg.id === "number" ? seg.id : -1;
-  const res: ChainPositionCheck = {
-    segment: segId,
-    batch: typeof pos.batch === "number" ? pos.batch : -1,
-    asset: String(pos.asset),
-    amountUnits: String(pos.amountUnits),
-    included: false,
-    healthy: null,
+/** The registry's epoch, read as a whole, as the root source of a receipt's positions. */
+function epochRoots(view: EpochView): RootSource {
+  return {
+    segment: (id) => {
+      const s = view.segments.find((x) => x.id === id);
+      if (!s) return undefined;
+      return {
+        assets: s.assets,
+        batchRoots: s.batchRoots,
+        outcome: { healthy: s.complete && s.healthy, stress: null, band: null },
+      };
+    },
+    place: `in epoch ${view.epoch} on chain`,
+    rootName: (segId, batch) => `the on-chain root of segment ${segId} batch ${batch}`,
   };
-  const fail = (reason: string): ChainPositionCheck => ({ ...res, reason });
-  // local lookup in the whole epoch read from chain
-  const s = view.segments.find((x) => x.id === segId);
-  if (!s) return fail(`segment ${segId} is not in epoch ${view.epoch} on chain`);
-  res.healthy = s.complete && s.healthy;
-  const { slot, batch } = pos;
-  if (typeof slot !== "number" || !Number.isInteger(slot) || slot < 0) return fail("bad slot");
-  const asset = s.assets[slot];
-  if (!asset) return fail(`slot ${slot} is not an asset slot of segment ${segId}`);
-  const why0 = assetReason(pos, asset, slot, segId);
-  if (isDec(pos.amountUnits))
-    res.counted = countedAs(BigInt(pos.amountUnits), asset.symbol, asset.decimals, slot);
-  if (why0) return fail(why0);
-  if (typeof batch !== "number" || !Number.isInteger(batch) || batch < 0 || batch >= s.batchRoots.length) {
-    return fail(`batch ${String(batch)} is not a batch of segment ${segId}`);
-  }
-  const why = inclusionReason(pos, {
-    segId,
-    slot,
-    leafOf,
-    side,
-    root: s.batchRoots[batch] as bigint,
-    where: `the on-chain root of segment ${segId} batch ${batch}`,
-  });
-  if (why) return fail(why);
-  return { ...res, included: true };
-}
-
-/**
- * The slot's committed asset must be the one the receipt states, and the stated amount in its
- * committed decimals must be the leaf's base units (amountUnits, bound into the leaf).
- */
-function assetReason(
-  pos: Record<string, unknown>,
-  asset: { symbol: string; decimals: number },
-  slot: number,
-  segId: number,
-): string | null {
-  if (asset.symbol !== pos.asset)
-    return `slot ${slot} of segment ${segId} is ${asset.symbol}, not ${String(pos.asset)}`;
-  if (!isDec(pos.amountUnits)) return "malformed amountUnits";
-  const dec = parseDecimal(String(pos.amount), asset.decimals, "exact");
-  if (!dec.ok || dec.value !== BigInt(pos.amountUnits)) {
-    const counted = formatDecimal(BigInt(pos.amountUnits), asset.decimals);
-    return `amount ${String(pos.amount)} ${asset.symbol} is not what the leaf counts (${counted} ${asset.symbol})`;
-  }
-  return null;
 }
 
 export interface ChainReceiptOptions {
@@ -151,9 +88,9 @@ export async function registryDevKeys(registry: Contract): Promise<string | null
   return found.size > 0 ? [...found].join(", ") : null;
 }
 
-/** Checks a receipt (object or file path) against the registry's finalized epochs. */
+/** Checks a receipt (parsed JSON) against the registry's finalized epochs. */
 export async function verifyReceiptOnChain(
-  receiptOrFile: unknown,
+  receipt: unknown,
   registry: Contract,
   opts: ChainReceiptOptions = {},
 ): Promise<ChainReceiptVerdict> {
@@ -178,14 +115,6 @@ export async function verifyReceiptOnChain(
     reasons: [...base.reasons, reason],
     verdict: `NOT VERIFIED: ${reason}`,
   });
-  let receipt = receiptOrFile;
-  if (typeof receiptOrFile === "string") {
-    try {
-      receipt = JSON.parse(await fs.readFile(receiptOrFile, "utf8"));
-    } catch (err) {
-      return failed(`cannot read receipt ${receiptOrFile}: ${(err as Error).message}`);
-    }
-  }
   if (!isObj(receipt) || receipt.format !== "bulkhead-receipt") return failed("not a bulkhead receipt");
   if (!isDec(receipt.epoch)) return failed("malformed receipt epoch");
   base.epoch = receipt.epoch;
@@ -210,9 +139,8 @@ export async function verifyReceiptOnChain(
   const who = receiptSubject(receipt);
   const { subject } = who;
   reasons.push(...who.reasons);
-  const positions: ChainPositionCheck[] = who.items.map((it) =>
-    checkOnChain(view, it.pos, it.leafOf, it.label),
-  );
+  const src = epochRoots(view);
+  const positions = who.items.map((it) => checkPosition(src, it.pos, it.leafOf, it.label));
   for (const p of positions) if (p.reason) reasons.push(`segment ${p.segment} batch ${p.batch}: ${p.reason}`);
 
   if (opts.bundle) {
@@ -236,7 +164,7 @@ function chainVerdictLine(
   subject: string,
   epoch: bigint,
   included: boolean,
-  positions: ChainPositionCheck[],
+  positions: PositionCheck[],
   devKeys: string | null,
 ): string {
   if (!included) return `NOT INCLUDED: ${subject} is not in epoch ${epoch} on chain as stated`;

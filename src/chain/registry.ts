@@ -9,10 +9,12 @@ import {
   type ContractTransactionResponse,
   type EventLog,
   Interface,
+  isAddress,
   solidityPackedKeccak256,
   type TransactionReceipt,
   ZeroHash,
 } from "ethers";
+import type { DeployedVerifier } from "../audit/anchor.js";
 import { type Bundle, bundleManifest } from "../bundle/bundle.js";
 import {
   decodeListSignals,
@@ -22,7 +24,7 @@ import {
   manifestHash,
   manifestSegmentsArg,
 } from "../spec/encoding.js";
-import type { Profile } from "../spec/profiles.js";
+import { CIRCUITS, type CircuitName, type Profile } from "../spec/profiles.js";
 import type { Groth16Proof } from "../util/snarkjs.js";
 import { REGISTRY_ABI } from "./abi.js";
 
@@ -31,6 +33,33 @@ export const REGISTRY_IFACE = new Interface(REGISTRY_ABI as string[]);
 /** The registry contract (ethers v6) at `address`, with the embedded ABI. */
 export function registryAt(address: string, runner: ContractRunner): Contract {
   return new Contract(address, REGISTRY_IFACE, runner);
+}
+
+/** The runtime code of the registry's verifier for `circuit` (address read from the registry). */
+export async function deployedVerifierCode(
+  runner: ContractRunner,
+  registry: string,
+  circuit: CircuitName,
+): Promise<DeployedVerifier> {
+  if (!isAddress(registry)) throw new Error(`registry ${registry}: not an address`);
+  const reg = registryAt(registry, runner);
+  const fn = circuit === "segment" ? "segmentVerifier" : "listVerifier";
+  const address = (await reg.getFunction(fn).staticCall()) as string;
+  const provider = runner.provider;
+  if (!provider) throw new Error("registry anchor: the runner has no provider");
+  const code = await provider.getCode(address);
+  if (code === "0x") throw new Error(`${fn} ${address} has no code`);
+  return { address, code };
+}
+
+/** Every circuit's verifier of the registry, as deployed (the audit's `registry` anchor). */
+export async function registryVerifiers(
+  runner: ContractRunner,
+  registry: string,
+): Promise<Record<CircuitName, DeployedVerifier>> {
+  const out: Partial<Record<CircuitName, DeployedVerifier>> = {};
+  for (const c of CIRCUITS) out[c] = await deployedVerifierCode(runner, registry, c);
+  return out as Record<CircuitName, DeployedVerifier>;
 }
 
 // ---------------------------------------------------------------- proofs and epochs

@@ -1,18 +1,15 @@
 /** `bulkhead audit DIR/public`: verify a whole epoch offline from the bundle, against anchored keys. */
 import type { Command } from "commander";
 import type { JsonRpcProvider } from "ethers";
-import { type KeyAnchor, NO_ANCHOR_MESSAGE, readTrustedKeys } from "../audit/anchor.js";
-import {
-  type AuditOptions,
-  type AuditReport,
-  auditBundle,
-  formatAudit,
-  formatAuditVerdict,
-} from "../audit/audit.js";
+import { type KeyAnchor, NO_ANCHOR_MESSAGE } from "../audit/anchor.js";
+import { readTrustedKeys } from "../audit/anchor.node.js";
+import { type AuditOptions, type AuditReport, formatAudit, formatAuditVerdict } from "../audit/audit.js";
 import { renderAuditHtml } from "../audit/html.js";
-import { bundleManifest, readBundle } from "../bundle/bundle.js";
+import { auditBundle } from "../audit/node.js";
+import { bundleManifest } from "../bundle/bundle.js";
+import { readBundle } from "../bundle/disk.js";
 import { compareWithChain, formatComparison } from "../chain/compare.js";
-import { registryAt } from "../chain/registry.js";
+import { registryAt, registryVerifiers } from "../chain/registry.js";
 import { connectRpc } from "../chain/signer.js";
 import { segmentSignal } from "../spec/encoding.js";
 import type { CircuitName } from "../spec/profiles.js";
@@ -68,7 +65,10 @@ export async function anchorFromOptions(
     o.trustBundleKeys && "--trust-bundle-keys",
   ].filter(Boolean);
   if (named.length > 1) throw new Error(`choose one key anchor, not ${named.join(" and ")}`);
-  if (registry) return { kind: "registry", runner: registry.provider, registry: registry.address };
+  if (registry) {
+    const verifiers = await registryVerifiers(registry.provider, registry.address);
+    return { kind: "registry", registry: registry.address, verifiers };
+  }
   if (o.vkeyHash?.length) {
     const pins = parseVkeyHashes(o.vkeyHash) ?? {};
     const keys = Object.fromEntries(Object.entries(pins).map(([c, h]) => [c, { sha256: h as string }]));

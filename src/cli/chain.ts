@@ -8,7 +8,8 @@
 import * as path from "node:path";
 import type { Command } from "commander";
 import { Option } from "commander";
-import { readBundle } from "../bundle/bundle.js";
+import { readReceiptFile } from "../audit/node.js";
+import { readBundle } from "../bundle/disk.js";
 import { deployRegistry, loadDeployArtifacts, writeDeployment } from "../chain/deploy.js";
 import { loadGovernanceArtifacts } from "../chain/governance.js";
 import {
@@ -303,7 +304,8 @@ function registerReceiptOnChain(program: Command): void {
     let v: Awaited<ReturnType<typeof verifyReceiptOnChain>>;
     try {
       const registry = registryAt(await resolveRegistry(opts.registry, provider, opts.rpc), provider);
-      v = await verifyReceiptOnChain(file, registry, { bundle, allowDevKeys: opts.allowDevKeys });
+      const receipt = await readReceiptFile(file);
+      v = await verifyReceiptOnChain(receipt, registry, { bundle, allowDevKeys: opts.allowDevKeys });
     } finally {
       provider.destroy();
     }

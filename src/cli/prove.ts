@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { CommanderError } from "commander";
 import { MAX_MIN_BATCHES } from "../epoch/plan.js";
-import { type ProveSummary, proveSnapshot } from "../prove/pipeline.js";
+import { type ProveSummary, proveSnapshot } from "../pipeline.js";
 import { QueueBackend } from "../prove/queue/coordinator.js";
 import { loadSnapshot } from "../snapshot/snapshot.js";
 import { getProfile } from "../spec/profiles.js";

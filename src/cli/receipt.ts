@@ -11,7 +11,8 @@
  */
 import * as fs from "node:fs/promises";
 import type { Command } from "commander";
-import { formatReceiptVerdict, verifyReceipt } from "../receipts/receipts.js";
+import { verifyReceipt } from "../audit/node.js";
+import { formatReceiptVerdict } from "../audit/receipt.js";
 import { findReceipt, type ReceiptQuery } from "../receipts/store.js";
 import { type AnchorCliOptions, addAnchorOptions, anchorFromOptions } from "./audit.js";
 import { CliError, checkBundlePath, printJson } from "./common.js";

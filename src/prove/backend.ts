@@ -1,6 +1,6 @@
 /**
  * Proof backends: where the batch proofs of an epoch are computed once the manifest is fixed.
- * The pipeline (src/prove/pipeline.ts) hands a backend the jobs still to prove and a callback
+ * The pipeline (src/pipeline.ts) hands a backend the jobs still to prove and a callback
  * that persists each accepted proof; the backend reports progress and returns when every job
  * has a proof, or throws naming the jobs that have none.
  *

@@ -23,9 +23,10 @@ import {
   exists,
   readJsonIfExists,
   replaceDir,
+  sha256File,
   withTmpDir,
 } from "../util/fsutil.js";
-import { hashJson, sha256File } from "../util/hash.js";
+import { hashJson } from "../util/hash.js";
 import { buildDir as defaultBuildDir } from "../util/paths.js";
 import { type Reporter, silentReporter } from "../util/progress.js";
 import { type Logger as SnarkjsLogger, sj as snarkjs } from "../util/snarkjs.js";

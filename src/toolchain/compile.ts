@@ -10,8 +10,8 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { circuitDef, circuitParams, mainSource } from "../spec/circuits.js";
 import { type CircuitName, getProfile, type Profile } from "../spec/profiles.js";
-import { exists, replaceDir, withTmpDir } from "../util/fsutil.js";
-import { hashJson, sha256File } from "../util/hash.js";
+import { exists, replaceDir, sha256File, withTmpDir } from "../util/fsutil.js";
+import { hashJson } from "../util/hash.js";
 import { buildDir, CIRCUITS_DIR, packageDir, packageVersion } from "../util/paths.js";
 
 /** What to compile: one instantiation of a circuit template. */

@@ -14,8 +14,14 @@ import { createReadStream } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { withSnarkjs } from "../util/curve.js";
-import { atomicWrite, atomicWriteJson, exists, readJsonIfExists, withTmpDir } from "../util/fsutil.js";
-import { sha256File } from "../util/hash.js";
+import {
+  atomicWrite,
+  atomicWriteJson,
+  exists,
+  readJsonIfExists,
+  sha256File,
+  withTmpDir,
+} from "../util/fsutil.js";
 import { REPO_ROOT, userCacheDir } from "../util/paths.js";
 import { type Reporter, silentReporter } from "../util/progress.js";
 import { type Logger as SnarkjsLogger, sj as snarkjs } from "../util/snarkjs.js";

@@ -17,3 +17,5 @@ declare module "circom_runtime" {
   }
   export function WitnessCalculatorBuilder(code: Uint8Array): Promise<WitnessCalculator>;
 }
+// snarkjs ships no types: util/snarkjs.ts casts it to its typed facade.
+declare module "snarkjs";

@@ -8,8 +8,8 @@
  * that also cover whole directories (`withTmpDir` + `replaceDir`), which those libraries do not,
  * and that name every temporary with one git-ignored prefix.
  */
-import { randomBytes } from "node:crypto";
-import { constants as fsConstants, rmSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, rmSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -93,19 +93,6 @@ export async function removeLeftovers(dir: string): Promise<string[]> {
 /** `atomicWrite` of `JSON.stringify(value, null, 2)` plus a trailing newline. */
 export async function atomicWriteJson(file: string, value: unknown, opts: WriteOptions = {}): Promise<void> {
   await atomicWrite(file, `${JSON.stringify(value, null, 2)}\n`, opts);
-}
-
-/** Copy `src` to `dest` atomically (copy to a tmp name, then rename). */
-export async function atomicCopy(src: string, dest: string): Promise<void> {
-  await fs.mkdir(path.dirname(dest), { recursive: true });
-  const tmp = tmpName(dest);
-  try {
-    await fs.copyFile(src, tmp, fsConstants.COPYFILE_EXCL);
-    await fs.rename(tmp, dest);
-  } catch (err) {
-    await fs.rm(tmp, { force: true });
-    throw err;
-  }
 }
 
 /**
@@ -322,4 +309,11 @@ function pidAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/** sha256 (hex) of a file, streamed (works for multi-GB ptau files). */
+export async function sha256File(file: string): Promise<string> {
+  const h = createHash("sha256");
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 22 })) h.update(chunk as Buffer);
+  return h.digest("hex");
 }

@@ -1,18 +1,12 @@
-/** Content hashing helpers (sha256, hex) used for cache keys and artifact metadata. */
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+/**
+ * Content hashing helpers (sha256, hex) used for cache keys, artifact metadata and the bundle's
+ * key records. Runs unchanged in Node and the browser (ethers' sha256: Node's crypto in Node, a
+ * pure implementation in the browser); the streamed file hash is in fsutil.ts.
+ */
+import { sha256, toUtf8Bytes } from "ethers";
 
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
-}
-
-/** sha256 of a file, streamed (works for multi-GB ptau files). */
-export async function sha256File(file: string): Promise<string> {
-  const h = createHash("sha256");
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 22 })) {
-    h.update(chunk as Buffer);
-  }
-  return h.digest("hex");
+  return sha256(typeof data === "string" ? toUtf8Bytes(data) : data).slice(2);
 }
 
 /** JSON with object keys sorted recursively: a stable serialization for hashing. */

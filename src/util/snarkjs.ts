@@ -1,10 +1,8 @@
 /**
- * Typed facade over snarkjs 0.7 (which ships no types): use `sj` for precise signatures. It is
- * loaded through a non-literal specifier so this file does not depend on (nor conflict with) any
- * ambient `declare module "snarkjs"`.
+ * Typed facade over snarkjs 0.7 (which ships no types): use `sj` for precise signatures. The same
+ * file serves Node and the browser: snarkjs's package exports pick its Node or browser build.
  */
-const SNARKJS = "snarkjs";
-const snarkjsModule: unknown = await import(SNARKJS);
+import * as snarkjsModule from "snarkjs";
 
 export interface Logger {
   info(msg: string): void;
@@ -123,4 +121,4 @@ export interface SnarkjsApi {
 }
 
 /** snarkjs, typed. */
-export const sj = snarkjsModule as SnarkjsApi;
+export const sj = snarkjsModule as unknown as SnarkjsApi;

@@ -172,11 +172,14 @@ describe("browser: receipt page", function () {
     assert.match(r.text, /Development keys\s+YES: made from the/);
     assert.match(r.text, /counted as \d[\d.]* \w+ \(slot \d+: \d+ base units\)/);
     assert.match(r.text, /segment: your build's key \(segment-test\)/);
-    // progress while the proofs verify: every count from 1 to the total, in order
-    const counts = r.progress.filter((t) => /^verifying zero-knowledge proofs: \d+ of 7$/.test(t));
-    assert.deepEqual(
-      counts.map((t) => Number(/(\d+) of/.exec(t)?.[1])),
-      [1, 2, 3, 4, 5, 6, 7],
+    // progress while the proofs verify (batch verification settles a circuit's proofs at once):
+    // counts that rise, ending at the total
+    const counts = r.progress
+      .filter((t) => /^verifying zero-knowledge proofs: \d+ of 7$/.test(t))
+      .map((t) => Number(/(\d+) of/.exec(t)?.[1]));
+    assert.ok(counts.length > 0 && counts.at(-1) === 7, r.progress.join(" | "));
+    assert.ok(
+      counts.every((c, i) => i === 0 || c > (counts[i - 1] as number)),
       r.progress.join(" | "),
     );
     assertPrivate(r.requests, good, file);

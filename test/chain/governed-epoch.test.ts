@@ -12,7 +12,7 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { type Contract, type JsonRpcProvider, Wallet, ZeroAddress } from "ethers";
-import { readBundle } from "../../src/bundle/bundle.js";
+import { readBundle } from "../../src/bundle/disk.js";
 import { type AnvilNode, startAnvil } from "../../src/chain/anvil.js";
 import {
   compileDevContracts,
@@ -39,7 +39,7 @@ import {
 import { type PublishResult, publishEpoch } from "../../src/chain/publish.js";
 import { chainEpochFromBundle, registryAt } from "../../src/chain/registry.js";
 import { connectRpc } from "../../src/chain/signer.js";
-import { proveSnapshot } from "../../src/prove/pipeline.js";
+import { proveSnapshot } from "../../src/pipeline.js";
 import { loadSnapshot, parseSnapshot } from "../../src/snapshot/snapshot.js";
 import { getProfile } from "../../src/spec/profiles.js";
 import { loadArtifacts } from "../../src/toolchain/artifacts.js";

@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { JsonRpcProvider, Wallet } from "ethers";
 import { type AnvilNode, startAnvil } from "../../src/chain/anvil.js";
 import { deployRegistry } from "../../src/chain/deploy.js";
-import { type ProveSummary, proveSnapshot } from "../../src/prove/pipeline.js";
+import { type ProveSummary, proveSnapshot } from "../../src/pipeline.js";
 import { listReceipts } from "../../src/receipts/store.js";
 import { loadArtifacts } from "../../src/toolchain/artifacts.js";
 import { compileRegistryWith } from "../../src/toolchain/contracts.js";

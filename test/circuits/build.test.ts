@@ -20,8 +20,7 @@ import { readPtauHeader } from "../../src/toolchain/binfile.js";
 import type { CircuitSpec } from "../../src/toolchain/compile.js";
 import { buildContracts, compileSolidity, generateVerifierSource } from "../../src/toolchain/contracts.js";
 import { DEV_LABEL, generateDevPtau, requiredPower, resolvePtau } from "../../src/toolchain/ptau.js";
-import { atomicWrite, atomicWriteJson, TMP_PREFIX, withTmpDir } from "../../src/util/fsutil.js";
-import { sha256File } from "../../src/util/hash.js";
+import { atomicWrite, atomicWriteJson, sha256File, TMP_PREFIX, withTmpDir } from "../../src/util/fsutil.js";
 import { REPO_ROOT } from "../../src/util/paths.js";
 import { createProgress } from "../../src/util/progress.js";
 

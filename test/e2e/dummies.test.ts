@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { auditBundle } from "../../src/audit/audit.js";
+import { auditBundle } from "../../src/audit/node.js";
 import { type Bundle, parseBundle } from "../../src/bundle/bundle.js";
-import { type ProveSummary, proveSnapshot } from "../../src/prove/pipeline.js";
+import { type ProveSummary, proveSnapshot } from "../../src/pipeline.js";
 import { batchRoot, initPoseidon, sideCommitment } from "../../src/spec/encoding.js";
 import { getProfile } from "../../src/spec/profiles.js";
 import { terminateCurves } from "../../src/util/curve.js";

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { BUNDLE_FORMAT, BUNDLE_VERSION, type Bundle, parseBundle } from "../../src/bundle/bundle.js";
-import { type ProveSummary, proveSnapshot } from "../../src/prove/pipeline.js";
+import { type ProveSummary, proveSnapshot } from "../../src/pipeline.js";
 import type { AccountReceipt, LotReceipt, Receipt } from "../../src/receipts/receipts.js";
 import { EXAMPLE, provenExample, REPO, SECRET_HEX, secretFile, tmpDir } from "../helpers/epoch.js";
 
@@ -282,7 +282,7 @@ describe("pipeline: pooled custody (examples/snapshot-pooled.json)", () => {
     );
     // every lot-list proof exposes the packed caps as its last public inputs
     for (const p of b.proofs.lotList) assert.deepEqual(p.publicSignals.slice(-2), b.manifest.poolCaps);
-    const { auditBundle } = await import("../../src/audit/audit.js");
+    const { auditBundle } = await import("../../src/audit/node.js");
     const rep = await auditBundle(s.publicDir, { anchor: { kind: "local" }, allowDevKeys: true });
     assert.equal(rep.ok, true, rep.errors.join("\n"));
     assert.deepEqual(

@@ -4,17 +4,13 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type { AuditOptions } from "../../src/audit/audit.js";
+import { verifyReceipt } from "../../src/audit/node.js";
+import { formatReceiptVerdict } from "../../src/audit/receipt.js";
 import type { Bundle } from "../../src/bundle/bundle.js";
 import { buildEpoch } from "../../src/epoch/plan.js";
 import { parseSecret } from "../../src/epoch/salts.js";
-import {
-  type AccountReceipt,
-  buildReceipts,
-  checkReceiptInclusion,
-  formatReceiptVerdict,
-  type LotReceipt,
-  verifyReceipt,
-} from "../../src/receipts/receipts.js";
+import { buildReceipts } from "../../src/receipts/build.js";
+import { type AccountReceipt, checkReceiptInclusion, type LotReceipt } from "../../src/receipts/receipts.js";
 import { loadSnapshot } from "../../src/snapshot/snapshot.js";
 import { initPoseidon, lotLeaf } from "../../src/spec/encoding.js";
 import { getProfile } from "../../src/spec/profiles.js";
@@ -200,7 +196,7 @@ describe("receipts", () => {
           salt: BigInt(r.position.salt),
         }),
       );
-    const { bundle } = await import("../../src/bundle/bundle.js").then((m) => m.readBundle(publicDir));
+    const { bundle } = await import("../../src/bundle/disk.js").then((m) => m.readBundle(publicDir));
     assert.equal((await checkReceiptInclusion(orig, bundle)).included, true);
     for (const [name, edit, why] of variants) {
       const r = structuredClone(orig);
@@ -215,7 +211,7 @@ describe("receipts", () => {
   });
 
   it("not included: a receipt whose shown identity is not the one its leaf binds", async () => {
-    const { bundle } = await import("../../src/bundle/bundle.js").then((m) => m.readBundle(publicDir));
+    const { bundle } = await import("../../src/bundle/disk.js").then((m) => m.readBundle(publicDir));
     const lot = read<LotReceipt>(lotFile("0x9f3c0a11d2e4b7015c3a"));
     lot.lotId = "0x9f3c0a11d2e4b7015c3b"; // displayed id of someone else's lot
     const a = await checkReceiptInclusion(lot, bundle);
@@ -233,7 +229,7 @@ describe("receipts", () => {
     const snap = await loadSnapshot(EXAMPLE, { profile });
     const other = await buildEpoch(snap, profile, parseSecret(Buffer.from("77".repeat(32))));
     const r = buildReceipts(other).find((x) => x.receipt.kind === "lot")?.receipt;
-    const { bundle } = await import("../../src/bundle/bundle.js").then((m) => m.readBundle(publicDir));
+    const { bundle } = await import("../../src/bundle/disk.js").then((m) => m.readBundle(publicDir));
     const inc = await checkReceiptInclusion(r, bundle);
     assert.equal(inc.included, false);
     assert.ok(inc.reasons.some((x) => /manifest hash differs/.test(x)));

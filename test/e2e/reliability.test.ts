@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import type { ProveSummary } from "../../src/prove/pipeline.js";
+import type { ProveSummary } from "../../src/pipeline.js";
 import { findReceipt } from "../../src/receipts/store.js";
 import { acquireLock } from "../../src/util/fsutil.js";
 import { runCli } from "../helpers/cli.js";

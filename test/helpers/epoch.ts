@@ -7,7 +7,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { type ProveSummary, proveSnapshot } from "../../src/prove/pipeline.js";
+import { type ProveSummary, proveSnapshot } from "../../src/pipeline.js";
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const EXAMPLE = path.join(REPO, "examples", "snapshot.json");

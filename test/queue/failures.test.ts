@@ -8,9 +8,9 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import { auditBundle } from "../../src/audit/audit.js";
+import { auditBundle } from "../../src/audit/node.js";
 import { type Bundle, parseBundle } from "../../src/bundle/bundle.js";
-import { proveSnapshot } from "../../src/prove/pipeline.js";
+import { proveSnapshot } from "../../src/pipeline.js";
 import { QueueBackend } from "../../src/prove/queue/coordinator.js";
 import { TMP_PREFIX } from "../../src/util/fsutil.js";
 import { secretFile, tmpDir } from "../helpers/epoch.js";

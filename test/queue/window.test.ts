@@ -10,11 +10,11 @@
 import assert from "node:assert/strict";
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
-import { auditBundle } from "../../src/audit/audit.js";
+import { auditBundle } from "../../src/audit/node.js";
 import { buildEpoch } from "../../src/epoch/plan.js";
+import { proveSnapshot } from "../../src/pipeline.js";
 import type { BackendContext, ProofBackend, ProofTask } from "../../src/prove/backend.js";
 import { localBackend } from "../../src/prove/backend.js";
-import { proveSnapshot } from "../../src/prove/pipeline.js";
 import { ProverPool } from "../../src/prove/pool.js";
 import { QueueBackend } from "../../src/prove/queue/coordinator.js";
 import {

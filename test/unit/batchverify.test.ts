@@ -2,13 +2,12 @@
  * Offline Groth16 batch verification (src/audit/batchverify.ts) against real proofs of the
  * batchtoy fixture (17 public signals): valid batches, bad proofs named (one among many, several,
  * swapped inputs, replay), malformed inputs, a B outside G2's order-r subgroup (the subgroup test
- * cross-checked against [r]B), and the worker-thread pool.
+ * cross-checked against [r]B).
  */
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import {
   type BatchItem,
-  BatchVerifierPool,
   FQ_MODULUS,
   FR_MODULUS,
   g2InSubgroup,
@@ -94,19 +93,6 @@ describe("batch verification (offline)", function () {
     const [x, y] = nonSubgroupG2(3n);
     (xs[2] as BatchItem).proof.pi_b = [x.map(String), y.map(String), ["1", "0"]];
     assert.deepEqual(await verifyBatch(toy.vkey, xs), { ok: false, bad: [2] });
-  });
-
-  it("verifies over a worker-thread pool with the same verdicts", async () => {
-    const pool = new BatchVerifierPool({ workers: 2 });
-    try {
-      assert.deepEqual(await pool.verify(toy.vkey, items), { ok: true, bad: [] });
-      const xs = clone(items);
-      (xs[5] as BatchItem).publicSignals = (other[0] as BatchItem).publicSignals;
-      (xs[17] as BatchItem).proof = (other[1] as BatchItem).proof;
-      assert.deepEqual(await pool.verify(toy.vkey, xs), { ok: false, bad: [5, 17] });
-    } finally {
-      await pool.close();
-    }
   });
 
   it("refuses a malformed verification key", async () => {

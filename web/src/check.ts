@@ -1,16 +1,16 @@
 /**
- * The page's check: put the bundle's files into the in-memory file table and call the library's
- * `verifyReceipt` (inclusion core + full epoch audit) on it, exactly as the CLI does on disk. No
- * receipt or audit logic lives here; this file only gets bytes in and picks the key anchor.
+ * The page's check: hold the bundle's files in memory and call the library's `verifyReceiptFiles`
+ * (inclusion core + full epoch audit) on them, the same code the CLI runs on disk. No receipt or
+ * audit logic lives here; this file only gets bytes in and picks the key anchor.
  */
 import { getAddress, isAddress, JsonRpcProvider } from "ethers";
+import { type ReceiptVerdict, verifyReceiptFiles } from "../../src/audit/receipt.js";
+import { memoryFiles } from "../../src/bundle/bundle.js";
 import { type ChainReceiptVerdict, verifyReceiptOnChain } from "../../src/chain/receipt.js";
 import { readLatestEpoch, registryAt } from "../../src/chain/registry.js";
-import { type ReceiptVerdict, verifyReceipt } from "../../src/receipts/receipts.js";
-import { setVirtualFiles } from "../shims/fs-promises.js";
 import { type Anchor, type AnchorChoice, auditOptionsFor, chooseAnchor } from "./anchor.js";
 
-/** Where the bundle lives in the in-memory file table. */
+/** How the bundle's files are named in messages. */
 export const BUNDLE_ROOT = "/bundle";
 const VKEY_FILE = /^vkeys\/[A-Za-z0-9_.-]+\.json$/;
 
@@ -101,9 +101,9 @@ export async function checkReceipt(
   }
   const profile = String((raw?.profile as { name?: unknown } | undefined)?.name ?? "?");
   const choice = chooseAnchor(anchor, profile);
-  setVirtualFiles(Object.fromEntries(Object.entries(src.files).map(([k, v]) => [`${BUNDLE_ROOT}/${k}`, v])));
   const opts = auditOptionsFor(choice, anchor, trustBundleKeys);
-  const verdict = await verifyReceipt(receipt, BUNDLE_ROOT, { ...opts, onProgress });
+  const files = memoryFiles(src.files, BUNDLE_ROOT);
+  const verdict = await verifyReceiptFiles(receipt, files, { ...opts, onProgress });
   return {
     verdict,
     anchor: choice,

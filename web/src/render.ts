@@ -1,6 +1,7 @@
 /** Turns a page check into plain words: one verdict at a glance, then the facts behind it. */
 import { UNANCHORED_WARNING } from "../../src/audit/anchor.js";
-import { esc, shocksText } from "../../src/audit/html.js";
+import { shocksText } from "../../src/audit/audit.js";
+import { esc } from "../../src/audit/html.js";
 import { howToAnchor } from "./anchor.js";
 import type { BundleSource, PageChainCheck, PageCheck } from "./check.js";
 

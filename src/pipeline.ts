@@ -25,26 +25,21 @@
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { auditBundle } from "../audit/audit.js";
-import {
-  BUNDLE_FILE,
-  BUNDLE_FORMAT,
-  BUNDLE_VERSION,
-  type Bundle,
-  type BundleProof,
-  DEV_SETUP_WARNING,
-} from "../bundle/bundle.js";
-import type { CircuitInput } from "../epoch/inputs.js";
-import { buildEpoch, checkMinBatches, type EpochBuild, type ProofJob } from "../epoch/plan.js";
-import { loadOrCreateSecret } from "../epoch/salts.js";
-import { receiptsOf } from "../receipts/receipts.js";
-import { writeReceiptStore } from "../receipts/store.js";
-import { formatDecimal, loadSnapshot, type Snapshot } from "../snapshot/snapshot.js";
-import { COVERAGE_BANDS, PRICE_DECIMALS, UNBOUNDED_CAP } from "../spec/encoding.js";
-import { type CircuitName, getProfile, type Profile } from "../spec/profiles.js";
-import { ensureCircuit } from "../toolchain/artifacts.js";
-import { terminateCurves, withSnarkjs } from "../util/curve.js";
-import { faultPoint } from "../util/fault.js";
+import { auditBundle } from "./audit/node.js";
+import { BUNDLE_FILE, type BundleProof } from "./bundle/bundle.js";
+import { makeBundle } from "./bundle/make.js";
+import type { CircuitInput } from "./epoch/inputs.js";
+import { buildEpoch, checkMinBatches, type EpochBuild, type ProofJob } from "./epoch/plan.js";
+import { loadOrCreateSecret } from "./epoch/salts.js";
+import { localBackend, type ProofBackend, type ProofTask } from "./prove/backend.js";
+import { receiptsOf } from "./receipts/build.js";
+import { writeReceiptStore } from "./receipts/store.js";
+import { formatDecimal, loadSnapshot, type Snapshot } from "./snapshot/snapshot.js";
+import { COVERAGE_BANDS, PRICE_DECIMALS, UNBOUNDED_CAP } from "./spec/encoding.js";
+import { type CircuitName, getProfile, type Profile } from "./spec/profiles.js";
+import { ensureCircuit } from "./toolchain/artifacts.js";
+import { terminateCurves, withSnarkjs } from "./util/curve.js";
+import { faultPoint } from "./util/fault.js";
 import {
   acquireLock,
   atomicWriteJson,
@@ -53,12 +48,11 @@ import {
   replaceDir,
   withTmpDir,
   writeNewFile,
-} from "../util/fsutil.js";
-import { hashJson, sha256Hex } from "../util/hash.js";
-import { type Reporter, silentReporter } from "../util/progress.js";
-import type { Groth16Proof } from "../util/snarkjs.js";
-import { sj } from "../util/snarkjs.js";
-import { localBackend, type ProofBackend, type ProofTask } from "./backend.js";
+} from "./util/fsutil.js";
+import { hashJson, sha256Hex } from "./util/hash.js";
+import { type Reporter, silentReporter } from "./util/progress.js";
+import type { Groth16Proof } from "./util/snarkjs.js";
+import { sj } from "./util/snarkjs.js";
 
 export interface CircuitKeys {
   wasm: string;
@@ -569,77 +563,6 @@ async function keysOf(
 ): Promise<CircuitKeys> {
   const a = await ensureCircuit(circuit, profile.name, { buildDir: opts.buildDir, reporter });
   return { wasm: a.wasm, zkey: a.zkey, vkeyPath: a.vkeyPath, insecure: a.meta.insecure };
-}
-
-/** The public bundle of a built and proven epoch. */
-export function makeBundle(
-  build: EpochBuild,
-  proofs: ReadonlyMap<string, BundleProof>,
-  vkeySha: Record<CircuitName, string>,
-  devSetup: boolean,
-): Bundle {
-  const get = (id: string): BundleProof => {
-    const p = proofs.get(id);
-    if (!p) throw new Error(`bundle: proof ${id} missing`);
-    return { publicSignals: p.publicSignals, proof: p.proof };
-  };
-  const byId = new Map(build.jobs.map((j) => [j.id, j]));
-  const segJobs = (id: bigint) => build.jobs.filter((j) => j.circuit === "segment" && j.segmentId === id);
-  const b: Bundle = {
-    format: BUNDLE_FORMAT,
-    version: BUNDLE_VERSION,
-    epoch: String(build.snapshot.epoch),
-    profile: { ...build.profile },
-    devSetup,
-    ...(devSetup ? { warning: DEV_SETUP_WARNING } : {}),
-    units: { priceDecimals: PRICE_DECIMALS, maxAssetDecimals: build.snapshot.maxDecimals },
-    manifest: {
-      globalAssets: build.snapshot.assets.map((a, g) => ({
-        symbol: a.symbol,
-        decimals: a.decimals,
-        token: a.token,
-        poolCap: String(build.snapshot.poolCaps[g] ?? UNBOUNDED_CAP),
-      })),
-      poolCaps: build.manifest.poolCaps.map(String),
-      segments: build.segments.map((s, i) => ({
-        id: Number(s.segment.id),
-        name: s.segment.name,
-        marginBps: Number(s.segment.marginBps),
-        assets: s.segment.slots.map((a) => ({
-          slot: a.slot,
-          symbol: a.symbol,
-          decimals: a.decimals,
-          token: a.token,
-          price: a.price,
-          circuitPrice: String(a.circuitPrice),
-          cfBps: Number(a.cfBps),
-          asset: a.asset,
-          cap: String(a.cap),
-        })),
-        slots: (build.manifest.segments[i]?.slots ?? []).map(String),
-        stress: (build.manifest.segments[i]?.stress ?? []).map(String),
-        scenarios: s.segment.stress.map((sc) => sc.name),
-        batchRoots: (build.manifest.segments[i]?.batchRoots ?? []).map(String),
-      })),
-      globalCommitments: build.manifest.globalCommitments.map(String),
-    },
-    bandLabels: [...COVERAGE_BANDS],
-    manifestHash: build.manifestHash,
-    r: String(build.r),
-    proofs: {
-      segments: build.segments.map((s) => ({
-        id: Number(s.segment.id),
-        batches: segJobs(s.segment.id).map((j) => get(j.id)),
-      })),
-      lotList: build.jobs.filter((j) => j.circuit === "lotlist").map((j) => get(j.id)),
-    },
-    vkeys: {
-      segment: { file: "vkeys/segment.json", sha256: vkeySha.segment },
-      lotlist: { file: "vkeys/lotlist.json", sha256: vkeySha.lotlist },
-    },
-  };
-  if (byId.size !== proofs.size) throw new Error("bundle: proof count mismatch");
-  return b;
 }
 
 /**
