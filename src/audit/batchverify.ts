@@ -30,10 +30,9 @@
  * `verifyBatch` runs on the calling thread (a private single-threaded curve), unchanged in Node and
  * the browser (Web Crypto randomness, snarkjs's curve).
  */
+import { FIELD_P } from "../spec/encoding.js";
 import { type Groth16Proof, sj } from "../util/snarkjs.js";
 
-/** BN254 scalar field modulus (public signals live below it). */
-export const FR_MODULUS = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 /** BN254 base field modulus (coordinates live below it). */
 export const FQ_MODULUS = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
 /** BN254 seed x0: psi(Q) == [6 x0^2] Q tests membership of the order-r subgroup of the twist. */
@@ -273,7 +272,7 @@ function parseItem(
   if (proof.protocol !== undefined && proof.protocol !== "groth16") return undefined;
   const x: bigint[] = [];
   for (const s of sig) {
-    const v = canonical(s, FR_MODULUS);
+    const v = canonical(s, FIELD_P);
     if (v === undefined) return undefined;
     x.push(v);
   }
@@ -340,8 +339,8 @@ async function checkCombination(
     cBases.set(it.c, g1n * i);
   }
   const icScalars = new Uint8Array(32 * nIc);
-  for (let j = 0; j < nIc; j++) scalarLE((s[j] as bigint) % FR_MODULUS, icScalars, 32 * j, 32);
-  const sumRho = (s[0] as bigint) % FR_MODULUS;
+  for (let j = 0; j < nIc; j++) scalarLE((s[j] as bigint) % FIELD_P, icScalars, 32 * j, 32);
+  const sumRho = (s[0] as bigint) % FIELD_P;
 
   const vkx = await G1.multiExpAffine(key.ic, icScalars);
   const sumC = await G1.multiExpAffine(cBases, cScalars);

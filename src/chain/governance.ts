@@ -31,6 +31,7 @@ import {
 import { PRICE_DECIMALS, packSegmentSlots, UNBOUNDED_CAP } from "../spec/encoding.js";
 import { type CompiledContract, loadContract } from "../toolchain/contracts.js";
 import { buildDir as defaultBuildDir } from "../util/paths.js";
+import { findRevertData, revertOf } from "./registry.js";
 
 export const GOVERNOR_ROLE = id("GOVERNOR_ROLE");
 export const PUBLISHER_ROLE = id("PUBLISHER_ROLE");
@@ -63,9 +64,8 @@ export interface GovernanceArtifacts {
 }
 
 /**
- * A failed governance/timelock/registry transaction with the custom error ethers decoded from the
- * contract's ABI (self-contained: this module does not depend on ./registry.js, whose encodings
- * are being rewritten; the lead may fold it into ChainError).
+ * A failed governance/timelock/registry transaction with the custom error decoded from the
+ * contract's ABI (`iface`; default the registry's) by the one revert decoder, registry.ts `revertOf`.
  */
 export class GovernanceTxError extends Error {
   /** the raw revert data, when the node returned any */
@@ -73,41 +73,17 @@ export class GovernanceTxError extends Error {
   readonly revertName?: string;
   readonly revertArgs?: unknown[];
   constructor(what: string, cause: unknown, iface?: Interface) {
-    const data = revertData(cause);
-    let rev = (cause as { revert?: { name: string; args: unknown[] } } | undefined)?.revert;
-    if (!rev && data && iface) {
-      try {
-        const p = iface.parseError(data);
-        if (p) rev = { name: p.name, args: [...p.args] };
-      } catch {
-        // not an error of this interface
-      }
-    }
-    const text = rev ? `${rev.name}(${[...rev.args].map(String).join(", ")})` : undefined;
+    const rev = revertOf(cause, iface);
     super(
-      text
-        ? `${what}: reverted with ${text}`
+      rev
+        ? `${what}: reverted with ${rev.text}`
         : `${what}: ${(cause as { shortMessage?: string })?.shortMessage ?? (cause as Error)?.message ?? String(cause)}`,
     );
     this.name = "GovernanceTxError";
-    this.data = data;
+    this.data = findRevertData(cause);
     this.revertName = rev?.name;
-    this.revertArgs = rev ? [...rev.args] : undefined;
+    this.revertArgs = rev?.args;
   }
-}
-
-function revertData(err: unknown, depth = 0): string | undefined {
-  if (!err || typeof err !== "object" || depth > 6) return undefined;
-  const e = err as Record<string, unknown>;
-  for (const k of ["data", "revertData"]) {
-    const v = e[k];
-    if (typeof v === "string" && /^0x[0-9a-fA-F]{8}/.test(v)) return v;
-  }
-  for (const k of ["error", "info", "cause", "data"]) {
-    const found = revertData(e[k], depth + 1);
-    if (found) return found;
-  }
-  return undefined;
 }
 
 /**

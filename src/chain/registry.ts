@@ -21,6 +21,7 @@ import {
   decodeSegmentSignals,
   type Manifest,
   type ManifestAsset,
+  type ManifestSegment,
   manifestHash,
   manifestSegmentsArg,
 } from "../spec/encoding.js";
@@ -101,16 +102,8 @@ export interface ChainListBatch {
   nextState: bigint;
   fingerprint: bigint;
 }
-export interface ChainSegment {
-  id: bigint;
-  marginBps: bigint;
-  /** packed slot words (price, cf, global asset, custody cap), one per asset slot */
-  slots: bigint[];
-  /** packed stress factor words */
-  stress: bigint[];
-  batchRoots: bigint[];
-  /** the asset slots the manifest commits (slot k = assets[k]) */
-  assets: ManifestAsset[];
+/** A manifest segment with its batch proofs. */
+export interface ChainSegment extends ManifestSegment {
   batches: ChainSegmentBatch[];
 }
 /** An epoch ready to publish: the manifest plus every batch's proof, in manifest order. */
@@ -446,7 +439,8 @@ export interface DecodedRevert {
   text: string;
 }
 
-function findRevertData(err: unknown, depth = 0): string | undefined {
+/** The revert data a failed call or transaction carries (ethers nests it in several shapes). */
+export function findRevertData(err: unknown, depth = 0): string | undefined {
   if (!err || typeof err !== "object" || depth > 6) return undefined;
   const e = err as Record<string, unknown>;
   for (const k of ["data", "revertData"]) {

@@ -25,13 +25,13 @@ import {
   maxSegmentBatches,
   packListCaps,
   type SegmentState,
-  type SlotParams,
 } from "../spec/encoding.js";
 import type { Profile } from "../spec/profiles.js";
 import {
   buildListBatch,
   buildSegmentBatch,
   type ListBatchResult,
+  type SegmentBatchRequest,
   type SegmentBatchResult,
 } from "./inputs.js";
 
@@ -103,15 +103,9 @@ export function splitListBatches<L>(lots: readonly L[], profile: Profile): L[][]
   return out;
 }
 
-export interface SegmentChainRequest {
-  profile: Profile;
-  epoch: bigint;
-  segmentId: bigint;
-  marginBps: bigint;
-  slots: readonly SlotParams[];
-  /** stress factors: scenario x used slot (missing: 10000) */
-  stress: readonly (readonly bigint[])[];
-  r: bigint;
+/** A segment's batch requests, less what chaining derives per batch (first/last, prev, salt). */
+export interface SegmentChainRequest
+  extends Omit<SegmentBatchRequest, "isFirst" | "isLast" | "prev" | "nextSalt" | "lots" | "liabilities"> {
   batches: readonly Batch<LotFields, LiabilityFields>[];
   /** salt of the state batch `b` produces (deterministic: called again when a batch is rebuilt) */
   nextSalt: (batch: number) => bigint;

@@ -7,9 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { Contract, ContractFactory, type JsonRpcProvider, Wallet } from "ethers";
-import { type BatchItem, FQ_MODULUS, FR_MODULUS } from "../../src/audit/batchverify.js";
+import { type BatchItem, FQ_MODULUS } from "../../src/audit/batchverify.js";
 import { type AnvilNode, startAnvil } from "../../src/chain/anvil.js";
 import { connectRpc } from "../../src/chain/signer.js";
+import { FIELD_P } from "../../src/spec/encoding.js";
 import { batchCallArgs, proofWords } from "../../src/toolchain/batch-verifier.js";
 import { compileSolidity, verifierSourceFromVkey } from "../../src/toolchain/contracts.js";
 import { type BatchToy, batchToy, proveBatchToy } from "../helpers/batchtoy.js";
@@ -101,7 +102,7 @@ describe("chain: batch Groth16 verifier (verifyBatch)", function () {
     for (const at of [0, 1, 31, 63]) {
       const xs = items.slice(0, 64).map((x) => ({ ...x }));
       const signals = [...(xs[at] as BatchItem).publicSignals];
-      signals[5] = ((BigInt(signals[5] as string) + 1n) % FR_MODULUS).toString();
+      signals[5] = ((BigInt(signals[5] as string) + 1n) % FIELD_P).toString();
       (xs[at] as BatchItem).publicSignals = signals;
       const { proofs, pubSignals } = batch(xs);
       assert.equal(await call(proofs, pubSignals), false, `bad proof at ${at}`);
@@ -132,7 +133,7 @@ describe("chain: batch Groth16 verifier (verifyBatch)", function () {
   it("rejects a signal >= r (even a proof's signal + r), a coordinate >= q, and bad lengths", async () => {
     const { proofs, pubSignals } = batch(items.slice(0, 4));
     const sig = [...pubSignals];
-    sig[17 + 2] = (sig[17 + 2] as bigint) + FR_MODULUS;
+    sig[17 + 2] = (sig[17 + 2] as bigint) + FIELD_P;
     assert.equal(await call(proofs, sig), false);
     const pr = [...proofs];
     pr[8 + 1] = (pr[8 + 1] as bigint) + FQ_MODULUS; // a.y of proof 1

@@ -6,13 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
-import {
-  type BatchItem,
-  FQ_MODULUS,
-  FR_MODULUS,
-  g2InSubgroup,
-  verifyBatch,
-} from "../../src/audit/batchverify.js";
+import { type BatchItem, FQ_MODULUS, g2InSubgroup, verifyBatch } from "../../src/audit/batchverify.js";
+import { FIELD_P } from "../../src/spec/encoding.js";
 import { packageDir } from "../../src/util/paths.js";
 import { type BatchToy, batchToy, proveBatchToy } from "../helpers/batchtoy.js";
 import { nonSubgroupG2 } from "../helpers/g2.js";
@@ -41,7 +36,7 @@ describe("batch verification (offline)", function () {
     for (const at of [0, 11, 23]) {
       const xs = clone(items);
       const s = [...(xs[at] as BatchItem).publicSignals];
-      s[7] = ((BigInt(s[7] as string) + 1n) % FR_MODULUS).toString();
+      s[7] = ((BigInt(s[7] as string) + 1n) % FIELD_P).toString();
       (xs[at] as BatchItem).publicSignals = s;
       assert.deepEqual(await verifyBatch(toy.vkey, xs), { ok: false, bad: [at] });
     }
@@ -61,7 +56,7 @@ describe("batch verification (offline)", function () {
   it("rejects malformed items without a pairing: signal >= r, coordinate >= q, wrong count, junk", async () => {
     const xs = clone(items.slice(0, 6));
     const s0 = [...(xs[0] as BatchItem).publicSignals];
-    s0[2] = (BigInt(s0[2] as string) + FR_MODULUS).toString();
+    s0[2] = (BigInt(s0[2] as string) + FIELD_P).toString();
     (xs[0] as BatchItem).publicSignals = s0;
     const p1 = (xs[1] as BatchItem).proof;
     p1.pi_a = [(BigInt(p1.pi_a[0] as string) + FQ_MODULUS).toString(), p1.pi_a[1] as string, "1"];
