@@ -1,6 +1,7 @@
 /**
  * The native Groth16 prover (native/prover): its proofs verify with snarkjs against the
- * circuit's verification key, carry the same public signals as snarkjs's, use fresh randomness,
+ * circuit's verification key and with the generated Solidity verifier on anvil, carry the same
+ * public signals as snarkjs's, use fresh randomness,
  * and are rejected when a public signal is forged or the witness does not satisfy the circuit.
  * Bad inputs (missing, corrupted, truncated, another circuit's key) give a named error, never
  * output files, and never stop the server.
@@ -10,8 +11,13 @@ import { type ChildProcessWithoutNullStreams, execFileSync, spawn, spawnSync } f
 import { existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import * as readline from "node:readline";
+import { Contract, ContractFactory, Wallet } from "ethers";
+import { type AnvilNode, startAnvil } from "../../src/chain/anvil.js";
+import { connectRpc } from "../../src/chain/signer.js";
 import { initPoseidon } from "../../src/spec/encoding.js";
 import { type Artifacts, ensureCircuit } from "../../src/toolchain/artifacts.js";
+import { proofWords } from "../../src/toolchain/batch-verifier.js";
+import { compileSolidity, verifierSourceFromVkey } from "../../src/toolchain/contracts.js";
 import { withSnarkjs } from "../../src/util/curve.js";
 import { type Groth16Proof, sj } from "../../src/util/snarkjs.js";
 import { tmpDir } from "../helpers/epoch.js";
@@ -425,6 +431,49 @@ describe("native prover (C++ Groth16 on ffiasm)", () => {
       } finally {
         server.child.kill();
       }
+    });
+  });
+
+  describe("on chain", () => {
+    let node: AnvilNode | undefined;
+    let verifier: Contract;
+
+    before(async () => {
+      const src = await verifierSourceFromVkey(list.art.vkey, "LotListVerifier");
+      const c = (await compileSolidity({ "build/contracts/LotListVerifier.sol": src })).LotListVerifier;
+      assert.ok(c);
+      node = await startAnvil();
+      const provider = await connectRpc(node.url, { pollingMs: 50 });
+      const admin = new Wallet(node.privateKeys[0] as string, provider);
+      const d = await new ContractFactory(c.abi as never, c.bytecode, admin).deploy();
+      await d.waitForDeployment();
+      verifier = new Contract(await d.getAddress(), c.abi as never, provider);
+    });
+
+    after(async () => {
+      await node?.stop();
+    });
+
+    const verifyOnChain = async (proof: Groth16Proof, signals: string[]): Promise<boolean> => {
+      const w = proofWords(proof);
+      return (await verifier.getFunction("verifyProof").staticCall(
+        [w[0], w[1]],
+        [
+          [w[2], w[3]],
+          [w[4], w[5]],
+        ],
+        [w[6], w[7]],
+        signals.map(BigInt),
+      )) as boolean;
+    };
+
+    it("the generated Solidity verifier accepts a native proof and rejects it with a forged signal", async () => {
+      const r = proveOnce(list.art.zkey, list.wtns, "chain");
+      assert.ok(r.proof && r.publicSignals);
+      const signals: string[] = r.publicSignals;
+      assert.equal(await verifyOnChain(r.proof, signals), true);
+      const forged = signals.map((x, j) => (j === 1 ? String(BigInt(x) + 1n) : x));
+      assert.equal(await verifyOnChain(r.proof, forged), false);
     });
   });
 });
