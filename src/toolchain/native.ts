@@ -187,6 +187,9 @@ function smokeTest(bin: string): void {
   }
 }
 
+/** Builds in progress in this process, by binary path (concurrent callers share one build). */
+const building = new Map<string, Promise<string>>();
+
 /**
  * Builds the native prover if it is not built yet and returns the path of its binary. Throws the
  * `nativeToolchainMissing()` message when the toolchain is absent, or the failing build step.
@@ -197,9 +200,25 @@ export async function ensureNativeProver(opts: NativeProverOptions = {}): Promis
   const sources = await nativeSources();
   const key = (await buildKey(sources)).slice(0, 16);
   const root = path.join(opts.buildDir ?? defaultBuildDir(), "native");
+  const bin = path.join(root, `prover-${key}`, NATIVE_PROVER_BIN);
+  if (await exists(bin)) return bin;
+  let pending = building.get(bin);
+  if (!pending) {
+    pending = buildLocked(root, key, sources, opts).finally(() => building.delete(bin));
+    building.set(bin, pending);
+  }
+  return pending;
+}
+
+/** Builds `prover-<key>` under `root` unless another process built it while this one waited. */
+async function buildLocked(
+  root: string,
+  key: string,
+  sources: string[],
+  opts: NativeProverOptions,
+): Promise<string> {
   const dir = path.join(root, `prover-${key}`);
   const bin = path.join(dir, NATIVE_PROVER_BIN);
-  if (await exists(bin)) return bin;
   const release = await acquireLock(path.join(root, `prover-${key}.lock`), {
     onWait: (m) => opts.log?.(m),
   });
