@@ -18,6 +18,7 @@ import { initPoseidon } from "../../src/spec/encoding.js";
 import { type Artifacts, ensureCircuit } from "../../src/toolchain/artifacts.js";
 import { proofWords } from "../../src/toolchain/batch-verifier.js";
 import { compileSolidity, verifierSourceFromVkey } from "../../src/toolchain/contracts.js";
+import { ensureNativeProver } from "../../src/toolchain/native.js";
 import { withSnarkjs } from "../../src/util/curve.js";
 import { type Groth16Proof, sj } from "../../src/util/snarkjs.js";
 import { tmpDir } from "../helpers/epoch.js";
@@ -148,6 +149,15 @@ describe("native prover (C++ Groth16 on ffiasm)", () => {
       wtns: await witnessFile(s.input, segArt, "segment.wtns"),
       expected: s.publicSignals,
     };
+  });
+
+  it("is built once into <build dir>/native/prover-<hash>/", async () => {
+    assert.match(bin, /[/]native[/]prover-[0-9a-f]{16}[/]bulkhead-prover$/);
+    assert.equal(await ensureNativeProver(), bin);
+    const meta = JSON.parse(readFileSync(path.join(path.dirname(bin), "build.json"), "utf8")) as {
+      key: string;
+    };
+    assert.equal(path.basename(path.dirname(bin)), `prover-${meta.key}`);
   });
 
   describe("prove (one shot)", () => {
