@@ -15,8 +15,7 @@ import { segmentSignal } from "../spec/encoding.js";
 import type { CircuitName } from "../spec/profiles.js";
 import { atomicWrite } from "../util/fsutil.js";
 import { createProgress } from "../util/progress.js";
-import { BUILD_DIR_HELP, CliError, checkBundlePath, printJson, resolveRegistry } from "./common.js";
-import { exitWith } from "./prove.js";
+import { BUILD_DIR_HELP, CliError, checkBundlePath, exitWith, printJson, resolveRegistry } from "./common.js";
 
 /** `--vkey-hash segment=<sha256>` (repeatable) -> expected vkey hashes. */
 export function parseVkeyHashes(values: string[] | undefined): AuditOptions["expectedVkeys"] {

@@ -1,6 +1,7 @@
 /** Helpers shared by the CLI command modules (src/cli/*.ts). */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
+import { CommanderError } from "commander";
 import { isAddress, type Provider } from "ethers";
 import { BUNDLE_FILE } from "../bundle/bundle.js";
 import { readDeployment } from "../chain/deploy.js";
@@ -196,4 +197,9 @@ export function takeStopRequest(): ((sig: NodeJS.Signals) => void) | undefined {
   const fn = stopRequest;
   stopRequest = undefined;
   return fn;
+}
+
+/** Exit with `code` after the command printed its own message. */
+export function exitWith(code: number): never {
+  throw new CommanderError(code, "bulkhead.exit", "");
 }

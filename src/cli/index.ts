@@ -1,6 +1,7 @@
 /**
- * bulkhead CLI entry. Thin layer over the library: every command group lives in src/cli/<group>.ts
- * and exports `register(program)`; add yours to COMMANDS below. Any failure exits 1 (or the
+ * bulkhead CLI entry. Thin layer over the library: every command lives in src/cli/<command>.ts
+ * with its typed options and action function, and exports `register(program)`; add yours to
+ * COMMANDS below. Any failure exits 1 (or the
  * CliError's code) with a one-line "error: ..." on stderr and, with `--json`, a JSON error object on
  * stdout; results go to stdout, progress and warnings to stderr.
  */
@@ -13,26 +14,36 @@ import { releaseHeldLocksSync } from "../util/fsutil.js";
 import { BUILD_DIR_ENV, bulkheadVersion } from "../util/paths.js";
 import * as auditCmd from "./audit.js";
 import * as buildCmd from "./build.js";
-import * as chainCmd from "./chain.js";
+import * as checkCmd from "./check.js";
 import { CliError, errorObject, errorText, oneLine, printJson, takeStopRequest } from "./common.js";
+import * as deployCmd from "./deploy.js";
 import * as proveCmd from "./prove.js";
+import * as publishCmd from "./publish.js";
 import * as receiptCmd from "./receipt.js";
+import * as receiptChainCmd from "./receipt-chain.js";
 import * as serveCmd from "./serve.js";
 import * as setupCmd from "./setup.js";
+import * as snapshotGovernCmd from "./snapshot-govern.js";
+import * as statusCmd from "./status.js";
 import * as workerCmd from "./worker.js";
 
 export interface CommandModule {
   register(program: Command): void;
 }
 
-/** Command groups, in help order. */
+/** Commands, in help order (receiptChainCmd adds the --rpc mode to receiptCmd's `receipt verify`). */
 export const COMMANDS: CommandModule[] = [
   buildCmd,
   setupCmd,
   proveCmd,
+  checkCmd,
   workerCmd,
   receiptCmd,
-  chainCmd,
+  deployCmd,
+  snapshotGovernCmd,
+  publishCmd,
+  statusCmd,
+  receiptChainCmd,
   auditCmd,
   serveCmd,
 ];

@@ -1,11 +1,8 @@
 /** `bulkhead prove` (snapshot -> epoch bundle + receipts) and `bulkhead check` (validation only). */
 import type { Command } from "commander";
-import { CommanderError } from "commander";
 import { MAX_MIN_BATCHES } from "../epoch/plan.js";
 import { type ProveSummary, proveSnapshot } from "../pipeline.js";
 import { QueueBackend } from "../prove/queue/coordinator.js";
-import { loadSnapshot } from "../snapshot/snapshot.js";
-import { getProfile } from "../spec/profiles.js";
 import { formatDuration } from "../util/progress.js";
 import { formatTable } from "../util/table.js";
 import { BUILD_DIR_HELP, checkProfile, printJson, reporterFor } from "./common.js";
@@ -27,11 +24,6 @@ interface ProveCliOptions {
   queueWindow?: string;
   json?: boolean;
   quiet?: boolean;
-}
-
-/** Exit with `code` after the command printed its own message. */
-export function exitWith(code: number): never {
-  throw new CommanderError(code, "bulkhead.exit", "");
 }
 
 /** `--lock-timeout <seconds>` -> ms. */
@@ -165,32 +157,5 @@ export function register(program: Command): void {
       });
       if (opts.json) printJson({ ok: true, ...summary });
       else if (!opts.quiet) process.stdout.write(`${formatProveSummary(summary)}\n`);
-    });
-
-  program
-    .command("check")
-    .description("validate a snapshot without proving anything (every problem, with its path)")
-    .requiredOption("-s, --snapshot <file>", "snapshot JSON")
-    .option("-p, --profile <name>", "circuit size profile (asset slots)", "test")
-    .option("--round", "round too-precise amounts: collateral down, liabilities up")
-    .option("--json", "JSON summary on stdout")
-    .action(async (opts: { snapshot: string; profile: string; round?: boolean; json?: boolean }) => {
-      const profile = getProfile(checkProfile(opts.profile));
-      const s = await loadSnapshot(opts.snapshot, { profile, round: opts.round });
-      const summary = {
-        ok: true,
-        epoch: String(s.epoch),
-        segments: s.segments.length,
-        lots: s.lots.length,
-        liabilities: s.liabilities.length,
-        notes: s.notes,
-      };
-      if (opts.json) printJson(summary);
-      else {
-        process.stdout.write(
-          `snapshot OK: epoch ${summary.epoch}, ${summary.segments} segments, ${summary.lots} lots, ${summary.liabilities} liabilities\n`,
-        );
-        for (const n of s.notes) process.stderr.write(`note: ${n}\n`);
-      }
     });
 }

@@ -5,23 +5,36 @@
  * Exit codes: 0 included, verified and healthy; 1 not included, not verified, no anchor, or
  * development keys (without --allow-dev-keys); 2 included and verified, but the segment is
  * unhealthy (insolvent).
- *
- * `bulkhead receipt find --out DIR (--lot ID | --account NAME) [--json]`: the publisher finds one
- * user's receipt file (reads index.json and at most one index shard, never every receipt).
+ * `receipt find` is receipt-find.ts; the `--rpc/--registry` mode of `receipt verify` is
+ * receipt-chain.ts.
  */
-import * as fs from "node:fs/promises";
 import type { Command } from "commander";
 import { verifyReceipt } from "../audit/node.js";
 import { formatReceiptVerdict } from "../audit/receipt.js";
-import { findReceipt, type ReceiptQuery } from "../receipts/store.js";
+import { findReceipt } from "../receipts/store.js";
 import { type AnchorCliOptions, addAnchorOptions, anchorFromOptions } from "./audit.js";
-import { CliError, checkBundlePath, printJson } from "./common.js";
-import { exitWith } from "./prove.js";
+import { CliError, checkBundlePath, exitWith, printJson } from "./common.js";
+import { queryOf, registerFind, type SelectOptions } from "./receipt-find.js";
 
-interface SelectOptions {
-  out?: string;
-  lot?: string;
-  account?: string;
+export type ReceiptVerifyCliOptions = AnchorCliOptions & { bundle: string; json?: boolean };
+
+/**
+ * Verifies the receipt in `file` against the bundle and exits non-zero unless it is included,
+ * verified and healthy (exit codes above).
+ */
+export async function receiptVerify(file: string, opts: ReceiptVerifyCliOptions): Promise<void> {
+  await checkBundlePath(opts.bundle);
+  const anchor = await anchorFromOptions(opts);
+  const v = await verifyReceipt(file, opts.bundle, { anchor, allowDevKeys: opts.allowDevKeys });
+  if (opts.json) {
+    const { audit, ...rest } = v;
+    printJson({
+      ...rest,
+      audit: audit ? { ok: audit.ok, errors: audit.errors, segments: audit.segments } : undefined,
+    });
+  } else process.stdout.write(`${formatReceiptVerdict(v)}\n`);
+  if (!v.ok) exitWith(1);
+  if (!v.healthy) exitWith(2);
 }
 
 export function register(program: Command): void {
@@ -38,63 +51,13 @@ export function register(program: Command): void {
     .option("--out <dir>", "prove's output directory: take the receipt of --lot or --account from it")
     .option("--lot <id>", "with --out: the receipt of this lot id (decimal or 0x-hex)")
     .option("--account <name>", "with --out: the receipt of this account");
-  // before any other preAction hook (the on-chain form of src/cli/chain.ts reads the file argument)
+  // before any other preAction hook (the on-chain form, receipt-chain.ts, reads the file argument)
   verify.hook("preAction", async (_hooked, action) => {
     const file = await selectedFile(action.args[0], action.opts() as SelectOptions);
     action.args[0] = file;
     action.processedArgs[0] = file;
   });
-  addAnchorOptions(verify)
-    .option("--json", "JSON verdict on stdout")
-    .action(async (file: string, opts: AnchorCliOptions & { bundle: string; json?: boolean }) => {
-      await checkBundlePath(opts.bundle);
-      const anchor = await anchorFromOptions(opts);
-      const v = await verifyReceipt(file, opts.bundle, { anchor, allowDevKeys: opts.allowDevKeys });
-      if (opts.json) {
-        const { audit, ...rest } = v;
-        printJson({
-          ...rest,
-          audit: audit ? { ok: audit.ok, errors: audit.errors, segments: audit.segments } : undefined,
-        });
-      } else process.stdout.write(`${formatReceiptVerdict(v)}\n`);
-      if (!v.ok) exitWith(1);
-      if (!v.healthy) exitWith(2);
-    });
-}
-
-function registerFind(receipt: Command): void {
-  receipt
-    .command("find")
-    .alias("path")
-    .description(
-      "print the file of one lot's or account's receipt in prove's output (--json: with the receipt)",
-    )
-    .requiredOption("--out <dir>", "prove's output directory (DIR, holding private/receipts/)")
-    .option("--lot <id>", "lot id (decimal or 0x-hex)")
-    .option("--account <name>", "account name")
-    .option("--json", "JSON on stdout: file, epoch, manifestHash and the receipt")
-    .action(async (opts: SelectOptions & { out: string; json?: boolean }) => {
-      const found = await findReceipt(opts.out, queryOf(opts));
-      if (opts.json) {
-        const receipt = JSON.parse(await fs.readFile(found.file, "utf8")) as unknown;
-        printJson({
-          ok: true,
-          file: found.file,
-          epoch: found.epoch,
-          manifestHash: found.manifestHash,
-          receipt,
-        });
-      } else process.stdout.write(`${found.file}\n`);
-    });
-}
-
-/** Exactly one of --lot and --account. */
-function queryOf(opts: SelectOptions): ReceiptQuery {
-  if (opts.lot !== undefined && opts.account !== undefined)
-    throw new CliError("--lot and --account: pass one of them, not both", "USAGE");
-  if (opts.lot !== undefined) return { lot: opts.lot };
-  if (opts.account !== undefined) return { account: opts.account };
-  throw new CliError("pass --lot ID or --account NAME to select a receipt", "USAGE");
+  addAnchorOptions(verify).option("--json", "JSON verdict on stdout").action(receiptVerify);
 }
 
 /** The receipt file: the argument, or the one --out/--lot/--account select (not both). */
