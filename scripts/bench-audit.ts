@@ -18,7 +18,7 @@ import { terminateCurves } from "../src/util/curve.js";
 import { atomicWriteJson } from "../src/util/fsutil.js";
 import { REPO_ROOT } from "../src/util/paths.js";
 import { createReporter } from "../src/util/progress.js";
-import { arg } from "./bench-cli.js";
+import { arg, benchLog, median, round } from "./bench-cli.js";
 import { syntheticSnapshot } from "./bench-snapshot.js";
 
 const profileName = arg("profile", "test");
@@ -26,13 +26,7 @@ const segments = Number(arg("segments", "8"));
 const perSegment = Number(arg("positions", "28"));
 const runs = Number(arg("runs", "3"));
 const outDir = path.resolve(arg("out", path.join(REPO_ROOT, "bench")));
-const log = (m: string) => process.stderr.write(`[bench-audit] ${m}\n`);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+const log = benchLog("bench-audit");
 
 async function main(): Promise<void> {
   const profile = getProfile(profileName);

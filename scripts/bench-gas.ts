@@ -34,7 +34,7 @@ import { terminateCurves } from "../src/util/curve.js";
 import { atomicWriteJson } from "../src/util/fsutil.js";
 import { REPO_ROOT } from "../src/util/paths.js";
 import { createReporter } from "../src/util/progress.js";
-import { arg } from "./bench-cli.js";
+import { arg, benchLog, round } from "./bench-cli.js";
 import { syntheticPositions } from "./bench-snapshot.js";
 
 const profileName = arg("profile", "default");
@@ -42,8 +42,7 @@ const segments = Number(arg("segments", "1"));
 const perSegment = Number(arg("positions", "2048"));
 const groups = arg("groups", "32").split(",").map(Number);
 const outDir = path.resolve(arg("out", path.join(REPO_ROOT, "bench")));
-const log = (m: string) => process.stderr.write(`[bench-gas] ${m}\n`);
-const round = (x: number, d = 0) => Math.round(x * 10 ** d) / 10 ** d;
+const log = benchLog("bench-gas");
 
 interface Chain {
   provider: JsonRpcProvider;
@@ -87,8 +86,8 @@ function gasRow(group: number, g: PublishGas, positions: number, segBatches: num
     listSubmissions: g.listBatches.map((x) => ({ batches: x.batches, gasUsed: Number(x.gasUsed) })),
     finalizeEpoch: fin,
     total,
-    perSegmentBatch: round(seg / segBatches),
-    perListBatch: round(list / listBatches),
+    perSegmentBatch: round(seg / segBatches, 0),
+    perListBatch: round(list / listBatches, 0),
     perPosition: {
       commitEpoch: round(commit / positions, 1),
       segmentSubmissions: round(seg / positions, 1),

@@ -36,11 +36,10 @@ import { getProfile, type Profile } from "../src/spec/profiles.js";
 import { atomicWrite, atomicWriteJson } from "../src/util/fsutil.js";
 import { BUILD_DIR, REPO_ROOT } from "../src/util/paths.js";
 import { createReporter } from "../src/util/progress.js";
+import { benchLog, median, round } from "./bench-cli.js";
 
 type Json = Record<string, unknown>;
-const log = (m: string) =>
-  process.stderr.write(`[bench-queue ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
-const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
+const log = benchLog("bench-queue", true);
 const BIN = path.join(REPO_ROOT, "bin", "bulkhead.mjs");
 const SECRET_HEX = "be".repeat(32);
 
@@ -134,12 +133,6 @@ function provedLines(out: string): { job: string; ms: number; cpuMs: number }[] 
     cpuMs: Number(m[3]),
   }));
 }
-
-const median = (xs: readonly number[]): number => {
-  const a = [...xs].sort((x, y) => x - y);
-  const m = a.length >> 1;
-  return a.length % 2 ? (a[m] as number) : ((a[m - 1] as number) + (a[m] as number)) / 2;
-};
 
 interface WorkerProc {
   child: ChildProcess;

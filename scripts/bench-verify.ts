@@ -18,20 +18,11 @@ import { sha256Hex } from "../src/util/hash.js";
 import { buildDir, PACKAGE_ROOT } from "../src/util/paths.js";
 import { sj as snarkjs } from "../src/util/snarkjs.js";
 import { batchToy, proveBatchToy } from "../test/helpers/batchtoy.js";
+import { arg, median } from "./bench-cli.js";
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? (process.argv[i + 1] as string) : def;
-}
 const runs = Number(arg("runs", "3"));
 const sizes = arg("sizes", "16,64,256").split(",").map(Number);
 const inputs = Number(arg("inputs", "16"));
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 
 async function timed(fn: () => Promise<void>): Promise<number> {
   const t0 = performance.now();

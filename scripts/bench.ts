@@ -56,6 +56,7 @@ import { atomicWrite, atomicWriteJson } from "../src/util/fsutil.js";
 import { BUILD_DIR, packageVersion, REPO_ROOT } from "../src/util/paths.js";
 import { sj } from "../src/util/snarkjs.js";
 import { benchBaseline, V1_REVISION } from "./bench-baseline.js";
+import { benchLog, median, round } from "./bench-cli.js";
 import { benchQueue } from "./bench-queue.js";
 import { syntheticSnapshot } from "./bench-snapshot.js";
 
@@ -107,17 +108,10 @@ const GAS = !args["no-gas"];
 const gasProveMax = (profile: string) => Number(args["gas-prove-max"] ?? (profile === "test" ? 10 : 1));
 const GAS_SEGMENTS = [1, 10, 100];
 
-const log = (m: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+const log = benchLog("bench", true);
 
 // ------------------------------------------------------------------------------------ helpers
 
-const median = (xs: number[]): number => {
-  if (xs.length === 0) return Number.NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-const round = (x: number, d = 1): number => Math.round(x * 10 ** d) / 10 ** d;
 const now = () => performance.now();
 async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
   const t = now();
