@@ -6,28 +6,16 @@
  * disk.
  */
 import { type BundleFiles, loadBundle } from "../bundle/bundle.js";
-import {
-  checkReceiptInclusion,
-  type PositionCheck,
-  type Receipt,
-  type ReceiptInclusion,
-} from "../receipts/receipts.js";
+import { checkReceiptInclusion, type PositionCheck, type ReceiptInclusion } from "../receipts/receipts.js";
 import { type AnchorChecker, anchorCheck, NO_ANCHOR_MESSAGE, UNANCHORED_WARNING } from "./anchor.js";
 import { type AuditOptions, type AuditReport, anchorOf, auditFiles } from "./audit.js";
 
-export interface ReceiptVerdict {
+/** The inclusion check's findings, and what the audit of the epoch adds. */
+export interface ReceiptVerdict extends ReceiptInclusion {
   /** included, and the epoch audit passed */
   ok: boolean;
-  included: boolean;
   /** the full epoch audit passed */
   verified: boolean;
-  /** every segment the receipt touches is healthy */
-  healthy: boolean;
-  kind: Receipt["kind"] | "unknown";
-  subject: string;
-  epoch: string;
-  positions: PositionCheck[];
-  reasons: string[];
   verdict: string;
   /** development keys recognised from the epoch's keys (null: none) */
   devKeys: string | null;
