@@ -16,7 +16,7 @@ import { proveSnapshot } from "../src/pipeline.js";
 import { getProfile } from "../src/spec/profiles.js";
 import { terminateCurves } from "../src/util/curve.js";
 import { atomicWriteJson } from "../src/util/fsutil.js";
-import { REPO_ROOT } from "../src/util/paths.js";
+import { PACKAGE_ROOT } from "../src/util/paths.js";
 import { createReporter } from "../src/util/progress.js";
 import { arg, benchLog, median, round } from "./bench-cli.js";
 import { syntheticSnapshot } from "./bench-snapshot.js";
@@ -25,7 +25,7 @@ const profileName = arg("profile", "test");
 const segments = Number(arg("segments", "8"));
 const perSegment = Number(arg("positions", "28"));
 const runs = Number(arg("runs", "3"));
-const outDir = path.resolve(arg("out", path.join(REPO_ROOT, "bench")));
+const outDir = path.resolve(arg("out", path.join(PACKAGE_ROOT, "bench")));
 const log = benchLog("bench-audit");
 
 async function main(): Promise<void> {

@@ -13,7 +13,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import { BUILD_DIR, REPO_ROOT } from "../src/util/paths.js";
+import { BUILD_DIR, PACKAGE_ROOT } from "../src/util/paths.js";
 
 /** The last commit whose circuits are v1 (before issue 14). */
 export const V1_REVISION = "867071f";
@@ -27,7 +27,7 @@ export interface BaselineOptions {
   log: (m: string) => void;
 }
 
-function git(args: string[], cwd = REPO_ROOT): string {
+function git(args: string[], cwd = PACKAGE_ROOT): string {
   const r = spawnSync("git", args, { cwd, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr.trim() || `exit ${r.status}`}`);
   return r.stdout.trim();
@@ -52,7 +52,7 @@ async function baselineTree(rev: string): Promise<string> {
  * circomlib through a link that leaves the worktree cannot be opened.
  */
 async function linkNodeModules(nm: string): Promise<void> {
-  const src = path.join(REPO_ROOT, "node_modules");
+  const src = path.join(PACKAGE_ROOT, "node_modules");
   const st = await fs.lstat(nm).catch(() => undefined);
   if (st?.isSymbolicLink()) await fs.rm(nm);
   if (existsSync(path.join(nm, "circomlib", "circuits"))) return;
@@ -72,13 +72,13 @@ export async function benchBaseline(o: BaselineOptions): Promise<Record<string, 
   const args = ["tsx", "scripts/bench.ts", "--profiles", o.profiles, "--runs", String(o.runs), "--out", out];
   args.push("--cpp", "none");
   if (o.noGas) args.push("--no-gas");
-  const shared = path.resolve(REPO_ROOT, "..", "shared", "ptau");
+  const shared = path.resolve(PACKAGE_ROOT, "..", "shared", "ptau");
   // keys and compiles are cached by content hash, so a build dir holding the old revision's keys
   // (BULKHEAD_BASELINE_BUILD_DIR) may be shared; by default the worktree's own build/
   const buildDir = process.env.BULKHEAD_BASELINE_BUILD_DIR ?? path.join(dir, "build");
   const env: NodeJS.ProcessEnv = { ...process.env, BULKHEAD_BUILD_DIR: buildDir };
   if (existsSync(shared) && !env.BULKHEAD_PTAU_DIR) env.BULKHEAD_PTAU_DIR = shared;
-  o.log(`baseline ${o.rev}: running its bench in ${path.relative(REPO_ROOT, dir)} (${o.profiles})`);
+  o.log(`baseline ${o.rev}: running its bench in ${path.relative(PACKAGE_ROOT, dir)} (${o.profiles})`);
   await new Promise<void>((resolve, reject) => {
     const child = spawn("npx", args, { cwd: dir, env, stdio: ["ignore", "ignore", "pipe"] });
     child.stderr.on("data", (d: Buffer) => {

@@ -32,7 +32,7 @@ import { getProfile, type Profile } from "../src/spec/profiles.js";
 import { buildContracts } from "../src/toolchain/contracts.js";
 import { terminateCurves } from "../src/util/curve.js";
 import { atomicWriteJson } from "../src/util/fsutil.js";
-import { REPO_ROOT } from "../src/util/paths.js";
+import { PACKAGE_ROOT } from "../src/util/paths.js";
 import { createReporter } from "../src/util/progress.js";
 import { arg, benchLog, round } from "./bench-cli.js";
 import { syntheticPositions } from "./bench-snapshot.js";
@@ -41,7 +41,7 @@ const profileName = arg("profile", "default");
 const segments = Number(arg("segments", "1"));
 const perSegment = Number(arg("positions", "2048"));
 const groups = arg("groups", "32").split(",").map(Number);
-const outDir = path.resolve(arg("out", path.join(REPO_ROOT, "bench")));
+const outDir = path.resolve(arg("out", path.join(PACKAGE_ROOT, "bench")));
 const log = benchLog("bench-gas");
 
 interface Chain {
@@ -146,7 +146,7 @@ async function proveGoverned(
 ) {
   const governed = await governedSnapshotFromRegistry(registryAt(registry, chain.provider), raw);
   const snapshot = parseSnapshot(governed.snapshot, { profile }, "governed synthetic snapshot");
-  const work = path.join(REPO_ROOT, "build", "bench-gas", name);
+  const work = path.join(PACKAGE_ROOT, "build", "bench-gas", name);
   log(`proving ${name} into ${work} (reused when unchanged)`);
   const t0 = performance.now();
   const summary = await proveSnapshot({

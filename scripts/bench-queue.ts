@@ -34,13 +34,13 @@ import { QueueBackend } from "../src/prove/queue/coordinator.js";
 import { parseSnapshot, type Snapshot } from "../src/snapshot/snapshot.js";
 import { getProfile, type Profile } from "../src/spec/profiles.js";
 import { atomicWrite, atomicWriteJson } from "../src/util/fsutil.js";
-import { BUILD_DIR, REPO_ROOT } from "../src/util/paths.js";
+import { BUILD_DIR, PACKAGE_ROOT } from "../src/util/paths.js";
 import { createReporter } from "../src/util/progress.js";
 import { benchLog, median, round } from "./bench-cli.js";
 
 type Json = Record<string, unknown>;
 const log = benchLog("bench-queue", true);
-const BIN = path.join(REPO_ROOT, "bin", "bulkhead.mjs");
+const BIN = path.join(PACKAGE_ROOT, "bin", "bulkhead.mjs");
 const SECRET_HEX = "be".repeat(32);
 
 /** A healthy synthetic epoch: one lot and one liability per position, `segments` segments. */
@@ -145,7 +145,7 @@ async function startWorker(url: string, queue: string): Promise<WorkerProc> {
     process.execPath,
     [BIN, "worker", "--queue", url, "--queue-name", queue, "-w", "1", "--single-thread"],
     {
-      cwd: REPO_ROOT,
+      cwd: PACKAGE_ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
@@ -321,7 +321,7 @@ export async function benchRss(sizes: number[], keep: readonly Json[] = []): Pro
       process.execPath,
       ["--expose-gc", "--import", "tsx", script, "--rss-child", String(n)],
       {
-        cwd: REPO_ROOT,
+        cwd: PACKAGE_ROOT,
         encoding: "utf8",
         maxBuffer: 1 << 20,
       },
@@ -596,7 +596,7 @@ const kept = (prev: Json | undefined, key: string): Json | undefined => {
 
 export async function benchQueue(opts: BenchQueueOptions): Promise<Json> {
   const out = path.resolve(
-    opts.out ?? (opts.quick ? path.join(BUILD_DIR, "bench-quick") : path.join(REPO_ROOT, "bench")),
+    opts.out ?? (opts.quick ? path.join(BUILD_DIR, "bench-quick") : path.join(PACKAGE_ROOT, "bench")),
   );
   const res: Json = {
     format: "bulkhead-bench-queue",

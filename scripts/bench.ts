@@ -53,7 +53,7 @@ import { compileRegistryWith } from "../src/toolchain/contracts.js";
 import { ensureNativeWitness, nativeWitnessMissing } from "../src/toolchain/witness.js";
 import { terminateCurves } from "../src/util/curve.js";
 import { atomicWrite, atomicWriteJson } from "../src/util/fsutil.js";
-import { BUILD_DIR, packageVersion, REPO_ROOT } from "../src/util/paths.js";
+import { BUILD_DIR, PACKAGE_ROOT, packageVersion } from "../src/util/paths.js";
 import { sj } from "../src/util/snarkjs.js";
 import { benchBaseline, V1_REVISION } from "./bench-baseline.js";
 import { benchLog, median, round } from "./bench-cli.js";
@@ -85,7 +85,7 @@ const { values: args } = parseArgs({
 const QUICK = args.quick ?? false;
 const RUNS = Math.max(1, Number(args.runs ?? (QUICK ? 2 : 3)));
 const OUT = path.resolve(
-  args.out ?? (QUICK ? path.join(BUILD_DIR, "bench-quick") : path.join(REPO_ROOT, "bench")),
+  args.out ?? (QUICK ? path.join(BUILD_DIR, "bench-quick") : path.join(PACKAGE_ROOT, "bench")),
 );
 const PROFILE_SPECS = (args.profiles ?? (QUICK ? "test" : "test,default")).split(",").map((s) => {
   const [name, mode] = s.trim().split(":");

@@ -27,7 +27,7 @@ import { liabilityLeaf } from "../src/spec/encoding.js";
 import type { CircuitName } from "../src/spec/profiles.js";
 import { ensureCircuit } from "../src/toolchain/artifacts.js";
 import { terminateCurves } from "../src/util/curve.js";
-import { REPO_ROOT } from "../src/util/paths.js";
+import { PACKAGE_ROOT } from "../src/util/paths.js";
 import { createReporter, formatDuration } from "../src/util/progress.js";
 import { type GovernedChain, runChainDemo, startGovernedChain } from "./chain-demo.js";
 
@@ -46,7 +46,7 @@ const step = (n: number, title: string) =>
 // the library and print; read top to bottom, it is the walkthrough.
 async function main(): Promise<void> {
   const t0 = Date.now();
-  const out = path.resolve(arg("--out") ?? path.join(REPO_ROOT, "out", "demo"));
+  const out = path.resolve(arg("--out") ?? path.join(PACKAGE_ROOT, "out", "demo"));
   const workers = arg("--workers") ? Number(arg("--workers")) : undefined;
   say("bulkhead demo: per-segment solvency proofs with no shared collateral");
   say(
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   const chain = await startGovernedChain({
     say,
-    positions: path.join(REPO_ROOT, "examples", "snapshot.json"),
+    positions: path.join(PACKAGE_ROOT, "examples", "snapshot.json"),
     outDir: out,
     profile: PROFILE,
   });

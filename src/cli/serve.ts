@@ -10,7 +10,7 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as path from "node:path";
 import type { Command } from "commander";
-import { REPO_ROOT } from "../util/paths.js";
+import { PACKAGE_ROOT } from "../util/paths.js";
 import { printJson } from "./common.js";
 
 export const BUNDLE_MOUNT = "/bundle/";
@@ -83,7 +83,7 @@ function handler(webDir: string, bundleDir: string | undefined): http.RequestLis
 
 /** Starts the server on 127.0.0.1; fails clearly when the page is not built or the bundle is absent. */
 export async function startServer(opts: ServeOptions = {}): Promise<Server> {
-  const webDir = path.resolve(opts.webDir ?? path.join(REPO_ROOT, "dist", "web"));
+  const webDir = path.resolve(opts.webDir ?? path.join(PACKAGE_ROOT, "dist", "web"));
   if (!(await fs.stat(path.join(webDir, "index.html")).catch(() => undefined))) {
     throw new Error(`serve: ${webDir}/index.html does not exist (run npm run build:web first)`);
   }

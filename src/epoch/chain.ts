@@ -127,13 +127,6 @@ function* chainStream<B, S, R extends { next: S }>(
   }
 }
 
-function chainBatches<B, S, R extends { next: S }>(
-  batches: readonly B[],
-  build: (batch: B, i: number, prev: S | null) => R,
-): R[] {
-  return [...chainStream(batches, build)];
-}
-
 /** Batch `i` of a segment, from the previous batch's state (null for the first). */
 function segmentBatchOf(
   q: SegmentChainRequest,
@@ -156,11 +149,6 @@ function segmentBatchOf(
     nextSalt: q.nextSalt(i),
     ...b,
   });
-}
-
-/** Every batch input of one segment, each batch starting from the previous batch's state. */
-export function chainSegmentBatches(q: SegmentChainRequest): SegmentBatchResult[] {
-  return chainBatches(q.batches, (b, i, prev: SegmentState | null) => segmentBatchOf(q, b, i, prev));
 }
 
 export interface ListChainRequest {
@@ -195,11 +183,6 @@ function listBatchOf(
     poolCaps,
     lots,
   });
-}
-
-/** Every batch input of the global lot list, chained. */
-export function chainListBatches(q: ListChainRequest): ListBatchResult[] {
-  return chainBatches(q.batches, (lots, i, prev: ListState | null) => listBatchOf(q, lots, i, prev));
 }
 
 /** A segment of an epoch: its batch chain plus the asset slots the manifest commits to. */

@@ -166,8 +166,8 @@ export async function receiptsDirOf(out: string): Promise<string> {
   );
 }
 
-/** index.json of a receipts directory; version 1 (one map of every receipt) is still read. */
-export async function readReceiptIndex(receiptsDir: string): Promise<ReceiptIndex | LegacyReceiptIndex> {
+/** index.json of a receipts directory. */
+export async function readReceiptIndex(receiptsDir: string): Promise<ReceiptIndex> {
   const file = path.join(receiptsDir, "index.json");
   let idx: unknown;
   try {
@@ -188,17 +188,7 @@ export async function readReceiptIndex(receiptsDir: string): Promise<ReceiptInde
       throw new ReceiptLookupError(`${file}: shardChars must be an integer in [1, 8]`);
     return o as unknown as ReceiptIndex;
   }
-  if (typeof o.lots === "object" && typeof o.accounts === "object" && o.lots && o.accounts)
-    return o as unknown as LegacyReceiptIndex;
   throw new ReceiptLookupError(`${file}: unsupported receipt index (format ${String(o.format)})`);
-}
-
-/** index.json of outputs written before the sharded layout: every receipt in one map. */
-export interface LegacyReceiptIndex {
-  epoch: string;
-  manifestHash: string;
-  lots: Record<string, string>;
-  accounts: Record<string, string>;
 }
 
 /**
@@ -231,21 +221,8 @@ export async function readReceiptFor(
 
 const whoOf = (q: ReceiptQuery) => ("lot" in q ? `lot ${String(q.lot)}` : `account ${q.account}`);
 
-async function relativeFileOf(
-  receiptsDir: string,
-  idx: ReceiptIndex | LegacyReceiptIndex,
-  q: ReceiptQuery,
-): Promise<string> {
+async function relativeFileOf(receiptsDir: string, idx: ReceiptIndex, q: ReceiptQuery): Promise<string> {
   const lotId = "lot" in q ? (typeof q.lot === "bigint" ? q.lot : parseLotId(q.lot)) : undefined;
-  if (!("shardChars" in idx)) {
-    // version 1: keyed by the snapshot's spelling of the lot id; compare values
-    const hit =
-      lotId !== undefined
-        ? Object.entries(idx.lots).find(([k]) => safeBig(k) === lotId)?.[1]
-        : idx.accounts[(q as { account: string }).account];
-    if (!hit) throw new ReceiptLookupError(`${whoOf(q)}: no receipt in epoch ${idx.epoch}`);
-    return hit;
-  }
   if (lotId !== undefined) return lotReceiptFile(lotId, idx.shardChars);
   const account = (q as { account: string }).account;
   const shard = path.join(receiptsDir, accountIndexFile(account, idx.shardChars));
@@ -256,14 +233,6 @@ async function relativeFileOf(
     if (e.account === account) return e.file;
   }
   throw new ReceiptLookupError(`${whoOf(q)}: no receipt in epoch ${idx.epoch}`);
-}
-
-function safeBig(s: string): bigint | undefined {
-  try {
-    return BigInt(s);
-  } catch {
-    return undefined;
-  }
 }
 
 /**

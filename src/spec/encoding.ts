@@ -558,11 +558,6 @@ export function manifestSegmentsArg(
 ): [bigint, bigint, bigint[], bigint[], bigint[], [string, number, string][]][] {
   return m.segments.map((s) => [s.id, s.marginBps, s.slots, s.stress, s.batchRoots, assetsArg(s.assets)]);
 }
-/** The asset table in ABI form. */
-export function manifestAssetsArg(m: Pick<Manifest, "globalAssets">): [string, number, string][] {
-  return assetsArg(m.globalAssets);
-}
-
 /** Assets the registry accepts: 1..32-byte symbols, unique, decimals <= 30, an address (or zero). */
 function checkAssetList(list: readonly ManifestAsset[], what: string): void {
   const seen = new Set<string>();

@@ -3,9 +3,8 @@
  *
  * Search order for a prepared (phase-2 ready) ptau whose power fits the circuit:
  *   1. `--ptau FILE` (production; checked against `--ptau-hash` when given),
- *   2. `$BULKHEAD_PTAU_DIR`,
- *   3. `<repo>/../shared/ptau/`,
- *   4. the user cache (`$XDG_CACHE_HOME/bulkhead/ptau` or `~/.cache/bulkhead/ptau`).
+ *   2. `$BULKHEAD_PTAU_DIR` (e.g. a directory of development ptaus shared by several checkouts),
+ *   3. the user cache (`$XDG_CACHE_HOME/bulkhead/ptau` or `~/.cache/bulkhead/ptau`).
  * When none fits, the smallest fitting development ptau is generated into the user cache.
  * Only a `--ptau` file counts as secure; everything else is **insecure, development only**.
  */
@@ -22,7 +21,7 @@ import {
   sha256File,
   withTmpDir,
 } from "../util/fsutil.js";
-import { REPO_ROOT, userCacheDir } from "../util/paths.js";
+import { userCacheDir } from "../util/paths.js";
 import { type Reporter, silentReporter } from "../util/progress.js";
 import { type Logger as SnarkjsLogger, sj as snarkjs } from "../util/snarkjs.js";
 import { readPtauHeader } from "./binfile.js";
@@ -32,7 +31,7 @@ export const MAX_POWER = 28;
 export const DEV_LABEL = "insecure, development only";
 export const DEV_PTAU_CONTRIBUTION = "bulkhead dev ptau contribution, insecure, development only";
 
-export type PtauSource = "flag" | "env" | "shared" | "cache" | "generated" | "dir";
+export type PtauSource = "flag" | "env" | "cache" | "generated" | "dir";
 
 export interface PtauChoice {
   path: string;
@@ -50,7 +49,7 @@ export interface PtauOptions {
   ptauFile?: string;
   /** Expected hash of `ptauFile`: sha256 (64 hex) or blake2b-512 (128 hex, as Hermez publishes). */
   ptauHash?: string;
-  /** Override the search directories (tests). Default: env, ../shared/ptau, cache. */
+  /** Override the search directories (tests). Default: $BULKHEAD_PTAU_DIR, then the cache. */
   dirs?: { dir: string; source: PtauSource }[];
   /** User cache directory root (default `userCacheDir()`); dev ptaus are generated in `<cacheDir>/ptau`. */
   cacheDir?: string;
@@ -77,7 +76,6 @@ export function defaultPtauDirs(cacheDir = userCacheDir()): { dir: string; sourc
   const dirs: { dir: string; source: PtauSource }[] = [];
   const env = process.env.BULKHEAD_PTAU_DIR;
   if (env) dirs.push({ dir: path.resolve(env), source: "env" });
-  dirs.push({ dir: path.resolve(REPO_ROOT, "..", "shared", "ptau"), source: "shared" });
   dirs.push({ dir: path.join(cacheDir, "ptau"), source: "cache" });
   return dirs;
 }

@@ -211,7 +211,6 @@ function describeHolder(h: LockHolder | undefined): string {
  */
 export async function acquireLock(file: string, opts: LockOptions = {}): Promise<() => Promise<void>> {
   await fs.mkdir(path.dirname(file), { recursive: true });
-  await removeLegacyLockFile(file);
   const ownerFile = `${file}.owner.json`;
   const timeoutMs = opts.timeoutMs ?? 30 * 60_000;
   const staleMs = opts.staleMs ?? LOCK_STALE_MS;
@@ -294,12 +293,6 @@ export function releaseHeldLocksSync(): string[] {
     }
   }
   return released;
-}
-
-/** Versions before 0.2 used a plain file holding a pid at the lock path; it is never a live lock now. */
-async function removeLegacyLockFile(file: string): Promise<void> {
-  const st = await fs.lstat(file).catch(() => undefined);
-  if (st?.isFile()) await fs.rm(file, { force: true });
 }
 
 function pidAlive(pid: number): boolean {

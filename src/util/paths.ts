@@ -27,15 +27,10 @@ function findPackageRoot(): string {
 
 /** Absolute path of the bulkhead package: a git checkout, or node_modules/bulkhead when installed. */
 export const PACKAGE_ROOT = findPackageRoot();
-/** @deprecated the package root (same as PACKAGE_ROOT; kept for existing callers) */
-export const REPO_ROOT = PACKAGE_ROOT;
 /** Directory of the circuit sources (shipped with the package). */
 export const CIRCUITS_DIR = path.join(PACKAGE_ROOT, "circuits");
 /** Directory of the Solidity sources (shipped with the package). */
 export const CONTRACTS_DIR = path.join(PACKAGE_ROOT, "contracts");
-
-/** True when bulkhead runs from an installed copy (inside some node_modules), not a checkout. */
-export const INSTALLED = PACKAGE_ROOT.split(path.sep).includes("node_modules");
 
 /** Environment variable naming the build directory (`--build-dir` sets it for a CLI run). */
 export const BUILD_DIR_ENV = "BULKHEAD_BUILD_DIR";
@@ -49,7 +44,8 @@ export const BUILD_DIR_ENV = "BULKHEAD_BUILD_DIR";
 export function buildDir(): string {
   const env = process.env[BUILD_DIR_ENV];
   if (env) return path.resolve(env);
-  return INSTALLED ? path.join(userCacheDir(), "build") : path.join(PACKAGE_ROOT, "build");
+  const installed = PACKAGE_ROOT.split(path.sep).includes("node_modules");
+  return installed ? path.join(userCacheDir(), "build") : path.join(PACKAGE_ROOT, "build");
 }
 
 /** The build directory as it was when this module loaded; prefer `buildDir()`. */

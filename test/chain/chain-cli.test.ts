@@ -24,7 +24,7 @@ import { loadArtifacts } from "../../src/toolchain/artifacts.js";
 import { compileRegistryWith } from "../../src/toolchain/contracts.js";
 import { terminateCurves } from "../../src/util/curve.js";
 import { atomicWriteJson } from "../../src/util/fsutil.js";
-import { REPO_ROOT } from "../../src/util/paths.js";
+import { PACKAGE_ROOT } from "../../src/util/paths.js";
 import { runCli } from "../helpers/cli.js";
 import { type ForgeMode, forgeBundle, insolventClaimsHealthy } from "../helpers/forge.js";
 import { receiptMaps } from "../helpers/receipts.js";
@@ -54,7 +54,7 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), "bulkhead-chain-cli-"));
     depFile = path.join(tmp, "deployment.json");
     summary = await proveSnapshot({
-      snapshot: path.join(REPO_ROOT, "examples", "snapshot.json"),
+      snapshot: path.join(PACKAGE_ROOT, "examples", "snapshot.json"),
       out: path.join(tmp, "epoch"),
       profile: "test",
       selfAudit: false,
@@ -250,7 +250,7 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
     try {
       const world = await deployDevWorld(
         new Wallet(key, provider),
-        await loadSnapshot(path.join(REPO_ROOT, "examples", "snapshot.json"), {
+        await loadSnapshot(path.join(PACKAGE_ROOT, "examples", "snapshot.json"), {
           profile: getProfile("test"),
         }),
         await compileDevContracts(),
@@ -286,7 +286,7 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
         [
           "snapshot",
           "govern",
-          path.join(REPO_ROOT, "examples", "snapshot.json"),
+          path.join(PACKAGE_ROOT, "examples", "snapshot.json"),
           "--rpc",
           url,
           "--registry",

@@ -45,10 +45,10 @@ import { getProfile } from "../../src/spec/profiles.js";
 import { loadArtifacts } from "../../src/toolchain/artifacts.js";
 import { type CompiledContract, compileRegistryWith } from "../../src/toolchain/contracts.js";
 import { terminateCurves } from "../../src/util/curve.js";
-import { REPO_ROOT } from "../../src/util/paths.js";
+import { PACKAGE_ROOT } from "../../src/util/paths.js";
 
 const PROFILE = getProfile("test");
-const EXAMPLE = path.join(REPO_ROOT, "examples", "snapshot.json");
+const EXAMPLE = path.join(PACKAGE_ROOT, "examples", "snapshot.json");
 const DAY = 86_400;
 
 describe("chain: a governed epoch with real proofs (isHealthy, segmentHealth, IsolatedVault)", function () {

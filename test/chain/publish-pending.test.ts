@@ -18,7 +18,7 @@ import { listReceipts } from "../../src/receipts/store.js";
 import { loadArtifacts } from "../../src/toolchain/artifacts.js";
 import { compileRegistryWith } from "../../src/toolchain/contracts.js";
 import { terminateCurves } from "../../src/util/curve.js";
-import { REPO_ROOT } from "../../src/util/paths.js";
+import { PACKAGE_ROOT } from "../../src/util/paths.js";
 import { runCli } from "../helpers/cli.js";
 
 describe("publish under pending transactions (interval mining)", function () {
@@ -35,7 +35,7 @@ describe("publish under pending transactions (interval mining)", function () {
     key = node.privateKeys[0] as string;
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), "bulkhead-pending-"));
     summary = await proveSnapshot({
-      snapshot: path.join(REPO_ROOT, "examples", "snapshot.json"),
+      snapshot: path.join(PACKAGE_ROOT, "examples", "snapshot.json"),
       out: path.join(tmp, "epoch"),
       profile: "test",
       selfAudit: false,

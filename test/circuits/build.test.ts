@@ -21,11 +21,11 @@ import type { CircuitSpec } from "../../src/toolchain/compile.js";
 import { buildContracts, compileSolidity, generateVerifierSource } from "../../src/toolchain/contracts.js";
 import { DEV_LABEL, generateDevPtau, requiredPower, resolvePtau } from "../../src/toolchain/ptau.js";
 import { atomicWrite, atomicWriteJson, sha256File, TMP_PREFIX, withTmpDir } from "../../src/util/fsutil.js";
-import { REPO_ROOT } from "../../src/util/paths.js";
+import { PACKAGE_ROOT } from "../../src/util/paths.js";
 import { createProgress } from "../../src/util/progress.js";
 
-const FIXTURES = path.join(REPO_ROOT, "test", "fixtures", "circuits");
-const SHARED_PTAU = path.resolve(REPO_ROOT, "..", "shared", "ptau");
+const FIXTURES = path.join(PACKAGE_ROOT, "test", "fixtures", "circuits");
+const SHARED_PTAU = path.resolve(PACKAGE_ROOT, "..", "shared", "ptau");
 
 function tinySpec(circuitsDir = FIXTURES, id = "tiny-fixture"): CircuitSpec {
   return {
@@ -79,7 +79,7 @@ describe("build foundation", function () {
   let work: string;
   let cacheDir: string;
   let buildDir: string;
-  let ptauDirs: { dir: string; source: "shared" | "cache" }[];
+  let ptauDirs: { dir: string; source: "dir" | "cache" }[];
 
   before(async () => {
     work = await fs.mkdtemp(path.join(os.tmpdir(), "bulkhead-build-test-"));
@@ -88,7 +88,7 @@ describe("build foundation", function () {
     // Shared 2^16 dev ptau when present, else the (initially empty) temporary cache: a 2^8 dev
     // ptau gets generated there, which takes seconds.
     ptauDirs = [
-      { dir: SHARED_PTAU, source: "shared" },
+      { dir: SHARED_PTAU, source: "dir" },
       { dir: path.join(cacheDir, "ptau"), source: "cache" },
     ];
   });
@@ -404,7 +404,7 @@ describe("build foundation", function () {
     it("exits 1 with a one-line error", () => {
       const r = spawnSync(
         process.execPath,
-        [path.join(REPO_ROOT, "bin", "bulkhead.mjs"), "build", "--profile", "nope"],
+        [path.join(PACKAGE_ROOT, "bin", "bulkhead.mjs"), "build", "--profile", "nope"],
         {
           encoding: "utf8",
         },

@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { REPO_ROOT } from "../../src/util/paths.js";
+import { PACKAGE_ROOT } from "../../src/util/paths.js";
 
 type Json = Record<string, unknown>;
 
@@ -34,9 +34,9 @@ describe("bench: npm run bench -- --quick", function () {
 
   before(async () => {
     out = await fs.mkdtemp(path.join(os.tmpdir(), "bulkhead-bench-"));
-    const tsx = path.join(REPO_ROOT, "node_modules", ".bin", "tsx");
+    const tsx = path.join(PACKAGE_ROOT, "node_modules", ".bin", "tsx");
     const child = spawn(tsx, ["scripts/bench.ts", "--quick", "--runs", "1", "--out", out, "--json"], {
-      cwd: REPO_ROOT,
+      cwd: PACKAGE_ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     });
     child.stdout.on("data", (d: Buffer) => {

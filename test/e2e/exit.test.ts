@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { REPO_ROOT } from "../../src/util/paths.js";
+import { PACKAGE_ROOT } from "../../src/util/paths.js";
 import { secretFile, tmpDir } from "../helpers/epoch.js";
 import { writeTinySnapshot } from "../helpers/tiny.js";
 
@@ -21,14 +21,14 @@ const BOUND_MS = 120_000; // generous: process start with tsx on a busy machine;
  * inside the package so that `import("bulkhead")` resolves, and waits for a voluntary exit.
  */
 function runAlone(body: string): Promise<{ code: number | null; out: string; ms: number; hung: boolean }> {
-  const dir = path.join(REPO_ROOT, "build", "exit-test");
+  const dir = path.join(PACKAGE_ROOT, "build", "exit-test");
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `op-${process.pid}-${++scripts}.mjs`);
   writeFileSync(file, `const b = await import("bulkhead");\n${body}\n`);
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
     const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", file], {
-      cwd: REPO_ROOT,
+      cwd: PACKAGE_ROOT,
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";

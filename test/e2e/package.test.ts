@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { REPO_ROOT } from "../../src/util/paths.js";
+import { PACKAGE_ROOT } from "../../src/util/paths.js";
 import { writeTinySnapshot } from "../helpers/tiny.js";
 
 const run = promisify(execFile);
@@ -31,13 +31,13 @@ interface LockEntry {
  * dependencies exactly as this checkout's package-lock.json pins them (dev-only entries dropped).
  */
 function writeScratchProject(dir: string, tarballName: string): void {
-  const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
+  const pkg = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")) as {
     version: string;
     dependencies: Record<string, string>;
     bin: Record<string, string>;
     engines: Record<string, string>;
   };
-  const lock = JSON.parse(readFileSync(path.join(REPO_ROOT, "package-lock.json"), "utf8")) as {
+  const lock = JSON.parse(readFileSync(path.join(PACKAGE_ROOT, "package-lock.json"), "utf8")) as {
     packages: Record<string, LockEntry>;
   };
   const spec = `file:${tarballName}`;
@@ -89,7 +89,7 @@ describe("package: npm pack, install into a scratch project, prove -> audit -> r
       npm_config_yes: "true",
     };
     delete env.NODE_OPTIONS;
-    const packed = await sh("npm", ["pack", "--json", "--pack-destination", scratch], { cwd: REPO_ROOT });
+    const packed = await sh("npm", ["pack", "--json", "--pack-destination", scratch], { cwd: PACKAGE_ROOT });
     const info = JSON.parse(packed.stdout) as { filename: string; files: { path: string }[] }[];
     const tarball = path.join(scratch, info[0]?.filename ?? "");
     const files = (info[0]?.files ?? []).map((f) => f.path);
@@ -126,7 +126,7 @@ describe("package: npm pack, install into a scratch project, prove -> audit -> r
 
   it("proves, audits and verifies a receipt there", async () => {
     const snap = writeTinySnapshot(path.join(scratch, "snapshot.json"));
-    const build = path.join(REPO_ROOT, "build");
+    const build = path.join(PACKAGE_ROOT, "build");
     const p = await bulkhead([
       "prove",
       "-s",
@@ -157,7 +157,7 @@ describe("package: npm pack, install into a scratch project, prove -> audit -> r
     const script = path.join(scratch, "audit.mjs");
     writeFileSync(
       script,
-      `import { auditBundle } from "bulkhead";\nconst anchor = { kind: "local", buildDir: ${JSON.stringify(path.join(REPO_ROOT, "build"))} };\nconst rep = await auditBundle("epoch/public", { anchor, allowDevKeys: true });\nconsole.log(rep.ok ? "ok" : "bad");\n`,
+      `import { auditBundle } from "bulkhead";\nconst anchor = { kind: "local", buildDir: ${JSON.stringify(path.join(PACKAGE_ROOT, "build"))} };\nconst rep = await auditBundle("epoch/public", { anchor, allowDevKeys: true });\nconsole.log(rep.ok ? "ok" : "bad");\n`,
     );
     const r = await run(process.execPath, [script], { cwd: scratch, env, timeout: 120_000 });
     assert.equal(r.stdout.trim(), "ok");

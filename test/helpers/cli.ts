@@ -4,7 +4,7 @@
  */
 import { spawn } from "node:child_process";
 import * as path from "node:path";
-import { REPO_ROOT } from "../../src/util/paths.js";
+import { PACKAGE_ROOT } from "../../src/util/paths.js";
 
 export interface CliRun {
   code: number | null;
@@ -22,12 +22,12 @@ export interface CliOptions {
   onStderr?: (text: string, child: import("node:child_process").ChildProcess) => void;
 }
 
-export const BIN = path.join(REPO_ROOT, "bin", "bulkhead.mjs");
+export const BIN = path.join(PACKAGE_ROOT, "bin", "bulkhead.mjs");
 
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: opts.cwd ?? REPO_ROOT,
+      cwd: opts.cwd ?? PACKAGE_ROOT,
       env: { ...process.env, BULKHEAD_PRIVATE_KEY: undefined, BULKHEAD_FAULT: undefined, ...opts.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
