@@ -65,7 +65,7 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
         uint8[] assets;
         /// collateral factor (bps) of each admitted asset
         uint16[] cfBps;
-        /// packed stress words exactly as docs/V2.md ("segment stress[w]") and the registry take them
+        /// packed stress words exactly as docs/SPEC.md ("Packed public inputs", stress[w]) and the registry take them
         uint256[] stress;
     }
 

@@ -1,5 +1,5 @@
 /**
- * Whole-epoch offline audit speed at a realistic proof count (issue 15: >= 100 proofs/s on 2
+ * Whole-epoch offline audit speed at a realistic proof count (>= 100 proofs/s on 2
  * cores). `npm run bench` audits its small timing epoch (6 proofs), where an audit's fixed work
  * (reading the bundle, anchoring keys, one final exponentiation per circuit) dominates; this
  * proves a synthetic epoch of many batches (default: the `test` profile, cheap proofs; a Groth16

@@ -15,7 +15,7 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { BUILD_DIR, PACKAGE_ROOT } from "../src/util/paths.js";
 
-/** The last commit whose circuits are v1 (before issue 14). */
+/** The last commit whose circuits are v1 (before circuits v2). */
 export const V1_REVISION = "867071f";
 
 export interface BaselineOptions {

@@ -1,5 +1,5 @@
 /**
- * Whole-epoch gas at scale on a governed registry (issue 15: <= 2,000 gas per position at the
+ * Whole-epoch gas at scale on a governed registry (<= 2,000 gas per position at the
  * default profile). `npm run bench` publishes its small timing epoch, where the commit's
  * per-segment work dominates; this proves a synthetic epoch of full batches (default: one segment
  * of 32 batches, 2,048 positions of one lot and one liability, and its 16 lot-list batches) and

@@ -1,5 +1,5 @@
 /**
- * Distributed-proving benchmark (issue 12): `npm run bench -- --queue [--quick]`, or on its own
+ * Distributed-proving benchmark: `npm run bench -- --queue [--quick]`, or on its own
  * `tsx scripts/bench-queue.ts [--quick] [--positions N] [--repeats K] [--rss 10000,50000,100000]
  * [--validate 10000 --validate-profile default --validate-workers 2 --validate-minutes M] [--out DIR]`.
  *

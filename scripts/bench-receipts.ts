@@ -1,5 +1,5 @@
 /**
- * Memory of writing receipts (issue 12, bounded memory): builds a synthetic epoch of N lots and N
+ * Memory of writing receipts (bounded memory): builds a synthetic epoch of N lots and N
  * liabilities (N accounts), then writes its receipts in the sharded layout. Prints the live heap
  * (after a full gc) held by the epoch build, the peak live heap above it while writing (streamed,
  * `receiptsOf` + `writeReceiptStore`, sampled 32 times), and the heap held by every receipt built

@@ -9,7 +9,7 @@
  *  - Groth16 proving per batch (raw snarkjs on a precomputed witness, median of K runs);
  *  - the pipeline (src/pipeline.ts, worker pool on all cores) proving a generated epoch vs raw
  *    snarkjs (witness + prove) on the same witnesses, interleaved, medians: pipeline overhead;
- *  - offline verification: per proof and whole-epoch audit (src/audit.ts), proofs per second;
+ *  - offline verification: per proof and whole-epoch audit (src/audit/audit.ts), proofs per second;
  *  - gas on a local anvil: commitEpoch / submitSegmentBatches / submitListBatches / finalizeEpoch, and
  *    per epoch for 1, 10 and 100 segments (measured where proven, derived otherwise: labelled);
  *  - public bundle size and receipt size per position;
@@ -635,7 +635,7 @@ async function benchAudit(p: Profile, publicDir: string, verifyTimes: RawProving
       medianWarmMs: round(warm, 0),
       proofsPerSecondWarm: round(proofsVerified / (warm / 1000), 1),
       proofsPerSecondCold: round(proofsVerified / ((auditMs[0] as number) / 1000), 1),
-      note: "src/audit.ts auditBundle on the pipeline's bundle; cold = first call in the process (curve setup)",
+      note: "src/audit/audit.ts auditBundle on the pipeline's bundle; cold = first call in the process (curve setup)",
     },
   };
 }
@@ -913,7 +913,7 @@ function targets(profiles: Record<string, Json>, runs: number, atScale: AtScale 
       const met = amort <= 1000;
       rows.push({
         profile: name,
-        target: "<= 1,000 constraints per position amortized (issue 14)",
+        target: "<= 1,000 constraints per position amortized",
         measured: `${amort} amortized (${marg} marginal)`,
         met,
         by: met
@@ -964,7 +964,7 @@ function targets(profiles: Record<string, Json>, runs: number, atScale: AtScale 
       const met = wpp <= 2000;
       rows.push({
         profile: name,
-        target: "<= 2,000 gas per position for a whole epoch (issue 15)",
+        target: "<= 2,000 gas per position for a whole epoch",
         measured: `${wpp} gas/position (commit + grouped submissions + finalize, ${num(g, "epoch", "positions")} positions)`,
         met,
         by: met ? `${round(2000 - wpp, 0)} under` : `${round(wpp - 2000, 0)} over`,
@@ -979,7 +979,7 @@ function targets(profiles: Record<string, Json>, runs: number, atScale: AtScale 
       const met = aps >= 100;
       rows.push({
         profile: name,
-        target: "whole-epoch offline audit >= 100 proofs/s (issue 15), the timing epoch",
+        target: "whole-epoch offline audit >= 100 proofs/s, the timing epoch",
         measured: `${aps} proofs/s warm (${num(r, "verification", "audit", "proofsPerSecondCold")} cold)`,
         met,
         by: met
@@ -999,7 +999,7 @@ function targets(profiles: Record<string, Json>, runs: number, atScale: AtScale 
     const met = many >= 100;
     rows.push({
       profile: String(auditAtScale.profile),
-      target: `whole-epoch offline audit >= 100 proofs/s (issue 15), ${auditAtScale.proofs} proofs (bench/audit.json)`,
+      target: `whole-epoch offline audit >= 100 proofs/s, ${auditAtScale.proofs} proofs (bench/audit.json)`,
       measured: `${many} proofs/s warm (${num(auditAtScale, "proofsPerSecondCold")} cold), ${auditAtScale.date}, load ${(auditAtScale.loadAvg as number[] | undefined)?.[0]}`,
       met,
       by: met ? `${round(many - 100, 1)}/s over` : `${round(100 - many, 1)}/s short`,
@@ -1013,7 +1013,7 @@ function targets(profiles: Record<string, Json>, runs: number, atScale: AtScale 
     const g = atScale.gas;
     rows.push({
       profile: String(g.profile),
-      target: `<= 2,000 gas per position for a whole epoch (issue 15), ${g.positions} positions in full batches (bench/gas.json)`,
+      target: `<= 2,000 gas per position for a whole epoch, ${g.positions} positions in full batches (bench/gas.json)`,
       measured: `${gpp} gas/position (governed registry, steady-state epoch: commit ${num(gasRow, "perPosition", "commitEpoch")}, segment submissions ${num(gasRow, "perPosition", "segmentSubmissions")}, list ${num(gasRow, "perPosition", "listSubmissions")}, finalize ${num(gasRow, "perPosition", "finalizeEpoch")}), ${g.date}`,
       met,
       by: met ? `${round(2000 - gpp, 0)} under` : `${round(gpp - 2000, 0)} over`,
@@ -1160,7 +1160,7 @@ function markdown(res: Json): string {
       "",
     );
     L.push(
-      `Audit (src/audit.ts) of the epoch bundle, ${au.proofs} proofs: ${fmt(au.medianWarmMs)} ms warm → **${au.proofsPerSecondWarm} proofs/s** ` +
+      `Audit (src/audit/audit.ts) of the epoch bundle, ${au.proofs} proofs: ${fmt(au.medianWarmMs)} ms warm → **${au.proofsPerSecondWarm} proofs/s** ` +
         `(cold first call ${fmt(au.coldMs)} ms → ${au.proofsPerSecondCold}/s).`,
       "",
     );

@@ -1,6 +1,6 @@
 /**
  * Human-readable ABI of contracts/SolvencyRegistry.sol (ethers format), embedded so that the chain
- * client (publish, status, receipt verify) works without a local contracts build. test/chain.test.ts
+ * client (publish, status, receipt verify) works without a local contracts build. test/chain/chain.test.ts
  * checks it against the compiled ABI; regenerate it when the contract's interface changes.
  */
 export const REGISTRY_ABI: readonly string[] = [

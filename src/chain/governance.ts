@@ -139,7 +139,7 @@ export interface GovernedSegment {
   /** admitted global asset indices, strictly increasing: slot k holds assets[k] */
   assets: number[];
   cfBps: number[];
-  /** packed stress words (docs/V2.md), ceil(K*A/16) of them */
+  /** packed stress words (docs/SPEC.md "Packed public inputs"), ceil(K*A/16) of them */
   stress: bigint[];
 }
 

@@ -1,5 +1,5 @@
 /**
- * The governed pipeline end to end (issue 15), on top of the contract bindings in ./governance.ts:
+ * The governed pipeline end to end, on top of the contract bindings in ./governance.ts:
  *
  *  - `parseGovernanceConfig`: the genesis configuration a protocol writes (assets with token and
  *    Chainlink feed, custody accounts, segments with collateral factors, margin, stress scenarios,

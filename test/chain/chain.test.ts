@@ -1,7 +1,7 @@
 /**
  * SolvencyRegistry on a real local node (anvil on 127.0.0.1, random free port, started and stopped
  * here), with the real snarkjs verifiers of the `test` profile and real proofs of small epochs.
- * Every rejection path of issue 5 has its own test; each test deploys a fresh registry.
+ * Every rejection path of the registry has its own test; each test deploys a fresh registry.
  */
 import assert from "node:assert/strict";
 import {

@@ -1,5 +1,5 @@
 /**
- * Governed segments, oracle prices and custody at commitEpoch (issue 15), on anvil with real
+ * Governed segments, oracle prices and custody at commitEpoch, on anvil with real
  * contracts: SegmentGovernance, SolvencyRegistry with the `test` profile's real verifiers,
  * Chainlink's MockV3Aggregator feeds, OpenZeppelin ERC-20 tokens and custody accounts, the
  * GovernanceTimelock, and the IsolatedVault example. Nothing here needs a proof: every check is
@@ -47,7 +47,7 @@ import {
 import { terminateCurves } from "../../src/util/curve.js";
 import { PACKAGE_ROOT, packageDir } from "../../src/util/paths.js";
 
-/** The `test` profile: A=4, K=2, GA=4 (docs/V2.md). */
+/** The `test` profile: A=4, K=2, GA=4 (src/spec/profiles.ts). */
 const A = 4;
 const K = 2;
 const GA = 4;
@@ -81,7 +81,7 @@ interface System {
   pooled: string;
 }
 
-describe("chain: governed segments, oracle prices, custody (issue 15)", function () {
+describe("chain: governed segments, oracle prices, custody", function () {
   this.timeout(600_000);
 
   let node: AnvilNode | undefined;

@@ -1,5 +1,5 @@
 /**
- * A governed epoch end to end with real proofs (issue 15), on anvil with real contracts: the
+ * A governed epoch end to end with real proofs, on anvil with real contracts: the
  * example snapshot's assets get TestToken tokens and Chainlink MockV3Aggregator feeds, its
  * segments custody accounts and a SegmentGovernance behind the timelock (src/chain/devworld.ts,
  * deployGovernedRegistry); the snapshot to prove is built from governed state (governedSnapshot:

@@ -1,5 +1,5 @@
 /**
- * Publish under pending transactions (issue 11, item 6). anvil mines a block every 2 seconds
+ * Publish under pending transactions. anvil mines a block every 2 seconds
  * (interval mining), so a transaction stays pending for a while after it was sent. `publish` is
  * killed (SIGKILL, through the BULKHEAD_FAULT hook) right after broadcasting a transaction, and
  * re-run at once while that transaction is still pending. Each re-run must wait for it and resume,

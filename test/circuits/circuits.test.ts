@@ -1,7 +1,7 @@
 /**
- * Soundness suite of the v2 circuits (issues 3 and 14): for every guarantee of docs/V2.md and
- * ../shared/DESIGN.md, the honest case passes and a forged witness or forged public input is
- * rejected. Inputs are built by test/helpers/scenario.ts straight from docs/V2.md.
+ * Soundness suite of the circuits: for every guarantee of docs/SPEC.md and ../shared/DESIGN.md,
+ * the honest case passes and a forged witness or forged public input is rejected. Inputs are built
+ * by test/helpers/scenario.ts straight from docs/SPEC.md.
  */
 import assert from "node:assert/strict";
 import * as enc from "../../src/spec/encoding.js";
@@ -734,8 +734,9 @@ component main = Gadgets();
 
       it("known limit: two slots naming the same global asset each get their own cap (the verifier must reject duplicate asset indices)", async () => {
         // slots 0 and 1 both hold global asset 0 with a cap of 10 ETH each: 20 ETH of asset 0 is
-        // counted under per-segment custody. The circuit cannot see it; docs/V2-QUESTIONS.md asks
-        // the verifiers (audit, registry) to reject a segment whose used slots repeat an index.
+        // counted under per-segment custody. The circuit cannot see it; the verifiers reject a
+        // segment whose used slots repeat an index (audit: manifestProblems; registry: _checkSlots,
+        // InvalidAssetSlots).
         const dup: Slot[] = [
           { ...(SLOTS[0] as Slot), cap: 10n * ETH },
           { ...(SLOTS[0] as Slot), cap: 10n * ETH },
@@ -1154,7 +1155,7 @@ component main = Gadgets();
   });
 
   // =============================================================================================
-  describe("the test helper's encodings equal src/spec/encoding.ts (docs/V2.md)", () => {
+  describe("the test helper's encodings equal src/spec/encoding.ts (docs/SPEC.md)", () => {
     it("leaves, commitments, tuples, states, packed inputs and the result agree", () => {
       const slots: Slot[] = SLOTS.map((s, j) => ({
         ...s,

@@ -1,5 +1,5 @@
 /**
- * Verifiers must not take the publisher's word (issue 9): keys anchored outside the bundle,
+ * Verifiers must not take the publisher's word: keys anchored outside the bundle,
  * development keys recognised from the key, and refusal without an anchor. The registry anchor
  * (`--rpc/--registry`) is tested on a real node in test/chain/chain-cli.test.ts.
  */

@@ -1,6 +1,6 @@
 /**
- * An epoch with an empty segment, proven with `minBatches: 2` and audited against anchored keys
- * (issue 11, item 9): the empty segment is not recognisable (batch roots are not the all-padding
+ * An epoch with an empty segment, proven with `minBatches: 2` and audited against anchored keys:
+ * the empty segment is not recognisable (batch roots are not the all-padding
  * root, its fingerprint is not 1), every segment has >= 2 batches with distinct roots, dummies
  * get no receipt and change no total, and a bundle that claims the empty-segment look is refused.
  */

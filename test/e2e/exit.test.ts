@@ -1,5 +1,5 @@
 /**
- * Library callers exit (issue 11, item 2): each public operation runs in a child process that
+ * Library callers exit: each public operation runs in a child process that
  * imports bulkhead by name, calls it once, prints its result and does nothing else. The child must
  * exit by itself (no worker thread, timer or handle left running) within a bound; a call that
  * leaves snarkjs's curve workers alive (as auditBundle did) makes the child hang and is killed.

@@ -1,5 +1,5 @@
 /**
- * bulkhead as an installed package (issue 11, item 1): `npm pack` (prepack compiles dist/), the
+ * bulkhead as an installed package: `npm pack` (prepack compiles dist/), the
  * tarball installed offline into a scratch project, and there, as a user would: `npx bulkhead
  * prove` -> `audit` -> `receipt verify`, plus the library imported by name. The scratch project has
  * no bulkhead checkout around it: dependencies must resolve from its own node_modules, and the

@@ -1,5 +1,5 @@
 /**
- * Private files private from the start (issue 11, item 8): `prove` is killed (SIGKILL) the moment
+ * Private files private from the start: `prove` is killed (SIGKILL) the moment
  * the generated secret is in place, and the secret is already owner-only (0600) in an owner-only
  * private/ (0700): no window in which it was readable by others (it used to be chmod-ed after the
  * write). The receipts and totals modes at every kill point are checked in reliability.test.ts.

@@ -1,5 +1,5 @@
 /**
- * Receipts of a proved epoch in the sharded layout (issue 12, bounded memory): every lot and
+ * Receipts of a proved epoch in the sharded layout (bounded memory): every lot and
  * account of the snapshot is reachable by lot id and by account, each file lies in its shard and no
  * directory holds anything but its share, modes are owner-only, and a receipt looked up by lot id
  * (library and `receipt find` / `receipt verify --out --lot`) verifies against anchored keys.

@@ -1,6 +1,6 @@
 /**
- * What `prove` leaves on disk under kills, other epochs, interrupts, held locks and a full disk
- * (issue 11, items 3, 4, 5, 7, 8), each through the CLI as a user runs it:
+ * What `prove` leaves on disk under kills, other epochs, interrupts, held locks and a full disk,
+ * each through the CLI as a user runs it:
  *  - kill -9 at every step of switching to a new epoch's outputs: the set on disk is always one of
  *    the states of the documented order (receipts, totals, then the bundle), never a bundle with
  *    older receipts, and a re-run finishes the switch and removes the leftovers;

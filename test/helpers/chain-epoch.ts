@@ -1,6 +1,6 @@
 /**
  * Fixture of the chain tests: small test-profile epochs built with the one input builder
- * (src/inputs.ts), proven for real with the test-profile artifacts, and turned into what the
+ * (src/epoch/inputs.ts), proven for real with the test-profile artifacts, and turned into what the
  * registry takes (src/chain/registry.ts).
  */
 

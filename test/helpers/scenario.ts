@@ -1,5 +1,5 @@
 /**
- * Small hand-made epochs for the circuit tests, built directly from docs/V2.md (independent of
+ * Small hand-made epochs for the circuit tests, built directly from docs/SPEC.md (independent of
  * the witness builder in src/epoch/, so the circuits are checked against the written encodings and
  * not against another implementation of them). Only Poseidon, the sponge and field helpers come
  * from src/spec/encoding.ts.
@@ -71,7 +71,7 @@ const str = (xs: readonly bigint[]): string[] => xs.map(String);
 export const product = (xs: readonly bigint[]): bigint => xs.reduce((a, x) => mod(a * x), 1n);
 const sum = (xs: readonly bigint[]): bigint => xs.reduce((a, x) => a + x, 0n);
 
-// ------------------------------------------------------------------------ encodings (V2.md)
+// ------------------------------------------------------------------------ encodings (SPEC.md)
 
 /** the packed middle field of both leaves: amount + 2^96 slot + 2^100 segmentId */
 const packedFields = (amount: bigint, slot: bigint, segmentId: bigint): bigint =>
@@ -172,7 +172,7 @@ export interface Outcome {
   band: number;
   result: bigint;
 }
-/** The last batch's outcome from per-slot totals (docs/V2.md "result"). */
+/** The last batch's outcome from per-slot totals (docs/SPEC.md "Public signals", result). */
 export function outcomeOf(
   coll: readonly bigint[],
   liab: readonly bigint[],

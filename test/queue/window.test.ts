@@ -1,5 +1,5 @@
 /**
- * Bounded memory while proving (issue 12): the epoch build keeps no circuit input, and both proof
+ * Bounded memory while proving: the epoch build keeps no circuit input, and both proof
  * backends build inputs only for a bounded window of jobs in flight, the next one as one completes.
  *
  * Instrumented, not timed: the backends receive tasks whose `input()` is counted (inputs built

@@ -1,5 +1,5 @@
 /**
- * One error path for every command (issue 11, item 7): with `--json`, a failing command prints one
+ * One error path for every command: with `--json`, a failing command prints one
  * JSON error object `{ ok: false, command, code, error, ... }` on stdout (and nothing else there),
  * exits non-zero, and says the reason on stderr as a JSON line; without `--json`, an "error: ..."
  * line on stderr and nothing on stdout. Every case fails before any proving or network work.

@@ -1,5 +1,5 @@
 /**
- * Salted dummy entries and the min-batches policy (issue 11, item 9), on the pure planner and the
+ * Salted dummy entries and the min-batches policy, on the pure planner and the
  * witness builder: nothing is proven here (test/e2e/dummies.test.ts proves and audits an epoch).
  */
 import assert from "node:assert/strict";

@@ -1,5 +1,5 @@
 /**
- * The directory lock (issue 11, item 5): stale-safe (a dead holder's lock is taken over whatever
+ * The directory lock: stale-safe (a dead holder's lock is taken over whatever
  * pid its record names), says who holds it and since when, gives up after a bounded time, and a
  * second taker in the same process is refused like any other.
  */
