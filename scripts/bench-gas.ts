@@ -4,7 +4,7 @@
  * per-segment work dominates; this proves a synthetic epoch of full batches (default: one segment
  * of 32 batches, 2,048 positions of one lot and one liability, and its 16 lot-list batches) and
  * publishes it on the governed registry the demo uses (SegmentGovernance behind its timelock,
- * Chainlink MockV3Aggregator feeds, ERC-20 custody: src/chain/devworld.ts), once per group size,
+ * Chainlink MockV3Aggregator feeds, ERC-20 custody: test/helpers/devworld.ts), once per group size,
  * each on a fresh registry (the proofs do not depend on the registry's address). The measured
  * epoch is epoch 2, after a one-position epoch 1: a registry's steady state. Every figure is a
  * transaction's gasUsed on anvil (with anvil's callTracer: the verifier's share and the calldata
@@ -18,9 +18,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { type JsonRpcProvider, Wallet } from "ethers";
 import { readBundle } from "../src/bundle/disk.js";
-import { startAnvil } from "../src/chain/anvil.js";
 import { loadDeployArtifacts } from "../src/chain/deploy.js";
-import { compileDevContracts, type DevWorld, deployDevWorld } from "../src/chain/devworld.js";
 import { loadGovernanceArtifacts } from "../src/chain/governance.js";
 import { deployGovernedRegistry, governedSnapshotFromRegistry } from "../src/chain/governed.js";
 import { type PublishGas, publishEpoch } from "../src/chain/publish.js";
@@ -34,6 +32,8 @@ import { terminateCurves } from "../src/util/curve.js";
 import { atomicWriteJson } from "../src/util/fsutil.js";
 import { PACKAGE_ROOT } from "../src/util/paths.js";
 import { createReporter } from "../src/util/progress.js";
+import { startAnvil } from "../test/helpers/anvil.js";
+import { compileDevContracts, type DevWorld, deployDevWorld } from "../test/helpers/devworld.js";
 import { arg, benchLog, round } from "./bench-cli.js";
 import { syntheticPositions } from "./bench-snapshot.js";
 

@@ -29,7 +29,6 @@ import { parseArgs } from "node:util";
 import { type JsonRpcProvider, Wallet } from "ethers";
 import { auditBundle } from "../src/audit/node.js";
 import { readBundle } from "../src/bundle/disk.js";
-import { type AnvilNode, startAnvil } from "../src/chain/anvil.js";
 import { deployRegistry } from "../src/chain/deploy.js";
 import { publishEpoch } from "../src/chain/publish.js";
 import {
@@ -55,6 +54,7 @@ import { terminateCurves } from "../src/util/curve.js";
 import { atomicWrite, atomicWriteJson } from "../src/util/fsutil.js";
 import { BUILD_DIR, PACKAGE_ROOT, packageVersion } from "../src/util/paths.js";
 import { sj } from "../src/util/snarkjs.js";
+import { type AnvilNode, startAnvil } from "../test/helpers/anvil.js";
 import { benchBaseline, V1_REVISION } from "./bench-baseline.js";
 import { benchLog, median, round } from "./bench-cli.js";
 import { benchQueue } from "./bench-queue.js";

@@ -3,7 +3,7 @@
  *
  *  `startGovernedChain` (before proving): start anvil on 127.0.0.1 (free port), build the
  *  contracts, deploy the development world of the example snapshot (an ERC-20 token and a
- *  Chainlink MockV3Aggregator feed per asset, funded custody accounts: src/chain/devworld.ts), then
+ *  Chainlink MockV3Aggregator feed per asset, funded custody accounts: test/helpers/devworld.ts), then
  *  SegmentGovernance with that genesis configuration, the verifiers and the registry, and hand
  *  governance to the timelock; write the snapshot to prove from governed state (feed prices,
  *  governed parameters, custody caps from balanceOf).
@@ -20,9 +20,7 @@ import { type JsonRpcProvider, Wallet } from "ethers";
 import { formatAuditVerdict } from "../src/audit/audit.js";
 import { auditBundle, readReceiptFile } from "../src/audit/node.js";
 import { readBundle } from "../src/bundle/disk.js";
-import { startAnvil } from "../src/chain/anvil.js";
 import { loadDeployArtifacts, writeDeployment } from "../src/chain/deploy.js";
-import { compileDevContracts, deployContract, deployDevWorld } from "../src/chain/devworld.js";
 import { GovernanceTxError, loadGovernanceArtifacts, sendGovernanceTx } from "../src/chain/governance.js";
 import {
   deployGovernedRegistry,
@@ -40,6 +38,8 @@ import { getProfile } from "../src/spec/profiles.js";
 import { buildContracts, type CompiledContract } from "../src/toolchain/contracts.js";
 import { atomicWriteJson } from "../src/util/fsutil.js";
 import { createReporter, type Reporter } from "../src/util/progress.js";
+import { startAnvil } from "../test/helpers/anvil.js";
+import { compileDevContracts, deployContract, deployDevWorld } from "../test/helpers/devworld.js";
 
 /** Seconds a segment's record stays fresh in the demo, and the timelock's delay. */
 const MAX_AGE = 86_400;

@@ -8,11 +8,11 @@
 import assert from "node:assert/strict";
 import { Contract, ContractFactory, type JsonRpcProvider, Wallet } from "ethers";
 import { type BatchItem, FQ_MODULUS } from "../../src/audit/batchverify.js";
-import { type AnvilNode, startAnvil } from "../../src/chain/anvil.js";
 import { connectRpc } from "../../src/chain/signer.js";
 import { FIELD_P } from "../../src/spec/encoding.js";
 import { batchCallArgs, proofWords } from "../../src/toolchain/batch-verifier.js";
 import { compileSolidity, verifierSourceFromVkey } from "../../src/toolchain/contracts.js";
+import { type AnvilNode, startAnvil } from "../helpers/anvil.js";
 import { type BatchToy, batchToy, proveBatchToy } from "../helpers/batchtoy.js";
 import { nonSubgroupG2 } from "../helpers/g2.js";
 

@@ -10,8 +10,6 @@ import * as path from "node:path";
 import { Contract, id, JsonRpcProvider, Wallet } from "ethers";
 import { auditBundle } from "../../src/audit/node.js";
 import { readBundle } from "../../src/bundle/disk.js";
-import { type AnvilNode, startAnvil } from "../../src/chain/anvil.js";
-import { compileDevContracts, deployDevWorld } from "../../src/chain/devworld.js";
 import { governanceAt, readGovernedEpoch } from "../../src/chain/governance.js";
 import { verifyReceiptOnChain } from "../../src/chain/receipt.js";
 import { registryAt } from "../../src/chain/registry.js";
@@ -25,7 +23,9 @@ import { compileRegistryWith } from "../../src/toolchain/contracts.js";
 import { terminateCurves } from "../../src/util/curve.js";
 import { atomicWriteJson } from "../../src/util/fsutil.js";
 import { PACKAGE_ROOT } from "../../src/util/paths.js";
+import { type AnvilNode, startAnvil } from "../helpers/anvil.js";
 import { runCli } from "../helpers/cli.js";
+import { compileDevContracts, deployDevWorld } from "../helpers/devworld.js";
 import { type ForgeMode, forgeBundle, insolventClaimsHealthy } from "../helpers/forge.js";
 import { receiptMaps } from "../helpers/receipts.js";
 

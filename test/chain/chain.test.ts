@@ -14,7 +14,6 @@ import {
   ZeroHash,
 } from "ethers";
 import { REGISTRY_ABI } from "../../src/chain/abi.js";
-import { type AnvilNode, startAnvil } from "../../src/chain/anvil.js";
 import {
   type DeployArtifacts,
   deployRegistry,
@@ -51,6 +50,7 @@ import { getProfile } from "../../src/spec/profiles.js";
 import { ensureCircuit } from "../../src/toolchain/artifacts.js";
 import { compileRegistryWith } from "../../src/toolchain/contracts.js";
 import { terminateCurves } from "../../src/util/curve.js";
+import { type AnvilNode, startAnvil } from "../helpers/anvil.js";
 import {
   liability,
   lot,

@@ -19,7 +19,6 @@ import {
   ZeroAddress,
 } from "ethers";
 import { REGISTRY_ABI } from "../../src/chain/abi.js";
-import { type AnvilNode, startAnvil } from "../../src/chain/anvil.js";
 import {
   bindGovernance,
   GovernanceTxError as ChainError,
@@ -46,6 +45,7 @@ import {
 } from "../../src/toolchain/contracts.js";
 import { terminateCurves } from "../../src/util/curve.js";
 import { PACKAGE_ROOT, packageDir } from "../../src/util/paths.js";
+import { type AnvilNode, startAnvil } from "../helpers/anvil.js";
 
 /** The `test` profile: A=4, K=2, GA=4 (src/spec/profiles.ts). */
 const A = 4;

@@ -1,7 +1,7 @@
 /**
  * A governed epoch end to end with real proofs, on anvil with real contracts: the
  * example snapshot's assets get TestToken tokens and Chainlink MockV3Aggregator feeds, its
- * segments custody accounts and a SegmentGovernance behind the timelock (src/chain/devworld.ts,
+ * segments custody accounts and a SegmentGovernance behind the timelock (test/helpers/devworld.ts,
  * deployGovernedRegistry); the snapshot to prove is built from governed state (governedSnapshot:
  * feed prices, governed parameters, caps from balanceOf), proven with the `test` profile and
  * published (publish names the oracle rounds of its prices). Then what other contracts rely on:
@@ -13,13 +13,6 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { type Contract, type JsonRpcProvider, Wallet, ZeroAddress } from "ethers";
 import { readBundle } from "../../src/bundle/disk.js";
-import { type AnvilNode, startAnvil } from "../../src/chain/anvil.js";
-import {
-  compileDevContracts,
-  type DevWorld,
-  deployContract,
-  deployDevWorld,
-} from "../../src/chain/devworld.js";
 import {
   GovernanceTxError,
   governanceAt,
@@ -46,6 +39,8 @@ import { loadArtifacts } from "../../src/toolchain/artifacts.js";
 import { type CompiledContract, compileRegistryWith } from "../../src/toolchain/contracts.js";
 import { terminateCurves } from "../../src/util/curve.js";
 import { PACKAGE_ROOT } from "../../src/util/paths.js";
+import { type AnvilNode, startAnvil } from "../helpers/anvil.js";
+import { compileDevContracts, type DevWorld, deployContract, deployDevWorld } from "../helpers/devworld.js";
 
 const PROFILE = getProfile("test");
 const EXAMPLE = path.join(PACKAGE_ROOT, "examples", "snapshot.json");

@@ -11,7 +11,6 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { JsonRpcProvider, Wallet } from "ethers";
-import { type AnvilNode, startAnvil } from "../../src/chain/anvil.js";
 import { deployRegistry } from "../../src/chain/deploy.js";
 import { type ProveSummary, proveSnapshot } from "../../src/pipeline.js";
 import { listReceipts } from "../../src/receipts/store.js";
@@ -19,6 +18,7 @@ import { loadArtifacts } from "../../src/toolchain/artifacts.js";
 import { compileRegistryWith } from "../../src/toolchain/contracts.js";
 import { terminateCurves } from "../../src/util/curve.js";
 import { PACKAGE_ROOT } from "../../src/util/paths.js";
+import { type AnvilNode, startAnvil } from "../helpers/anvil.js";
 import { runCli } from "../helpers/cli.js";
 
 describe("publish under pending transactions (interval mining)", function () {

@@ -15,7 +15,6 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { Contract, ContractFactory, type JsonRpcProvider, Wallet, ZeroAddress } from "ethers";
 import type { BatchItem } from "../../src/audit/batchverify.js";
-import { type AnvilNode, startAnvil } from "../../src/chain/anvil.js";
 import { rootsChain } from "../../src/chain/registry.js";
 import { connectRpc } from "../../src/chain/signer.js";
 import { proofWords } from "../../src/toolchain/batch-verifier.js";
@@ -23,6 +22,7 @@ import { compileSolidity, verifierSourceFromVkey } from "../../src/toolchain/con
 import { withSnarkjs } from "../../src/util/curve.js";
 import { CONTRACTS_DIR } from "../../src/util/paths.js";
 import { sj as snarkjs } from "../../src/util/snarkjs.js";
+import { type AnvilNode, startAnvil } from "../helpers/anvil.js";
 import { type BatchToy, batchToy } from "../helpers/batchtoy.js";
 
 const A = 4; // test profile: assets per segment

@@ -12,7 +12,6 @@ import { existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } fr
 import * as path from "node:path";
 import * as readline from "node:readline";
 import { Contract, ContractFactory, Wallet } from "ethers";
-import { type AnvilNode, startAnvil } from "../../src/chain/anvil.js";
 import { connectRpc } from "../../src/chain/signer.js";
 import { initPoseidon } from "../../src/spec/encoding.js";
 import { type Artifacts, ensureCircuit } from "../../src/toolchain/artifacts.js";
@@ -21,6 +20,7 @@ import { compileSolidity, verifierSourceFromVkey } from "../../src/toolchain/con
 import { ensureNativeProver } from "../../src/toolchain/native.js";
 import { withSnarkjs } from "../../src/util/curve.js";
 import { type Groth16Proof, sj } from "../../src/util/snarkjs.js";
+import { type AnvilNode, startAnvil } from "../helpers/anvil.js";
 import { tmpDir } from "../helpers/epoch.js";
 import { requireNativeProver } from "../helpers/native.js";
 import { liability, listChain, lot, NO_SHOCK, SLOTS, segmentChain } from "../helpers/scenario.js";

@@ -10,7 +10,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import * as path from "node:path";
-import { packageBin, packageDir } from "../util/paths.js";
+import { packageBin, packageDir } from "../../src/util/paths.js";
 
 export interface AnvilOptions {
   /** Path of the anvil binary (default: $BULKHEAD_ANVIL, then the @foundry-rs/anvil platform package). */

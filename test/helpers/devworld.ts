@@ -13,13 +13,13 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { type Contract, ContractFactory, type InterfaceAbi, type Signer, Wallet } from "ethers";
-import type { Snapshot } from "../snapshot/snapshot.js";
-import { PRICE_DECIMALS, shockOf, UNBOUNDED_CAP } from "../spec/encoding.js";
-import { parseDecimal } from "../spec/units.js";
-import { type CompiledContract, compileSolidity } from "../toolchain/contracts.js";
-import { PACKAGE_ROOT, packageDir } from "../util/paths.js";
-import { sendGovernanceTx } from "./governance.js";
-import type { GovernanceConfig } from "./governed.js";
+import { sendGovernanceTx } from "../../src/chain/governance.js";
+import type { GovernanceConfig } from "../../src/chain/governed.js";
+import type { Snapshot } from "../../src/snapshot/snapshot.js";
+import { PRICE_DECIMALS, shockOf, UNBOUNDED_CAP } from "../../src/spec/encoding.js";
+import { parseDecimal } from "../../src/spec/units.js";
+import { type CompiledContract, compileSolidity } from "../../src/toolchain/contracts.js";
+import { PACKAGE_ROOT, packageDir } from "../../src/util/paths.js";
 
 const MOCK_AGGREGATOR = "@chainlink/contracts/src/v0.8/tests/MockV3Aggregator.sol";
 
