@@ -1,0 +1,92 @@
+/**
+ * The registry derives every public input of a batch from its own state, at the positions the
+ * circuits give them (circuits/circuits.json, the one source for the signal order). Those
+ * positions are constants in contracts/SolvencyRegistry.sol (`_segmentBase`, `_listBase`,
+ * SEGMENT_LAYOUT, LIST_LAYOUT); this test reads them from the source and fails when any differs
+ * from circuits.json or from the meta-word packing of src/spec/encoding.ts.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { CIRCUIT_DEFS } from "../../src/spec/circuits.js";
+import { packListMeta, packSegmentMeta } from "../../src/spec/encoding.js";
+import { CONTRACTS_DIR } from "../../src/util/paths.js";
+
+const SOURCE = readFileSync(path.join(CONTRACTS_DIR, "SolvencyRegistry.sol"), "utf8");
+
+/** The body of `function name(...)` up to its closing brace at the function's indentation. */
+function functionBody(name: string): string {
+  const at = SOURCE.indexOf(`function ${name}(`);
+  assert.ok(at >= 0, `SolvencyRegistry.sol has no function ${name}`);
+  const end = SOURCE.indexOf("\n    }\n", at);
+  return SOURCE.slice(at, end);
+}
+
+/** The five 8-bit fields of a layout constant `a | (b << 8) | (c << 16) | (d << 24) | (e << 32)`. */
+function layout(name: string): number[] {
+  const m = new RegExp(
+    `${name} = (\\d+) \\| \\((\\d+) << 8\\) \\| \\((\\d+) << 16\\) \\| \\((\\d+) << 24\\) \\| \\((\\d+) << 32\\);`,
+  ).exec(SOURCE);
+  assert.ok(m, `SolvencyRegistry.sol: ${name} is not of the form a | (b << 8) | ... | (e << 32)`);
+  return m.slice(1).map(Number);
+}
+
+/** The index of a signal in a circuit's public signals (the first word of an array). */
+const at = (circuit: "segment" | "lotlist", signal: string): number => {
+  const i = CIRCUIT_DEFS[circuit].publicSignals.indexOf(signal);
+  assert.ok(i >= 0, `${circuit} has no public signal ${signal}`);
+  return i;
+};
+
+/** The bit a meta word sets for one flag. */
+const bitOf = (word: bigint): number => word.toString(2).length - 1;
+
+describe("registry public-signal positions match circuits/circuits.json", () => {
+  it("segment: r, meta, slots then stress in _segmentBase; prevState, meta, outputs, flags in SEGMENT_LAYOUT", () => {
+    const body = functionBody("_segmentBase");
+    const slots = at("segment", "slots");
+    assert.equal(at("segment", "stress"), slots + 1, "stress follows slots");
+    assert.equal(at("segment", "slots"), CIRCUIT_DEFS.segment.publicSignals.length - 2);
+    assert.match(body, new RegExp(`pub\\[${at("segment", "r")}\\] = r;`));
+    assert.match(
+      body,
+      new RegExp(
+        `pub\\[${at("segment", "meta")}\\] = uint256\\(s\\.id\\) \\| \\(uint256\\(s\\.marginBps\\) << 32\\) \\| \\(uint256\\(epoch\\) << 50\\);`,
+      ),
+    );
+    assert.match(body, new RegExp(`new uint256\\[\\]\\(${slots} \\+ a \\+ stress\\.length\\)`));
+    assert.match(body, new RegExp(`pub\\[${slots} \\+ k\\] = slots\\[k\\];`));
+    assert.match(body, new RegExp(`pub\\[${slots} \\+ a \\+ w\\] = stress\\[w\\];`));
+    // the meta word's fields as encoding.ts packs them
+    const meta = (o: Partial<Parameters<typeof packSegmentMeta>[0]>) =>
+      packSegmentMeta({ segmentId: 0n, marginBps: 0n, isFirst: false, isLast: false, epoch: 0n, ...o });
+    assert.equal(meta({ marginBps: 1n }), 1n << 32n);
+    assert.equal(meta({ epoch: 1n }), 1n << 50n);
+    const [prev, metaWord, kept, first, last] = layout("SEGMENT_LAYOUT");
+    assert.equal(prev, at("segment", "prevState"));
+    assert.equal(metaWord, at("segment", "meta"));
+    // the outputs after the root (result, fingerprint) are kept on the last batch only
+    assert.equal(kept, at("segment", "r") - at("segment", "batchRoot") - 1);
+    assert.equal(first, bitOf(meta({ isFirst: true })));
+    assert.equal(last, bitOf(meta({ isLast: true })));
+  });
+
+  it("lot list: r, meta, caps in _listBase; prevState, meta, outputs, flags in LIST_LAYOUT", () => {
+    const body = functionBody("_listBase");
+    const caps = at("lotlist", "caps");
+    assert.equal(caps, CIRCUIT_DEFS.lotlist.publicSignals.length - 1);
+    assert.match(body, new RegExp(`base\\[${at("lotlist", "r")}\\] = _r\\(epoch\\);`));
+    assert.match(body, new RegExp(`base\\[${at("lotlist", "meta")}\\] = uint256\\(epoch\\) << 2;`));
+    assert.match(body, new RegExp(`new uint256\\[\\]\\(${caps} \\+ poolCaps\\.length\\)`));
+    assert.match(body, new RegExp(`base\\[${caps} \\+ q\\] = poolCaps\\[q\\];`));
+    const meta = (o: Partial<Parameters<typeof packListMeta>[0]>) =>
+      packListMeta({ isFirst: false, isLast: false, epoch: 0n, ...o });
+    assert.equal(meta({ epoch: 1n }), 1n << 2n);
+    const [prev, metaWord, kept, first, last] = layout("LIST_LAYOUT");
+    assert.equal(prev, at("lotlist", "prevState"));
+    assert.equal(metaWord, at("lotlist", "meta"));
+    assert.equal(kept, at("lotlist", "r") - at("lotlist", "commitment") - 1);
+    assert.equal(first, bitOf(meta({ isFirst: true })));
+    assert.equal(last, bitOf(meta({ isLast: true })));
+  });
+});
