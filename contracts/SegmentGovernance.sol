@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
+import {AggregatorV3Interface} from "./vendor/AggregatorV3Interface.sol";
 import {ISegmentGovernance} from "./ISegmentGovernance.sol";
 import {SolvencyRegistry} from "./SolvencyRegistry.sol";
 

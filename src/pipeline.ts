@@ -36,7 +36,7 @@ import { receiptsOf } from "./receipts/build.js";
 import { writeReceiptStore } from "./receipts/store.js";
 import { formatDecimal, loadSnapshot, type Snapshot } from "./snapshot/snapshot.js";
 import { COVERAGE_BANDS, PRICE_DECIMALS, UNBOUNDED_CAP } from "./spec/encoding.js";
-import { type CircuitName, getProfile, type Profile } from "./spec/profiles.js";
+import { type CircuitName, DEFAULT_PROFILE, getProfile, type Profile } from "./spec/profiles.js";
 import { ensureCircuit } from "./toolchain/artifacts.js";
 import { terminateCurves, withSnarkjs } from "./util/curve.js";
 import { faultPoint } from "./util/fault.js";
@@ -67,7 +67,7 @@ export interface ProveOptions {
   snapshot: string | Snapshot;
   /** output directory DIR */
   out: string;
-  /** profile name (default "default") */
+  /** profile name (default DEFAULT_PROFILE, as the CLI) */
   profile?: string;
   /** publisher secret file; default DIR/private/secret, generated on first use */
   secretFile?: string;
@@ -205,7 +205,7 @@ export function proveSnapshot(opts: ProveOptions): Promise<ProveSummary> {
 async function proveSnapshotNow(opts: ProveOptions): Promise<ProveSummary> {
   const t0 = Date.now();
   const reporter = opts.reporter ?? silentReporter;
-  const profile = getProfile(opts.profile ?? "default");
+  const profile = getProfile(opts.profile ?? DEFAULT_PROFILE);
   // 1. validate everything before writing anything
   const minBatches = checkMinBatches(opts.minBatches ?? 1);
   const snapshot =
@@ -435,7 +435,7 @@ async function proveTodo(
     vkeySha256: ks.vkeySha[c],
   });
   await backend.prove(tasks, {
-    profile: opts.profile ?? "default",
+    profile: opts.profile ?? DEFAULT_PROFILE,
     keys: { segment: keyOf("segment"), lotlist: keyOf("lotlist") },
     reusedKeys,
     progress,

@@ -1,5 +1,6 @@
 /**
- * `npm run build:web [-- --out DIR] [--vkey-hash circuit=sha256 ...] [--allow-dev-keys]`: bundles the receipt page
+ * `npm run build:web [-- --out DIR] [--vkey-hash circuit=sha256 ...] [--allow-dev-keys] [--no-anchor] [--quiet]`:
+ * bundles the receipt page
  * (web/src/main.ts + the library's verification core: bundle, receipt, audit and chain-receipt
  * code, snarkjs and Poseidon) with esbuild into one static directory (default dist/web/):
  * index.html, app.js. The core runs unchanged in the browser (no stand-ins for Node modules;
@@ -11,14 +12,15 @@
  * which anchor it used. A profile without keys for both circuits: the page refuses to verify.
  * `--allow-dev-keys` embeds the library's allowDevKeys (demos, tests): development keys then pass,
  * with the page's NOT TRUSTWORTHY banner; without it, a development-key bundle is NOT TRUSTWORTHY.
+ * `--no-anchor` embeds none (the page shipped in the package, built at prepack): the page then reads
+ * anchor.json next to itself, which `bulkhead serve` answers from the serving machine's keys.
  */
-import { createHash } from "node:crypto";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
-import type { Anchor } from "./src/anchor.js";
+import { type PageAnchor, parseVkeyPins } from "../src/toolchain/page-anchor.js";
+import { localKeys } from "../src/toolchain/page-keys.js";
 
 const WEB = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(WEB, "..");
@@ -33,25 +35,16 @@ export interface WebBuildOptions {
   /** accept development keys (the verdict still says NOT TRUSTWORTHY); default false */
   allowDevKeys?: boolean;
   minify?: boolean;
+  /**
+   * false: embed no anchor; the page then reads anchor.json next to itself (what `bulkhead serve`
+   * answers). The page shipped in the package is built this way. Default true.
+   */
+  embedAnchor?: boolean;
+  /** print nothing (prepack: `npm pack --json` keeps stdout for its JSON) */
+  quiet?: boolean;
 }
 
-/** Every build/<circuit>-<profile>/vkey.json found: the page's local keys. */
-export function localKeys(buildDir: string): Anchor["local"] {
-  const out: Anchor["local"] = [];
-  if (!existsSync(buildDir)) return out;
-  for (const name of readdirSync(buildDir).sort()) {
-    const m = /^(segment|lotlist)-([A-Za-z0-9_]+)$/.exec(name);
-    const file = path.join(buildDir, name, "vkey.json");
-    if (!m || !existsSync(file)) continue;
-    const text = readFileSync(file, "utf8");
-    out.push({
-      circuit: m[1] as "segment" | "lotlist",
-      profile: m[2] as string,
-      sha256: createHash("sha256").update(text).digest("hex"),
-    });
-  }
-  return out;
-}
+export { localKeys };
 
 /**
  * circomlibjs's index pulls in every primitive (and Node's assert/buffer, which a browser lacks);
@@ -66,13 +59,18 @@ const poseidonOnly: esbuild.Plugin = {
   },
 };
 
-export async function buildWeb(opts: WebBuildOptions = {}): Promise<{ outDir: string; anchor: Anchor }> {
+export async function buildWeb(
+  opts: WebBuildOptions = {},
+): Promise<{ outDir: string; anchor: PageAnchor | null }> {
   const outDir = path.resolve(opts.outDir ?? path.join(REPO, "dist", "web"));
-  const anchor: Anchor = {
-    local: localKeys(opts.buildDir ?? path.join(REPO, "build")),
-    pinned: opts.pinned ?? {},
-    allowDevKeys: opts.allowDevKeys ?? false,
-  };
+  const anchor: PageAnchor | null =
+    opts.embedAnchor === false
+      ? null
+      : {
+          local: localKeys(opts.buildDir ?? path.join(REPO, "build")),
+          pinned: opts.pinned ?? {},
+          allowDevKeys: opts.allowDevKeys ?? false,
+        };
   const tmp = `${outDir}.tmp-${process.pid}`;
   await fs.rm(tmp, { recursive: true, force: true });
   await fs.mkdir(tmp, { recursive: true });
@@ -86,7 +84,10 @@ export async function buildWeb(opts: WebBuildOptions = {}): Promise<{ outDir: st
     minify: opts.minify ?? true,
     sourcemap: false,
     logLevel: "warning",
-    define: { __BULKHEAD_ANCHOR__: JSON.stringify(anchor), "process.env.NODE_DEBUG": "false" },
+    define: {
+      ...(anchor ? { __BULKHEAD_ANCHOR__: JSON.stringify(anchor) } : {}),
+      "process.env.NODE_DEBUG": "false",
+    },
     plugins: [poseidonOnly],
   });
   await fs.copyFile(path.join(WEB, "index.html"), path.join(tmp, "index.html"));
@@ -99,28 +100,38 @@ export async function buildWeb(opts: WebBuildOptions = {}): Promise<{ outDir: st
 
 function parseArgs(argv: string[]): WebBuildOptions {
   const opts: WebBuildOptions = { pinned: {} };
+  const pins: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--out") opts.outDir = argv[++i];
     else if (a === "--build-dir") opts.buildDir = argv[++i];
     else if (a === "--no-minify") opts.minify = false;
     else if (a === "--allow-dev-keys") opts.allowDevKeys = true;
-    else if (a === "--vkey-hash") {
-      const m = /^(segment|lotlist)=([0-9a-f]{64})$/.exec(argv[++i] ?? "");
-      if (!m) throw new Error("--vkey-hash: expected segment=<sha256 hex> or lotlist=<sha256 hex>");
-      (opts.pinned as Record<string, string>)[m[1] as string] = m[2] as string;
-    } else throw new Error(`build:web: unknown argument ${a}`);
+    else if (a === "--no-anchor") opts.embedAnchor = false;
+    else if (a === "--quiet") opts.quiet = true;
+    else if (a === "--vkey-hash") pins.push(argv[++i] ?? "");
+    else throw new Error(`build:web: unknown argument ${a}`);
   }
+  opts.pinned = parseVkeyPins(pins);
   return opts;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
-    const { outDir, anchor } = await buildWeb(parseArgs(process.argv.slice(2)));
-    const keys = anchor.local.map((k) => `${k.circuit}-${k.profile}`).join(", ") || "none";
-    process.stdout.write(
-      `receipt page built in ${path.relative(process.cwd(), outDir) || "."} (local keys: ${keys}; pinned: ${Object.keys(anchor.pinned).join(", ") || "none"}; development keys ${anchor.allowDevKeys ? "ALLOWED (--allow-dev-keys)" : "refused"})\n`,
-    );
+    const opts = parseArgs(process.argv.slice(2));
+    const { outDir, anchor } = await buildWeb(opts);
+    if (opts.quiet) process.exit(0);
+    const where = path.relative(process.cwd(), outDir) || ".";
+    if (!anchor) {
+      process.stdout.write(
+        `receipt page built in ${where} (no embedded key anchor: it reads anchor.json, which bulkhead serve answers)\n`,
+      );
+    } else {
+      const keys = anchor.local.map((k) => `${k.circuit}-${k.profile}`).join(", ") || "none";
+      process.stdout.write(
+        `receipt page built in ${where} (local keys: ${keys}; pinned: ${Object.keys(anchor.pinned).join(", ") || "none"}; development keys ${anchor.allowDevKeys ? "ALLOWED (--allow-dev-keys)" : "refused"})\n`,
+      );
+    }
   } catch (err) {
     process.stderr.write(`error: ${(err as Error).message}\n`);
     process.exit(1);

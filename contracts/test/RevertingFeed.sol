@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
-import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
+import {AggregatorV3Interface} from "../vendor/AggregatorV3Interface.sol";
 
 /// Test-only AggregatorV3Interface whose round reads revert (a paused or broken feed): Chainlink's
 /// MockV3Aggregator never reverts, so this one covers the registry's FeedUnavailable path.

@@ -1,5 +1,6 @@
 /** `bulkhead build`: circuits (compile + setup) of a profile, then contracts. Cached. */
 import type { Command } from "commander";
+import { DEFAULT_PROFILE } from "../spec/profiles.js";
 import { ensureCircuit } from "../toolchain/artifacts.js";
 import { buildContracts } from "../toolchain/contracts.js";
 import { ensureNativeProver, nativeToolchainMissing } from "../toolchain/native.js";
@@ -24,7 +25,7 @@ export function register(program: Command): void {
     .description(
       "compile the circuits of a profile, run their (dev or production) setup, and compile the contracts",
     )
-    .option("-p, --profile <name>", "circuit size profile", "test")
+    .option("-p, --profile <name>", "circuit size profile", DEFAULT_PROFILE)
     .option("-c, --circuits <names...>", "circuits to build (default: all)")
     .option("--ptau <file>", "production powers-of-tau file (default: a dev ptau, insecure)")
     .option("--ptau-hash <hex>", "expected sha256 or blake2b-512 of --ptau")

@@ -1,7 +1,7 @@
 /** `bulkhead check -s SNAPSHOT`: validate a snapshot without proving anything (every problem, with its path). */
 import type { Command } from "commander";
 import { loadSnapshot } from "../snapshot/snapshot.js";
-import { getProfile } from "../spec/profiles.js";
+import { DEFAULT_PROFILE, getProfile } from "../spec/profiles.js";
 import { checkProfile, printJson } from "./common.js";
 
 export interface CheckCliOptions {
@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .command("check")
     .description("validate a snapshot without proving anything (every problem, with its path)")
     .requiredOption("-s, --snapshot <file>", "snapshot JSON")
-    .option("-p, --profile <name>", "circuit size profile (asset slots)", "test")
+    .option("-p, --profile <name>", "circuit size profile (asset slots)", DEFAULT_PROFILE)
     .option("--round", "round too-precise amounts: collateral down, liabilities up")
     .option("--json", "JSON summary on stdout")
     .action(check);

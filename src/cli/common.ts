@@ -183,13 +183,21 @@ export async function resolveRegistry(value: string, provider: Provider, rpc: st
 }
 
 let stopRequest: ((sig: NodeJS.Signals) => void) | undefined;
+let abortWords: string | undefined;
 
 /**
- * A command that can stop gracefully (the queue worker finishing the jobs in hand) takes the first
- * SIGINT/SIGTERM itself; the CLI's own handler ends the process on the next one.
+ * A command that can stop gracefully (the queue worker finishing the jobs in hand, the server
+ * closing) takes the first SIGINT/SIGTERM itself; the CLI's own handler ends the process on the
+ * next one, saying `abortMessage` (what an abort leaves behind for this command) when given.
  */
-export function onStopRequest(fn: (sig: NodeJS.Signals) => void): void {
+export function onStopRequest(fn: (sig: NodeJS.Signals) => void, abortMessage?: string): void {
   stopRequest = fn;
+  abortWords = abortMessage;
+}
+
+/** What a command said an abort leaves behind (onStopRequest), if it said anything. */
+export function abortMessage(): string | undefined {
+  return abortWords;
 }
 
 /** The graceful stop a command registered, handed out once. */

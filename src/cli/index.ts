@@ -15,7 +15,15 @@ import { BUILD_DIR_ENV, bulkheadVersion } from "../util/paths.js";
 import * as auditCmd from "./audit.js";
 import * as buildCmd from "./build.js";
 import * as checkCmd from "./check.js";
-import { CliError, errorObject, errorText, oneLine, printJson, takeStopRequest } from "./common.js";
+import {
+  abortMessage,
+  CliError,
+  errorObject,
+  errorText,
+  oneLine,
+  printJson,
+  takeStopRequest,
+} from "./common.js";
 import * as deployCmd from "./deploy.js";
 import * as proveCmd from "./prove.js";
 import * as publishCmd from "./publish.js";
@@ -83,9 +91,10 @@ function commandFromArgv(program: Command, argv: string[]): Command | undefined 
 }
 
 /**
- * SIGINT/SIGTERM while a command runs: say that it stopped and that a re-run resumes, release the
- * locks this process holds (so the re-run does not wait), and exit 130 (143 for SIGTERM). Every
- * output is written atomically, so nothing half-written is left behind.
+ * SIGINT/SIGTERM while a command runs: say that it stopped and that a re-run resumes (or what the
+ * command said an abort leaves: onStopRequest), release the locks this process holds (so the re-run
+ * does not wait), and exit 130 (143 for SIGTERM). Every output is written atomically, so nothing
+ * half-written is left behind.
  */
 function onSignals(ctx: { json: () => boolean; command: () => string | undefined }): () => void {
   const handler = (sig: NodeJS.Signals) => {
@@ -96,7 +105,10 @@ function onSignals(ctx: { json: () => boolean; command: () => string | undefined
       return;
     }
     const released = releaseHeldLocksSync();
-    const msg = `stopped (${sig}): nothing half-written was kept; run the same command again to resume where it stopped${released.length > 0 ? ` (released the lock ${released.join(", ")})` : ""}`;
+    const what =
+      abortMessage() ??
+      "nothing half-written was kept; run the same command again to resume where it stopped";
+    const msg = `stopped (${sig}): ${what}${released.length > 0 ? ` (released the lock ${released.join(", ")})` : ""}`;
     if (ctx.json()) {
       printJson(errorObject(new CliError(msg, "INTERRUPTED", { signal: sig }), ctx.command()));
       process.stderr.write(`${JSON.stringify({ type: "error", message: msg })}\n`);

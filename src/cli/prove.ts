@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { MAX_MIN_BATCHES } from "../epoch/plan.js";
 import { type ProveSummary, proveSnapshot } from "../pipeline.js";
 import { QueueBackend } from "../prove/queue/coordinator.js";
+import { DEFAULT_PROFILE } from "../spec/profiles.js";
 import { formatDuration } from "../util/progress.js";
 import { formatTable } from "../util/table.js";
 import { BUILD_DIR_HELP, checkProfile, printJson, reporterFor } from "./common.js";
@@ -108,7 +109,7 @@ export function register(program: Command): void {
     )
     .requiredOption("-s, --snapshot <file>", "snapshot JSON (see docs)")
     .requiredOption("-o, --out <dir>", "output directory (re-run on the same directory to resume)")
-    .option("-p, --profile <name>", "circuit size profile", "test")
+    .option("-p, --profile <name>", "circuit size profile", DEFAULT_PROFILE)
     .option("--secret <file>", "publisher secret for salts (default: DIR/private/secret, generated once)")
     .option("--round", "round too-precise amounts: collateral down, liabilities up (default: reject)")
     .option("-w, --workers <n>", "proving worker threads (default: all cores)")

@@ -1,6 +1,7 @@
 /** `bulkhead setup ...`: trusted setup (production phase 2, dev ptau, verification, info). */
 import * as path from "node:path";
 import type { Command } from "commander";
+import { DEFAULT_PROFILE } from "../spec/profiles.js";
 import { contributeArtifact, ensureCircuit, loadArtifacts, verifyArtifact } from "../toolchain/artifacts.js";
 import { generateDevPtau } from "../toolchain/ptau.js";
 import { userCacheDir } from "../util/paths.js";
@@ -25,7 +26,7 @@ export function register(program: Command): void {
     .description(
       "(re)do the Groth16 setup of a profile's circuits; with --ptau: production, else dev (insecure)",
     )
-    .option("-p, --profile <name>", "circuit size profile", "test")
+    .option("-p, --profile <name>", "circuit size profile", DEFAULT_PROFILE)
     .option("--build-dir <dir>", BUILD_DIR_HELP)
     .option("-c, --circuits <names...>", "circuits (default: all)")
     .option("--ptau <file>", "production powers-of-tau file (e.g. a Hermez / Perpetual Powers of Tau file)")
@@ -66,7 +67,7 @@ export function register(program: Command): void {
     .command("contribute")
     .description("add a phase-2 contribution to a production setup, then verify it (zkey verify)")
     .requiredOption("--circuit <name>", "segment | lotlist")
-    .option("-p, --profile <name>", "circuit size profile", "test")
+    .option("-p, --profile <name>", "circuit size profile", DEFAULT_PROFILE)
     .option("--build-dir <dir>", BUILD_DIR_HELP)
     .option("--entropy <text>", "your entropy (default: random bytes)")
     .option("--name <name>", "contributor name recorded in the key")
@@ -104,7 +105,7 @@ export function register(program: Command): void {
     .command("verify")
     .description("verify a circuit's zkey against its r1cs and ptau (snarkjs zkey verify)")
     .requiredOption("--circuit <name>", "segment | lotlist")
-    .option("-p, --profile <name>", "circuit size profile", "test")
+    .option("-p, --profile <name>", "circuit size profile", DEFAULT_PROFILE)
     .option("--build-dir <dir>", BUILD_DIR_HELP)
     .option("--ptau <file>", "ptau to verify against (default: recorded path)")
     .action(async (opts: { circuit: string; profile: string; ptau?: string }) => {
@@ -117,7 +118,7 @@ export function register(program: Command): void {
   setup
     .command("info")
     .description("show the setup state (ptau, contributions, security, vkey hash) of built circuits")
-    .option("-p, --profile <name>", "circuit size profile", "test")
+    .option("-p, --profile <name>", "circuit size profile", DEFAULT_PROFILE)
     .option("--build-dir <dir>", BUILD_DIR_HELP)
     .option("-c, --circuits <names...>", "circuits (default: all)")
     .option("--json", "JSON output")

@@ -52,6 +52,12 @@ export const PROFILES: Readonly<Record<string, Profile>> = {
   },
 };
 
+/**
+ * The profile used when none is named, by the CLI and the library alike (`test`: builds in
+ * minutes; name `default` or `large` for real epochs).
+ */
+export const DEFAULT_PROFILE = "test";
+
 export function getProfile(name: string): Profile {
   const p = PROFILES[name];
   if (!p) {

@@ -15,7 +15,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import type { CircuitName } from "../spec/profiles.js";
+import { type CircuitName, DEFAULT_PROFILE } from "../spec/profiles.js";
 import { withSnarkjs } from "../util/curve.js";
 import {
   acquireLock,
@@ -322,6 +322,26 @@ async function toArtifacts(dir: string, meta: ArtifactMeta): Promise<Artifacts> 
   };
 }
 
+/** The meta of `spec`'s artifacts in `dir` when they are complete and built from today's sources. */
+async function currentMeta(spec: CircuitSpec, dir: string): Promise<ArtifactMeta | undefined> {
+  const old = await readMeta(dir);
+  if (!old || old.compileKey !== (await compileKey(spec)) || !(await filesIntact(dir, old))) return undefined;
+  return old;
+}
+
+/** The build lock of one artifact; a build directory that cannot be written is named with a hint. */
+async function buildLock(id: string, buildDir: string): Promise<() => Promise<void>> {
+  try {
+    return await acquireLock(path.join(buildDir, ".locks", `${id}.lock`));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "EACCES" && code !== "EROFS" && code !== "EPERM") throw err;
+    throw new Error(
+      `${id}: not built (or not current) in ${buildDir}, and that directory cannot be written (${code}): build it where the build directory is writable (bulkhead build --circuits ${id.split("-")[0]} --profile ${id.split("-").slice(1).join("-")} --build-dir DIR), then use that DIR, read-only if you like`,
+    );
+  }
+}
+
 /**
  * Make sure the artifacts of `spec` are built and current (compile + setup as needed), and
  * return them. Idempotent and cached; concurrent callers are serialized by a lock file.
@@ -334,7 +354,15 @@ async function ensureArtifactInner(spec: CircuitSpec, opts: BuildOptions): Promi
   const reporter = opts.reporter ?? silentReporter;
   const buildDir = opts.buildDir ?? defaultBuildDir();
   const dir = artifactDir(spec.id, buildDir);
-  const release = await acquireLock(path.join(buildDir, ".locks", `${spec.id}.lock`));
+  // built and current: read without a lock (a build replaces the directory whole), so a read-only
+  // build directory of prebuilt artifacts serves as is
+  const current = !opts.force && !opts.ptauFile ? await currentMeta(spec, dir) : undefined;
+  if (current) {
+    reporter.info(`${spec.id}: up to date (cache hit)`, { id: spec.id, work: "hit" });
+    if (current.insecure) reporter.warn(`${spec.id}: keys are ${current.security}`);
+    return { ...(await toArtifacts(dir, current)), work: "hit" };
+  }
+  const release = await buildLock(spec.id, buildDir);
   try {
     const ck = await compileKey(spec);
     const old = await readMeta(dir);
@@ -413,7 +441,7 @@ export async function loadArtifactsById(id: string, buildDir = defaultBuildDir()
   if (!meta || !(await filesIntact(dir, meta))) {
     const [circuit, profile] = id.split(/-(.*)/s);
     throw new Error(
-      `${id}: artifacts not built in ${buildDir} (run: bulkhead build --profile ${profile ?? "test"} --circuits ${circuit ?? id}, or pass the --build-dir that holds them)`,
+      `${id}: artifacts not built in ${buildDir} (run: bulkhead build --profile ${profile ?? DEFAULT_PROFILE} --circuits ${circuit ?? id}, or pass the --build-dir that holds them)`,
     );
   }
   return toArtifacts(dir, meta);

@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { render } from "ejs";
-import { CIRCUITS, type CircuitName } from "../spec/profiles.js";
+import { CIRCUITS, type CircuitName, DEFAULT_PROFILE } from "../spec/profiles.js";
 import { withSnarkjs } from "../util/curve.js";
 import { atomicWriteJson, exists, readJsonIfExists, replaceDir, withTmpDir } from "../util/fsutil.js";
 import { hashJson, sha256Hex } from "../util/hash.js";
@@ -62,7 +62,7 @@ export interface ContractsManifest {
 }
 
 export interface ContractsBuildOptions {
-  /** Profile whose circuits provide the verifiers (default "test"). */
+  /** Profile whose circuits provide the verifiers (default DEFAULT_PROFILE). */
   profile?: string;
   buildDir?: string;
   contractsDir?: string;
@@ -310,7 +310,7 @@ async function writeContracts(
 export async function buildContracts(opts: ContractsBuildOptions = {}): Promise<ContractsBuildResult> {
   const reporter = opts.reporter ?? silentReporter;
   const buildDir = opts.buildDir ?? defaultBuildDir();
-  const profile = opts.profile ?? "test";
+  const profile = opts.profile ?? DEFAULT_PROFILE;
   const outDir = contractsOutDir(buildDir);
   const old = await readJsonIfExists<ContractsManifest>(path.join(outDir, "manifest.json")).catch(
     () => undefined,

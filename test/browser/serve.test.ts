@@ -4,6 +4,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
 import { startServer } from "../../src/cli/serve.js";
+import { checkPageAnchor } from "../../src/toolchain/page-anchor.js";
+import { pageAnchor } from "../../src/toolchain/page-keys.js";
 import { tmpDir } from "../helpers/epoch.js";
 
 /** Raw GET (no URL normalisation by the client, so "../" reaches the server as sent). */
@@ -54,6 +56,24 @@ describe("serve", () => {
       assert.equal((await get(s.url, "/", "POST")).status, 405);
     } finally {
       await s.close();
+    }
+  });
+
+  it("answers the page's key anchor at /anchor.json when given one, and only then", async () => {
+    const anchor = pageAnchor({ buildDir: path.join(root, "no-build"), allowDevKeys: true });
+    const s = await startServer({ webDir: web, port: 0, anchor });
+    try {
+      const r = await get(s.url, "/anchor.json");
+      assert.equal(r.status, 200);
+      assert.deepEqual(checkPageAnchor(JSON.parse(r.body)), anchor);
+    } finally {
+      await s.close();
+    }
+    const bare = await startServer({ webDir: web, port: 0 });
+    try {
+      assert.equal((await get(bare.url, "/anchor.json")).status, 404);
+    } finally {
+      await bare.close();
     }
   });
 

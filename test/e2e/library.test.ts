@@ -5,7 +5,7 @@
  * lying bundle and a receipt for a position that is not in the epoch are rejected.
  */
 import assert from "node:assert/strict";
-import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import {
   auditBundle,
@@ -20,7 +20,7 @@ import {
   verifyReceipt,
 } from "bulkhead";
 import { circuitSpec, ensureCircuit } from "bulkhead/build";
-import { secretFile, tmpDir } from "../helpers/epoch.js";
+import { REPO, secretFile, tmpDir } from "../helpers/epoch.js";
 
 /** One segment, two lots, one liability: one segment batch and one lot-list batch. */
 const TINY = {
@@ -45,15 +45,32 @@ const TINY = {
   liabilities: [{ account: "alice", segment: 1, asset: "USDC", amount: "4000" }],
 };
 
+/** Every path under `dir` with its size and mtime: any write shows. */
+function listing(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .map((f) => {
+      const st = statSync(path.join(dir, f));
+      return `${f} ${st.size} ${st.mtimeMs}`;
+    })
+    .sort();
+}
+
 describe('library: import from "bulkhead"', () => {
   let summary: ProveSummary;
+  // a build directory of prebuilt artifacts (as a container or CI mounts it, read-only)
+  const prebuilt = tmpDir("library-prebuilt");
+  let before_: string[];
 
   before(async () => {
+    for (const id of ["segment-test", "lotlist-test"])
+      cpSync(path.join(REPO, "build", id), path.join(prebuilt, id), { recursive: true });
+    before_ = listing(prebuilt);
     const snapshot = parseSnapshot(TINY, { profile: getProfile("test") }, "tiny epoch");
     summary = await proveSnapshot({
+      buildDir: prebuilt,
       snapshot,
       out: path.join(tmpDir("library"), "epoch"),
-      profile: "test",
+      // no profile: the library's default is the CLI's (DEFAULT_PROFILE, "test")
       secretFile: secretFile(),
       selfAudit: false,
     });
@@ -70,6 +87,10 @@ describe('library: import from "bulkhead"', () => {
     assert.equal(summary.lotListBatches, 1);
     assert.deepEqual(summary.proofs, { total: 2, reused: 0, proven: 2 });
     assert.equal(summary.receipts, 3);
+  });
+
+  it("proves from a prebuilt build directory without writing to it (no lock files)", () => {
+    assert.deepEqual(listing(prebuilt), before_);
   });
 
   // the keys this checkout builds from the circuits anchor every check; they are development keys

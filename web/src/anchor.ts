@@ -1,24 +1,27 @@
 /**
- * The page's key anchor: which verification keys a bundle must carry. Two sources, fixed at build
- * time (web/build.ts): the keys of the builder's own checkout (local keys, by circuit and profile)
- * and hashes pinned with `--vkey-hash`. Pinned hashes win over local keys. Both become the library's
- * `trusted` anchor (src/audit/anchor.ts). Without a key for every circuit of the bundle's profile
- * the page refuses, unless the user ticks "trust the bundle's keys" (the library's `bundle` anchor,
- * every verdict then UNANCHORED). Whether development keys are accepted is also the builder's choice
- * (`--allow-dev-keys`), never the page user's.
+ * The page's key anchor: which verification keys a bundle must carry. Two sources, chosen by whoever
+ * hosts the page (src/toolchain/page-anchor.ts): the keys of a build directory (local keys, by
+ * circuit and profile) and pinned hashes; pinned hashes win over local keys. The anchor is embedded
+ * by `npm run build:web`, or, for the page shipped in the package, read from anchor.json next to
+ * the page (`bulkhead serve` answers it). Both become the library's `trusted` anchor
+ * (src/audit/anchor.ts). Without a key for every circuit of the bundle's profile the page refuses,
+ * unless the user ticks "trust the bundle's keys" (the library's `bundle` anchor, every verdict then
+ * UNANCHORED). Whether development keys are accepted is also the host's choice, never the page
+ * user's.
  *
  * This is the one adapter between the page and the library's audit options.
  */
 import type { KeyAnchor } from "../../src/audit/anchor.js";
 import type { AuditOptions } from "../../src/audit/audit.js";
+import {
+  ANCHOR_FILE,
+  checkPageAnchor,
+  type PageAnchor,
+  type PageCircuit,
+} from "../../src/toolchain/page-anchor.js";
 
-export type Circuit = "segment" | "lotlist";
-export interface Anchor {
-  local: { circuit: Circuit; profile: string; sha256: string }[];
-  pinned: Partial<Record<Circuit, string>>;
-  /** built with --allow-dev-keys: development keys pass (the page still says NOT TRUSTWORTHY) */
-  allowDevKeys: boolean;
-}
+export type Circuit = PageCircuit;
+export type Anchor = PageAnchor;
 export interface AnchorChoice {
   /** the library's trusted anchor, or null when a circuit has no key of the page's own */
   keyAnchor: Extract<KeyAnchor, { kind: "trusted" }> | null;
@@ -31,11 +34,21 @@ export interface AnchorChoice {
 }
 
 declare const __BULKHEAD_ANCHOR__: Anchor;
-/** The anchor embedded by the build (empty, dev keys refused, when bundled without one). */
-export const EMBEDDED_ANCHOR: Anchor =
-  typeof __BULKHEAD_ANCHOR__ === "undefined"
-    ? { local: [], pinned: {}, allowDevKeys: false }
-    : __BULKHEAD_ANCHOR__;
+const NO_ANCHOR: Anchor = { local: [], pinned: {}, allowDevKeys: false };
+
+/**
+ * The page's anchor: the one embedded by the build; else anchor.json next to the page (checked);
+ * else none (the page refuses to verify, dev keys refused).
+ */
+export async function loadAnchor(): Promise<Anchor> {
+  if (typeof __BULKHEAD_ANCHOR__ !== "undefined") return __BULKHEAD_ANCHOR__;
+  try {
+    const res = await fetch(ANCHOR_FILE, { cache: "no-store" });
+    return res.ok ? checkPageAnchor(await res.json()) : NO_ANCHOR;
+  } catch {
+    return NO_ANCHOR;
+  }
+}
 
 /** The trusted key hashes for a bundle of `profile`, and how to describe them. */
 export function chooseAnchor(anchor: Anchor, profile: string): AnchorChoice {
@@ -61,7 +74,7 @@ export function chooseAnchor(anchor: Anchor, profile: string): AnchorChoice {
         : `${c}: NO TRUSTED KEY in this page`;
   const keys = Object.fromEntries(Object.entries(hashes).map(([c, h]) => [c, { sha256: h as string }]));
   const keyAnchor = anchored
-    ? { kind: "trusted" as const, keys, source: `built into this page for profile ${profile}` }
+    ? { kind: "trusted" as const, keys, source: `this page's keys for profile ${profile}` }
     : null;
   return { keyAnchor, sources, anchored, profile, summary: `${words("segment")}; ${words("lotlist")}` };
 }
@@ -84,5 +97,5 @@ export function auditOptionsFor(
 
 /** How to give the page an anchor, for the refusal. */
 export function howToAnchor(profile: string): string {
-  return `This page has no trusted verification keys for circuit profile "${profile}", so it refuses to verify: a bundle's own keys are the publisher's word (a publisher can make a key of their own and prove anything under it). To anchor the keys, rebuild the page from your own checkout after building the circuits (npx bulkhead build --profile ${profile}, then npm run build:web: the page embeds build/<circuit>-${profile}/vkey.json), or pin the published key hashes: npm run build:web -- --vkey-hash segment=<sha256> --vkey-hash lotlist=<sha256>. Or tick "trust the bundle's keys" to check the bundle against itself (not trustworthy).`;
+  return `This page has no trusted verification keys for circuit profile "${profile}", so it refuses to verify: a bundle's own keys are the publisher's word (a publisher can make a key of their own and prove anything under it). Use a copy of this page hosted by someone you trust who gave it the published keys of profile "${profile}", or tick "trust the bundle's keys" to check the bundle against itself (not trustworthy).`;
 }

@@ -5,7 +5,7 @@
  */
 import { emptyReport } from "../../src/audit/audit.js";
 import { AUDIT_CSS, esc, renderAuditSection } from "../../src/audit/html.js";
-import { EMBEDDED_ANCHOR } from "./anchor.js";
+import { loadAnchor } from "./anchor.js";
 import {
   type BundleSource,
   bundleFromFiles,
@@ -20,6 +20,7 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 const value = (id: string) => $<HTMLInputElement>(id).value.trim();
 
 const state: { receipt?: unknown; receiptName?: string; files?: File[] } = {};
+const ANCHOR = await loadAnchor();
 
 function refresh(): void {
   const haveBundle =
@@ -75,12 +76,7 @@ async function run(): Promise<void> {
     if (!state.files?.length && url === "") {
       out.dataset.state = renderChainResult(
         out,
-        await checkReceiptOnChain(
-          state.receipt,
-          value("rpc-url"),
-          value("registry"),
-          EMBEDDED_ANCHOR.allowDevKeys,
-        ),
+        await checkReceiptOnChain(state.receipt, value("rpc-url"), value("registry"), ANCHOR.allowDevKeys),
       );
       return;
     }
@@ -88,7 +84,7 @@ async function run(): Promise<void> {
       ? await bundleFromFiles(state.files)
       : await bundleFromUrl(url);
     const trustBundle = $<HTMLInputElement>("trust-bundle-keys").checked;
-    const res = await checkReceipt(state.receipt, src, EMBEDDED_ANCHOR, trustBundle, progress);
+    const res = await checkReceipt(state.receipt, src, ANCHOR, trustBundle, progress);
     out.dataset.state = renderResult(out, res, src);
     const details = document.createElement("details");
     details.innerHTML = `<summary>Full audit of the epoch</summary>${renderAuditSection(
@@ -130,18 +126,18 @@ function wire(): void {
   $("check").addEventListener("click", () => void run());
   const preset = new URLSearchParams(location.search).get("bundle");
   if (preset) $<HTMLInputElement>("bundle-url").value = preset;
-  const keys = EMBEDDED_ANCHOR.local.map((k) => `${k.circuit}-${k.profile}`);
-  const pins = Object.keys(EMBEDDED_ANCHOR.pinned);
+  const keys = ANCHOR.local.map((k) => `${k.circuit}-${k.profile}`);
+  const pins = Object.keys(ANCHOR.pinned);
   const none = keys.length === 0 && pins.length === 0;
-  $("anchor").innerHTML = `Key anchor built into this page: ${
-    keys.length ? `your build's verification keys (${esc(keys.join(", "))})` : "no local keys"
+  $("anchor").innerHTML = `Key anchor of this page: ${
+    keys.length ? `its host's verification keys (${esc(keys.join(", "))})` : "no local keys"
   }${pins.length ? `; pinned hashes for ${esc(pins.join(", "))}` : ""}. ${
     none
       ? `<span class="no">This page has no trusted keys: it refuses to verify a bundle unless you tick the box below.</span>`
       : "A bundle whose keys differ is rejected; a bundle of another circuit profile is refused."
   } Development keys: ${
-    EMBEDDED_ANCHOR.allowDevKeys
-      ? `<span class="no">accepted (this page was built with --allow-dev-keys, for demos); the result still says NOT TRUSTWORTHY</span>`
+    ANCHOR.allowDevKeys
+      ? `<span class="no">accepted (its host set it up as a demo); the result still says NOT TRUSTWORTHY</span>`
       : "refused (NOT TRUSTWORTHY)"
   }.`;
   refresh();

@@ -31,7 +31,7 @@ function headline(res: PageCheck): { state: PageState; title: string } {
 
 /** The loud development-key banner (keys recognised by the library from the key itself). */
 export function devBanner(devKeys: string, allowed: boolean, where: string): string {
-  return `<div id="dev-warning" class="devwarn">NOT TRUSTWORTHY: development keys. ${esc(where)} made from the ${esc(devKeys)}, whose randomness is public: anyone can forge every proof of this epoch. ${allowed ? "This page was built with --allow-dev-keys (a demo), so the checks below ran anyway; they prove nothing until the keys come from a real ceremony." : "This page does not accept development keys."}</div>`;
+  return `<div id="dev-warning" class="devwarn">NOT TRUSTWORTHY: development keys. ${esc(where)} made from the ${esc(devKeys)}, whose randomness is public: anyone can forge every proof of this epoch. ${allowed ? "This page accepts development keys (its host set it up as a demo), so the checks below ran anyway; they prove nothing until the keys come from a real ceremony." : "This page does not accept development keys."}</div>`;
 }
 
 const yes = (t: string) => `<span class="yes">${esc(t)}</span>`;
