@@ -20,6 +20,7 @@
  */
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
+import { normalizeAccount } from "../spec/encoding.js";
 import { writeNewFile } from "../util/fsutil.js";
 import {
   accountIndexFile,
@@ -224,7 +225,8 @@ const whoOf = (q: ReceiptQuery) => ("lot" in q ? `lot ${String(q.lot)}` : `accou
 async function relativeFileOf(receiptsDir: string, idx: ReceiptIndex, q: ReceiptQuery): Promise<string> {
   const lotId = "lot" in q ? (typeof q.lot === "bigint" ? q.lot : parseLotId(q.lot)) : undefined;
   if (lotId !== undefined) return lotReceiptFile(lotId, idx.shardChars);
-  const account = (q as { account: string }).account;
+  // the snapshot stores one spelling per account (a checksummed address finds its receipt)
+  const account = normalizeAccount((q as { account: string }).account);
   const shard = path.join(receiptsDir, accountIndexFile(account, idx.shardChars));
   const text = await fs.readFile(shard, "utf8").catch(() => "");
   for (const line of text.split("\n")) {

@@ -37,6 +37,7 @@ import {
   MAX_SHOCK_BPS,
   MIN_SHOCK_BPS,
   NO_TOKEN,
+  normalizeAccount,
   PRICE_BITS,
   PRICE_DECIMALS,
   SEGMENT_ID_BITS,
@@ -278,6 +279,13 @@ interface AssetTable {
   assets: Asset[];
   assetBySymbol: Map<string, Asset>;
   maxDecimals: number;
+  /** symbols of declared assets with a problem of their own (reported once, at the asset) */
+  invalid: Set<string>;
+}
+
+/** Reports `sym` as unknown at `path`, unless it is a declared asset whose problem is reported. */
+function badAsset(ctx: Ctx, at: AssetTable, path: string, sym: string, words = `unknown asset ${sym}`): void {
+  if (!at.invalid.has(sym)) ctx.bad(path, words);
 }
 
 interface SegmentTable {
@@ -340,6 +348,11 @@ function parseEpoch(ctx: Ctx, raw: unknown): bigint {
   const r = parseUint(raw, false);
   if (!r.ok) ctx.bad("epoch", r.error);
   else if (r.value >= 1n << BigInt(EPOCH_BITS)) ctx.bad("epoch", `out of bounds (must be < 2^${EPOCH_BITS})`);
+  else if (r.value === 0n)
+    ctx.bad(
+      "epoch",
+      "must be at least 1: the registry accepts an epoch only above the last committed one, which starts at 0",
+    );
   else return r.value;
   return 0n;
 }
@@ -347,6 +360,7 @@ function parseEpoch(ctx: Ctx, raw: unknown): bigint {
 function parseAssets(ctx: Ctx, raw: Record<string, unknown>): AssetTable {
   const assets: Asset[] = [];
   const assetBySymbol = new Map<string, Asset>();
+  const invalid = new Set<string>();
   const rawAssets = arrayOf(raw, "assets");
   rawAssets.forEach((a, i) => {
     const p = `assets[${i}]`;
@@ -380,7 +394,7 @@ function parseAssets(ctx: Ctx, raw: Record<string, unknown>): AssetTable {
       const asset = { symbol: a.symbol as string, decimals: d as number, token, index: i };
       assets.push(asset);
       assetBySymbol.set(asset.symbol, asset);
-    }
+    } else if (typeof a.symbol === "string" && !assetBySymbol.has(a.symbol)) invalid.add(a.symbol);
   });
   if (Array.isArray(raw.assets) && rawAssets.length === 0)
     ctx.bad("assets", "empty: at least one asset is needed");
@@ -392,7 +406,9 @@ function parseAssets(ctx: Ctx, raw: Record<string, unknown>): AssetTable {
     );
   }
   const maxDecimals = assets.reduce((m, a) => Math.max(m, a.decimals), 0);
-  return { assets, assetBySymbol, maxDecimals };
+  // a symbol both valid (once) and invalid (a duplicate) is known
+  for (const sym of assetBySymbol.keys()) invalid.delete(sym);
+  return { assets, assetBySymbol, maxDecimals, invalid };
 }
 
 function parseSegments(ctx: Ctx, raw: Record<string, unknown>, at: AssetTable): SegmentTable {
@@ -489,11 +505,11 @@ function parseSlots(
   const slots: SegmentSlot[] = [];
   if (!isObject(prices)) return { slots, ok };
   for (const sym of Object.keys(prices)) {
-    if (!at.assetBySymbol.has(sym)) ctx.bad(`${p}.prices.${sym}`, `unknown asset ${sym}`);
+    if (!at.assetBySymbol.has(sym)) badAsset(ctx, at, `${p}.prices.${sym}`, sym);
   }
   if (isObject(cfs)) {
     for (const sym of Object.keys(cfs)) {
-      if (!at.assetBySymbol.has(sym)) ctx.bad(`${p}.collateralFactorBps.${sym}`, `unknown asset ${sym}`);
+      if (!at.assetBySymbol.has(sym)) badAsset(ctx, at, `${p}.collateralFactorBps.${sym}`, sym);
       else if (!(sym in prices))
         ctx.bad(`${p}.collateralFactorBps.${sym}`, `asset ${sym} is not priced in this segment`);
     }
@@ -592,7 +608,7 @@ function resolvePosition(
   if (typeof e.asset !== "string") ctx.bad(`${p}.asset`, e.asset === undefined ? "missing" : "not a string");
   else {
     asset = at.assetBySymbol.get(e.asset);
-    if (!asset) ctx.bad(`${p}.asset`, `unknown asset ${e.asset}`);
+    if (!asset) badAsset(ctx, at, `${p}.asset`, e.asset);
   }
   if (!seg || !asset) return undefined;
   const slot = seg.slotOf.get(asset.symbol);
@@ -690,7 +706,7 @@ function parseLiabilities(ctx: Ctx, entries: unknown[], st: SegmentTable, at: As
         `${p}.account`,
         e.account === undefined ? "missing" : "must be a non-empty string of at most 256 characters",
       );
-    } else account = e.account;
+    } else account = normalizeAccount(e.account);
     const res = resolvePosition(ctx, p, e, st, at);
     const amount = amountOf(ctx, p, e.amount, res?.asset, "up");
     if (account !== undefined && res && amount !== undefined) {
@@ -750,7 +766,7 @@ function parseSegmentCaps(ctx: Ctx, raw: unknown, p: string, seg: Segment, at: A
     const asset = at.assetBySymbol.get(sym);
     const slot = seg.slotOf.get(sym);
     if (!asset) {
-      ctx.bad(`${p}.${sym}`, `unknown asset ${sym}`);
+      badAsset(ctx, at, `${p}.${sym}`, sym);
       ok = false;
     } else if (slot === undefined) {
       ctx.bad(`${p}.${sym}`, `asset ${sym} is not priced in this segment`);
@@ -776,7 +792,7 @@ function parsePoolCaps(ctx: Ctx, raw: Record<string, unknown>, at: AssetTable): 
   for (const [sym, v] of Object.entries(custody.pooled)) {
     const p = `custody.pooled.${sym}`;
     const asset = at.assetBySymbol.get(sym);
-    if (!asset) ctx.bad(p, `unknown asset ${sym}`);
+    if (!asset) badAsset(ctx, at, p, sym);
     else {
       const cap = parseCap(ctx, p, v, asset);
       if (cap !== undefined) caps[at.assets.indexOf(asset)] = cap;
@@ -829,7 +845,7 @@ function parseScenarios(
       for (const [sym, v] of Object.entries(sc.shocksBps)) {
         const sp = `${q}.shocksBps.${sym}`;
         if (sym !== "*" && !at.assetBySymbol.has(sym)) {
-          ctx.bad(sp, `unknown asset ${sym} (an asset symbol or "*")`);
+          badAsset(ctx, at, sp, sym, `unknown asset ${sym} (an asset symbol or "*")`);
           ok = false;
         } else if (sym !== "*" && seg && !seg.slotOf.has(sym)) {
           ctx.bad(sp, `asset ${sym} is not priced in this segment`);
@@ -928,32 +944,52 @@ function addNotes(
  * Parses CSV text (RFC 4180 through csv-parse: comma separated, optional double quotes, "" inside
  * quotes, CRLF or LF, a leading BOM) with a header row into objects keyed by the header. Blank
  * lines are skipped; values are trimmed and stay strings, so amounts keep their exact decimal
- * text. A row whose field count differs from the header's is an error naming the line.
+ * text. A row whose field count differs from the header's is a problem naming the line (body row
+ * `n`, 0-based, is line n + 2); the row keeps the fields it has, so the rest is still checked.
  */
-export function parseCsv(text: string): Record<string, string>[] {
+export function readCsv(text: string): { rows: Record<string, string>[]; problems: string[] } {
   const rows = parseCsvRows(text, {
     bom: true,
     skip_empty_lines: true,
     relax_column_count: true,
   }) as string[][];
   const [header, ...body] = rows;
-  if (!header) return [];
+  if (!header) return { rows: [], problems: [] };
   const keys = header.map((h) => h.trim());
-  return body.map((r, n) => {
+  const problems: string[] = [];
+  const out = body.map((r, n) => {
     if (r.length !== keys.length)
-      throw new Error(`line ${n + 2}: ${r.length} fields, the header has ${keys.length}`);
-    return Object.fromEntries(keys.map((k, j) => [k, (r[j] as string).trim()]));
+      problems.push(`line ${n + 2}: ${r.length} fields, the header has ${keys.length}`);
+    return Object.fromEntries(
+      keys.flatMap((k, j) => (j < r.length ? [[k, (r[j] as string).trim()]] : [])),
+    ) as Record<string, string>;
   });
+  return { rows: out, problems };
+}
+
+/** `readCsv`, failing on the first row whose field count is not the header's. */
+export function parseCsv(text: string): Record<string, string>[] {
+  const { rows, problems } = readCsv(text);
+  if (problems[0]) throw new Error(problems[0]);
+  return rows;
+}
+
+interface ExpandedCsv {
+  raw: unknown;
+  /** snapshot key -> the CSV file as the snapshot names it */
+  files: Map<string, string>;
+  problems: string[];
 }
 
 /**
  * Replaces `"collateral": "file.csv"` / `"liabilities": "file.csv"` (paths relative to the
  * snapshot file) by the CSV's rows: headers `lotId,segment,asset,amount` and
- * `account,segment,asset,amount`. Row `k` (0-based, after the header) is reported as
- * `collateral[k]`, i.e. CSV line k + 2.
+ * `account,segment,asset,amount`. Problems of the files themselves come back, each naming the
+ * file and line; the rows' own problems are renamed after parsing (csvPlace).
  */
-async function expandCsv(raw: unknown, file: string): Promise<unknown> {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return raw;
+async function expandCsv(raw: unknown, file: string): Promise<ExpandedCsv> {
+  const files = new Map<string, string>();
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return { raw, files, problems: [] };
   const obj = { ...(raw as Record<string, unknown>) };
   const problems: string[] = [];
   for (const key of ["collateral", "liabilities"]) {
@@ -965,13 +1001,23 @@ async function expandCsv(raw: unknown, file: string): Promise<unknown> {
     }
     const csvFile = path.resolve(path.dirname(file), v);
     try {
-      obj[key] = parseCsv(await readFile(csvFile, "utf8"));
+      const csv = readCsv(await readFile(csvFile, "utf8"));
+      obj[key] = csv.rows;
+      files.set(key, v);
+      problems.push(...csv.problems.map((p) => `${v} ${p}`));
     } catch (err) {
       problems.push(`${key}: ${csvFile}: ${(err as Error).message}`);
     }
   }
-  if (problems.length > 0) throw new SnapshotError(problems, file);
-  return obj;
+  return { raw: obj, files, problems };
+}
+
+/** `collateral[2].amount: negative` -> `lots.csv line 4, amount: negative` for a row from a CSV file. */
+function csvPlace(problem: string, files: Map<string, string>): string {
+  const m = /^(collateral|liabilities)\[(\d+)\](?:\.([A-Za-z]+))?: ([\s\S]*)$/.exec(problem);
+  const csv = m ? files.get(m[1] as string) : undefined;
+  if (!m || !csv) return problem;
+  return `${csv} line ${Number(m[2]) + 2}${m[3] ? `, ${m[3]}` : ""}: ${m[4]}`;
 }
 
 /** Reads and validates a snapshot file (JSON; collateral/liabilities may name CSV files). */
@@ -988,5 +1034,14 @@ export async function loadSnapshot(file: string, opts: ParseOptions): Promise<Sn
   } catch (err) {
     throw new SnapshotError([`(file): not valid JSON: ${(err as Error).message}`], file);
   }
-  return parseSnapshot(await expandCsv(raw, file), opts, file);
+  const x = await expandCsv(raw, file);
+  let problems = x.problems;
+  try {
+    const s = parseSnapshot(x.raw, opts, file);
+    if (problems.length === 0) return s;
+  } catch (err) {
+    if (!(err instanceof SnapshotError)) throw err;
+    problems = [...problems, ...err.problems.map((p) => csvPlace(p, x.files))];
+  }
+  throw new SnapshotError(problems, file);
 }

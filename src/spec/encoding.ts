@@ -144,7 +144,15 @@ export function liabilityLeaf(l: LiabilityFields): bigint {
 }
 /** accountId = uint256(keccak256(utf8(account))) >> 8. */
 export function accountIdOf(account: string): bigint {
-  return BigInt(keccak256(toUtf8Bytes(account))) >> 8n;
+  return BigInt(keccak256(toUtf8Bytes(normalizeAccount(account)))) >> 8n;
+}
+
+/**
+ * One spelling per account, like lot ids: a hex account (`0x` + hex digits, e.g. an address,
+ * checksummed or not) is lower-cased with a lower-case `0x`; any other account is taken as written.
+ */
+export function normalizeAccount(account: string): string {
+  return /^0[xX][0-9a-fA-F]+$/.test(account) ? `0x${account.slice(2).toLowerCase()}` : account;
 }
 
 // ---------------------------------------------------------------- batch commitments

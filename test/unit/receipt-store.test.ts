@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
+import { getAddress } from "ethers";
 import type { AccountReceipt, LotReceipt, Receipt } from "../../src/receipts/receipts.js";
 import {
   accountIndexFile,
@@ -82,7 +83,9 @@ describe("receipt store: shard math", () => {
 describe("receipt store: write and look up", () => {
   let dir: string;
   const lots = Array.from({ length: 300 }, (_, i) => BigInt(i + 1) * 7919n);
-  const accounts = Array.from({ length: 600 }, (_, i) => `acct-${i}`);
+  // the snapshot stores hex accounts in lower case (normalizeAccount); the last one is an address
+  const address = "0x52908400098527886e0f7030069857d2e4169ee7";
+  const accounts = [...Array.from({ length: 599 }, (_, i) => `acct-${i}`), address];
   before(async () => {
     dir = path.join(tmpDir("receipt-store"), "receipts");
     await fs.mkdir(dir, { mode: 0o700 });
@@ -121,6 +124,10 @@ describe("receipt store: write and look up", () => {
       assert.equal(f.relative, `accounts/${shardOf(a)}/${a}.json`);
       assert.equal(f.epoch, "9");
     }
+    // an address in its checksummed (or upper-case) spelling finds the same receipt
+    const stored = await findReceipt(dir, { account: address });
+    for (const spelling of [getAddress(address), `0X${address.slice(2).toUpperCase()}`])
+      assert.equal((await findReceipt(dir, { account: spelling })).file, stored.file, spelling);
     let listed = 0;
     for await (const _ of listReceipts(dir)) listed++;
     assert.equal(listed, 900);

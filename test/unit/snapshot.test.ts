@@ -244,6 +244,23 @@ describe("snapshot: validation", () => {
     has("collateral[4].amount", /out of bounds/);
   });
 
+  it("one bad asset is one problem: its references are not reported as unknown assets", () => {
+    const raw = base();
+    (raw.assets[1] as { decimals: number }).decimals = 99; // USDC: priced, in a cf, a lot and a liability
+    assert.deepEqual(problemsOf(raw), ["assets[1].decimals: must be an integer in [0, 30]"]);
+  });
+
+  it("epoch 0 is refused with the registry's rule (epochs start above the last committed, 0)", () => {
+    for (const epoch of [0, "0"]) {
+      const raw = base();
+      raw.epoch = epoch;
+      expectProblem(raw, "epoch", /must be at least 1: the registry accepts an epoch only above/);
+    }
+    const raw = base();
+    raw.epoch = 1;
+    assert.equal(parse(raw).epoch, 1n);
+  });
+
   it("duplicate lotId names the lot and both segments (also across hex/decimal spellings)", () => {
     const raw = base();
     raw.collateral.push({ lotId: "40764", segment: 2, asset: "USDC", amount: "5" }); // 40764 = 0x9f3c
@@ -297,6 +314,25 @@ describe("snapshot: validation", () => {
     assert.equal(p[17], "collateral[17].amount: negative");
   });
 
+  it("hex accounts have one spelling: a checksummed and a lower-case address are one account", () => {
+    const raw = base();
+    const addr = "0x52908400098527886E0F7030069857D2E4169EE7";
+    raw.liabilities = [
+      { account: addr, segment: 1, asset: "USDC", amount: "10" },
+      { account: addr.toLowerCase(), segment: 1, asset: "USDC", amount: "5" },
+      { account: "Alice", segment: 1, asset: "USDC", amount: "1" },
+    ];
+    const s = parse(raw);
+    assert.deepEqual(
+      s.liabilities.map((l) => l.account),
+      [addr.toLowerCase(), addr.toLowerCase(), "Alice"],
+    );
+    assert.equal(s.liabilities[0]?.accountId, s.liabilities[1]?.accountId);
+    assert.equal(accountIdOf(addr), accountIdOf(addr.toLowerCase()));
+    // names that are not hex keep their spelling
+    assert.notEqual(accountIdOf("Alice"), accountIdOf("alice"));
+  });
+
   it("empty segments are accepted and noted", () => {
     const raw = base();
     raw.segments.push({
@@ -320,7 +356,7 @@ describe("snapshot: CSV import", () => {
     assert.throws(() => parseCsv("a,b\n1\n"), /line 2: 1 fields/);
   });
 
-  it("collateral / liabilities may name CSV files next to the snapshot; errors keep row paths", async () => {
+  it("collateral / liabilities may name CSV files next to the snapshot; errors name the file and line", async () => {
     const dir = tmpDir("csv");
     const raw = base();
     writeFileSync(
@@ -334,7 +370,21 @@ describe("snapshot: CSV import", () => {
     );
     await assert.rejects(loadSnapshot(path.join(dir, "snap.json"), { profile: TEST }), (err: unknown) => {
       assert.ok(err instanceof SnapshotError);
-      assert.deepEqual(err.problems, ["collateral[2].amount: negative"]);
+      assert.deepEqual(err.problems, ["lots.csv line 4, amount: negative"]);
+      return true;
+    });
+    // a short row is one problem among the others, not the end of the check
+    writeFileSync(
+      path.join(dir, "lots.csv"),
+      "lotId,segment,asset,amount\n0x9f3c,1,ETH\n7,2,USDC,100\n0x10,2,USDC,-4\n",
+    );
+    await assert.rejects(loadSnapshot(path.join(dir, "snap.json"), { profile: TEST }), (err: unknown) => {
+      assert.ok(err instanceof SnapshotError);
+      assert.deepEqual(err.problems, [
+        "lots.csv line 2: 3 fields, the header has 4",
+        "lots.csv line 2, amount: missing",
+        "lots.csv line 4, amount: negative",
+      ]);
       return true;
     });
     writeFileSync(
@@ -679,5 +729,17 @@ describe("CLI: an invalid snapshot", () => {
     assert.match(r.stderr, /collateral\[2\]\.lotId: duplicate lot 0x9f3c/);
     assert.match(r.stderr, /collateral\[2\]\.amount: negative/);
     assert.equal(existsSync(out), false, "nothing may be written");
+  });
+
+  it("`bulkhead check` of an epoch-0 snapshot exits 1 naming the field and the registry's rule", function () {
+    this.timeout(60_000);
+    const snap = path.join(tmpDir("epoch0"), "epoch0.json");
+    writeFileSync(snap, JSON.stringify({ ...base(), epoch: 0 }));
+    const r = spawnSync(process.execPath, [path.join(REPO, "bin", "bulkhead.mjs"), "check", "-s", snap], {
+      encoding: "utf8",
+      cwd: REPO,
+    });
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stderr, /epoch: must be at least 1/);
   });
 });
