@@ -52,7 +52,7 @@ export function register(program: Command): void {
       onStopRequest(() => {
         reporter.info("stopping: finishing the jobs in hand (signal again to abort them)");
         void handle.stop();
-      });
+      }, "the jobs in hand were abandoned; their locks expire and other workers prove them");
       const { proofs } = await handle.done;
       if (opts.json) printJson({ ok: true, proofs });
       else reporter.info(`worker stopped after ${proofs} proof(s)`);

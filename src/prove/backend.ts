@@ -57,6 +57,8 @@ export interface ProofBackend {
   readonly name: string;
   /** prove every task; resolves when each has been passed to `ctx.onProof` */
   prove(tasks: readonly ProofTask[], ctx: BackendContext): Promise<void>;
+  /** checks what the backend needs (a queue's address and credentials) before anything is written */
+  preflight?(): Promise<void>;
 }
 
 /** The worker-thread pool of this process. */

@@ -28,11 +28,14 @@ import {
   connect,
   DEFAULT_QUEUE_NAME,
   JOB_FORMAT,
+  outageLimitMs,
   parseJobResult,
   parseQueueUrl,
   preflight,
   type QueueJobData,
   type QueueJobResult,
+  settleWithin,
+  watchOutage,
 } from "./protocol.js";
 
 export interface QueueBackendOptions {
@@ -50,6 +53,8 @@ export interface QueueBackendOptions {
    * workers' proving threads leaves threads idle.
    */
   window?: number;
+  /** how long a lost Redis connection is retried before the run fails (ms; see outageLimitMs) */
+  outageMs?: number;
 }
 
 /** The smallest adaptive window (jobs in Redis at once). */
@@ -65,6 +70,12 @@ export class QueueBackend implements ProofBackend {
     const w = opts.window;
     if (w !== undefined && (!Number.isInteger(w) || w < 1))
       throw new Error(`queue window: ${w} is not a positive integer`);
+  }
+
+  /** Reaches Redis once (address, credentials, TLS) before the pipeline writes anything. */
+  async preflight(): Promise<void> {
+    outageLimitMs(this.opts.outageMs);
+    await preflight(parseQueueUrl(this.opts.url));
   }
 
   async prove(tasks: readonly ProofTask[], ctx: BackendContext): Promise<void> {
@@ -86,18 +97,26 @@ export class QueueBackend implements ProofBackend {
     events.on("error", warn);
     ctx.reporter.info(`connecting to queue "${name}" on ${target.display}`);
     const run = new CoordinatorRun(queue, tasks, ctx, this.opts);
+    let gaveUp = false;
+    const unwatch = watchOutage([qconn, econn], target, outageLimitMs(this.opts.outageMs), (msg) => {
+      gaveUp = true;
+      run.abort(new Error(`${msg}; the proofs stored so far are kept: run the same command again to resume`));
+    });
     try {
-      await queue.waitUntilReady();
-      await events.waitUntilReady();
+      // every wait also ends when the run is aborted (Redis gone past the outage limit)
+      await Promise.race([Promise.all([queue.waitUntilReady(), events.waitUntilReady()]), run.finished]);
       ctx.reporter.info(`queue "${name}": ${tasks.length} job(s) for the workers`);
       events.on("completed", ({ jobId }) => run.onCompleted(jobId));
       events.on("failed", ({ jobId }) => run.onFailed(jobId));
-      await run.start();
+      await Promise.race([run.start(), run.finished]);
       await run.finished;
     } finally {
+      unwatch();
       run.stop();
-      await events.close().catch(() => undefined);
-      await queue.close().catch(() => undefined);
+      // with Redis gone, closing gracefully never ends: drop the connections first
+      if (gaveUp) for (const c of [qconn, econn]) c.disconnect();
+      await settleWithin(events.close(), 5000);
+      await settleWithin(queue.close(), 5000);
       for (const c of [qconn, econn]) await c.quit().catch(() => c.disconnect());
       await terminateCurves();
     }
@@ -410,6 +429,12 @@ class CoordinatorRun {
     this.failures.push(`${task.id} (job ${task.key}): ${reason}`);
     if (this.outstanding.size === 0) this.finish();
     else this.leave(task.key);
+  }
+
+  /** Ends the run with `err` (the queue is gone): nothing more is queued or awaited. */
+  abort(err: Error): void {
+    this.stop();
+    this.reject(err);
   }
 
   private finish(): void {

@@ -98,6 +98,62 @@ export function connect(target: QueueTarget): Redis {
 }
 
 /**
+ * How long a coordinator or worker retries a lost Redis connection before it gives up with a clear
+ * error (ms; default 5 minutes; $BULKHEAD_QUEUE_OUTAGE_S overrides it, read at each call).
+ */
+export function outageLimitMs(override?: number): number {
+  if (override !== undefined) return override;
+  const env = process.env.BULKHEAD_QUEUE_OUTAGE_S;
+  if (env === undefined || env === "") return 5 * 60_000;
+  if (!/^\d+$/.test(env) || Number(env) < 1)
+    throw new Error(`BULKHEAD_QUEUE_OUTAGE_S: "${env}" is not a positive number of seconds`);
+  return Number(env) * 1000;
+}
+
+/**
+ * Watches connections that reconnect on their own (see connect): once any of them has been without
+ * a ready connection for `limitMs`, calls `onGiveUp` (once) with a message naming the target and
+ * the time. A connection that comes back in time resets the clock. Returns the disposer.
+ */
+export function watchOutage(
+  conns: readonly Redis[],
+  target: QueueTarget,
+  limitMs: number,
+  onGiveUp: (message: string) => void,
+): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  let gaveUp = false;
+  const down = () => conns.some((c) => c.status !== "ready");
+  const check = () => {
+    if (!down()) {
+      clearTimeout(timer);
+      timer = undefined;
+    } else if (!timer && !gaveUp) {
+      timer = setTimeout(() => {
+        if (!down()) return;
+        gaveUp = true;
+        onGiveUp(
+          `queue: Redis at ${target.display} unreachable for ${Math.round(limitMs / 1000)} s: giving up (set BULKHEAD_QUEUE_OUTAGE_S to wait longer)`,
+        );
+      }, limitMs);
+    }
+  };
+  const events = ["close", "end", "reconnecting", "ready"] as const;
+  for (const c of conns) for (const e of events) c.on(e, check);
+  return () => {
+    clearTimeout(timer);
+    for (const c of conns) for (const e of events) c.off(e, check);
+  };
+}
+
+/** Settles `p` or gives up after `ms` (closing a client whose Redis is gone may never settle). */
+export async function settleWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let t: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => undefined), new Promise((r) => (t = setTimeout(r, ms)))]);
+  clearTimeout(t);
+}
+
+/**
  * Connect once without retrying, so that a wrong address, password or TLS setting fails at start
  * with a clear error instead of being retried forever (later outages are retried: see connect).
  */

@@ -23,12 +23,15 @@ import { defaultWorkers, ProverPool } from "../pool.js";
 import {
   connect,
   DEFAULT_QUEUE_NAME,
+  outageLimitMs,
   parseJobData,
   parseQueueUrl,
   preflight,
   type QueueJobData,
   type QueueJobResult,
   RESULT_FORMAT,
+  settleWithin,
+  watchOutage,
 } from "./protocol.js";
 
 export interface QueueWorkerOptions {
@@ -47,6 +50,8 @@ export interface QueueWorkerOptions {
   stalledIntervalMs?: number;
   /** resolve after this many proofs (tests, benchmarks); default: run until `stop()` */
   maxJobs?: number;
+  /** how long a lost Redis connection is retried before the worker fails (ms; see outageLimitMs) */
+  outageMs?: number;
 }
 
 export class KeyMismatchError extends Error {
@@ -76,6 +81,7 @@ export interface QueueWorkerHandle {
 export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueWorkerHandle> {
   const reporter = opts.reporter ?? silentReporter;
   const target = parseQueueUrl(opts.url);
+  const outageMs = outageLimitMs(opts.outageMs);
   await preflight(target);
   const name = opts.queueName ?? DEFAULT_QUEUE_NAME;
   const threads = Math.max(1, opts.workers ?? defaultWorkers());
@@ -143,6 +149,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
   };
 
   const connection: Redis = connect(target);
+  const unwatch = watchOutage([connection], target, outageMs, (msg) => settle(new Error(msg)));
   const worker = new Worker(name, processor, {
     connection,
     concurrency: threads,
@@ -164,7 +171,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
       reporter.warn(`job ${String(job.data?.job)} failed: ${err.message}`);
   });
   void worker.run().catch((err: Error) => settle(err));
-  await worker.waitUntilReady();
+  await Promise.race([worker.waitUntilReady(), finished]);
   reporter.info(
     `worker ${self}: queue "${name}" on ${target.display}, ${threads} proving thread(s)${opts.singleThread ? " (single-threaded curve)" : ""}`,
   );
@@ -172,7 +179,12 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
   let closing: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     closing ??= (async () => {
-      await worker.close();
+      unwatch();
+      // Redis gone: a graceful close waits for it forever; drop the connection and the jobs in
+      // hand (their locks expire and other workers retake them)
+      const up = connection.status === "ready";
+      if (!up) connection.disconnect();
+      await settleWithin(worker.close(!up), up ? 60 * 60_000 : 5000);
       await pool.close();
       await connection.quit().catch(() => connection.disconnect());
     })();
