@@ -40,6 +40,7 @@ import type { Profile } from "../spec/profiles.js";
 import { formatDecimal, parseDecimal } from "../spec/units.js";
 import { type Reporter, silentReporter } from "../util/progress.js";
 import { type DeployArtifacts, type Deployment, deployRegistry } from "./deploy.js";
+import { checkGenesisOnChain } from "./genesis-check.js";
 import {
   AGGREGATOR_V3_ABI,
   bindGovernance,
@@ -233,7 +234,8 @@ export interface GovernedDeployment extends Deployment {
 
 /**
  * Governance, timelock, verifiers and registry; the genesis configuration; the hand-over to the
- * timelock (from then on every change waits `delaySeconds`).
+ * timelock (from then on every change waits `delaySeconds`). The configuration is checked against
+ * the chain first (genesis-check.ts): a token or feed that does not answer sends nothing.
  */
 export async function deployGovernedRegistry(
   signer: Signer,
@@ -248,6 +250,9 @@ export async function deployGovernedRegistry(
   },
 ): Promise<GovernedDeployment> {
   const reporter = opts.reporter ?? silentReporter;
+  // every address of the configuration answers as it must before the first transaction
+  if (!signer.provider) throw new Error("deploy --governance: the signer has no provider");
+  await checkGenesisOnChain(signer.provider, config, "the governance configuration");
   const g = await deployGovernance(signer, arts, { delaySeconds: opts.delaySeconds });
   reporter.info(`deployed SegmentGovernance at ${g.governanceAddress}, timelock at ${g.timelockAddress}`);
   const d = await deployRegistry(signer, arts, {
