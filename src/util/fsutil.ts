@@ -268,7 +268,9 @@ export async function acquireLock(file: string, opts: LockOptions = {}): Promise
     if (!waited) {
       waited = true;
       opts.onWait?.(
-        `waiting up to ${Math.round(timeoutMs / 1000)} s for the lock ${file}, held by ${describeHolder(holder)}`,
+        holderDead
+          ? `the lock ${file} was held by ${describeHolder(holder)}, which is gone: taking it over once it is 2 s old`
+          : `waiting up to ${Math.round(timeoutMs / 1000)} s for the lock ${file}, held by ${describeHolder(holder)}`,
       );
     }
     await new Promise((r) => setTimeout(r, Math.min(500, Math.max(1, deadline - Date.now()))));

@@ -91,8 +91,16 @@ describe("acquireLock", function () {
     child.kill("SIGKILL");
     await new Promise((r) => child.once("exit", r));
     const t0 = Date.now();
-    const release = await acquireLock(file, { timeoutMs: 30_000 }); // default stale time: 60 s
+    const said: string[] = [];
+    const release = await acquireLock(file, { timeoutMs: 30_000, onWait: (m) => said.push(m) }); // default stale time: 60 s
     assert.ok(Date.now() - t0 < 8000, `took ${Date.now() - t0} ms`);
     await release();
+    // it says the holder is gone, never that it waits on it
+    assert.deepEqual(said.length, 1, said.join("\n"));
+    assert.match(
+      said[0] as string,
+      new RegExp(`held by process ${child.pid} .* which is gone: taking it over`),
+    );
+    assert.doesNotMatch(said[0] as string, /waiting up to/);
   });
 });
