@@ -220,6 +220,9 @@ async function proveSnapshotNow(opts: ProveOptions): Promise<ProveSummary> {
   const ks = await loadKeys(profile, opts, reporter);
   const artifactsMs = Date.now() - tA;
 
+  // the proof backend's own needs (a queue's Redis), still before anything is written
+  await opts.backend?.preflight?.();
+
   const dirs = outDirs(opts.out);
   await makePrivateDir(dirs.privateDir);
   const release = await acquireLock(path.join(dirs.privateDir, ".lock"), {
