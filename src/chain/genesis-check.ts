@@ -6,7 +6,16 @@
  */
 import { Contract, type InterfaceAbi, type Provider } from "ethers";
 import { AGGREGATOR_V3_ABI } from "./governance.js";
-import type { GovernanceConfig } from "./governed.js";
+
+/** What the check reads of a genesis configuration (governed.ts's GovernanceConfig has it). */
+interface GenesisAssets {
+  assets: readonly GenesisAsset[];
+}
+interface GenesisAsset {
+  token: string;
+  feed: string;
+  decimals: number;
+}
 
 const ERC20_DECIMALS_ABI = ["function decimals() view returns (uint8)"] as const;
 
@@ -24,11 +33,7 @@ async function call<T>(f: () => Promise<T>): Promise<{ ok: true; value: T } | { 
   }
 }
 
-async function tokenProblems(
-  provider: Provider,
-  a: GovernanceConfig["assets"][number],
-  at: string,
-): Promise<string[]> {
+async function tokenProblems(provider: Provider, a: GenesisAsset, at: string): Promise<string[]> {
   if (!(await hasCode(provider, a.token))) return [`${at}.token: no contract at ${a.token} on this chain`];
   const t = new Contract(a.token, ERC20_DECIMALS_ABI as unknown as InterfaceAbi, provider);
   const d = await call(() => t.getFunction("decimals")() as Promise<bigint>);
@@ -38,11 +43,7 @@ async function tokenProblems(
     : [`${at}.decimals: ${a.decimals}, but the token at ${a.token} has ${d.value} decimals`];
 }
 
-async function feedProblems(
-  provider: Provider,
-  a: GovernanceConfig["assets"][number],
-  at: string,
-): Promise<string[]> {
+async function feedProblems(provider: Provider, a: GenesisAsset, at: string): Promise<string[]> {
   if (!(await hasCode(provider, a.feed))) return [`${at}.feed: no contract at ${a.feed} on this chain`];
   const f = new Contract(a.feed, AGGREGATOR_V3_ABI as unknown as InterfaceAbi, provider);
   const d = await call(() => f.getFunction("decimals")() as Promise<bigint>);
@@ -54,7 +55,7 @@ async function feedProblems(
 }
 
 /** Every problem of the configuration on this chain (empty: the deployment may start). */
-export async function genesisProblems(provider: Provider, c: GovernanceConfig): Promise<string[]> {
+export async function genesisProblems(provider: Provider, c: GenesisAssets): Promise<string[]> {
   const out: string[] = [];
   for (const [i, a] of c.assets.entries()) {
     out.push(...(await tokenProblems(provider, a, `assets[${i}]`)));
@@ -66,7 +67,7 @@ export async function genesisProblems(provider: Provider, c: GovernanceConfig): 
 /** Throws one error listing every problem, before anything is sent. */
 export async function checkGenesisOnChain(
   provider: Provider,
-  c: GovernanceConfig,
+  c: GenesisAssets,
   source: string,
 ): Promise<void> {
   const problems = await genesisProblems(provider, c);
