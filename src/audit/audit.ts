@@ -110,6 +110,8 @@ export interface SegmentAudit {
 }
 export interface AuditReport {
   ok: boolean;
+  /** no key anchor: nothing was checked (every other field is empty; errors holds the refusal) */
+  refused?: true;
   /**
    * with a registry (--rpc/--registry): the bundle's manifest and results against the registry's
    * record of the epoch, every differing field named (src/chain/compare.ts)
@@ -259,7 +261,7 @@ async function auditParsed(
     return emptyReport([(err as Error).message], opts);
   }
   const anchor = anchorOf(opts);
-  if (!anchor) return emptyReport([NO_ANCHOR_MESSAGE], opts);
+  if (!anchor) return { ...emptyReport([NO_ANCHOR_MESSAGE], opts), refused: true };
   const errors: string[] = [];
   const warnings: string[] = [];
   if (bundle.devSetup) warnings.push(bundle.warning ?? "development (insecure) trusted setup");
@@ -766,6 +768,7 @@ export function custodyCell(c: readonly { asset: string; cap: string | null }[])
 
 /** Human-readable per-segment table and verdict; every line warns when the keys were not anchored. */
 export function formatAudit(rep: AuditReport): string {
+  if (rep.refused) return refusalText(rep);
   const lines: string[] = [];
   lines.push(`epoch ${rep.epoch}  profile ${rep.profile}  manifest ${rep.manifestHash}`);
   lines.push(`keys anchored to: ${rep.anchor}`);
@@ -815,8 +818,14 @@ export function formatAudit(rep: AuditReport): string {
   return (rep.unanchored ? lines.map((l) => `${UNANCHORED_WARNING} ${l}`) : lines).join("\n");
 }
 
-/** The verdict only (`audit -q`): the lines that say whether to trust the epoch. */
+/** The verdict only (`audit -q`): the lines that say whether to trust the epoch, with its problems. */
 export function formatAuditVerdict(rep: AuditReport): string {
-  const lines = verdictLines(rep).filter((l) => !l.startsWith("  "));
+  if (rep.refused) return refusalText(rep);
+  const lines = verdictLines(rep);
   return (rep.unanchored ? lines.map((l) => `${UNANCHORED_WARNING} ${l}`) : lines).join("\n");
+}
+
+/** A refusal says only that nothing was checked, and why. */
+function refusalText(rep: AuditReport): string {
+  return `NOT AUDITED: ${rep.errors[0] ?? NO_ANCHOR_MESSAGE}`;
 }

@@ -155,6 +155,9 @@ function trustBanners(rep: AuditReport): string {
 
 /** The report's sections (no <html> wrapper), for the CLI's file and the receipt page. */
 export function renderAuditSection(rep: AuditReport, ctx: AuditHtmlContext = {}): string {
+  // a refusal checked nothing: no table, no chart, only the refusal
+  if (rep.refused)
+    return `<section class="bh-audit"><div class="verdict fail">NOT AUDITED: no trusted verification keys</div><ul class="errors">${rep.errors.map((e) => `<li>${esc(e)}</li>`).join("")}</ul></section>`;
   const bad = rep.segments.filter((s) => s.healthy === false).map((s) => s.id);
   const stressed = rep.segments
     .filter((s) => s.healthy === true && (s.stress ?? []).some((x) => !x.healthy))

@@ -1,7 +1,7 @@
 /** `bulkhead audit DIR/public`: verify a whole epoch offline from the bundle, against anchored keys. */
 import type { Command } from "commander";
 import type { JsonRpcProvider } from "ethers";
-import { type KeyAnchor, NO_ANCHOR_MESSAGE } from "../audit/anchor.js";
+import type { KeyAnchor } from "../audit/anchor.js";
 import { readTrustedKeys } from "../audit/anchor.node.js";
 import { type AuditOptions, type AuditReport, formatAudit, formatAuditVerdict } from "../audit/audit.js";
 import { renderAuditHtml } from "../audit/html.js";
@@ -121,11 +121,15 @@ export function register(program: Command): void {
           },
         });
         // an unreadable bundle: the reason itself, not an empty table
-        if (!rep.ok && rep.epoch === "?" && rep.errors[0] !== NO_ANCHOR_MESSAGE)
+        if (!rep.ok && rep.epoch === "?" && !rep.refused)
           throw new CliError(rep.errors[0] ?? "unreadable bundle", "INVALID_BUNDLE");
         if (provider && rep.epoch !== "?") await checkAgainstChain(rep, dir, registryAt(address, provider));
         if (opts.html) await writeAuditHtml(opts.html, rep, dir);
-        if (opts.json) printJson(rep);
+        // a refusal checked nothing: the JSON says so and carries no result fields
+        if (opts.json)
+          printJson(
+            rep.refused ? { ok: false, refused: true, anchor: rep.anchor, error: rep.errors[0] } : rep,
+          );
         else process.stdout.write(`${opts.quiet ? formatAuditVerdict(rep) : formatAudit(rep)}\n`);
         if (!rep.ok) exitWith(1);
       } finally {

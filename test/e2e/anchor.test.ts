@@ -82,12 +82,52 @@ describe("anchored verification keys", function () {
     const v = await verifyReceipt(receiptFile, s.publicDir);
     assert.equal(v.ok, false);
     assert.match(v.verdict, /^NOT VERIFIED: refusing to verify/);
+    // nothing was checked: the refusal alone, no result table, no verdict on proofs or fingerprints
     const a = cli(["audit", s.publicDir]);
     assert.equal(a.status, 1);
-    assert.match(a.stdout, /AUDIT FAILED[\s\S]*--local-keys/);
+    assert.match(
+      a.stdout,
+      /^NOT AUDITED: refusing to verify: no trusted verification keys[^\n]*--local-keys[^\n]*\n$/,
+    );
+    assert.doesNotMatch(a.stdout, /lot list|fingerprints|proofs verified|INVALID|AUDIT FAILED/);
+    const aj = cli(["audit", s.publicDir, "--json"]);
+    assert.equal(aj.status, 1);
+    const refusal = JSON.parse(aj.stdout) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(refusal).sort(), ["anchor", "error", "ok", "refused"]);
+    assert.equal(refusal.refused, true);
+    assert.equal(cli(["audit", s.publicDir, "-q"]).stdout, a.stdout);
     const r = cli(["receipt", "verify", receiptFile, "--bundle", s.publicDir]);
     assert.equal(r.status, 1);
     assert.match(r.stdout, /^NOT VERIFIED: refusing to verify/);
+  });
+
+  it("audit -q keeps the problems under the verdict", () => {
+    // anchored, but development keys not allowed: one problem
+    const q = cli(["audit", s.publicDir, "--local-keys", "-q"]);
+    assert.equal(q.status, 1);
+    assert.match(q.stdout, /AUDIT FAILED \(1 problem\):\n {2}- .*development keys/);
+  });
+
+  it("a receipt of another epoch says WRONG EPOCH, a bundle given as a receipt NOT A RECEIPT; nothing else", async () => {
+    const opts = { anchor: { kind: "local" as const }, allowDevKeys: true };
+    const receipt = JSON.parse(readFileSync(receiptFile, "utf8")) as { epoch: string };
+    const other = await verifyReceipt(
+      { ...receipt, epoch: String(Number(receipt.epoch) + 1) },
+      s.publicDir,
+      opts,
+    );
+    assert.equal(other.ok, false);
+    assert.equal(other.mismatch, "wrong-epoch");
+    assert.match(other.verdict, /^WRONG EPOCH: the receipt is for epoch 8, the bundle is epoch 7/);
+    assert.deepEqual([other.positions, other.audit], [[], undefined], "no health of the bundle's epoch");
+    assert.doesNotMatch(formatReceiptVerdict(other), /healthy|INCLUDED/);
+    const bundleFile = path.join(s.publicDir, "bundle.json");
+    const notReceipt = await verifyReceipt(bundleFile, s.publicDir, opts);
+    assert.equal(notReceipt.mismatch, "not-a-receipt");
+    assert.match(notReceipt.verdict, /^NOT A RECEIPT: this file is an epoch bundle/);
+    const r = cli(["receipt", "verify", bundleFile, "--bundle", s.publicDir, "--local-keys"]);
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /^NOT A RECEIPT/);
   });
 
   it("anchored forms pass on the honest bundle; --trust-bundle-keys warns on every line", async () => {
