@@ -5,8 +5,13 @@
  * coverage band. Runs unchanged in Node and the browser; node.ts reads receipts and bundles from
  * disk.
  */
-import { type BundleFiles, loadBundle } from "../bundle/bundle.js";
-import { checkReceiptInclusion, type PositionCheck, type ReceiptInclusion } from "../receipts/receipts.js";
+import { BUNDLE_FORMAT, type Bundle, type BundleFiles, loadBundle } from "../bundle/bundle.js";
+import {
+  checkReceiptInclusion,
+  type PositionCheck,
+  RECEIPT_FORMAT,
+  type ReceiptInclusion,
+} from "../receipts/receipts.js";
 import { type AnchorChecker, anchorCheck, NO_ANCHOR_MESSAGE, UNANCHORED_WARNING } from "./anchor.js";
 import { type AuditOptions, type AuditReport, anchorOf, auditFiles } from "./audit.js";
 
@@ -21,7 +26,39 @@ export interface ReceiptVerdict extends ReceiptInclusion {
   devKeys: string | null;
   /** the bundle's keys were trusted on the publisher's word (--trust-bundle-keys) */
   unanchored: boolean;
+  /** development keys were accepted (allowDevKeys, the CLI's --allow-dev-keys) */
+  allowDevKeys: boolean;
+  /** the file is no receipt, or a receipt of another epoch or bundle: nothing else was checked */
+  mismatch?: ReceiptMismatch;
   audit?: AuditReport;
+}
+
+export type ReceiptMismatch = "not-a-receipt" | "wrong-epoch" | "wrong-bundle";
+
+/** Why this receipt cannot be checked against this bundle at all (undefined: it can). */
+function mismatchOf(
+  receipt: unknown,
+  bundle: Bundle,
+): { kind: ReceiptMismatch; verdict: string } | undefined {
+  const r = receipt as Record<string, unknown> | null;
+  if (typeof r !== "object" || r === null || r.format !== RECEIPT_FORMAT) {
+    const what =
+      r?.format === BUNDLE_FORMAT
+        ? "this file is an epoch bundle (bundle.json), not a receipt: give the receipt file you were handed"
+        : `this file is not a bulkhead receipt (a receipt says "format": "${RECEIPT_FORMAT}")`;
+    return { kind: "not-a-receipt", verdict: `NOT A RECEIPT: ${what}` };
+  }
+  if (r.epoch !== bundle.epoch)
+    return {
+      kind: "wrong-epoch",
+      verdict: `WRONG EPOCH: the receipt is for epoch ${String(r.epoch)}, the bundle is epoch ${bundle.epoch}: check it against the bundle of epoch ${String(r.epoch)}`,
+    };
+  if (r.manifestHash !== bundle.manifestHash)
+    return {
+      kind: "wrong-bundle",
+      verdict: `WRONG BUNDLE: the receipt is for another bundle of epoch ${bundle.epoch} (its manifest hash differs): check it against the bundle it was issued with`,
+    };
+  return undefined;
 }
 
 /**
@@ -42,6 +79,17 @@ export async function verifyReceiptFiles(
   } catch (err) {
     return failVerdict((err as Error).message);
   }
+  // another epoch, another bundle or no receipt at all: say that, and check (and show) nothing else
+  const mismatch = mismatchOf(receipt, bundle);
+  if (mismatch) {
+    const reason = mismatch.verdict.slice(mismatch.verdict.indexOf(": ") + 2);
+    return {
+      ...failVerdict(reason),
+      verdict: mismatch.verdict,
+      mismatch: mismatch.kind,
+      epoch: bundle.epoch,
+    };
+  }
   const inc = await checkReceiptInclusion(receipt, bundle);
   const audit = await auditFiles(files, opts, checker);
   const verified = audit.ok;
@@ -57,6 +105,7 @@ export async function verifyReceiptFiles(
     verdict,
     devKeys: audit.devKeys,
     unanchored: audit.unanchored,
+    allowDevKeys: !!opts.allowDevKeys,
     audit,
   };
 }
@@ -113,8 +162,13 @@ export function formatReceiptVerdict(v: ReceiptVerdict): string {
   for (const r of v.reasons.filter((r) => !v.positions.some((p) => p.reason && r.endsWith(p.reason))))
     lines.push(`  - ${r}`);
   if (v.devKeys && !v.verdict.startsWith("NOT TRUSTWORTHY"))
-    lines.push(`NOT TRUSTWORTHY: development keys (from the ${v.devKeys}); allowed by --allow-dev-keys`);
+    lines.push(devKeysLine(v.devKeys, v.allowDevKeys));
   return (v.unanchored ? lines.map((l) => `${UNANCHORED_WARNING} ${l}`) : lines).join("\n");
+}
+
+/** The development-key line under a verdict: accepted only when --allow-dev-keys was given. */
+export function devKeysLine(devKeys: string, allowed: boolean): string {
+  return `NOT TRUSTWORTHY: development keys (from the ${devKeys}); ${allowed ? "allowed by --allow-dev-keys" : "not accepted (no --allow-dev-keys)"}`;
 }
 
 export function failVerdict(reason: string): ReceiptVerdict {
@@ -131,5 +185,6 @@ export function failVerdict(reason: string): ReceiptVerdict {
     verdict: `NOT VERIFIED: ${reason}`,
     devKeys: null,
     unanchored: false,
+    allowDevKeys: false,
   };
 }

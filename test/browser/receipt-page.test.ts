@@ -242,6 +242,36 @@ describe("browser: receipt page", function () {
     assertPrivate(r.requests, good, file, false);
   });
 
+  it("bundle.json without its vkeys files: says which files to add, and no verdict", async () => {
+    const s = await provenExample();
+    const file = path.join(receipts, index.lots["0x9f3c0a11d2e4b7015c3a"] as string);
+    const r = await check(good, file, "5b-missing-vkeys", [path.join(s.publicDir, "bundle.json")]);
+    assert.equal(r.state, "missing-files", r.text);
+    assert.match(r.text, /^FILES MISSING: NOTHING WAS CHECKED/);
+    assert.match(
+      r.text,
+      /add these files of the bundle's folder, next to bundle\.json: vkeys\/\w+\.json, vkeys\/\w+\.json/,
+    );
+    assert.doesNotMatch(r.text, /VERIFIED|INCLUDED|Development keys|collateral|fingerprints|proofs/i);
+  });
+
+  it("a receipt of another epoch says WRONG EPOCH, a bundle file given as a receipt NOT A RECEIPT; nothing else", async () => {
+    const file = path.join(receipts, index.lots["0x9f3c0a11d2e4b7015c3a"] as string);
+    const receipt = read<{ epoch: string }>(file);
+    const later = path.join(tmpDir("receipt-later"), "receipt.json");
+    writeFileSync(later, JSON.stringify({ ...receipt, epoch: String(Number(receipt.epoch) + 1) }));
+    const w = await check(good, later, "5c-wrong-epoch");
+    assert.equal(w.state, "wrong-epoch", w.text);
+    assert.match(w.text, /^WRONG EPOCH/);
+    assert.match(w.text, /the receipt is for epoch 8, the bundle is epoch 7/);
+    assert.doesNotMatch(w.text, /healthy|INSOLVENT|NOT INCLUDED|Development keys/i);
+    const s = await provenExample();
+    const n = await check(good, path.join(s.publicDir, "bundle.json"), "5d-not-a-receipt");
+    assert.equal(n.state, "not-a-receipt", n.text);
+    assert.match(n.text, /^NOT A RECEIPT/);
+    assert.doesNotMatch(n.text, /is not in epoch|healthy/i);
+  });
+
   it("a self-consistent bundle with a swapped verification key is rejected by the page's key anchor", async () => {
     const dir = await copyPublic("swapped-key");
     const vkFile = path.join(dir, "vkeys", "segment.json");

@@ -13,7 +13,7 @@ import { deployGovernedRegistry, type GovernanceConfig } from "../../src/chain/g
 import { connectRpc } from "../../src/chain/signer.js";
 import { loadSnapshot } from "../../src/snapshot/snapshot.js";
 import { getProfile } from "../../src/spec/profiles.js";
-import { REPO_ROOT } from "../../src/util/paths.js";
+import { PACKAGE_ROOT } from "../../src/util/paths.js";
 
 describe("chain: deploy --governance checks the configuration on chain first", function () {
   this.timeout(300_000);
@@ -26,7 +26,7 @@ describe("chain: deploy --governance checks the configuration on chain first", f
     node = await startAnvil();
     provider = await connectRpc(node.url, { pollingMs: 50 });
     signer = new Wallet(node.privateKeys[0] as string, provider);
-    const snap = await loadSnapshot(path.join(REPO_ROOT, "examples", "snapshot.json"), {
+    const snap = await loadSnapshot(path.join(PACKAGE_ROOT, "examples", "snapshot.json"), {
       profile: getProfile("test"),
     });
     world = await deployDevWorld(signer, snap, await compileDevContracts());

@@ -55,15 +55,27 @@ export async function bundleFromUrl(base: string): Promise<BundleSource> {
 }
 
 /** The bundle from files the user picked: bundle.json plus the key files, matched by name. */
+/** The bundle given as files lacks some: nothing was checked. */
+export class MissingFilesError extends Error {
+  override readonly name = "MissingFilesError";
+}
+
 export async function bundleFromFiles(list: File[]): Promise<BundleSource> {
   const main = list.find((f) => f.name === "bundle.json");
   if (!main) throw new Error("pick bundle.json (and the files in its vkeys/ folder)");
   const files: Record<string, string> = { "bundle.json": await main.text() };
+  const missing: string[] = [];
   for (const rel of vkeyFilesOf(files["bundle.json"] as string)) {
     const base = rel.slice(rel.lastIndexOf("/") + 1);
     const f = list.find((x) => x.name === base);
     if (f) files[rel] = await f.text();
+    else missing.push(rel);
   }
+  // a missing input is not a verdict: say which files to add, check nothing
+  if (missing.length > 0)
+    throw new MissingFilesError(
+      `add ${missing.length === 1 ? "this file" : "these files"} of the bundle's folder, next to bundle.json: ${missing.join(", ")}`,
+    );
   return { files, date: new Date(main.lastModified), origin: "files you picked" };
 }
 

@@ -12,6 +12,7 @@ import {
   bundleFromUrl,
   checkReceipt,
   checkReceiptOnChain,
+  MissingFilesError,
 } from "./check.js";
 import { renderChainResult, renderResult } from "./render.js";
 
@@ -92,8 +93,9 @@ async function run(): Promise<void> {
     )}`;
     if (res.verdict.audit) out.append(details);
   } catch (err) {
-    out.dataset.state = "error";
-    out.innerHTML = `<div class="verdict state-error">COULD NOT CHECK<small>${esc((err as Error).message)}</small></div>`;
+    const missing = err instanceof MissingFilesError;
+    out.dataset.state = missing ? "missing-files" : "error";
+    out.innerHTML = `<div class="verdict state-error">${missing ? "FILES MISSING: NOTHING WAS CHECKED" : "COULD NOT CHECK"}<small>${esc((err as Error).message)}</small></div>`;
   } finally {
     $("progress").style.display = "none";
     refresh();

@@ -12,12 +12,23 @@ export type PageState =
   | "failed"
   | "refused"
   | "untrusted"
-  | "unanchored";
+  | "unanchored"
+  | "superseded"
+  | "not-a-receipt"
+  | "wrong-epoch"
+  | "wrong-bundle";
+
+const MISMATCH_TITLES: Record<NonNullable<PageCheck["verdict"]["mismatch"]>, string> = {
+  "not-a-receipt": "NOT A RECEIPT",
+  "wrong-epoch": "WRONG EPOCH: this bundle is not your receipt's epoch",
+  "wrong-bundle": "WRONG BUNDLE: this bundle is not the one your receipt was issued with",
+};
 
 /** The headline, in the library verdict's order: inclusion, development keys, proofs, health. */
 function headline(res: PageCheck): { state: PageState; title: string } {
   const v = res.verdict;
   if (res.refused) return { state: "refused", title: "NOT VERIFIED: NO TRUSTED KEYS IN THIS PAGE" };
+  if (v.mismatch) return { state: v.mismatch, title: MISMATCH_TITLES[v.mismatch] };
   if (!v.audit) return { state: "failed", title: "NOT VERIFIED: the bundle cannot be read" };
   if (!v.included) return { state: "not-included", title: "NOT INCLUDED" };
   if (v.devKeys && !res.allowDevKeys)
@@ -188,10 +199,13 @@ function banners(res: PageCheck): string[] {
 export function renderResult(out: HTMLElement, res: PageCheck, src: BundleSource): PageState {
   const v = res.verdict;
   const { state, title } = headline(res);
-  const parts: string[] = [
-    `<div id="verdict" class="verdict state-${state}">${esc(title)}<small>${esc(smallLine(res))}</small></div>`,
-    ...banners(res),
-  ];
+  const verdictDiv = `<div id="verdict" class="verdict state-${state}">${esc(title)}<small>${esc(smallLine(res))}</small></div>`;
+  // not this receipt's bundle, or no receipt: nothing was checked, so nothing else is shown
+  if (v.mismatch && !res.refused) {
+    out.innerHTML = verdictDiv;
+    return state;
+  }
+  const parts: string[] = [verdictDiv, ...banners(res)];
   if (v.reasons.length > 0 && !res.refused) {
     parts.push(
       `<h2>Why</h2><ul id="reasons" class="reasons">${v.reasons
@@ -211,6 +225,8 @@ function chainHeadline(res: PageChainCheck): { state: PageState; title: string }
   if (v.devKeys && !res.allowDevKeys)
     return { state: "untrusted", title: "NOT TRUSTWORTHY: development keys" };
   if (!v.healthy) return { state: "unhealthy", title: "INCLUDED, BUT YOUR SEGMENT IS INSOLVENT" };
+  if (!v.latest)
+    return { state: "superseded", title: "VERIFIED IN AN OLD EPOCH: a newer epoch is published" };
   return { state: "verified", title: "VERIFIED ON CHAIN" };
 }
 
