@@ -15,6 +15,7 @@
  * offline check of receipts.ts runs on it too.
  */
 import type { Contract } from "ethers";
+import { devKeysLine, outcomeText } from "../audit/receipt.js";
 import type { Bundle } from "../bundle/bundle.js";
 import {
   checkPosition,
@@ -23,7 +24,7 @@ import {
   type RootSource,
   receiptSubject,
 } from "../receipts/receipts.js";
-import { initPoseidon } from "../spec/encoding.js";
+import { COVERAGE_BANDS, initPoseidon, stressScenariosInUse } from "../spec/encoding.js";
 import { CIRCUITS } from "../spec/profiles.js";
 import { developmentVerifierOrigin } from "../toolchain/devkeys.js";
 import { deployedVerifierCode, type EpochView, readEpoch, readLatestEpoch } from "./registry.js";
@@ -45,23 +46,44 @@ export interface ChainReceiptVerdict {
   verdict: string;
   /** development keys recognised in the registry's verifiers (null: none) */
   devKeys: string | null;
+  /** development keys were accepted (allowDevKeys, the CLI's --allow-dev-keys) */
+  allowDevKeys: boolean;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 const isDec = (v: unknown): v is string => typeof v === "string" && /^(0|[1-9]\d*)$/.test(v);
 
+/** What the registry's configuration says of stress words: scenarios (K) and asset slots (A). */
+interface StressShape {
+  scenarios: number;
+  slots: number;
+}
+
+/**
+ * A complete segment's proven outcome on chain: health, the stress scenarios its committed shocks
+ * use (named as in the bundle when one is given, else "scenario k") with their proven bits, and
+ * the coverage band. Unknown (null) until the segment is complete.
+ */
+function chainOutcome(s: EpochView["segments"][number], shape: StressShape, names?: readonly string[]) {
+  if (!s.complete) return { healthy: false, stress: null, band: null };
+  const used = stressScenariosInUse(s.stress, shape.scenarios, shape.slots);
+  const stress = Array.from({ length: used }, (_, k) => ({
+    name: names?.[k] ?? `scenario ${k + 1}`,
+    healthy: ((s.stressBits >> k) & 1) === 1,
+  }));
+  return { healthy: s.healthy, stress, band: COVERAGE_BANDS[s.band] ?? null };
+}
+
 /** The registry's epoch, read as a whole, as the root source of a receipt's positions. */
-function epochRoots(view: EpochView): RootSource {
+function epochRoots(view: EpochView, shape: StressShape, bundle?: Bundle): RootSource {
+  const sameEpoch = bundle?.manifestHash === view.manifestHash;
   return {
     segment: (id) => {
       const s = view.segments.find((x) => x.id === id);
       if (!s) return undefined;
-      return {
-        assets: s.assets,
-        batchRoots: s.batchRoots,
-        outcome: { healthy: s.complete && s.healthy, stress: null, band: null },
-      };
+      const names = sameEpoch ? bundle?.manifest.segments.find((x) => x.id === id)?.scenarios : undefined;
+      return { assets: s.assets, batchRoots: s.batchRoots, outcome: chainOutcome(s, shape, names) };
     },
     place: `in epoch ${view.epoch} on chain`,
     rootName: (segId, batch) => `the on-chain root of segment ${segId} batch ${batch}`,
@@ -109,6 +131,7 @@ export async function verifyReceiptOnChain(
     reasons: [],
     verdict: "",
     devKeys: null,
+    allowDevKeys: opts.allowDevKeys === true,
   };
   const failed = (reason: string): ChainReceiptVerdict => ({
     ...base,
@@ -139,7 +162,11 @@ export async function verifyReceiptOnChain(
   const who = receiptSubject(receipt);
   const { subject } = who;
   reasons.push(...who.reasons);
-  const src = epochRoots(view);
+  const shape = {
+    scenarios: Number(await registry.getFunction("stressScenarios")()),
+    slots: Number(await registry.getFunction("assetSlots")()),
+  };
+  const src = epochRoots(view, shape, opts.bundle);
   const positions = who.items.map((it) => checkPosition(src, it.pos, it.leafOf, it.label));
   for (const p of positions) if (p.reason) reasons.push(`segment ${p.segment} batch ${p.batch}: ${p.reason}`);
 
@@ -156,7 +183,8 @@ export async function verifyReceiptOnChain(
   const healthy = positions.length > 0 && positions.every((p) => p.healthy === true);
   const blockedByDev = included && base.devKeys !== null && !opts.allowDevKeys;
   let verdict = chainVerdictLine(subject, epoch, included, positions, blockedByDev ? base.devKeys : null);
-  if (included && !base.latest) verdict += ` (superseded: the latest finalized epoch is ${latest.epoch})`;
+  if (included && !blockedByDev && !base.latest)
+    verdict = `SUPERSEDED: ${verdict} (an old epoch: the latest finalized epoch is ${latest.epoch}; this says nothing about now)`;
   return { ...base, ok: included && !blockedByDev, included, healthy, subject, positions, reasons, verdict };
 }
 
@@ -180,18 +208,21 @@ function chainVerdictLine(
   return `VERIFIED ON CHAIN: ${subject} is included in finalized epoch ${epoch}, segment${segs.length > 1 ? "s" : ""} ${segs.join(", ")} healthy`;
 }
 
-/** The verdict for people: verdict line, one line per position (amount as counted), reasons. */
+/**
+ * The verdict for people: verdict line, one line per position (amount, health, stress scenarios
+ * and coverage band as proven on chain, amount as counted), reasons.
+ */
 export function formatChainReceiptVerdict(v: ChainReceiptVerdict): string {
   const lines = [v.verdict];
   for (const p of v.positions) {
     const health = p.healthy === null ? "" : p.healthy ? ", segment healthy" : ", segment UNHEALTHY";
     lines.push(
-      `  segment ${p.segment} batch ${p.batch}: ${p.asset}: ${p.included ? "included" : "NOT included"}${health}${p.counted ? `; counted as ${p.counted}` : ""}${p.reason ? ` (${p.reason})` : ""}`,
+      `  segment ${p.segment} batch ${p.batch}: ${p.amount} ${p.asset}: ${p.included ? "included" : "NOT included"}${health}${outcomeText(p)}${p.counted ? `; counted as ${p.counted}` : ""}${p.reason ? ` (${p.reason})` : ""}`,
     );
   }
   for (const r of v.reasons.filter((r) => !v.positions.some((p) => p.reason && r.endsWith(p.reason))))
     lines.push(`  - ${r}`);
   if (v.devKeys && !v.verdict.startsWith("NOT TRUSTWORTHY"))
-    lines.push(`NOT TRUSTWORTHY: development keys (from the ${v.devKeys}); allowed by --allow-dev-keys`);
+    lines.push(devKeysLine(v.devKeys, v.allowDevKeys));
   return lines.join("\n");
 }

@@ -21,8 +21,7 @@ export interface ReceiptOnChainCliOptions {
 }
 
 /**
- * Checks the receipt in `file` on chain and exits: 0 included and healthy, 2 included but a
- * segment is unhealthy, 1 otherwise.
+ * Checks the receipt in `file` on chain and exits with chainReceiptExitCode.
  */
 export async function verifyReceiptOnChainCli(file: string, opts: ReceiptOnChainCliOptions): Promise<never> {
   const bundle = opts.bundle ? (await readBundle(opts.bundle)).bundle : undefined;
@@ -37,9 +36,7 @@ export async function verifyReceiptOnChainCli(file: string, opts: ReceiptOnChain
   }
   if (opts.json) printJson(v);
   else process.stdout.write(`${formatChainReceiptVerdict(v)}\n`);
-  if (!v.ok) exitWith(1);
-  if (!v.healthy) exitWith(2);
-  exitWith(0);
+  exitWith(chainReceiptExitCode(v));
 }
 
 export function register(program: Command): void {
@@ -66,4 +63,15 @@ export function register(program: Command): void {
     if (!file) throw new Error("receipt verify: missing receipt file");
     await verifyReceiptOnChainCli(file, opts as ReceiptOnChainCliOptions);
   });
+}
+
+/**
+ * `receipt verify --rpc` exit codes (README, "User"): 0 included, healthy, in the latest finalized
+ * epoch; 1 not included, not verified or not trustworthy; 2 included but the segment is insolvent;
+ * 3 included and healthy in a superseded epoch (a newer one is finalized: nothing is said of now).
+ */
+export function chainReceiptExitCode(v: { ok: boolean; healthy: boolean; latest: boolean }): number {
+  if (!v.ok) return 1;
+  if (!v.healthy) return 2;
+  return v.latest ? 0 : 3;
 }

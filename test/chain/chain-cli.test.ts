@@ -28,6 +28,7 @@ import { runCli } from "../helpers/cli.js";
 import { compileDevContracts, deployDevWorld } from "../helpers/devworld.js";
 import { type ForgeMode, forgeBundle, insolventClaimsHealthy } from "../helpers/forge.js";
 import { receiptMaps } from "../helpers/receipts.js";
+import { TINY_SNAPSHOT } from "../helpers/tiny.js";
 
 interface Run {
   code: number | null;
@@ -190,7 +191,12 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
     assert.match(ok.stdout, /VERIFIED ON CHAIN/);
     assert.match(ok.stdout, /counted as 12\.5 ETH \(slot 0: 12500000000000000000 base units\)/);
-    assert.match(ok.stdout, /NOT TRUSTWORTHY: development keys .*allowed/);
+    assert.match(ok.stdout, /NOT TRUSTWORTHY: development keys .*allowed by --allow-dev-keys/);
+    // the on-chain line shows the amount, health, stress scenarios and band, like the offline one
+    assert.match(
+      ok.stdout,
+      /segment 1 batch \d+: 12\.5 ETH: included, segment healthy, stress: [^;]*(pass|FAIL)[^;]*, coverage [^;,]+;/,
+    );
     const withBundle = await cli([
       "receipt",
       "verify",
@@ -241,6 +247,39 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
     ]);
     assert.equal(bad.code, 1, bad.stdout + bad.stderr);
     assert.match(bad.stdout, /NOT INCLUDED/);
+    // without the flag, the development-key line never claims the flag allowed anything
+    const badNoFlag = await cli(["receipt", "verify", forgedFile, "--rpc", url, "--registry", d.registry]);
+    assert.equal(badNoFlag.code, 1, badNoFlag.stdout + badNoFlag.stderr);
+    assert.match(
+      badNoFlag.stdout,
+      /NOT TRUSTWORTHY: development keys .*not accepted \(no --allow-dev-keys\)/,
+    );
+    assert.doesNotMatch(badNoFlag.stdout, /allowed by --allow-dev-keys/);
+  });
+
+  it("a receipt of a superseded epoch: SUPERSEDED, exit 3 (never the 0 of the latest epoch)", async () => {
+    const url = node?.url ?? "";
+    const env = { BULKHEAD_PRIVATE_KEY: key };
+    const dep2 = path.join(tmp, "deployment-superseded.json");
+    const d = await cli(["deploy", "--rpc", url, "--build-dir", buildDir, "--out", dep2, "-q"], env);
+    assert.equal(d.code, 0, d.stderr);
+    const p1 = await cli(["publish", summary.publicDir, "--rpc", url, "--registry", dep2], env);
+    assert.equal(p1.code, 0, p1.stderr);
+    const snap = path.join(tmp, "later.json");
+    await fs.writeFile(snap, JSON.stringify({ ...TINY_SNAPSHOT, epoch: Number(summary.epoch) + 1 }));
+    const later = path.join(tmp, "later-epoch");
+    const pr = await cli(["prove", "-s", snap, "-o", later, "--profile", "test", "-q"]);
+    assert.equal(pr.code, 0, pr.stderr);
+    const p2 = await cli(["publish", path.join(later, "public"), "--rpc", url, "--registry", dep2], env);
+    assert.equal(p2.code, 0, p2.stderr);
+    const index = await receiptMaps(path.join(summary.privateDir, "receipts"));
+    const lotFile = path.join(summary.privateDir, "receipts", index.lots["0x9f3c0a11d2e4b7015c3a"] as string);
+    const v = await cli(["receipt", "verify", lotFile, "--rpc", url, "--registry", dep2, "--allow-dev-keys"]);
+    assert.equal(v.code, 3, v.stdout + v.stderr);
+    assert.match(
+      v.stdout,
+      /^SUPERSEDED: VERIFIED ON CHAIN: .* \(an old epoch: the latest finalized epoch is \d+; this says nothing about now\)/,
+    );
   });
 
   it("governed: deploy --governance --timelock-delay, snapshot govern, prove, publish; a bad configuration is named", async () => {
