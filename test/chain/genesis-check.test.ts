@@ -6,14 +6,14 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { type JsonRpcProvider, Wallet } from "ethers";
-import { type AnvilNode, startAnvil } from "../../src/chain/anvil.js";
-import { compileDevContracts, type DevWorld, deployDevWorld } from "../../src/chain/devworld.js";
 import { genesisProblems } from "../../src/chain/genesis-check.js";
 import { deployGovernedRegistry, type GovernanceConfig } from "../../src/chain/governed.js";
 import { connectRpc } from "../../src/chain/signer.js";
 import { loadSnapshot } from "../../src/snapshot/snapshot.js";
 import { getProfile } from "../../src/spec/profiles.js";
 import { PACKAGE_ROOT } from "../../src/util/paths.js";
+import { type AnvilNode, startAnvil } from "../helpers/anvil.js";
+import { compileDevContracts, type DevWorld, deployDevWorld } from "../helpers/devworld.js";
 
 describe("chain: deploy --governance checks the configuration on chain first", function () {
   this.timeout(300_000);
