@@ -202,6 +202,8 @@ export function proveSnapshot(opts: ProveOptions): Promise<ProveSummary> {
   return withSnarkjs(() => proveSnapshotNow(opts));
 }
 
+// Long by nature: the run's numbered steps in order under one lock, sharing their timings; each
+// step is one call.
 async function proveSnapshotNow(opts: ProveOptions): Promise<ProveSummary> {
   const t0 = Date.now();
   const reporter = opts.reporter ?? silentReporter;

@@ -248,6 +248,8 @@ interface AuditCtx {
   pending: { circuit: CircuitName; where: string; derived: bigint[]; bp: BundleProof; errs: string[] }[];
 }
 
+// Long by nature: the audit's steps 1-6 in order over one shared context (each step is its own
+// function) and the report they fill.
 async function auditParsed(
   raw: Bundle,
   files: BundleFiles,
@@ -574,6 +576,7 @@ function withdrawResult(a: SegmentAudit): void {
 }
 
 /** Steps 3-5 for one segment: derived inputs, proofs, chaining, results only on the last batch. */
+// Long by nature: per batch, every public signal derived and named in the circuit's order.
 async function auditSegment(
   ctx: AuditCtx,
   i: number,

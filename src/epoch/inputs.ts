@@ -170,6 +170,8 @@ export function listLotOf(slots: readonly SlotParams[], l: LotFields): ListLot {
   return { lotId: l.lotId, asset: slotOf(slots, l, `lot ${l.lotId}`).asset, amount: l.amount };
 }
 
+// Long by nature: one circuit input field by field in the circuit's order, with the public signals
+// and state it implies; splitting it would scatter one SPEC section.
 export function buildSegmentBatch(q: SegmentBatchRequest): SegmentBatchResult {
   checkSegmentBatch(q);
   const { lotsPerBatch: N, liabsPerBatch: M, assetsPerSegment: A, stressScenarios: K } = q.profile;
