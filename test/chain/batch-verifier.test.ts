@@ -6,19 +6,18 @@
  * malformed lengths, a G2 point off the subgroup, and verifyProof unchanged.
  */
 import assert from "node:assert/strict";
-import { Contract, ContractFactory, type JsonRpcProvider, Wallet } from "ethers";
+import { Contract, ContractFactory, type JsonRpcProvider, type Wallet } from "ethers";
 import { type BatchItem, FQ_MODULUS } from "../../src/audit/batchverify.js";
-import { connectRpc } from "../../src/chain/signer.js";
 import { FIELD_P } from "../../src/spec/encoding.js";
 import { batchCallArgs, proofWords } from "../../src/toolchain/batch-verifier.js";
 import { compileSolidity, verifierSourceFromVkey } from "../../src/toolchain/contracts.js";
-import { type AnvilNode, startAnvil } from "../helpers/anvil.js";
+import { type LocalChain, startLocalChain } from "../helpers/anvil.js";
 import { type BatchToy, batchToy, proveBatchToy } from "../helpers/batchtoy.js";
 import { nonSubgroupG2 } from "../helpers/g2.js";
 
 describe("chain: batch Groth16 verifier (verifyBatch)", function () {
   this.timeout(600_000);
-  let node: AnvilNode | undefined;
+  let chain: LocalChain | undefined;
   let provider: JsonRpcProvider;
   let verifier: Contract;
   let sender: Wallet;
@@ -31,9 +30,9 @@ describe("chain: batch Groth16 verifier (verifyBatch)", function () {
     toy = await batchToy(16);
     items = await proveBatchToy(toy, 64, 1);
     other = await proveBatchToy(toy, 2, 2);
-    node = await startAnvil();
-    provider = await connectRpc(node.url, { pollingMs: 50 });
-    const admin = new Wallet(node.privateKeys[0] as string, provider);
+    chain = await startLocalChain();
+    ({ provider } = chain);
+    const admin = chain.admin;
     sender = admin;
     const src = await verifierSourceFromVkey(toy.vkey, "ToyVerifier");
     const c = (await compileSolidity({ "build/contracts/ToyVerifier.sol": src })).ToyVerifier;
@@ -45,7 +44,7 @@ describe("chain: batch Groth16 verifier (verifyBatch)", function () {
   });
 
   after(async () => {
-    await node?.stop();
+    await chain?.stop();
     if (gas.length > 0) {
       console.log(
         "\n    verifyBatch gas (17 public signals; call = a transaction's gasUsed incl. 21k + calldata; exec = call - 21k - calldata):",

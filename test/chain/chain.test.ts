@@ -50,7 +50,7 @@ import { getProfile } from "../../src/spec/profiles.js";
 import { ensureCircuit } from "../../src/toolchain/artifacts.js";
 import { compileRegistryWith } from "../../src/toolchain/contracts.js";
 import { terminateCurves } from "../../src/util/curve.js";
-import { type AnvilNode, startAnvil } from "../helpers/anvil.js";
+import { type AnvilNode, type LocalChain, startAnvil, startLocalChain } from "../helpers/anvil.js";
 import {
   liability,
   lot,
@@ -72,6 +72,7 @@ const SLOTS: SlotParams[] = [
 describe("chain: SolvencyRegistry on anvil", function () {
   this.timeout(600_000);
 
+  let chain: LocalChain | undefined;
   let node: AnvilNode | undefined;
   let provider: JsonRpcProvider | undefined;
   let admin: Wallet;
@@ -92,10 +93,8 @@ describe("chain: SolvencyRegistry on anvil", function () {
 
   before(async () => {
     const t0 = Date.now();
-    node = await startAnvil();
-    provider = await connectRpc(node.url, { pollingMs: 50 });
-    admin = new Wallet(node.privateKeys[0] as string, provider);
-    outsider = new Wallet(node.privateKeys[1] as string, provider);
+    chain = await startLocalChain();
+    ({ node, provider, admin, outsider } = chain);
     await initPoseidon();
 
     const seg = await ensureCircuit("segment", "test");
@@ -204,8 +203,7 @@ describe("chain: SolvencyRegistry on anvil", function () {
   after(async () => {
     const rows = Object.entries(gas).map(([k, v]) => `${k}: ${v.map(String).join(", ")}`);
     if (rows.length) console.log(`      gas (test profile, A=4):\n        ${rows.join("\n        ")}`);
-    provider?.destroy();
-    await node?.stop();
+    await chain?.stop();
     await terminateCurves();
   });
 

@@ -35,7 +35,6 @@ import {
   segmentConfigArg,
   sendGovernanceTx,
 } from "../../src/chain/governance.js";
-import { connectRpc } from "../../src/chain/signer.js";
 import { packListCaps, packStress } from "../../src/spec/encoding.js";
 import { ensureCircuit } from "../../src/toolchain/artifacts.js";
 import {
@@ -45,7 +44,7 @@ import {
 } from "../../src/toolchain/contracts.js";
 import { terminateCurves } from "../../src/util/curve.js";
 import { PACKAGE_ROOT, packageDir } from "../../src/util/paths.js";
-import { type AnvilNode, startAnvil } from "../helpers/anvil.js";
+import { type LocalChain, startLocalChain } from "../helpers/anvil.js";
 
 /** The `test` profile: A=4, K=2, GA=4 (src/spec/profiles.ts). */
 const A = 4;
@@ -84,7 +83,7 @@ interface System {
 describe("chain: governed segments, oracle prices, custody", function () {
   this.timeout(600_000);
 
-  let node: AnvilNode | undefined;
+  let chain: LocalChain | undefined;
   let provider: JsonRpcProvider;
   let admin: Wallet;
   let outsider: Wallet;
@@ -117,10 +116,8 @@ describe("chain: governed segments, oracle prices, custody", function () {
   }
 
   before(async () => {
-    node = await startAnvil();
-    provider = await connectRpc(node.url, { pollingMs: 50 });
-    admin = new Wallet(node.privateKeys[0] as string, provider);
-    outsider = new Wallet(node.privateKeys[1] as string, provider);
+    chain = await startLocalChain();
+    ({ provider, admin, outsider } = chain);
     const seg = await ensureCircuit("segment", "test");
     const list = await ensureCircuit("lotlist", "test");
     const chainlink = "@chainlink/contracts/src/v0.8/tests/MockV3Aggregator.sol";
@@ -148,7 +145,7 @@ describe("chain: governed segments, oracle prices, custody", function () {
   });
 
   after(async () => {
-    await node?.stop();
+    await chain?.stop();
     await terminateCurves();
     if (Object.keys(gas).length > 0) {
       console.log("      gas (anvil, cancun, optimizer 200):");

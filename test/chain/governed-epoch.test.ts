@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { type Contract, type JsonRpcProvider, Wallet, ZeroAddress } from "ethers";
+import { type Contract, type JsonRpcProvider, type Wallet, ZeroAddress } from "ethers";
 import { readBundle } from "../../src/bundle/disk.js";
 import {
   GovernanceTxError,
@@ -31,7 +31,6 @@ import {
 } from "../../src/chain/governed.js";
 import { type PublishResult, publishEpoch } from "../../src/chain/publish.js";
 import { chainEpochFromBundle, registryAt } from "../../src/chain/registry.js";
-import { connectRpc } from "../../src/chain/signer.js";
 import { proveSnapshot } from "../../src/pipeline.js";
 import { loadSnapshot, parseSnapshot } from "../../src/snapshot/snapshot.js";
 import { getProfile } from "../../src/spec/profiles.js";
@@ -39,7 +38,7 @@ import { loadArtifacts } from "../../src/toolchain/artifacts.js";
 import { type CompiledContract, compileRegistryWith } from "../../src/toolchain/contracts.js";
 import { terminateCurves } from "../../src/util/curve.js";
 import { PACKAGE_ROOT } from "../../src/util/paths.js";
-import { type AnvilNode, startAnvil } from "../helpers/anvil.js";
+import { type LocalChain, startLocalChain } from "../helpers/anvil.js";
 import { compileDevContracts, type DevWorld, deployContract, deployDevWorld } from "../helpers/devworld.js";
 
 const PROFILE = getProfile("test");
@@ -48,7 +47,7 @@ const DAY = 86_400;
 
 describe("chain: a governed epoch with real proofs (isHealthy, segmentHealth, IsolatedVault)", function () {
   this.timeout(900_000);
-  let node: AnvilNode | undefined;
+  let chain: LocalChain | undefined;
   let provider: JsonRpcProvider;
   let admin: Wallet;
   let tmp: string;
@@ -65,9 +64,8 @@ describe("chain: a governed epoch with real proofs (isHealthy, segmentHealth, Is
   };
 
   before(async () => {
-    node = await startAnvil();
-    provider = await connectRpc(node.url, { pollingMs: 50 });
-    admin = new Wallet(node.privateKeys[0] as string, provider);
+    chain = await startLocalChain();
+    ({ provider, admin } = chain);
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), "bulkhead-governed-"));
     const zkeys = {
       segment: (await loadArtifacts("segment", "test")).zkey,
@@ -110,8 +108,7 @@ describe("chain: a governed epoch with real proofs (isHealthy, segmentHealth, Is
   });
 
   after(async () => {
-    provider?.destroy();
-    await node?.stop();
+    await chain?.stop();
     await terminateCurves();
     if (tmp) await fs.rm(tmp, { recursive: true, force: true });
   });

@@ -13,16 +13,15 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { Contract, ContractFactory, type JsonRpcProvider, Wallet, ZeroAddress } from "ethers";
+import { Contract, ContractFactory, type Wallet, ZeroAddress } from "ethers";
 import type { BatchItem } from "../../src/audit/batchverify.js";
 import { rootsChain } from "../../src/chain/registry.js";
-import { connectRpc } from "../../src/chain/signer.js";
 import { proofWords } from "../../src/toolchain/batch-verifier.js";
 import { compileSolidity, verifierSourceFromVkey } from "../../src/toolchain/contracts.js";
 import { withSnarkjs } from "../../src/util/curve.js";
 import { CONTRACTS_DIR } from "../../src/util/paths.js";
 import { sj as snarkjs } from "../../src/util/snarkjs.js";
-import { type AnvilNode, startAnvil } from "../helpers/anvil.js";
+import { type LocalChain, startLocalChain } from "../helpers/anvil.js";
 import { type BatchToy, batchToy } from "../helpers/batchtoy.js";
 
 const A = 4; // test profile: assets per segment
@@ -152,8 +151,7 @@ async function listProofs(toy: BatchToy, epoch: bigint, r: bigint) {
 
 describe("chain: registry grouped submission (submitSegmentBatches / submitListBatches)", function () {
   this.timeout(600_000);
-  let node: AnvilNode | undefined;
-  let provider: JsonRpcProvider;
+  let chain: LocalChain | undefined;
   let admin: Wallet;
   let segToy: BatchToy;
   let listToy: BatchToy;
@@ -165,9 +163,8 @@ describe("chain: registry grouped submission (submitSegmentBatches / submitListB
   before(async () => {
     segToy = await batchToy(SEG_SIGNALS - 1);
     listToy = await batchToy(LIST_SIGNALS - 1);
-    node = await startAnvil();
-    provider = await connectRpc(node.url, { pollingMs: 50 });
-    admin = new Wallet(node.privateKeys[0] as string, provider);
+    chain = await startLocalChain();
+    ({ admin } = chain);
     const sources: Record<string, string> = {
       "build/contracts/SegmentVerifier.sol": await verifierSourceFromVkey(segToy.vkey, "SegmentVerifier"),
       "build/contracts/LotListVerifier.sol": await verifierSourceFromVkey(listToy.vkey, "LotListVerifier"),
@@ -190,7 +187,7 @@ describe("chain: registry grouped submission (submitSegmentBatches / submitListB
   });
 
   after(async () => {
-    await node?.stop();
+    await chain?.stop();
     if (gas.length)
       console.log(
         `\n    grouped submission gas (stand-in circuits, test-profile signal counts):\n      ${gas.join("\n      ")}`,

@@ -10,6 +10,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import * as path from "node:path";
+import { type JsonRpcProvider, Wallet } from "ethers";
+import { connectRpc } from "../../src/chain/signer.js";
 import { packageBin, packageDir } from "../../src/util/paths.js";
 
 export interface AnvilOptions {
@@ -157,4 +159,32 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<AnvilNode> {
     await stop();
     throw err;
   }
+}
+
+/** A local chain for a test suite: the node, a provider on it, and two of its funded wallets. */
+export interface LocalChain {
+  node: AnvilNode;
+  provider: JsonRpcProvider;
+  /** the node's first funded account */
+  admin: Wallet;
+  /** the node's second funded account (no role anywhere) */
+  outsider: Wallet;
+  /** closes the provider and stops the node */
+  stop(): Promise<void>;
+}
+
+/** Starts anvil and connects to it (50 ms polling): the chain tests' one setup. */
+export async function startLocalChain(opts: AnvilOptions = {}): Promise<LocalChain> {
+  const node = await startAnvil(opts);
+  const provider = await connectRpc(node.url, { pollingMs: 50 });
+  return {
+    node,
+    provider,
+    admin: new Wallet(node.privateKeys[0] as string, provider),
+    outsider: new Wallet(node.privateKeys[1] as string, provider),
+    stop: async () => {
+      provider.destroy();
+      await node.stop();
+    },
+  };
 }
