@@ -446,8 +446,9 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
     }
 
     /// keccak256(abi.encodePacked(root, tail)), in scratch space.
+    /// @dev t = keccak256(abi.encodePacked(root, tail)); memory-safe: writes only the scratch space.
     function _link(uint256 root, bytes32 tail) private pure returns (bytes32 t) {
-        assembly {
+        assembly ("memory-safe") {
             mstore(0, root)
             mstore(32, tail)
             t := keccak256(0, 64)
@@ -468,7 +469,8 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
         (bool ok, bytes memory ret) =
             governance.staticcall(abi.encodePacked(ISegmentGovernance.checkEpoch.selector, msg.data[4:]));
         if (!ok) {
-            assembly {
+            // revert with `ret` as is (bubbling governance's error); memory-safe: reads `ret` only
+            assembly ("memory-safe") {
                 revert(add(ret, 32), mload(ret))
             }
         }
@@ -540,6 +542,9 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
                 if (w != 1) revert InvalidSlotParams(s.id, k);
                 continue;
             }
+            // fields of the slot word (layout at SLOT_WORD_BITS): global asset = 4 bits at 110, cf =
+            // 14 bits at 96. Literals, not named constants: a constant here changes the compiled
+            // code (legacy codegen) and so the gas of every commit.
             uint256 g = (w >> 110) & 0xF;
             if (w >> SLOT_WORD_BITS != 0 || w & MASK96 == 0 || (w >> 96) & 0x3FFF > MAX_CF_BPS) {
                 revert InvalidSlotParams(s.id, k);
@@ -736,6 +741,9 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
     /// it is the last of `count`, prevState (the previous nextState; `prev` first) and the meta
     /// word's first/last flags, at the places `layout` gives. Few assembly variables: near the
     /// stack limit.
+    /// @dev for t < next.length: p = sig + t * base.length words; p[..] = base; p[0] = next[t];
+    /// p[1] = roots[t]; p[2 .. 2 + kept) = 0 unless last; p[prevState] = prev; p[meta] |= flags;
+    /// prev = next[t]. Memory-safe: writes only inside the signals area `_batchCall` allocated.
     function _chainedSignals(
         uint256 sig,
         uint256[] memory base,
@@ -746,7 +754,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
         uint256[] calldata roots,
         uint256 layout
     ) private pure {
-        assembly {
+        assembly ("memory-safe") {
             for { let t := 0 } lt(t, next.length) { t := add(t, 1) } {
                 let p := add(sig, mul(t, mul(mload(base), 32)))
                 let isLast := eq(add(add(first, t), 1), count)
@@ -790,12 +798,14 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
 
     /// The calldata of verifyBatch(proofs, pubSignals) for the group's proofs (8 words each,
     /// copied from calldata at once) and k x nPub signals, which the caller writes at `sig`.
+    /// @dev data = abi.encodeWithSelector(VERIFY_BATCH_SELECTOR, proofWords, new uint256[](k * nPub))
+    /// with the proof words copied from calldata at once; memory-safe: writes only inside `data`.
     function _batchCall(Proof[] calldata proofs, uint256 nPub) private pure returns (bytes memory data, uint256 sig) {
         uint256 k = proofs.length;
         uint256 pw = 8 * k;
         data = new bytes(4 + 32 * (4 + pw + k * nPub));
         bytes4 selector = VERIFY_BATCH_SELECTOR;
-        assembly {
+        assembly ("memory-safe") {
             let p := add(data, 32)
             mstore(p, selector)
             mstore(add(p, 4), 0x40)
