@@ -41,6 +41,24 @@ const at = (circuit: "segment" | "lotlist", signal: string): number => {
 /** The bit a meta word sets for one flag. */
 const bitOf = (word: bigint): number => word.toString(2).length - 1;
 
+/**
+ * A layout constant against the circuit: prevState's and meta's words, the outputs between the
+ * root and r (kept on the last batch only), and the meta word's first/last flag bits.
+ */
+function checkLayout(
+  name: string,
+  circuit: "segment" | "lotlist",
+  root: string,
+  meta: (flags: { isFirst?: boolean; isLast?: boolean }) => bigint,
+): void {
+  const [prev, metaWord, kept, first, last] = layout(name);
+  assert.equal(prev, at(circuit, "prevState"));
+  assert.equal(metaWord, at(circuit, "meta"));
+  assert.equal(kept, at(circuit, "r") - at(circuit, root) - 1);
+  assert.equal(first, bitOf(meta({ isFirst: true })));
+  assert.equal(last, bitOf(meta({ isLast: true })));
+}
+
 describe("registry public-signal positions match circuits/circuits.json", () => {
   it("segment: r, meta, slots then stress in _segmentBase; prevState, meta, outputs, flags in SEGMENT_LAYOUT", () => {
     const body = functionBody("_segmentBase");
@@ -62,13 +80,7 @@ describe("registry public-signal positions match circuits/circuits.json", () => 
       packSegmentMeta({ segmentId: 0n, marginBps: 0n, isFirst: false, isLast: false, epoch: 0n, ...o });
     assert.equal(meta({ marginBps: 1n }), 1n << 32n);
     assert.equal(meta({ epoch: 1n }), 1n << 50n);
-    const [prev, metaWord, kept, first, last] = layout("SEGMENT_LAYOUT");
-    assert.equal(prev, at("segment", "prevState"));
-    assert.equal(metaWord, at("segment", "meta"));
-    // the outputs after the root (result, fingerprint) are kept on the last batch only
-    assert.equal(kept, at("segment", "r") - at("segment", "batchRoot") - 1);
-    assert.equal(first, bitOf(meta({ isFirst: true })));
-    assert.equal(last, bitOf(meta({ isLast: true })));
+    checkLayout("SEGMENT_LAYOUT", "segment", "batchRoot", meta);
   });
 
   it("lot list: r, meta, caps in _listBase; prevState, meta, outputs, flags in LIST_LAYOUT", () => {
@@ -82,11 +94,6 @@ describe("registry public-signal positions match circuits/circuits.json", () => 
     const meta = (o: Partial<Parameters<typeof packListMeta>[0]>) =>
       packListMeta({ isFirst: false, isLast: false, epoch: 0n, ...o });
     assert.equal(meta({ epoch: 1n }), 1n << 2n);
-    const [prev, metaWord, kept, first, last] = layout("LIST_LAYOUT");
-    assert.equal(prev, at("lotlist", "prevState"));
-    assert.equal(metaWord, at("lotlist", "meta"));
-    assert.equal(kept, at("lotlist", "r") - at("lotlist", "commitment") - 1);
-    assert.equal(first, bitOf(meta({ isFirst: true })));
-    assert.equal(last, bitOf(meta({ isLast: true })));
+    checkLayout("LIST_LAYOUT", "lotlist", "commitment", meta);
   });
 });
