@@ -4,11 +4,17 @@
  * test/helpers/scenario.ts straight from docs/SPEC.md (shared setup: test/helpers/circuit-suite.ts).
  */
 import assert from "node:assert/strict";
+import { initPoseidon } from "../../src/spec/encoding.js";
 import { PROFILES } from "../../src/spec/profiles.js";
 import { circuitSpec } from "../../src/toolchain/compile.js";
 import { compileTestCircuit } from "../helpers/witness.js";
 
 describe("circuits (v2)", () => {
+  // Poseidon for the TS side of the checks (the circuits are compiled where a test needs them)
+  before(async () => {
+    await initPoseidon();
+  });
+
   // =============================================================================================
   describe("constraint counts (pinned: a change in cost must be seen)", () => {
     // profile -> [segment, lotlist] constraints with circom --O2

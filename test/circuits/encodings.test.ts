@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import * as enc from "../../src/spec/encoding.js";
+import { initPoseidon } from "../../src/spec/encoding.js";
 import { A, BTC, ETH, GA, K, UNUSED_SLOT_ENC, USDC } from "../helpers/circuit-suite.js";
 import {
   byId,
@@ -27,6 +28,11 @@ import {
 } from "../helpers/scenario.js";
 
 describe("circuits (v2)", () => {
+  // Poseidon for the TS side of the checks (the circuits are compiled where a test needs them)
+  before(async () => {
+    await initPoseidon();
+  });
+
   // =============================================================================================
   describe("the test helper's encodings equal src/spec/encoding.ts (docs/SPEC.md)", () => {
     it("leaves, commitments, tuples, states, packed inputs and the result agree", () => {

@@ -4,7 +4,7 @@
  * test/helpers/scenario.ts straight from docs/SPEC.md (shared setup: test/helpers/circuit-suite.ts).
  */
 import assert from "node:assert/strict";
-import { FIELD_P, listCommitment, mod, poseidon } from "../../src/spec/encoding.js";
+import { FIELD_P, initPoseidon, listCommitment, mod, poseidon } from "../../src/spec/encoding.js";
 import { honest } from "../helpers/circuit-suite.js";
 import { type Input, R } from "../helpers/scenario.js";
 import {
@@ -21,6 +21,11 @@ import {
 } from "../helpers/witness.js";
 
 describe("circuits (v2)", () => {
+  // Poseidon for the TS side of the checks (the circuits are compiled where a test needs them)
+  before(async () => {
+    await initPoseidon();
+  });
+
   // =============================================================================================
   describe("gadgets", () => {
     let g: TestCircuit;

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import * as enc from "../../src/spec/encoding.js";
-import { FIELD_P } from "../../src/spec/encoding.js";
+import { FIELD_P, initPoseidon } from "../../src/spec/encoding.js";
 import { ensureCircuit } from "../../src/toolchain/artifacts.js";
 import { withSnarkjs } from "../../src/util/curve.js";
 import { sj } from "../../src/util/snarkjs.js";
@@ -28,6 +28,11 @@ import {
 } from "../helpers/scenario.js";
 
 describe("circuits (v2)", () => {
+  // Poseidon for the TS side of the checks (the circuits are compiled where a test needs them)
+  before(async () => {
+    await initPoseidon();
+  });
+
   // =============================================================================================
   describe("Groth16: forged public inputs are rejected by the verifier", () => {
     it("segment batch: parameters, flags, state, root and every result field are bound by the proof", async () => {
