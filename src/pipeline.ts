@@ -31,7 +31,9 @@ import { makeBundle } from "./bundle/make.js";
 import type { CircuitInput } from "./epoch/inputs.js";
 import { buildEpoch, checkMinBatches, type EpochBuild, type ProofJob } from "./epoch/plan.js";
 import { loadOrCreateSecret } from "./epoch/salts.js";
-import { localBackend, type ProofBackend, type ProofTask } from "./prove/backend.js";
+import { localBackend, type ProofBackend, type ProofTask, type ProverIncident } from "./prove/backend.js";
+import { nativeBackend } from "./prove/native-backend.js";
+import { type ProverName, resolveProver } from "./prove/prover.js";
 import { receiptsOf } from "./receipts/build.js";
 import { writeReceiptStore } from "./receipts/store.js";
 import { formatDecimal, loadSnapshot, type Snapshot } from "./snapshot/snapshot.js";
@@ -83,8 +85,15 @@ export interface ProveOptions {
   keys?: Record<CircuitName, CircuitKeys>;
   /** audit the written bundle before returning (default true) */
   selfAudit?: boolean;
-  /** where proofs are computed (default: the local worker pool; see src/prove/backend.ts) */
+  /** where proofs are computed (default: this process, with `prover`; see src/prove/backend.ts) */
   backend?: ProofBackend;
+  /**
+   * the prover of this process (without `backend`): "native" or "snarkjs"; default native when
+   * its toolchain is available, else snarkjs with a warning (src/prove/prover.ts)
+   */
+  prover?: ProverName;
+  /** a prebuilt bulkhead-prover binary for the native prover (default: built into the build directory) */
+  nativeBin?: string;
   /** testing hook: stop (throw) after this many newly proven batches, as if killed */
   stopAfter?: number;
   /** replace an output directory that holds another epoch or manifest (default: refuse) */
@@ -139,10 +148,23 @@ export interface ProveSummary {
   segments: SegmentSummary[];
   lotListBatches: number;
   proofs: { total: number; reused: number; proven: number };
+  prover: ProverReport;
   receipts: number;
   timings: { artifactsMs: number; witnessMs: number; proveMs: number; writeMs: number; totalMs: number };
   notes: string[];
   secret: { file: string; created: boolean };
+}
+
+/** Which prover made this run's proofs, and the native proofs that were not used. */
+export interface ProverReport {
+  /** the prover of this process; "queue": the workers proved; "none": nothing to prove */
+  used: ProverName | "queue" | "none";
+  /** why native, the default, was not used (said once as a warning) */
+  fallback?: string;
+  /** new proofs by the prover that made them (on a queue: as the workers reported) */
+  proofs: Record<ProverName, number>;
+  /** native proofs rejected (or native failures) and proven again with snarkjs, by job */
+  incidents: ProverIncident[];
 }
 
 interface WorkFile {
@@ -267,7 +289,8 @@ async function proveSnapshotNow(opts: ProveOptions): Promise<ProveSummary> {
       publicSignals: job.publicSignals,
       input: () => build.inputOf(job),
     }));
-    const proven = await proveTodo(tasks, ks, reusedKeys, dirs.workDir, proofs, opts, reporter);
+    const prover = await proveTodo(tasks, ks, reusedKeys, dirs.workDir, proofs, opts, reporter);
+    const proven = prover.proofs.native + prover.proofs.snarkjs;
     const proveMs = Date.now() - tP;
 
     // 6. write public/ and private/ atomically
@@ -292,6 +315,7 @@ async function proveSnapshotNow(opts: ProveOptions): Promise<ProveSummary> {
       segments: segmentSummaries(build),
       lotListBatches: build.list.length,
       proofs: { total: build.jobs.length, reused, proven },
+      prover,
       receipts,
       timings: { artifactsMs, witnessMs, proveMs, writeMs, totalMs: Date.now() - t0 },
       notes,
@@ -416,9 +440,10 @@ async function reuseWork(
 }
 
 /**
- * Prove the tasks on the proof backend (default: the local worker pool), which builds each input
- * when the task enters its window; each proof goes to the work cache atomically as soon as it is
- * done (that is what makes a run resumable) and into `proofs`. Returns the count.
+ * Prove the tasks on the proof backend (default: this process's prover, see `chooseBackend`),
+ * which builds each input when the task enters its window; each proof goes to the work cache
+ * atomically as soon as it is done (that is what makes a run resumable) and into `proofs`.
+ * Returns which prover made them.
  */
 async function proveTodo(
   tasks: readonly ProofTask[],
@@ -428,11 +453,14 @@ async function proveTodo(
   proofs: Map<string, BundleProof>,
   opts: ProveOptions,
   reporter: Reporter,
-): Promise<number> {
+): Promise<ProverReport> {
   let proven = 0;
-  if (tasks.length === 0) return proven;
-  const progress = reporter.progress("proving", tasks.length);
-  const backend = opts.backend ?? localBackend({ workers: opts.workers, singleThread: opts.singleThread });
+  const report: ProverReport = { used: "none", proofs: { native: 0, snarkjs: 0 }, incidents: [] };
+  if (tasks.length === 0) return report;
+  const { backend, fallback } = await chooseBackend(opts, reporter);
+  report.used = backend.prover ?? "queue";
+  if (fallback) report.fallback = fallback;
+  const progress = reporter.progress(`proving (${report.used})`, tasks.length);
   const keyOf = (c: CircuitName) => ({
     wasm: ks.keys[c].wasm,
     zkey: ks.keys[c].zkey,
@@ -445,6 +473,7 @@ async function proveTodo(
     reusedKeys,
     progress,
     reporter,
+    onIncident: (i) => report.incidents.push(i),
     onProof: async (t: ProofTask, res) => {
       if (!sameSignals(res.publicSignals, t.publicSignals)) {
         throw new Error(
@@ -461,12 +490,30 @@ async function proveTodo(
       };
       await atomicWriteJson(path.join(workDir, `${t.key}.json`), wf);
       proofs.set(t.id, { publicSignals: res.publicSignals, proof: res.proof });
+      report.proofs[res.prover]++;
       proven++;
       if (opts.stopAfter !== undefined && proven >= opts.stopAfter) throw new StoppedError(proven);
     },
   });
   progress.finish();
-  return proven;
+  return report;
+}
+
+/** The given backend, or this process's prover: native when possible (src/prove/prover.ts). */
+async function chooseBackend(
+  opts: ProveOptions,
+  reporter: Reporter,
+): Promise<{ backend: ProofBackend; fallback?: string }> {
+  if (opts.backend) return { backend: opts.backend };
+  const choice = await resolveProver(opts.prover, opts.profile ?? "default", {
+    buildDir: opts.buildDir,
+    reporter,
+    nativeBin: opts.nativeBin,
+  });
+  const backend = choice.native
+    ? nativeBackend({ native: choice.native, workers: opts.workers, singleThread: opts.singleThread })
+    : localBackend({ workers: opts.workers, singleThread: opts.singleThread });
+  return { backend, fallback: choice.fallback };
 }
 
 /**

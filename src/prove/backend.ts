@@ -8,7 +8,9 @@
  * and a backend keeps a bounded window of tasks in flight (the local pool: one per proving
  * thread; the queue: `QueueBackendOptions.window`), building the next input as one completes.
  *
- *  - `localBackend`: the worker-thread pool of this process (src/prove/pool.ts), the default;
+ *  - `localBackend`: snarkjs on the worker-thread pool of this process (src/prove/pool.ts);
+ *  - `nativeBackend` (src/prove/native-backend.ts): the native prover of this process, each proof
+ *    verified before it is stored (the default where the native toolchain is available);
  *  - `QueueBackend` (src/prove/queue/coordinator.ts): a BullMQ queue on Redis served by
  *    `bulkhead worker` processes on any number of machines.
  */
@@ -17,6 +19,7 @@ import type { CircuitName } from "../spec/profiles.js";
 import type { Progress, Reporter } from "../util/progress.js";
 import type { Groth16Proof } from "../util/snarkjs.js";
 import { type LazyProveRequest, type ProveOutput, proveMany } from "./pool.js";
+import type { ProverName } from "./prover.js";
 
 /** One batch proof to compute. */
 export interface ProofTask {
@@ -42,6 +45,17 @@ export interface BackendKeys {
   vkeySha256: string;
 }
 
+/** A job whose native proof was not used: it was proven again with snarkjs. */
+export interface ProverIncident {
+  job: string;
+  /** work-cache key of the job */
+  key: string;
+  reason: string;
+  reprovedWith: "snarkjs";
+  /** the queue worker that reported it (`host:pid`), when proven on a queue */
+  worker?: string;
+}
+
 export interface BackendContext {
   profile: string;
   keys: Record<CircuitName, BackendKeys>;
@@ -50,21 +64,29 @@ export interface BackendContext {
   progress: Progress;
   reporter: Reporter;
   /** persist one proof (awaited before the job counts as done); throwing aborts the backend */
-  onProof(task: ProofTask, out: { proof: Groth16Proof; publicSignals: string[] }): Promise<void>;
+  onProof(
+    task: ProofTask,
+    out: { proof: Groth16Proof; publicSignals: string[]; prover: ProverName },
+  ): Promise<void>;
+  /** a native proof that was not used (reported by job id; the job is proven again) */
+  onIncident(incident: ProverIncident): void;
 }
 
 export interface ProofBackend {
   readonly name: string;
+  /** the prover this backend runs in this process (none: the queue's workers prove) */
+  readonly prover?: ProverName;
   /** prove every task; resolves when each has been passed to `ctx.onProof` */
   prove(tasks: readonly ProofTask[], ctx: BackendContext): Promise<void>;
   /** checks what the backend needs (a queue's address and credentials) before anything is written */
   preflight?(): Promise<void>;
 }
 
-/** The worker-thread pool of this process. */
+/** snarkjs on the worker-thread pool of this process. */
 export function localBackend(opts: { workers?: number; singleThread?: boolean } = {}): ProofBackend {
   return {
     name: "local",
+    prover: "snarkjs",
     async prove(tasks, ctx) {
       const byId = new Map(tasks.map((t) => [t.id, t]));
       const reqs: LazyProveRequest[] = tasks.map((t) => ({
@@ -79,8 +101,8 @@ export function localBackend(opts: { workers?: number; singleThread?: boolean } 
         onProof: async (req: LazyProveRequest, res: ProveOutput) => {
           const t = byId.get(req.id);
           if (!t) throw new Error(`unexpected proof ${req.id}`);
-          await ctx.onProof(t, res);
-          ctx.progress.tick(1, req.id);
+          await ctx.onProof(t, { ...res, prover: "snarkjs" });
+          ctx.progress.tick(1, `${req.id}, snarkjs`);
         },
       });
     },

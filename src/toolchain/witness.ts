@@ -20,9 +20,7 @@ import { hashJson } from "../util/hash.js";
 import { buildDir as defaultBuildDir } from "../util/paths.js";
 import { type Reporter, silentReporter } from "../util/progress.js";
 import { circuitSpec, compileCircuit } from "./compile.js";
-
-/** Debian packages the native witness generator and prover need. */
-export const NATIVE_APT_INSTALL = "apt-get install -y g++ make nasm libgmp-dev nlohmann-json3-dev";
+import { nativeToolchainMissing } from "./native.js";
 
 export interface NativeWitness {
   /** the program: `<bin> <input.json> <out.wtns>` (reads `<bin>.dat` next to it) */
@@ -36,19 +34,16 @@ export interface NativeWitness {
 const has = (cmd: string): boolean => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
 
 /**
- * What the native witness generator lacks on this machine (undefined: nothing): the tools, the
- * headers and x86-64 (circom's field assembly), with the command that installs the packages.
+ * What the native witness generator lacks on this machine (undefined: nothing): the native
+ * prover's toolchain (g++, nasm, GMP, nlohmann/json, x86-64: src/toolchain/native.ts) and make,
+ * with the command that installs them.
  */
 export function nativeWitnessMissing(): string | undefined {
-  const missing = ["make", "g++", "nasm"].filter((c) => !has(c));
-  const gmp = [
-    "/usr/include/gmp.h",
-    `/usr/include/${process.arch === "x64" ? "x86_64" : "aarch64"}-linux-gnu/gmp.h`,
-  ];
-  if (!gmp.some((f) => existsSync(f))) missing.push("libgmp-dev");
-  if (!existsSync("/usr/include/nlohmann/json.hpp")) missing.push("nlohmann-json3-dev");
-  if (process.arch !== "x64") missing.push("x86-64 (circom's field assembly)");
-  return missing.length > 0 ? `missing ${missing.join(", ")} (${NATIVE_APT_INSTALL})` : undefined;
+  const base = nativeToolchainMissing();
+  const make = has("make")
+    ? undefined
+    : `the native witness generator needs make: install with \`apt-get install -y make\``;
+  return base && make ? `${base}; ${make}` : (base ?? make);
 }
 
 let compilerId: string | undefined;
@@ -74,7 +69,7 @@ export async function ensureNativeWitness(
   opts: { buildDir?: string; reporter?: Reporter } = {},
 ): Promise<NativeWitness> {
   const missing = nativeWitnessMissing();
-  if (missing) throw new Error(`native witness generator: ${missing}`);
+  if (missing) throw new Error(missing);
   const t = Date.now();
   const root = opts.buildDir ?? defaultBuildDir();
   const spec = circuitSpec(circuit, profile);

@@ -368,19 +368,38 @@ class CoordinatorRun {
     }
     if (problem === undefined && res) {
       try {
-        await this.ctx.onProof(task, { proof: res.proof, publicSignals: task.publicSignals });
+        if (res.incident) this.reportIncident(task, res);
+        await this.ctx.onProof(task, {
+          proof: res.proof,
+          publicSignals: task.publicSignals,
+          prover: res.prover ?? "snarkjs",
+        });
       } catch (err) {
         this.reject(err as Error);
         return;
       }
       this.outstanding.delete(task.key);
       await job.remove().catch(() => undefined); // the private input leaves Redis with the job
-      this.ctx.progress.update(this.done(), this.note(task.id));
+      this.ctx.progress.update(this.done(), this.note(`${task.id} (${res.prover ?? "snarkjs"})`));
       if (this.outstanding.size === 0) this.finish();
       else this.leave(task.key);
       return;
     }
     await this.rejectProof(task, problem ?? "no proof", res?.worker ?? "?", job);
+  }
+
+  /** A worker's native proof failed its own check; the worker proved the job again with snarkjs. */
+  private reportIncident(task: ProofTask, res: QueueJobResult): void {
+    const reason = res.incident as string;
+    this.ctx.onIncident({ job: task.id, key: task.key, reason, reprovedWith: "snarkjs", worker: res.worker });
+    this.ctx.reporter.warn(
+      `job ${task.id}: worker ${res.worker}: ${reason}; it proved the job again with snarkjs`,
+      {
+        job: task.id,
+        incident: reason,
+        worker: res.worker,
+      },
+    );
   }
 
   /** Never trust a worker: the proof must have our public signals and verify against our key. */

@@ -14,6 +14,7 @@ import { Redis, type RedisOptions } from "ioredis";
 import type { CircuitInput } from "../../epoch/inputs.js";
 import { CIRCUITS, type CircuitName } from "../../spec/profiles.js";
 import type { Groth16Proof } from "../../util/snarkjs.js";
+import type { ProverName } from "../prover.js";
 
 export const DEFAULT_QUEUE_NAME = "bulkhead-prove";
 export const JOB_FORMAT = "bulkhead-queue-job/1";
@@ -39,6 +40,10 @@ export interface QueueJobResult {
   ms: number;
   /** `host:pid` of the worker process, for messages */
   worker: string;
+  /** the prover that made this proof (absent: snarkjs) */
+  prover?: ProverName;
+  /** why the worker's native proof was not used and the job was proven again with snarkjs */
+  incident?: string;
 }
 
 /** A parsed queue URL: ioredis options, and a form safe to print (password hidden). */
@@ -215,5 +220,7 @@ export function parseJobResult(value: unknown): QueueJobResult {
     ...r,
     worker: typeof r.worker === "string" ? r.worker : "?",
     ms: Number(r.ms) || 0,
+    prover: r.prover === "native" ? "native" : "snarkjs",
+    incident: typeof r.incident === "string" ? r.incident.slice(0, 500) : undefined,
   } as QueueJobResult;
 }

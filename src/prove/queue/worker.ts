@@ -8,18 +8,30 @@
  * used, so a correct worker can take it), stops, and fails with a clear error; it never returns
  * proofs the coordinator would have to reject.
  *
- * Proving runs in threads, so this process's event loop stays free to renew BullMQ's job locks;
- * a killed worker's jobs go back to the queue when their lock expires (BullMQ stalled jobs).
+ * Prover: native (`bulkhead-prover serve` with the circuits' native witness programs, two jobs in
+ * flight) when its toolchain is available or `prover: "native"`, else snarkjs on the thread pool
+ * (src/prove/prover.ts). A native proof is verified against this worker's verification key (the
+ * coordinator's, by sha256) before it is returned; one that fails, or a job the native prover
+ * fails on, is proven again with snarkjs and the result says why (`incident`), which the
+ * coordinator reports by job id. The coordinator verifies every returned proof again anyway.
+ *
+ * Proving runs in threads and child processes, so this process's event loop stays free to renew
+ * BullMQ's job locks; a killed worker's jobs go back to the queue when their lock expires
+ * (BullMQ stalled jobs).
  */
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import { type Job, WaitingError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
+import type { Groth16VKey } from "../../audit/batchverify.js";
 import type { CircuitName } from "../../spec/profiles.js";
 import { loadArtifacts } from "../../toolchain/artifacts.js";
 import { sha256Hex } from "../../util/hash.js";
 import { type Reporter, silentReporter } from "../../util/progress.js";
-import { defaultWorkers, ProverPool } from "../pool.js";
+import { NativeProverError, NativeSession } from "../native.js";
+import { ProofChecker } from "../native-backend.js";
+import { defaultWorkers, type ProveOutput, ProverPool } from "../pool.js";
+import { nativeWitnessFor, type ProverName, resolveProverBinary } from "../prover.js";
 import {
   connect,
   DEFAULT_QUEUE_NAME,
@@ -52,6 +64,10 @@ export interface QueueWorkerOptions {
   maxJobs?: number;
   /** how long a lost Redis connection is retried before the worker fails (ms; see outageLimitMs) */
   outageMs?: number;
+  /** "native" or "snarkjs"; default native when its toolchain is available (src/prove/prover.ts) */
+  prover?: ProverName;
+  /** a prebuilt bulkhead-prover binary (default: built into the build directory) */
+  nativeBin?: string;
 }
 
 export class KeyMismatchError extends Error {
@@ -62,14 +78,27 @@ export class KeyMismatchError extends Error {
 }
 
 interface LocalKeys {
+  circuit: CircuitName;
+  profile: string;
   wasm: string;
   zkey: string;
+  vkey: Groth16VKey;
   vkeySha256: string;
+}
+
+/** What a worker proved, by prover, and its native proofs it did not return. */
+export interface WorkerStats {
+  proofs: number;
+  prover: ProverName;
+  /** why native, the default, was not used */
+  fallback?: string;
+  byProver: Record<ProverName, number>;
+  incidents: { job: string; reason: string }[];
 }
 
 export interface QueueWorkerHandle {
   /** resolves when the worker stopped: after `stop()`, `maxJobs` proofs, or a refused job (rejects) */
-  done: Promise<{ proofs: number }>;
+  done: Promise<WorkerStats>;
   stop(): Promise<void>;
 }
 
@@ -85,10 +114,21 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
   await preflight(target);
   const name = opts.queueName ?? DEFAULT_QUEUE_NAME;
   const threads = Math.max(1, opts.workers ?? defaultWorkers());
-  const pool = new ProverPool({ workers: threads, singleThread: opts.singleThread });
+  const choice = await resolveProverBinary(opts.prover, {
+    buildDir: opts.buildDir,
+    reporter,
+    nativeBin: opts.nativeBin,
+  });
+  const prover = new WorkerProver(choice.bin, threads, opts, reporter);
   const keys = new Map<string, Promise<LocalKeys>>();
   const self = `${os.hostname()}:${process.pid}`;
-  let proofs = 0;
+  const stats: WorkerStats = {
+    proofs: 0,
+    prover: choice.name,
+    ...(choice.fallback ? { fallback: choice.fallback } : {}),
+    byProver: { native: 0, snarkjs: 0 },
+    incidents: [],
+  };
   let refusal: Error | undefined;
   let settle!: (err?: Error) => void;
   const finished = new Promise<void>((resolve, reject) => {
@@ -127,24 +167,30 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
       }
       throw new WaitingError();
     }
-    // process CPU (all threads) during the job: the proof's own CPU when one job runs at a time
+    // this process's CPU (all threads) during the job: the proof's own CPU with snarkjs when one
+    // job runs at a time (the native prover and witness program are other processes)
     const cpu0 = process.cpuUsage();
-    const out = await pool.prove({ id: data.job, input: data.input, wasm: local.wasm, zkey: local.zkey });
+    const out = await prover.prove(data, local);
     const cpu = process.cpuUsage(cpu0);
     const cpuMs = Math.round((cpu.user + cpu.system) / 1000);
-    proofs++;
-    reporter.info(`proved ${data.job} in ${out.ms} ms (process CPU ${cpuMs} ms)`, {
+    stats.proofs++;
+    stats.byProver[out.prover]++;
+    if (out.incident) stats.incidents.push({ job: data.job, reason: out.incident });
+    reporter.info(`proved ${data.job} with ${out.prover} in ${out.ms} ms (process CPU ${cpuMs} ms)`, {
       job: data.job,
+      prover: out.prover,
       ms: out.ms,
       cpuMs,
     });
-    if (opts.maxJobs !== undefined && proofs >= opts.maxJobs) setImmediate(() => settle());
+    if (opts.maxJobs !== undefined && stats.proofs >= opts.maxJobs) setImmediate(() => settle());
     return {
       format: RESULT_FORMAT,
       proof: out.proof,
       publicSignals: out.publicSignals,
       ms: out.ms,
       worker: self,
+      prover: out.prover,
+      ...(out.incident ? { incident: out.incident } : {}),
     };
   };
 
@@ -152,7 +198,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
   const unwatch = watchOutage([connection], target, outageMs, (msg) => settle(new Error(msg)));
   const worker = new Worker(name, processor, {
     connection,
-    concurrency: threads,
+    concurrency: prover.concurrency(),
     lockDuration: opts.lockMs ?? 30_000,
     stalledInterval: opts.stalledIntervalMs ?? 30_000,
     // a job may stall (its worker killed) a few times before BullMQ gives up on it
@@ -172,8 +218,12 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
   });
   void worker.run().catch((err: Error) => settle(err));
   await Promise.race([worker.waitUntilReady(), finished]);
+  prover.onConcurrency = (n) => {
+    worker.concurrency = n;
+  };
   reporter.info(
-    `worker ${self}: queue "${name}" on ${target.display}, ${threads} proving thread(s)${opts.singleThread ? " (single-threaded curve)" : ""}`,
+    `worker ${self}: queue "${name}" on ${target.display}, prover ${choice.name}, ${threads} proving thread(s)${opts.singleThread ? " (single-threaded curve)" : ""}`,
+    { prover: choice.name, threads },
   );
 
   let closing: Promise<void> | undefined;
@@ -185,7 +235,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
       const up = connection.status === "ready";
       if (!up) connection.disconnect();
       await settleWithin(worker.close(!up), up ? 60 * 60_000 : 5000);
-      await pool.close();
+      await prover.close();
       await connection.quit().catch(() => connection.disconnect());
     })();
     return closing;
@@ -193,7 +243,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
   const done = finished.then(
     async () => {
       await stop();
-      return { proofs };
+      return stats;
     },
     async (err: Error) => {
       await stop();
@@ -209,8 +259,108 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
   };
 }
 
-/** This machine's artifacts for (circuit, profile) and the sha256 of its verification key file. */
+/** This machine's artifacts for (circuit, profile) and its verification key (parsed, sha256). */
 async function localKeys(circuit: CircuitName, profile: string, buildDir?: string): Promise<LocalKeys> {
   const a = await loadArtifacts(circuit, profile, buildDir);
-  return { wasm: a.wasm, zkey: a.zkey, vkeySha256: sha256Hex(await fs.readFile(a.vkeyPath, "utf8")) };
+  const text = await fs.readFile(a.vkeyPath, "utf8");
+  return {
+    circuit,
+    profile,
+    wasm: a.wasm,
+    zkey: a.zkey,
+    vkey: JSON.parse(text) as Groth16VKey,
+    vkeySha256: sha256Hex(text),
+  };
+}
+
+/** The proving side of a worker: native (verified, snarkjs on failure) or snarkjs. */
+class WorkerProver {
+  private session: NativeSession | undefined;
+  private pool: ProverPool | undefined;
+  private readonly checker = new ProofChecker();
+  private readonly witness = new Map<string, Promise<string>>();
+  onConcurrency: (n: number) => void = () => undefined;
+
+  constructor(
+    bin: string | undefined,
+    private readonly threads: number,
+    private readonly opts: QueueWorkerOptions,
+    private readonly reporter: Reporter,
+  ) {
+    if (bin) this.session = new NativeSession({ bin, threads, witness: {} });
+  }
+
+  /** Jobs proven at once: two for native (witness of the next while one proves), else one per thread. */
+  concurrency(): number {
+    return this.session ? 2 : this.threads;
+  }
+
+  async prove(
+    data: QueueJobData,
+    local: LocalKeys,
+  ): Promise<ProveOutput & { prover: ProverName; incident?: string }> {
+    let incident: string | undefined;
+    if (this.session) {
+      const t0 = Date.now();
+      try {
+        const witness = await this.witnessFor(local);
+        const out = await this.session.prove(local.zkey, data.input, witness);
+        const ok = await this.checker.check(local.vkey, {
+          proof: out.proof,
+          publicSignals: out.publicSignals,
+        });
+        if (ok)
+          return {
+            proof: out.proof,
+            publicSignals: out.publicSignals,
+            ms: Date.now() - t0,
+            prover: "native",
+          };
+        incident = "the native proof does not verify against the verification key";
+      } catch (err) {
+        incident = (err as Error).message;
+        if (err instanceof NativeProverError && err.fatal) this.nativeStopped(err);
+      }
+      this.reporter.warn(`job ${data.job}: ${incident}; proving it again with snarkjs`, {
+        job: data.job,
+        incident,
+      });
+    }
+    this.pool ??= new ProverPool({ workers: this.threads, singleThread: this.opts.singleThread });
+    const out = await this.pool.prove({
+      id: data.job,
+      input: data.input,
+      wasm: local.wasm,
+      zkey: local.zkey,
+    });
+    return { ...out, prover: "snarkjs", ...(incident ? { incident } : {}) };
+  }
+
+  private witnessFor(local: LocalKeys): Promise<string> {
+    const id = `${local.circuit}-${local.profile}`;
+    let w = this.witness.get(id);
+    if (!w) {
+      w = nativeWitnessFor(local.circuit, local.profile, {
+        buildDir: this.opts.buildDir,
+        reporter: this.reporter,
+      });
+      this.witness.set(id, w);
+    }
+    return w;
+  }
+
+  /** The native process stopped: snarkjs for every later job, on all threads. */
+  private nativeStopped(err: NativeProverError): void {
+    const s = this.session;
+    if (!s) return;
+    this.session = undefined;
+    this.reporter.warn(`native prover stopped: ${err.message}; proving with snarkjs from now on`);
+    void s.close();
+    this.onConcurrency(this.threads);
+  }
+
+  async close(): Promise<void> {
+    await this.session?.close();
+    await this.pool?.close();
+  }
 }
