@@ -1,10 +1,12 @@
 /**
  * Distributed-proving benchmark: `npm run bench -- --queue [--quick]`, or on its own
- * `tsx scripts/bench-queue.ts [--quick] [--positions N] [--repeats K] [--rss 10000,50000,100000]
+ * `tsx scripts/bench-queue.ts [--quick] [--positions N] [--repeats K] [--prover snarkjs|native]
+ * [--profile test] [--rss 10000,50000,100000]
  * [--validate 10000 --validate-profile default --validate-workers 2 --validate-minutes M] [--out DIR]`.
  *
- *  - scaling: the same synthetic test-profile epoch proven through BullMQ by 1 and by 2
- *    `bulkhead worker -w 1 --single-thread` processes (one core each), K pairs interleaved
+ *  - scaling: the same synthetic epoch (`--profile`, default test) proven through BullMQ by 1 and
+ *    by 2 `bulkhead worker -w 1 --prover P` processes (one core each; snarkjs with
+ *    `--single-thread`; `--prover`, default snarkjs), K pairs interleaved
  *    (1, 2, 1, 2, …) so that the shared machine's load hits both alike; medians, their ratio
  *    (target >= 1.8x), each pair's ratio, the load average of every run;
  *  - coordinator overhead per job: the coordinator's own CPU time during the proving stage (input
@@ -125,25 +127,33 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
   }
 }
 
-/** A worker's `proved <job> in <ms> ms (process CPU <ms> ms)` lines. */
-function provedLines(out: string): { job: string; ms: number; cpuMs: number }[] {
-  return [...out.matchAll(/proved (\S+) in (\d+) ms \(process CPU (\d+) ms\)/g)].map((m) => ({
+/** A worker's `proved <job> with <prover> in <ms> ms (process CPU <ms> ms)` lines. */
+function provedLines(out: string): { job: string; prover: string; ms: number; cpuMs: number }[] {
+  return [...out.matchAll(/proved (\S+) with (\w+) in (\d+) ms \(process CPU (\d+) ms\)/g)].map((m) => ({
     job: String(m[1]),
-    ms: Number(m[2]),
-    cpuMs: Number(m[3]),
+    prover: String(m[2]),
+    ms: Number(m[3]),
+    cpuMs: Number(m[4]),
   }));
 }
+
+/** The prover of the bench's workers: snarkjs (one single-threaded core) or native (one thread). */
+export type BenchProver = "native" | "snarkjs";
 
 interface WorkerProc {
   child: ChildProcess;
   output: () => string;
 }
 
-/** `bulkhead worker -w 1 --single-thread`, ready (connected) when this resolves. */
-async function startWorker(url: string, queue: string): Promise<WorkerProc> {
+/**
+ * `bulkhead worker -w 1 --prover P` (snarkjs: `--single-thread`), one core, ready (connected)
+ * when this resolves.
+ */
+async function startWorker(url: string, queue: string, prover: BenchProver): Promise<WorkerProc> {
+  const oneCore = prover === "snarkjs" ? ["--single-thread"] : [];
   const child = spawn(
     process.execPath,
-    [BIN, "worker", "--queue", url, "--queue-name", queue, "-w", "1", "--single-thread"],
+    [BIN, "worker", "--queue", url, "--queue-name", queue, "-w", "1", "--prover", prover, ...oneCore],
     {
       cwd: PACKAGE_ROOT,
       stdio: ["ignore", "pipe", "pipe"],
@@ -167,10 +177,16 @@ async function stopWorker(w: WorkerProc): Promise<void> {
 // ------------------------------------------------------------------------------------ measurements
 
 /** Prove `snapshot` through the queue with `n` single-core worker processes. */
-async function queueRun(url: string, snapshot: Snapshot, n: number, tmp: string): Promise<Json> {
+async function queueRun(
+  url: string,
+  snapshot: Snapshot,
+  n: number,
+  tmp: string,
+  run: { prover: BenchProver; profile: string },
+): Promise<Json> {
   const queue = `bench-${n}-${Date.now()}`;
   const workers: WorkerProc[] = [];
-  for (let i = 0; i < n; i++) workers.push(await startWorker(url, queue));
+  for (let i = 0; i < n; i++) workers.push(await startWorker(url, queue, run.prover));
   const secretFile = path.join(tmp, "secret");
   await fs.writeFile(secretFile, `${SECRET_HEX}\n`);
   const loadAvgBefore = os.loadavg().map((x) => round(x, 2));
@@ -189,7 +205,7 @@ async function queueRun(url: string, snapshot: Snapshot, n: number, tmp: string)
     const s = await proveSnapshot({
       snapshot,
       out: path.join(tmp, `out-${n}-${Date.now()}`),
-      profile: "test",
+      profile: run.profile,
       secretFile,
       selfAudit: false,
       backend: measured,
@@ -198,6 +214,7 @@ async function queueRun(url: string, snapshot: Snapshot, n: number, tmp: string)
     const proved = workers.flatMap((w) => provedLines(w.output()));
     return {
       workers: n,
+      provers: [...new Set(proved.map((x) => x.prover))],
       proofs: s.proofs.proven,
       proveWallMs: s.timings.proveMs,
       endToEndMs: s.timings.totalMs,
@@ -218,8 +235,13 @@ async function queueRun(url: string, snapshot: Snapshot, n: number, tmp: string)
  * 1 vs 2 single-core worker processes on the same epoch, interleaved (1, 2, 1, 2, …, `repeats`
  * pairs) so that a change in the shared machine's load hits both sides alike; medians and ratio.
  */
-export async function benchScaling(positions: number, repeats = 1): Promise<Json> {
-  const profile = getProfile("test");
+export async function benchScaling(
+  positions: number,
+  repeats = 1,
+  prover: BenchProver = "snarkjs",
+  profileName = "test",
+): Promise<Json> {
+  const profile = getProfile(profileName);
   const snapshot = syntheticQueueSnapshot(profile, positions);
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), "bulkhead-bench-queue-"));
   const redis = await startRedis();
@@ -228,9 +250,9 @@ export async function benchScaling(positions: number, repeats = 1): Promise<Json
     for (let i = 0; i < repeats; i++) {
       for (const n of [1, 2]) {
         log(
-          `scaling: ${positions} test-profile positions, ${n} worker process(es), pair ${i + 1}/${repeats}`,
+          `scaling: ${positions} ${profileName}-profile positions, ${n} ${prover} worker process(es), pair ${i + 1}/${repeats}`,
         );
-        const r = await queueRun(redis.url, snapshot, n, tmp);
+        const r = await queueRun(redis.url, snapshot, n, tmp, { prover, profile: profileName });
         log(
           `scaling: ${n} worker(s): ${round(Number(r.proveWallMs) / 1000)} s, load ${(r.loadAvgBefore as number[]).join(" ")}`,
         );
@@ -247,7 +269,8 @@ export async function benchScaling(positions: number, repeats = 1): Promise<Json
     const perJob = (r: Json) => Number(r.coordinatorCpuMsTotal) / jobs;
     const cpuPerProof = (n: number) => median(of(n).map((r) => Number(r.sumWorkerCpuMs) / jobs));
     return {
-      profile: "test",
+      profile: profileName,
+      prover,
       positions,
       jobs,
       repeats,
@@ -264,7 +287,7 @@ export async function benchScaling(positions: number, repeats = 1): Promise<Json
         0,
       ),
       definition:
-        "proveWallMs: the pipeline's proving stage (queue the jobs, wait, verify and store each proof); workers are started and connected before it; runs interleaved 1, 2, 1, 2, …; speedup = median 1-worker wall / median 2-worker wall, pairSpeedups = each pair's ratio; worker CPU per proof: the worker process's CPU during each job (all threads), summed / proofs; coordinator CPU: process.cpuUsage of the coordinator during the queue stage (queueing with input building, checking and verifying each proof, work files) / jobs, median over runs; wall overhead: (1-worker wall - sum of the worker's proving times) / jobs, median",
+        "proveWallMs: the pipeline's proving stage (queue the jobs, wait, verify and store each proof); workers are started and connected before it; runs interleaved 1, 2, 1, 2, …; speedup = median 1-worker wall / median 2-worker wall, pairSpeedups = each pair's ratio; worker CPU per proof: the worker process's CPU during each job (all threads), summed / proofs (with the native prover this excludes the bulkhead-prover and witness processes: not a proof's CPU); coordinator CPU: process.cpuUsage of the coordinator during the queue stage (queueing with input building, checking and verifying each proof, work files) / jobs, median over runs; wall overhead: (1-worker wall - sum of the worker's proving times) / jobs, median",
       cores: os.availableParallelism(),
       loadAvg: os.loadavg().map((x) => round(x, 2)),
     };
@@ -401,7 +424,8 @@ export async function benchValidate(
   const procs: WorkerProc[] = [];
   const loadAvgBefore = os.loadavg().map((x) => round(x, 2));
   try {
-    for (let i = 0; i < workers; i++) procs.push(await startWorker(redis.url, queue));
+    // the model's figures are snarkjs's
+    for (let i = 0; i < workers; i++) procs.push(await startWorker(redis.url, queue, "snarkjs"));
     await fs.writeFile(path.join(tmp, "secret"), `${SECRET_HEX}\n`);
     const qb = new QueueBackend({ url: redis.url, queueName: queue });
     let deadline = 0;
@@ -500,7 +524,7 @@ function scalingMarkdown(s: Json): string[] {
   const runs = (s.runs as Json[] | undefined) ?? [];
   const med = s.medianProveWallMs as Json | undefined;
   const lines = [
-    `## 1 vs 2 single-core worker processes (${s.profile} profile, ${s.positions} positions, ${s.jobs} proofs)`,
+    `## 1 vs 2 single-core worker processes (${s.prover ?? "snarkjs"} prover, ${s.profile} profile, ${s.positions} positions, ${s.jobs} proofs)`,
     "",
     "| run | workers | proving wall | proofs per worker | worker CPU per proof | load average before |",
     "|---|---|---|---|---|---|",
@@ -584,6 +608,9 @@ export interface BenchQueueOptions {
   rss?: number[];
   /** the model check: positions (default: keep the figures in DIR/queue.json) */
   validate?: { positions: number; profile: string; workers: number; minutes: number };
+  /** the scaling runs' worker prover (default snarkjs) and profile (default test) */
+  prover?: BenchProver;
+  profile?: string;
 }
 
 /** An earlier section of DIR/queue.json, kept with the date it was measured. */
@@ -615,7 +642,10 @@ export async function benchQueue(opts: BenchQueueOptions): Promise<Json> {
     (t) => JSON.parse(t) as Json,
     () => undefined,
   );
-  res.scaling = positions > 0 ? await benchScaling(positions, opts.repeats ?? 1) : kept(prev, "scaling");
+  res.scaling =
+    positions > 0
+      ? await benchScaling(positions, opts.repeats ?? 1, opts.prover ?? "snarkjs", opts.profile ?? "test")
+      : kept(prev, "scaling");
   const sizes = opts.rss ?? (opts.quick ? [2000] : [10_000, 50_000, 100_000]);
   res.rss =
     sizes.length > 0
@@ -646,6 +676,8 @@ async function main(): Promise<void> {
       "validate-workers": { type: "string", default: "2" },
       "validate-minutes": { type: "string", default: "60" },
       json: { type: "boolean", default: false },
+      prover: { type: "string", default: "snarkjs" },
+      profile: { type: "string", default: "test" },
     },
   });
   if (values["rss-child"]) return rssChild(Number(values["rss-child"]));
@@ -655,7 +687,13 @@ async function main(): Promise<void> {
     if (!Number.isFinite(n) || n < 0) throw new Error(`${flag}: "${x}" is not a non-negative number`);
     return n;
   };
+  const prover = values.prover as string;
+  if (prover !== "native" && prover !== "snarkjs")
+    throw new Error(`--prover: "${prover}" is not a prover (expected native or snarkjs)`);
+  getProfile(values.profile as string);
   const res = await benchQueue({
+    prover,
+    profile: values.profile,
     quick: values.quick ?? false,
     out: values.out,
     positions: num(values.positions, "--positions"),

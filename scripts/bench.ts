@@ -535,6 +535,8 @@ async function benchPipelineRuns(p: Profile, keys: Keys, e: BenchEpoch) {
       secretFile,
       keys: keysOpt,
       selfAudit: false,
+      // this measures the pipeline's overhead over raw snarkjs: the same prover on both sides
+      prover: "snarkjs",
     });
     if (s.manifestHash !== sameBuild.manifestHash)
       throw new Error("pipeline and raw epochs differ (manifest)");

@@ -460,7 +460,10 @@ async function proveTodo(
   const { backend, fallback } = await chooseBackend(opts, reporter);
   report.used = backend.prover ?? "queue";
   if (fallback) report.fallback = fallback;
-  const progress = reporter.progress(`proving (${report.used})`, tasks.length);
+  const progress = reporter.progress(
+    backend.prover ? `proving (${backend.prover})` : "proving",
+    tasks.length,
+  );
   const keyOf = (c: CircuitName) => ({
     wasm: ks.keys[c].wasm,
     zkey: ks.keys[c].zkey,

@@ -1,18 +1,19 @@
 /**
  * The native witness generator of a circuit: circom's `--c` output (through the shared compile
- * cache, src/toolchain/compile.ts) built with `make` into a program that reads a circuit input
- * (JSON) and writes a `.wtns` file. It is an artifact like the others:
+ * cache, src/toolchain/compile.ts) compiled with g++ and nasm (the steps of circom's Makefile)
+ * into a program that reads a circuit input (JSON) and writes a `.wtns` file. It is an artifact
+ * like the others:
  *
  *   build/witness/<circuit>-<profile>-<key16>/main, main.dat
  *
  * keyed by the circuit's C compile key (sources, circom and circomlib versions, parameters,
- * flags) and the C++ toolchain (`g++ --version`, `nasm --version`, platform), built in a
+ * flags), the C++ toolchain (`g++ --version`, `nasm --version`, platform) and flags, built in a
  * temporary sibling and renamed into place (complete or absent), under the build directory's
  * lock for that circuit so that concurrent runs build it once.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import * as fs from "node:fs/promises";
+import * as os from "node:os";
 import * as path from "node:path";
 import type { CircuitName } from "../spec/profiles.js";
 import { acquireLock, exists, replaceDir, withTmpDir } from "../util/fsutil.js";
@@ -31,19 +32,12 @@ export interface NativeWitness {
   ms: number;
 }
 
-const has = (cmd: string): boolean => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
-
 /**
- * What the native witness generator lacks on this machine (undefined: nothing): the native
- * prover's toolchain (g++, nasm, GMP, nlohmann/json, x86-64: src/toolchain/native.ts) and make,
- * with the command that installs them.
+ * What the native witness generator lacks on this machine (undefined: nothing): it builds with the
+ * native prover's toolchain (g++, nasm, GMP, nlohmann/json, x86-64: src/toolchain/native.ts).
  */
 export function nativeWitnessMissing(): string | undefined {
-  const base = nativeToolchainMissing();
-  const make = has("make")
-    ? undefined
-    : `the native witness generator needs make: install with \`apt-get install -y make\``;
-  return base && make ? `${base}; ${make}` : (base ?? make);
+  return nativeToolchainMissing();
 }
 
 let compilerId: string | undefined;
@@ -74,20 +68,22 @@ export async function ensureNativeWitness(
   const root = opts.buildDir ?? defaultBuildDir();
   const spec = circuitSpec(circuit, profile);
   const compiled = await compileCircuit(spec, { target: "c", buildDir: root });
-  const key = hashJson({ compileKey: compiled.key, compiler: compilerIdentity() });
+  const key = hashJson({ compileKey: compiled.key, compiler: compilerIdentity(), flags: CXX_FLAGS });
   const dir = path.join(root, "witness", `${spec.id}-${key.slice(0, 16)}`);
   const bin = path.join(dir, "main");
   if (await exists(`${bin}.dat`)) return { bin, dir, built: false, ms: Date.now() - t };
   const release = await acquireLock(path.join(root, ".locks", `witness-${spec.id}.lock`));
   try {
     if (await exists(`${bin}.dat`)) return { bin, dir, built: false, ms: Date.now() - t };
-    (opts.reporter ?? silentReporter).info(`${spec.id}: building the native witness generator (make)`);
+    (opts.reporter ?? silentReporter).info(
+      `${spec.id}: building the native witness generator (g++ -O3, minutes)`,
+    );
     await withTmpDir(
       path.dirname(dir),
       async (tmp) => {
         const src = path.join(tmp, "src");
         await fs.cp(path.join(compiled.dir, "main_cpp"), src, { recursive: true });
-        const program = await make(src, spec.id);
+        const program = await compileProgram(src, spec.id);
         await fs.mkdir(path.join(tmp, "out"));
         await fs.copyFile(program, path.join(tmp, "out", "main"));
         await fs.copyFile(`${program}.dat`, path.join(tmp, "out", "main.dat"));
@@ -101,17 +97,46 @@ export async function ensureNativeWitness(
   }
 }
 
-/** `make` in circom's main_cpp/: returns the program (circom names it main, or main_c). */
-async function make(dir: string, id: string): Promise<string> {
-  const { code, output } = await run("make", ["-j2"], dir);
-  const program = ["main", "main_c"].map((n) => path.join(dir, n)).find((p) => existsSync(p));
-  if (code !== 0 || !program)
-    throw new Error(`${id}: building the native witness generator failed: ${output.trim().slice(-400)}`);
-  return program;
+/** circom's Makefile, run directly (no make): the C++ units and the field assembly, then the link. */
+const CXX_FLAGS = ["-std=c++11", "-O3", "-I."];
+const UNITS = ["main", "calcwit", "fr", "main_c"];
+
+/** Compiles circom's main_cpp/ sources in `dir`: returns the program (`main_c`, data `main_c.dat`). */
+async function compileProgram(dir: string, id: string): Promise<string> {
+  const steps = [
+    ...UNITS.map((u) => () => run("g++", ["-c", `${u}.cpp`, ...CXX_FLAGS, "-o", `${u}.o`], dir)),
+    () => run("nasm", ["-felf64", "fr.asm", "-o", "fr_asm.o"], dir),
+  ];
+  // main_c.cpp (the circuit) is by far the largest unit: start it first
+  const order = [steps[3], steps[0], steps[1], steps[2], steps[4]] as (() => Promise<Run>)[];
+  let next = 0;
+  const lane = async (): Promise<Run | undefined> => {
+    while (next < order.length) {
+      const r = await (order[next++] as () => Promise<Run>)();
+      if (r.code !== 0) return r;
+    }
+    return undefined;
+  };
+  const lanes = Math.max(1, Math.min(order.length, os.availableParallelism()));
+  let failed = (await Promise.all(Array.from({ length: lanes }, lane))).find((r) => r !== undefined);
+  if (!failed) {
+    const link = await run("g++", ["-o", "main_c", ...UNITS.map((u) => `${u}.o`), "fr_asm.o", "-lgmp"], dir);
+    if (link.code !== 0) failed = link;
+  }
+  if (failed)
+    throw new Error(
+      `${id}: building the native witness generator failed: ${failed.output.trim().slice(-400)}`,
+    );
+  return path.join(dir, "main_c");
 }
 
-function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
+interface Run {
+  code: number;
+  output: string;
+}
+
+function run(cmd: string, args: string[], cwd: string): Promise<Run> {
+  return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     const add = (d: Buffer) => {
@@ -119,7 +144,7 @@ function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; 
     };
     child.stdout.on("data", add);
     child.stderr.on("data", add);
-    child.on("error", reject);
+    child.on("error", (err) => resolve({ code: 127, output: `cannot run ${cmd}: ${err.message}` }));
     child.on("close", (code) => resolve({ code: code ?? 1, output }));
   });
 }

@@ -4,6 +4,8 @@
  * where that is an error (.ci/run installs it).
  */
 import { ensureNativeProver, nativeToolchainMissing } from "../../src/toolchain/native.js";
+import { ensureNativeWitness } from "../../src/toolchain/witness.js";
+import { createReporter } from "../../src/util/progress.js";
 
 /** For `before` hooks: the binary's path, or the suite skipped (outside CI) without a toolchain. */
 export async function requireNativeProver(ctx: Mocha.Context): Promise<string> {
@@ -15,4 +17,13 @@ export async function requireNativeProver(ctx: Mocha.Context): Promise<string> {
   }
   ctx.timeout(15 * 60_000);
   return ensureNativeProver({ log: (line) => console.log(`      ${line}`) });
+}
+
+/** As `requireNativeProver`, and the native witness programs of `profile` built (minutes, once). */
+export async function requireNativeWitness(ctx: Mocha.Context, profile: string): Promise<string> {
+  const bin = await requireNativeProver(ctx);
+  const reporter = createReporter({ stream: { write: (l: string) => process.stdout.write(`      ${l}`) } });
+  await ensureNativeWitness("segment", profile, { reporter });
+  await ensureNativeWitness("lotlist", profile, { reporter });
+  return bin;
 }
