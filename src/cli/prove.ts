@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { MAX_MIN_BATCHES } from "../epoch/plan.js";
 import { type ProveSummary, proveSnapshot } from "../pipeline.js";
+import { parseProver } from "../prove/prover.js";
 import { QueueBackend } from "../prove/queue/coordinator.js";
 import { DEFAULT_PROFILE } from "../spec/profiles.js";
 import { formatDuration } from "../util/progress.js";
@@ -15,6 +16,7 @@ interface ProveCliOptions {
   secret?: string;
   round?: boolean;
   workers?: string;
+  prover?: string;
   singleThread?: boolean;
   selfAudit: boolean;
   force?: boolean;
@@ -47,6 +49,20 @@ export function parseMinBatches(value: string): number {
 export function stressText(g: { stress: { name: string; healthy: boolean }[] }): string {
   if (g.stress.length === 0) return "-";
   return g.stress.map((x) => `${x.name}: ${x.healthy ? "pass" : "FAIL"}`).join(", ");
+}
+
+/** "prover: native (6 proofs), snarkjs (1 proof): 1 native proof rejected" and the like. */
+export function proverLine(p: ProveSummary["prover"]): string {
+  const counts = (["native", "snarkjs"] as const)
+    .filter((n) => p.proofs[n] > 0)
+    .map((n) => `${n} ${p.proofs[n]}`)
+    .join(", ");
+  const who = p.used === "queue" ? "queue workers" : p.used === "none" ? "none (every proof reused)" : p.used;
+  const fallback = p.fallback ? ` (native unavailable: ${p.fallback})` : "";
+  const incidents = p.incidents.length
+    ? `; ${p.incidents.length} native proof(s) rejected, proven again with snarkjs`
+    : "";
+  return `prover: ${who}${counts ? `, proofs: ${counts}` : ""}${fallback}${incidents}`;
 }
 
 export function formatProveSummary(s: ProveSummary): string {
@@ -93,6 +109,11 @@ export function formatProveSummary(s: ProveSummary): string {
   lines.push(`manifest ${s.manifestHash}`);
   lines.push(`public  (publish): ${s.publicDir}`);
   lines.push(`private (keep):    ${s.privateDir}  (${s.receipts} receipts, totals.json, secret)`);
+  lines.push(proverLine(s.prover));
+  for (const i of s.prover.incidents)
+    lines.push(
+      `  job ${i.job}: ${i.reason}${i.worker ? ` (worker ${i.worker})` : ""}; proven again with snarkjs`,
+    );
   const t = s.timings;
   lines.push(
     `time: ${formatDuration(t.totalMs)} (artifacts ${formatDuration(t.artifactsMs)}, witnesses ${formatDuration(t.witnessMs)}, proving ${formatDuration(t.proveMs)}, writing ${formatDuration(t.writeMs)})`,
@@ -114,6 +135,10 @@ export function register(program: Command): void {
     .option("--round", "round too-precise amounts: collateral down, liabilities up (default: reject)")
     .option("-w, --workers <n>", "proving worker threads (default: all cores)")
     .option("--single-thread", "single-threaded curve inside each worker")
+    .option(
+      "--prover <name>",
+      "native or snarkjs (default: native when its toolchain is present, else snarkjs with a warning)",
+    )
     .option("--no-self-audit", "skip the audit of the written bundle")
     .option("--build-dir <dir>", BUILD_DIR_HELP)
     .option("--force", "replace an output directory that holds another epoch (default: refuse)")
@@ -136,6 +161,9 @@ export function register(program: Command): void {
       const reporter = reporterFor(opts);
       const workers = opts.workers === undefined ? undefined : Number.parseInt(opts.workers, 10);
       if (workers !== undefined && !(workers >= 1)) throw new Error("--workers must be a positive integer");
+      const prover = opts.prover === undefined ? undefined : parseProver(opts.prover);
+      if (prover && opts.queue)
+        throw new Error("--prover: with --queue the workers prove; choose there (bulkhead worker --prover)");
       const window = opts.queueWindow === undefined ? undefined : Number(opts.queueWindow);
       if (window !== undefined && !(Number.isInteger(window) && window >= 1))
         throw new Error(`--queue-window must be a positive integer, got "${opts.queueWindow}"`);
@@ -146,6 +174,7 @@ export function register(program: Command): void {
         secretFile: opts.secret,
         round: opts.round,
         workers,
+        prover,
         singleThread: opts.singleThread,
         selfAudit: opts.selfAudit,
         force: opts.force,

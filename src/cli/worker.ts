@@ -1,5 +1,6 @@
 /** `bulkhead worker --queue redis://…`: prove the batch jobs of `bulkhead prove --queue` coordinators. */
 import type { Command } from "commander";
+import { parseProver } from "../prove/prover.js";
 import { startQueueWorker } from "../prove/queue/worker.js";
 import { onStopRequest, positiveInt, printJson, reporterFor } from "./common.js";
 
@@ -7,6 +8,7 @@ interface WorkerCliOptions {
   queue: string;
   queueName?: string;
   workers?: string;
+  prover?: string;
   singleThread?: boolean;
   buildDir?: string;
   lockMs?: string;
@@ -26,7 +28,11 @@ export function register(program: Command): void {
     )
     .option("--queue-name <name>", "BullMQ queue name (default bulkhead-prove)")
     .option("-w, --workers <n>", "proving threads, i.e. jobs proven at once (default: all cores)")
-    .option("--single-thread", "single-threaded curve inside each proving thread")
+    .option("--single-thread", "single-threaded curve inside each proving thread (snarkjs)")
+    .option(
+      "--prover <name>",
+      "native or snarkjs (default: native when its toolchain is present, else snarkjs with a warning)",
+    )
     .option("--build-dir <dir>", "build directory with the circuit artifacts (default: <repo>/build)")
     .option(
       "--lock-ms <ms>",
@@ -38,7 +44,9 @@ export function register(program: Command): void {
     .option("-q, --quiet", "only warnings and errors")
     .action(async (opts: WorkerCliOptions) => {
       const reporter = reporterFor(opts);
+      const prover = opts.prover === undefined ? undefined : parseProver(opts.prover);
       const handle = await startQueueWorker({
+        prover,
         url: opts.queue,
         queueName: opts.queueName,
         workers: positiveInt(opts.workers, "--workers"),
@@ -53,8 +61,11 @@ export function register(program: Command): void {
         reporter.info("stopping: finishing the jobs in hand (signal again to abort them)");
         void handle.stop();
       }, "the jobs in hand were abandoned; their locks expire and other workers prove them");
-      const { proofs } = await handle.done;
-      if (opts.json) printJson({ ok: true, proofs });
-      else reporter.info(`worker stopped after ${proofs} proof(s)`);
+      const stats = await handle.done;
+      if (opts.json) printJson({ ok: true, ...stats });
+      else
+        reporter.info(
+          `worker stopped after ${stats.proofs} proof(s) (native ${stats.byProver.native}, snarkjs ${stats.byProver.snarkjs}${stats.incidents.length ? `; ${stats.incidents.length} native proof(s) rejected and proven again with snarkjs` : ""})`,
+        );
     });
 }

@@ -80,6 +80,41 @@ describe("CLI: a JSON error object on stdout for every command (--json)", functi
       error: /missing\.json/,
     },
     {
+      name: "prove (an unknown --prover)",
+      args: () => [
+        "prove",
+        "-s",
+        path.join(tmp, "bad.json"),
+        "-o",
+        path.join(tmp, "o"),
+        "--prover",
+        "nope",
+        "--json",
+      ],
+      error: /^--prover: "nope" is not a prover \(expected native or snarkjs\)$/,
+    },
+    {
+      name: "prove (--prover with --queue)",
+      args: () => [
+        "prove",
+        "-s",
+        path.join(tmp, "bad.json"),
+        "-o",
+        path.join(tmp, "o"),
+        "--prover",
+        "native",
+        "--queue",
+        "redis://127.0.0.1:9",
+        "--json",
+      ],
+      error: /^--prover: with --queue the workers prove; choose there \(bulkhead worker --prover\)$/,
+    },
+    {
+      name: "worker (an unknown --prover)",
+      args: () => ["worker", "--queue", "redis://127.0.0.1:9", "--prover", "rapid", "--json"],
+      error: /^--prover: "rapid" is not a prover \(expected native or snarkjs\)$/,
+    },
+    {
       name: "check",
       args: () => ["check", "-s", path.join(tmp, "bad.json"), "--json"],
       code: "INVALID_SNAPSHOT",
@@ -149,5 +184,12 @@ describe("CLI: a JSON error object on stdout for every command (--json)", functi
     assert.equal(r.code, 1);
     assert.equal(r.stdout, "");
     assert.match(r.stderr, /^error: .* is not a bundle directory/);
+  });
+
+  it("without --json: a bad --prover is named on stderr, nothing on stdout", async () => {
+    const r = await runCli(["worker", "--queue", "redis://127.0.0.1:9", "--prover", "gpu"]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, "");
+    assert.equal(r.stderr, 'error: --prover: "gpu" is not a prover (expected native or snarkjs)\n');
   });
 });
