@@ -74,11 +74,14 @@ export { readSecret } from "./epoch/salts.js";
 export {
   type CircuitKeys,
   type ProveOptions,
+  type ProverReport,
   type ProveSummary,
   proveSnapshot,
   type SegmentSummary,
   StoppedError,
 } from "./pipeline.js";
+export type { ProverIncident } from "./prove/backend.js";
+export { PROVERS, type ProverName, parseProver } from "./prove/prover.js";
 // receipts
 export type { AccountReceipt, LotReceipt, Receipt } from "./receipts/receipts.js";
 export {

@@ -4,15 +4,14 @@
  * computed (two jobs in flight, so at most two circuit inputs exist at once).
  *
  * Nothing trusted: every native proof is checked before it is stored, against the verification
- * key and the public signals the coordinator derived (a batch verification of the proofs waiting
- * at that moment, src/audit/batchverify.ts). A proof that fails, or a job the native prover or
+ * key and the public signals the coordinator derived (snarkjs's verifier, as the queue
+ * coordinator checks its workers' proofs). A proof that fails, or a job the native prover or
  * witness program fails on, is proven again with snarkjs and reported by job id (a warning and a
  * `ProverIncident`). If the native process itself stops (exit, deadline, protocol error), the
  * remaining jobs are proven with snarkjs on all `workers` threads, reported once.
  */
-import type { BatchItem, Groth16VKey } from "../audit/batchverify.js";
-import { verifyBatch } from "../audit/batchverify.js";
 import type { CircuitName } from "../spec/profiles.js";
+import { type Groth16Proof, sj } from "../util/snarkjs.js";
 import type { BackendContext, ProofBackend, ProofTask } from "./backend.js";
 import { NativeProverError, NativeSession } from "./native.js";
 import { defaultWorkers, type ProveOutput, ProverPool } from "./pool.js";
@@ -39,49 +38,20 @@ export function nativeBackend(opts: NativeBackendOptions): ProofBackend {
 }
 
 /**
- * Verifies proofs as they arrive: whatever waits when the verifier is free is checked as one
- * batch per circuit (bad proofs named by bisection).
+ * True iff `proof` verifies against `vkey` with `publicSignals` (snarkjs's Groth16 verifier: the
+ * signals below the field modulus, the points on their curves, the pairing equation).
  */
-export class ProofChecker {
-  private readonly waiting: { vkey: Groth16VKey; item: BatchItem; done: (ok: boolean) => void }[] = [];
-  private running = false;
-
-  /** true iff the proof verifies against `vkey` with `item.publicSignals` */
-  check(vkey: Groth16VKey, item: BatchItem): Promise<boolean> {
-    return new Promise((done) => {
-      this.waiting.push({ vkey, item, done });
-      void this.drain();
-    });
-  }
-
-  private async drain(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      while (this.waiting.length > 0) {
-        const all = this.waiting.splice(0);
-        for (const vkey of new Set(all.map((w) => w.vkey))) {
-          const group = all.filter((w) => w.vkey === vkey);
-          const r = await verifyBatch(
-            vkey,
-            group.map((w) => w.item),
-          ).catch(() => ({ ok: false, bad: group.map((_, i) => i) }));
-          const bad = new Set(r.bad);
-          group.forEach((w, i) => {
-            w.done(r.ok || !bad.has(i));
-          });
-        }
-      }
-    } finally {
-      this.running = false;
-    }
-  }
+export async function proofVerifies(
+  vkey: object,
+  publicSignals: readonly string[],
+  proof: Groth16Proof,
+): Promise<boolean> {
+  return sj.groth16.verify(vkey, [...publicSignals], proof).catch(() => false);
 }
 
 class NativeRun {
   private readonly session: NativeSession;
-  private readonly checker = new ProofChecker();
-  private readonly vkeys: Record<CircuitName, Groth16VKey>;
+  private readonly vkeys: Record<CircuitName, object>;
   private readonly workers: number;
   private snarkPool: ProverPool | undefined;
   private next = 0;
@@ -107,8 +77,8 @@ class NativeRun {
       },
     });
     this.vkeys = {
-      segment: JSON.parse(zkeys.segment.vkeyText) as Groth16VKey,
-      lotlist: JSON.parse(zkeys.lotlist.vkeyText) as Groth16VKey,
+      segment: JSON.parse(zkeys.segment.vkeyText) as object,
+      lotlist: JSON.parse(zkeys.lotlist.vkeyText) as object,
     };
   }
 
@@ -188,11 +158,11 @@ class NativeRun {
   }
 
   /** Why a native proof must not be stored ("" when it verifies with the derived signals). */
-  private async problemOf(t: ProofTask, out: { proof: BatchItem["proof"]; publicSignals: string[] }) {
+  private async problemOf(t: ProofTask, out: { proof: Groth16Proof; publicSignals: string[] }) {
     const want = t.publicSignals;
     if (out.publicSignals.length !== want.length || out.publicSignals.some((s, i) => s !== want[i]))
       return "the native proof's public signals differ from the ones the coordinator derived";
-    const ok = await this.checker.check(this.vkeys[t.circuit], { proof: out.proof, publicSignals: want });
+    const ok = await proofVerifies(this.vkeys[t.circuit], want, out.proof);
     return ok
       ? ""
       : "the native proof does not verify against the verification key and the derived public signals";
@@ -206,7 +176,7 @@ class NativeRun {
 
   private async store(
     t: ProofTask,
-    out: { proof: BatchItem["proof"]; publicSignals: string[] },
+    out: { proof: Groth16Proof; publicSignals: string[] },
     prover: "native" | "snarkjs",
   ): Promise<void> {
     await this.ctx.onProof(t, { proof: out.proof, publicSignals: out.publicSignals, prover });

@@ -68,6 +68,9 @@ describe("queue: failures (killed worker, restarted coordinator, restarted Redis
       "-w",
       "1",
       "--single-thread",
+      // snarkjs: a job long enough to kill its worker mid-proof
+      "--prover",
+      "snarkjs",
     ];
     const fast = ["--lock-ms", "4000", "--stalled-ms", "1000"];
     const a = bulkhead([...workerArgs, ...fast]);
@@ -141,6 +144,9 @@ describe("queue: failures (killed worker, restarted coordinator, restarted Redis
       "-w",
       "1",
       "--single-thread",
+      // snarkjs: slow enough that the epoch is still running when Redis restarts
+      "--prover",
+      "snarkjs",
     ]);
     procs.push(w);
     await waitFor(() => count(path.join(out, "private", "work")) >= 1, 180_000, "a first stored proof");

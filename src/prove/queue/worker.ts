@@ -23,13 +23,13 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import { type Job, WaitingError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import type { Groth16VKey } from "../../audit/batchverify.js";
 import type { CircuitName } from "../../spec/profiles.js";
 import { loadArtifacts } from "../../toolchain/artifacts.js";
+import { terminateCurves } from "../../util/curve.js";
 import { sha256Hex } from "../../util/hash.js";
 import { type Reporter, silentReporter } from "../../util/progress.js";
 import { NativeProverError, NativeSession } from "../native.js";
-import { ProofChecker } from "../native-backend.js";
+import { proofVerifies } from "../native-backend.js";
 import { defaultWorkers, type ProveOutput, ProverPool } from "../pool.js";
 import { nativeWitnessFor, type ProverName, resolveProverBinary } from "../prover.js";
 import {
@@ -82,7 +82,7 @@ interface LocalKeys {
   profile: string;
   wasm: string;
   zkey: string;
-  vkey: Groth16VKey;
+  vkey: object;
   vkeySha256: string;
 }
 
@@ -268,7 +268,7 @@ async function localKeys(circuit: CircuitName, profile: string, buildDir?: strin
     profile,
     wasm: a.wasm,
     zkey: a.zkey,
-    vkey: JSON.parse(text) as Groth16VKey,
+    vkey: JSON.parse(text) as object,
     vkeySha256: sha256Hex(text),
   };
 }
@@ -277,7 +277,6 @@ async function localKeys(circuit: CircuitName, profile: string, buildDir?: strin
 class WorkerProver {
   private session: NativeSession | undefined;
   private pool: ProverPool | undefined;
-  private readonly checker = new ProofChecker();
   private readonly witness = new Map<string, Promise<string>>();
   onConcurrency: (n: number) => void = () => undefined;
 
@@ -305,10 +304,7 @@ class WorkerProver {
       try {
         const witness = await this.witnessFor(local);
         const out = await this.session.prove(local.zkey, data.input, witness);
-        const ok = await this.checker.check(local.vkey, {
-          proof: out.proof,
-          publicSignals: out.publicSignals,
-        });
+        const ok = await proofVerifies(local.vkey, out.publicSignals, out.proof);
         if (ok)
           return {
             proof: out.proof,
@@ -362,5 +358,6 @@ class WorkerProver {
   async close(): Promise<void> {
     await this.session?.close();
     await this.pool?.close();
+    await terminateCurves(); // the verifier's curve (snarkjs)
   }
 }
