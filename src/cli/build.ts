@@ -1,9 +1,10 @@
 /** `bulkhead build`: circuits (compile + setup) of a profile, then contracts. Cached. */
 import type { Command } from "commander";
-import { DEFAULT_PROFILE } from "../spec/profiles.js";
+import { type CircuitName, DEFAULT_PROFILE } from "../spec/profiles.js";
 import { ensureCircuit } from "../toolchain/artifacts.js";
 import { buildContracts } from "../toolchain/contracts.js";
 import { ensureNativeProver, nativeToolchainMissing } from "../toolchain/native.js";
+import { ensureNativeWitness } from "../toolchain/witness.js";
 import type { Reporter } from "../util/progress.js";
 import { BUILD_DIR_HELP, checkProfile, parseCircuits, printJson, reporterFor } from "./common.js";
 
@@ -30,7 +31,10 @@ export function register(program: Command): void {
     .option("--ptau <file>", "production powers-of-tau file (default: a dev ptau, insecure)")
     .option("--ptau-hash <hex>", "expected sha256 or blake2b-512 of --ptau")
     .option("--no-contracts", "skip the contracts")
-    .option("--no-native", "skip the native prover (built when g++, nasm and libgmp-dev are present)")
+    .option(
+      "--no-native",
+      "skip the native prover and witness generators (built when g++, nasm and libgmp-dev are present)",
+    )
     .option("--force", "rebuild even when up to date")
     .option("--build-dir <dir>", BUILD_DIR_HELP)
     .option("--json", "JSON lines on stderr, JSON summary on stdout")
@@ -64,7 +68,7 @@ export function register(program: Command): void {
         const c = await buildContracts({ profile, reporter, force: opts.force });
         contracts = { work: c.work, contracts: c.contracts };
       }
-      const native = opts.native ? await buildNative(reporter) : undefined;
+      const native = opts.native ? await buildNative(reporter, circuits, profile) : undefined;
       const elapsedMs = Date.now() - t0;
       if (opts.json) printJson({ profile, circuits: results, contracts, native, elapsedMs });
       else process.stdout.write(`build (${profile}): done in ${(elapsedMs / 1000).toFixed(1)}s\n`);
@@ -72,17 +76,24 @@ export function register(program: Command): void {
 }
 
 /**
- * The native prover when its toolchain is present; otherwise (or when its build fails) one
- * warning with the reason: proving then uses snarkjs.
+ * The native prover and the circuits' native witness generators when the toolchain is present;
+ * otherwise (or when a build fails) one warning with the reason: proving then uses snarkjs.
  */
-async function buildNative(reporter: Reporter): Promise<{ bin?: string; missing?: string }> {
+async function buildNative(
+  reporter: Reporter,
+  circuits: CircuitName[],
+  profile: string,
+): Promise<{ bin?: string; witness?: Record<string, string>; missing?: string }> {
   const missing = nativeToolchainMissing();
   if (missing) {
     reporter.warn(`${missing}; until then proofs use snarkjs`);
     return { missing };
   }
   try {
-    return { bin: await ensureNativeProver({ log: (line) => reporter.info(line) }) };
+    const bin = await ensureNativeProver({ log: (line) => reporter.info(line) });
+    const witness: Record<string, string> = {};
+    for (const c of circuits) witness[c] = (await ensureNativeWitness(c, profile, { reporter })).bin;
+    return { bin, witness };
   } catch (err) {
     const message = (err as Error).message;
     reporter.warn(`${message}\nproofs use snarkjs`);
