@@ -13,7 +13,6 @@ import { Contract, ContractFactory, Wallet } from "ethers";
 import { auditBundle } from "../../src/audit/node.js";
 import type { Bundle } from "../../src/bundle/bundle.js";
 import { readBundle } from "../../src/bundle/disk.js";
-import { type AnvilNode, startAnvil } from "../../src/chain/anvil.js";
 import { connectRpc } from "../../src/chain/signer.js";
 import { type ProveSummary, proveSnapshot } from "../../src/pipeline.js";
 import { resolveProver } from "../../src/prove/prover.js";
@@ -24,6 +23,7 @@ import { compileSolidity, verifierSourceFromVkey } from "../../src/toolchain/con
 import { NATIVE_INSTALL_COMMAND } from "../../src/toolchain/native.js";
 import { createReporter } from "../../src/util/progress.js";
 import type { Groth16Proof } from "../../src/util/snarkjs.js";
+import { type AnvilNode, startAnvil } from "../helpers/anvil.js";
 import { runCli } from "../helpers/cli.js";
 import { EXAMPLE, secretFile, tmpDir } from "../helpers/epoch.js";
 import { requireNativeWitness } from "../helpers/native.js";
