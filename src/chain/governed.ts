@@ -38,6 +38,8 @@ import {
 } from "../spec/encoding.js";
 import type { Profile } from "../spec/profiles.js";
 import { formatDecimal, parseDecimal } from "../spec/units.js";
+import { faultPoint } from "../util/fault.js";
+import { sha256Hex } from "../util/hash.js";
 import { type Reporter, silentReporter } from "../util/progress.js";
 import { type DeployArtifacts, type Deployment, deployRegistry } from "./deploy.js";
 import { checkGenesisOnChain } from "./genesis-check.js";
@@ -196,32 +198,82 @@ export function governedSegmentOf(
   };
 }
 
-/** Writes the configuration into a governance whose deployer is still governor. */
+/**
+ * What a governed deployment has done so far. Saved after every step (`deploy --governance` writes
+ * it to the deployment file until the deployment is complete), so that a re-run of the same
+ * configuration on the same chain resumes where the last one stopped instead of deploying again.
+ */
+export interface GovernedProgress {
+  format: typeof PROGRESS_FORMAT;
+  complete: false;
+  chainId: string;
+  /** sha256 of the configuration, profile and timelock delay: a resume must deploy the same */
+  configHash: string;
+  governance?: { address: string; timelock: string };
+  registry?: Deployment;
+  bound?: true;
+  /** assets added, pooled custody set, segments registered (in configuration order) */
+  assets: number;
+  pooled?: true;
+  segments: number;
+  handedOver?: true;
+}
+export const PROGRESS_FORMAT = "bulkhead-governed-deploy-progress";
+
+/** Where the progress of a governed deployment is kept (the CLI: the deployment file). */
+export interface ProgressStore {
+  load(): Promise<unknown>;
+  save(p: GovernedProgress): Promise<void>;
+}
+
+/** The progress to resume from: the stored one when it is of this chain and configuration. */
+function resumeFrom(stored: unknown, chainId: string, configHash: string): GovernedProgress {
+  const p = stored as Partial<GovernedProgress> | undefined;
+  if (p?.format !== PROGRESS_FORMAT)
+    return { format: PROGRESS_FORMAT, complete: false, chainId, configHash, assets: 0, segments: 0 };
+  if (p.chainId !== chainId || p.configHash !== configHash)
+    throw new Error(
+      `deploy --governance: the deployment file holds an unfinished deployment of ${p.chainId !== chainId ? `chain ${p.chainId}, not ${chainId}` : "another configuration (assets, segments, profile or delay differ)"}: finish it with that configuration, or move the file away to start over`,
+    );
+  return p as GovernedProgress;
+}
+
+/** Writes the configuration into a governance whose deployer is still governor, from where `p` stopped. */
 export async function applyGenesis(
   governance: Contract,
   c: GovernanceConfig,
   p: Profile,
   reporter: Reporter = silentReporter,
+  progress: Pick<GovernedProgress, "assets" | "pooled" | "segments"> = { assets: 0, segments: 0 },
+  saved: () => Promise<void> = async () => undefined,
 ): Promise<void> {
   const f = (n: string) => governance.getFunction(n);
   const i = governance.interface;
-  for (const a of c.assets) {
+  for (const a of c.assets.slice(progress.assets)) {
     await sendGovernanceTx(
       `addAsset ${a.symbol}`,
       () => f("addAsset")(a.symbol, a.decimals, a.token, a.feed, a.maxStalenessSeconds, a.maxDeviationBps),
       i,
     );
+    progress.assets++;
+    await saved();
     reporter.info(`governance: asset ${a.symbol} (token ${a.token}, feed ${a.feed})`);
+    faultPoint("deploy:asset-added");
   }
-  if (c.pooledCustody)
+  if (c.pooledCustody && !progress.pooled) {
     await sendGovernanceTx("setPooledCustody", () => f("setPooledCustody")(c.pooledCustody), i);
-  for (const s of c.segments) {
+    progress.pooled = true;
+    await saved();
+  }
+  for (const s of c.segments.slice(progress.segments)) {
     const g = governedSegmentOf(c, s, p);
     await sendGovernanceTx(
       `registerSegment ${s.id}`,
       () => f("registerSegment")(s.id, segmentConfigArg(g)),
       i,
     );
+    progress.segments++;
+    await saved();
     reporter.info(
       `governance: segment ${s.id} "${s.name}" (${s.custody === "pooled" ? "pooled custody" : `custody ${s.custody}`})`,
     );
@@ -235,7 +287,8 @@ export interface GovernedDeployment extends Deployment {
 /**
  * Governance, timelock, verifiers and registry; the genesis configuration; the hand-over to the
  * timelock (from then on every change waits `delaySeconds`). The configuration is checked against
- * the chain first (genesis-check.ts): a token or feed that does not answer sends nothing.
+ * the chain first (genesis-check.ts): a token or feed that does not answer sends nothing. With a
+ * progress store, every step is saved as it completes and a re-run resumes after the last one.
  */
 export async function deployGovernedRegistry(
   signer: Signer,
@@ -247,30 +300,54 @@ export async function deployGovernedRegistry(
     publishers?: string[];
     allowDevKeys?: boolean;
     reporter?: Reporter;
+    progress?: ProgressStore;
   },
 ): Promise<GovernedDeployment> {
   const reporter = opts.reporter ?? silentReporter;
   // every address of the configuration answers as it must before the first transaction
   if (!signer.provider) throw new Error("deploy --governance: the signer has no provider");
   await checkGenesisOnChain(signer.provider, config, "the governance configuration");
-  const g = await deployGovernance(signer, arts, { delaySeconds: opts.delaySeconds });
-  reporter.info(`deployed SegmentGovernance at ${g.governanceAddress}, timelock at ${g.timelockAddress}`);
-  const d = await deployRegistry(signer, arts, {
-    profile: opts.profile,
-    governance: g.governanceAddress,
-    publishers: opts.publishers,
-    allowDevKeys: opts.allowDevKeys,
-    reporter,
-  });
-  await bindGovernance(g.governance, d.registry);
-  await applyGenesis(g.governance, config, opts.profile, reporter);
-  await handOverToTimelock(g.governance, g.timelockAddress);
+  const chainId = String((await signer.provider.getNetwork()).chainId);
+  const configHash = sha256Hex(
+    JSON.stringify({ config, profile: opts.profile.name, delaySeconds: opts.delaySeconds }),
+  );
+  const p = resumeFrom(await opts.progress?.load(), chainId, configHash);
+  if (p.governance) reporter.info(`resuming the deployment of governance ${p.governance.address}`);
+  const saved = async () => opts.progress?.save(p);
+  if (!p.governance) {
+    const g = await deployGovernance(signer, arts, { delaySeconds: opts.delaySeconds });
+    p.governance = { address: g.governanceAddress, timelock: g.timelockAddress };
+    await saved();
+    reporter.info(`deployed SegmentGovernance at ${g.governanceAddress}, timelock at ${g.timelockAddress}`);
+  }
+  const gov = new Contract(p.governance.address, arts.governance.abi as InterfaceAbi, signer);
+  if (!p.registry) {
+    p.registry = await deployRegistry(signer, arts, {
+      profile: opts.profile,
+      governance: p.governance.address,
+      publishers: opts.publishers,
+      allowDevKeys: opts.allowDevKeys,
+      reporter,
+    });
+    await saved();
+  }
+  if (!p.bound) {
+    await bindGovernance(gov, p.registry.registry);
+    p.bound = true;
+    await saved();
+  }
+  await applyGenesis(gov, config, opts.profile, reporter, p, saved);
+  if (!p.handedOver) {
+    await handOverToTimelock(gov, p.governance.timelock);
+    p.handedOver = true;
+    await saved();
+  }
   reporter.info(`governance handed over to the timelock (delay ${opts.delaySeconds} s)`);
   return {
-    ...d,
+    ...p.registry,
     governance: {
-      address: g.governanceAddress,
-      timelock: g.timelockAddress,
+      address: p.governance.address,
+      timelock: p.governance.timelock,
       delaySeconds: String(opts.delaySeconds),
     },
   };

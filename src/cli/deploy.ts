@@ -8,9 +8,10 @@ import * as path from "node:path";
 import type { Command } from "commander";
 import { deployRegistry, loadDeployArtifacts, writeDeployment } from "../chain/deploy.js";
 import { loadGovernanceArtifacts } from "../chain/governance.js";
-import { deployGovernedRegistry, readGovernanceConfig } from "../chain/governed.js";
+import { deployGovernedRegistry, type ProgressStore, readGovernanceConfig } from "../chain/governed.js";
 import { connectRpc, loadSigner } from "../chain/signer.js";
 import { getProfile } from "../spec/profiles.js";
+import { atomicWriteJson, readJsonIfExists } from "../util/fsutil.js";
 import { buildDir } from "../util/paths.js";
 import { BUILD_DIR_HELP, nonNegativeInt, printJson, reporterFor } from "./common.js";
 
@@ -45,6 +46,13 @@ export async function deploy(opts: DeployCliOptions): Promise<void> {
     if (!profile) throw new Error("unknown profile of the built verifiers (pass --profile)");
     if (opts.timelockDelay !== undefined && !opts.governance)
       throw new Error("--timelock-delay is for a governed registry (--governance FILE)");
+    const { chainId } = await provider.getNetwork();
+    const out = opts.out ?? path.join(buildDir(), "deployments", `chain-${chainId}.json`);
+    // a governed deployment is written as it goes: a re-run of the same configuration resumes
+    const progress: ProgressStore = {
+      load: () => readJsonIfExists(out).catch(() => undefined),
+      save: (p) => atomicWriteJson(out, p),
+    };
     const d = opts.governance
       ? await deployGovernedRegistry(
           signer,
@@ -56,6 +64,7 @@ export async function deploy(opts: DeployCliOptions): Promise<void> {
             publishers: opts.publisher,
             allowDevKeys: opts.allowDevKeys,
             reporter,
+            progress,
           },
         )
       : await deployRegistry(signer, arts, {
@@ -65,7 +74,6 @@ export async function deploy(opts: DeployCliOptions): Promise<void> {
           allowDevKeys: opts.allowDevKeys,
           reporter,
         });
-    const out = opts.out ?? path.join(buildDir(), "deployments", `chain-${d.chainId}.json`);
     await writeDeployment(out, d);
     reporter.info(`deployment written to ${out}`);
     if (opts.json) printJson({ ...d, file: out });

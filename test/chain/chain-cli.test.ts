@@ -314,11 +314,36 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
       assert.equal(noGov.code, 1);
       assert.match(noGov.stderr, /--timelock-delay is for a governed registry/);
 
-      const d = await cli([...base, "--governance", cfgFile, "--timelock-delay", "600", "--json"], env);
+      // killed after its first asset: the deployment file holds what was done; the re-run resumes
+      const governed = [...base, "--governance", cfgFile, "--timelock-delay", "600", "--json"];
+      const killed = await cli(governed, { ...env, BULKHEAD_FAULT: "deploy:asset-added#1" });
+      assert.equal(killed.code, null, killed.stderr);
+      const partial = JSON.parse(await fs.readFile(dep, "utf8")) as {
+        complete: boolean;
+        assets: number;
+        governance: { address: string };
+        registry: { registry: string };
+      };
+      assert.deepEqual([partial.complete, partial.assets], [false, 1]);
+      // another configuration does not resume that deployment
+      const otherDelay = await cli([...base, "--governance", cfgFile, "--timelock-delay", "601"], env);
+      assert.equal(otherDelay.code, 1);
+      assert.match(otherDelay.stderr, /holds an unfinished deployment of another configuration/);
+      const d = await cli(governed, env);
       assert.equal(d.code, 0, d.stderr);
+      assert.match(d.stderr, /resuming the deployment of governance/);
       const deployed = JSON.parse(d.stdout) as {
+        registry: string;
         governance: { address: string; timelock: string; delaySeconds: string };
       };
+      assert.equal(deployed.governance.address, partial.governance.address);
+      assert.equal(deployed.registry, partial.registry.registry);
+      const count = new Contract(
+        deployed.governance.address,
+        ["function assetCount() view returns (uint256)"],
+        provider,
+      );
+      assert.equal(await count.getFunction("assetCount")(), BigInt(world.config.assets.length));
       assert.equal(deployed.governance.delaySeconds, "600");
       const snap = path.join(tmp, "governed-snapshot.json");
       const g = await cli(
