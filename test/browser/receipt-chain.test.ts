@@ -8,12 +8,10 @@
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { Wallet } from "ethers";
 import type { Page } from "playwright-core";
 import { deployRegistry } from "../../src/chain/deploy.js";
 import { publishEpoch } from "../../src/chain/publish.js";
 import { chainEpochFromBundle, registryAt } from "../../src/chain/registry.js";
-import { connectRpc } from "../../src/chain/signer.js";
 import { type Server, startServer } from "../../src/cli/serve.js";
 import type { LotReceipt } from "../../src/receipts/receipts.js";
 import { getProfile } from "../../src/spec/profiles.js";
@@ -21,7 +19,7 @@ import { ensureCircuit } from "../../src/toolchain/artifacts.js";
 import { compileRegistryWith } from "../../src/toolchain/contracts.js";
 import { terminateCurves } from "../../src/util/curve.js";
 import { buildWeb } from "../../web/build.js";
-import { type AnvilNode, startAnvil } from "../helpers/anvil.js";
+import { type AnvilNode, type LocalChain, startLocalChain } from "../helpers/anvil.js";
 import { provenExample, tmpDir } from "../helpers/epoch.js";
 import { type ReceiptMaps, receiptMaps } from "../helpers/receipts.js";
 import { launchChromium, requireChromium, SCREENSHOTS, secretsOf } from "./chromium.js";
@@ -30,6 +28,7 @@ const read = <T>(f: string): T => JSON.parse(readFileSync(f, "utf8")) as T;
 
 describe("browser: receipt page against the chain", function () {
   this.timeout(900_000);
+  let chain: LocalChain | undefined;
   let node: AnvilNode | undefined;
   let server: Server;
   let strict: Server;
@@ -43,8 +42,9 @@ describe("browser: receipt page against the chain", function () {
     const s = await provenExample();
     receipts = path.join(s.privateDir, "receipts");
     index = await receiptMaps(receipts);
-    node = await startAnvil();
-    const admin = new Wallet(node.privateKeys[0] as string, await connectRpc(node.url, { pollingMs: 50 }));
+    chain = await startLocalChain();
+    node = chain.node;
+    const admin = chain.admin;
     const seg = await ensureCircuit("segment", "test");
     const list = await ensureCircuit("lotlist", "test");
     const compiled = await compileRegistryWith({ segment: seg.zkey, lotlist: list.zkey });
@@ -73,7 +73,7 @@ describe("browser: receipt page against the chain", function () {
     await browser?.close();
     await server?.close();
     await strict?.close();
-    await node?.stop();
+    await chain?.stop();
   });
 
   async function check(receiptFile: string, shot: string, on: Server = server) {
