@@ -7,7 +7,7 @@
  *    no stage; cli/, index.ts, build.ts and pipeline.ts (the prover's whole run) sit above it;
  *  - the verification core (what the receipt page bundles, web/build.ts) imports no Node built-in
  *    and no Node-only module (a `*.node.ts` file, bundle/disk.ts, audit/node.ts, toolchain/ but
- *    devkeys.ts): it runs unchanged in Node and the browser.
+ *    devkeys.ts and page-anchor.ts): it runs unchanged in Node and the browser.
  */
 const STAGES = ["snapshot", "epoch", "prove", "bundle", "receipts", "audit", "chain"];
 const BESIDE = ["spec", "util", "toolchain", "types"];
@@ -27,7 +27,7 @@ const CORE = [
   "src/chain/(abi|receipt|registry)\\.ts",
   "src/spec/",
   "src/util/(curve|hash|snarkjs|table)\\.ts",
-  "src/toolchain/devkeys\\.ts",
+  "src/toolchain/(devkeys|page-anchor)\\.ts",
 ];
 
 module.exports = {
@@ -54,7 +54,7 @@ module.exports = {
       from: { path: `^(${CORE.join("|")})` },
       to: {
         dependencyTypesNot: ["type-only"],
-        path: "\\.node\\.ts$|^src/bundle/disk\\.ts$|^src/audit/node\\.ts$|^src/toolchain/(?!devkeys\\.ts)",
+        path: "\\.node\\.ts$|^src/bundle/disk\\.ts$|^src/audit/node\\.ts$|^src/toolchain/(?!(devkeys|page-anchor)\\.ts)",
       },
     },
     {
