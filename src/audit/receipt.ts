@@ -152,6 +152,18 @@ export function outcomeText(p: Pick<PositionCheck, "stress" | "band">): string {
  * bundle's keys were trusted unanchored, every line carries UNANCHORED_WARNING.
  */
 export function formatReceiptVerdict(v: ReceiptVerdict): string {
+  const lines = verdictLines(v);
+  return (v.unanchored ? lines.map((l) => `${UNANCHORED_WARNING} ${l}`) : lines).join("\n");
+}
+
+/**
+ * A receipt verdict's lines, offline or on chain: the verdict, one line per position (amount,
+ * health, stress scenarios and coverage band, the amount as counted, why not included), the other
+ * reasons, and the development-key line unless the verdict is already NOT TRUSTWORTHY.
+ */
+export function verdictLines(
+  v: Pick<ReceiptVerdict, "verdict" | "positions" | "reasons" | "devKeys" | "allowDevKeys">,
+): string[] {
   const lines = [v.verdict];
   for (const p of v.positions) {
     const health = p.healthy === null ? "" : p.healthy ? ", segment healthy" : ", segment UNHEALTHY";
@@ -163,7 +175,7 @@ export function formatReceiptVerdict(v: ReceiptVerdict): string {
     lines.push(`  - ${r}`);
   if (v.devKeys && !v.verdict.startsWith("NOT TRUSTWORTHY"))
     lines.push(devKeysLine(v.devKeys, v.allowDevKeys));
-  return (v.unanchored ? lines.map((l) => `${UNANCHORED_WARNING} ${l}`) : lines).join("\n");
+  return lines;
 }
 
 /** The development-key line under a verdict: accepted only when --allow-dev-keys was given. */

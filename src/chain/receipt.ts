@@ -15,7 +15,7 @@
  * offline check of receipts.ts runs on it too.
  */
 import type { Contract } from "ethers";
-import { devKeysLine, outcomeText } from "../audit/receipt.js";
+import { verdictLines } from "../audit/receipt.js";
 import type { Bundle } from "../bundle/bundle.js";
 import {
   checkPosition,
@@ -213,16 +213,5 @@ function chainVerdictLine(
  * and coverage band as proven on chain, amount as counted), reasons.
  */
 export function formatChainReceiptVerdict(v: ChainReceiptVerdict): string {
-  const lines = [v.verdict];
-  for (const p of v.positions) {
-    const health = p.healthy === null ? "" : p.healthy ? ", segment healthy" : ", segment UNHEALTHY";
-    lines.push(
-      `  segment ${p.segment} batch ${p.batch}: ${p.amount} ${p.asset}: ${p.included ? "included" : "NOT included"}${health}${outcomeText(p)}${p.counted ? `; counted as ${p.counted}` : ""}${p.reason ? ` (${p.reason})` : ""}`,
-    );
-  }
-  for (const r of v.reasons.filter((r) => !v.positions.some((p) => p.reason && r.endsWith(p.reason))))
-    lines.push(`  - ${r}`);
-  if (v.devKeys && !v.verdict.startsWith("NOT TRUSTWORTHY"))
-    lines.push(devKeysLine(v.devKeys, v.allowDevKeys));
-  return lines.join("\n");
+  return verdictLines(v).join("\n");
 }
