@@ -22,6 +22,14 @@ interface ISegmentGovernanceErrors {
     error PriceDeviation(uint256 asset, uint80 roundId, int256 answer, int256 latestAnswer, uint16 maxDeviationBps);
     error InexactPrice(uint256 asset, int256 answer, uint8 feedDecimals);
     error CustodyUnavailable(address token, address account);
-    error CustodyBelowCap(uint32 segmentId, uint256 slot, uint256 balance, uint256 cap);
-    error PooledCustodyBelowCap(uint256 asset, uint256 balance, uint256 cap);
+    /// The caps drawn on one custody account for one asset exceed its balance: `ownCaps` is the
+    /// sum of the caps of every segment naming the account, `pooledDraw` what the pooled cap draws
+    /// from it (the pooled cap beyond all own-custody caps; 0 unless it is the pooled account).
+    error CustodyOvercommitted(address account, uint256 asset, uint256 balance, uint256 ownCaps, uint256 pooledDraw);
+    /// The pooled cap of an asset exceeds the own-custody caps and no pooled account is governed.
+    error NoPooledCustody(uint256 asset, uint256 pooledDraw);
+    /// The latest round (round id 0) carries an answer over from an earlier round.
+    error RoundCarriedOver(uint256 asset, uint80 roundId, uint80 answeredInRound);
+    /// The token's `decimals()` differs from the governed decimals (or it does not answer).
+    error TokenDecimalsMismatch(uint256 asset, address token, uint8 governed);
 }

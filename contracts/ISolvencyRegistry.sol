@@ -22,8 +22,13 @@ interface ISolvencyRegistry {
         /// the latest finalized epoch (0: none yet)
         uint64 epoch;
         /// when that epoch was committed (prices and custody were checked then) and finalized
+        /// (custody checked again then)
         uint64 committedAt;
         uint64 finalizedAt;
+        /// the oldest `updatedAt` of the price rounds that epoch's commit used (0: ungoverned).
+        /// While `fresh`, every price is at most block.timestamp - oldestPriceAt old, which is at
+        /// most maxAge + the asset's governed maxStaleness.
+        uint64 oldestPriceAt;
         /// the segment's governed maximum proof age for that epoch, in seconds
         uint64 maxAge;
         /// bit k: healthy under stress scenario k
@@ -45,15 +50,23 @@ interface ISolvencyRegistry {
     function latestEpoch() external view returns (uint64);
 
     /**
-     * The segment's latest record, for consumers that must refuse stale health: whether the latest
-     * finalized epoch lists it, its health there, that epoch, and when the epoch was finalized
-     * (block timestamp). Never reverts: before any finalized epoch all four are zero/false; for a
-     * segment the latest epoch does not list, `listed` and `healthy` are false and epoch and
-     * finalizedAt are the latest epoch's. A consumer requiring freshness checks
-     * `listed && healthy && block.timestamp - finalizedAt <= maxAge`.
+     * The freshness fields of `segmentHealth` as a tuple. Never reverts: before any finalized epoch
+     * everything is zero/false; for a segment the latest epoch does not list, `listed`, `healthy`,
+     * `fresh`, `maxAge` are zero and epoch, committedAt, finalizedAt, oldestPriceAt are the latest
+     * epoch's. The one freshness rule (what `isHealthy` applies):
+     * `listed && healthy && block.timestamp <= committedAt + maxAge` (`fresh` is the last part).
      */
     function segmentStatus(uint32 segmentId)
         external
         view
-        returns (bool listed, bool healthy, uint64 epoch, uint64 finalizedAt);
+        returns (
+            bool listed,
+            bool healthy,
+            bool fresh,
+            uint64 epoch,
+            uint64 committedAt,
+            uint64 finalizedAt,
+            uint64 maxAge,
+            uint64 oldestPriceAt
+        );
 }

@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {AggregatorV3Interface} from "./vendor/AggregatorV3Interface.sol";
 import {ISegmentGovernance} from "./ISegmentGovernance.sol";
 import {SolvencyRegistry} from "./SolvencyRegistry.sol";
@@ -74,6 +75,11 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
         uint64 fromEpoch;
     }
 
+    struct FinalizeBlocksVersion {
+        uint16 blocks;
+        uint64 fromEpoch;
+    }
+
     // ------------------------------------------------------------------ errors
 
     // configuration
@@ -92,6 +98,7 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
     error InvalidMargin(uint32 segmentId, uint16 marginBps);
     error InvalidMaxAge(uint32 segmentId);
     error InvalidStressWords(uint32 segmentId, uint256 word);
+    error InvalidFinalizeBlocks();
     // commit-time errors: ISegmentGovernanceErrors
 
     // ------------------------------------------------------------------ events
@@ -108,6 +115,7 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
     );
     event SegmentConfigured(uint32 indexed segmentId, uint32 version, uint64 fromEpoch, bool active, string name);
     event PooledCustodySet(address indexed account, uint32 version, uint64 fromEpoch);
+    event FinalizeBlocksSet(uint16 blocks, uint32 version, uint64 fromEpoch);
 
     // ------------------------------------------------------------------ state
 
@@ -129,6 +137,7 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
     uint32[] private _segmentIds;
     uint256 public activeSegmentCount;
     CustodyVersion[] private _pooled;
+    FinalizeBlocksVersion[] private _finalizeBlocks;
 
     constructor(address admin) {
         if (admin == address(0)) revert InvalidAdmin();
@@ -175,6 +184,7 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
         if (g >= globalAssets) revert TooManyAssets(g + 1, globalAssets);
         uint256 len = bytes(symbol).length;
         if (len == 0 || len > 32 || decimals > MAX_DECIMALS || token == address(0)) revert InvalidAsset(g);
+        _checkTokenDecimals(g, token, decimals);
         _assets.push();
         _assetFrom.push();
         emit AssetAdded(g, symbol, decimals, token);
@@ -247,6 +257,37 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
     function pooledCustody() public view returns (address) {
         uint256 n = _pooled.length;
         return n == 0 ? address(0) : _pooled[n - 1].account;
+    }
+
+    /// The pooled custody account that applies to `epoch` (zero: none).
+    function pooledCustodyAt(uint64 epoch) public view returns (address) {
+        for (uint256 i = _pooled.length; i > 0; i--) {
+            if (_pooled[i - 1].fromEpoch <= epoch) return _pooled[i - 1].account;
+        }
+        return address(0);
+    }
+
+    // ------------------------------------------------------------------ finalize delay
+
+    /// The minimum number of blocks between an epoch's commit and its finalization (at least 1:
+    /// the registry always requires a later block), from the next epoch.
+    function setFinalizeBlocks(uint16 blocks) external onlyRole(GOVERNOR_ROLE) {
+        uint64 from = nextEpoch();
+        if (blocks == 0) revert InvalidFinalizeBlocks();
+        _finalizeBlocks.push(FinalizeBlocksVersion(blocks, from));
+        emit FinalizeBlocksSet(blocks, uint32(_finalizeBlocks.length), from);
+    }
+
+    /// The minimum commit-to-finalize gap in blocks that applies to `epoch` (1 when none is set).
+    function finalizeBlocksAt(uint64 epoch) public view returns (uint16) {
+        for (uint256 i = _finalizeBlocks.length; i > 0; i--) {
+            if (_finalizeBlocks[i - 1].fromEpoch <= epoch) return _finalizeBlocks[i - 1].blocks;
+        }
+        return 1;
+    }
+
+    function finalizeBlocksVersionCount() external view returns (uint256) {
+        return _finalizeBlocks.length;
     }
 
     function pooledCustodyVersion(uint256 version) external view returns (CustodyVersion memory) {
@@ -362,31 +403,93 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
         uint256 maxDecimals;
         /// circuit price per global asset, computed on first use (0: not yet)
         uint256[] prices;
-        /// per global asset: sum of the caps of segments with their own custody
-        uint256[] ownCaps;
+        /// the oldest `updatedAt` of the rounds priced so far
+        uint256 oldestPriceAt;
+        /// the pooled custody account that applies to the epoch
+        address pooled;
+        Claims claims;
+    }
+
+    /// What an epoch's caps draw on each custody account (docs/SPEC.md "Custody"): per distinct
+    /// account named by an own-custody segment, per global asset, the sum of those segments' caps.
+    struct Claims {
+        address[] accounts;
+        uint256 count;
+        /// own[i * GA' + g]: caps on accounts[i] for asset g (GA': the governed asset count)
+        uint256[] own;
+        /// per global asset: the sum of every own-custody cap
+        uint256[] ownTotal;
     }
 
     /// @inheritdoc ISegmentGovernance
     function checkEpoch(
-        uint64,
+        uint64 epoch,
         SolvencyRegistry.AssetSlot[] calldata assetTable,
         uint256[] calldata poolCaps,
         SolvencyRegistry.SegmentEntry[] calldata segments,
         uint256[] calldata,
         uint80[] calldata roundIds
-    ) external view returns (uint256[] memory info) {
+    ) external view returns (uint256[] memory, uint64) {
+        Ctx memory c = _newCtx(assetTable, segments.length, roundIds.length);
+        c.pooled = pooledCustodyAt(epoch);
+        uint256[] memory info = _checkSegments(c, segments, roundIds);
+        _checkClaims(c.claims, poolCaps, c.pooled);
+        return (info, c.oldestPriceAt == type(uint256).max ? 0 : uint64(c.oldestPriceAt));
+    }
+
+    function _newCtx(SolvencyRegistry.AssetSlot[] calldata assetTable, uint256 segments, uint256 rounds)
+        private
+        view
+        returns (Ctx memory c)
+    {
         uint256 na = _assets.length;
-        Ctx memory c = Ctx({maxDecimals: _checkAssetTable(assetTable), prices: new uint256[](na), ownCaps: new uint256[](na)});
-        if (roundIds.length != na) revert InvalidRoundIds(roundIds.length, na);
+        uint256 d = _checkAssetTable(assetTable);
+        if (rounds != na) revert InvalidRoundIds(rounds, na);
+        c = Ctx({
+            maxDecimals: d,
+            prices: new uint256[](na),
+            oldestPriceAt: type(uint256).max,
+            pooled: address(0),
+            claims: _newClaims(segments, na)
+        });
+    }
+
+    /// Every manifest segment checked; the active set is exactly the listed one.
+    function _checkSegments(Ctx memory c, SolvencyRegistry.SegmentEntry[] calldata segments, uint80[] calldata roundIds)
+        private
+        view
+        returns (uint256[] memory info)
+    {
         info = new uint256[](segments.length);
         for (uint256 i = 0; i < segments.length; i++) {
             info[i] = _checkSegment(c, segments[i], roundIds);
         }
         if (segments.length != activeSegmentCount) _revertMissing(segments);
-        _checkPooled(c, poolCaps);
     }
 
-    /// The asset table equals the governed one; returns D.
+    /// @inheritdoc ISegmentGovernance
+    function checkCustody(
+        uint64 epoch,
+        uint32[] calldata ids,
+        uint32[] calldata versions,
+        uint256[][] calldata slots,
+        uint256[] calldata poolCaps
+    ) external view returns (uint16 minBlocks) {
+        Claims memory cl = _newClaims(ids.length, _assets.length);
+        for (uint256 i = 0; i < ids.length; i++) {
+            address custody = _segments[ids[i]][versions[i] - 1].custody;
+            if (custody == address(0)) continue;
+            uint256[] calldata w = slots[i];
+            for (uint256 k = 0; k < w.length; k++) {
+                _claim(cl, custody, (w[k] >> 110) & 0xF, w[k] >> 114);
+            }
+        }
+        _checkClaims(cl, poolCaps, pooledCustodyAt(epoch));
+        return finalizeBlocksAt(epoch);
+    }
+
+    /// The asset table equals the governed one, and each token's `decimals()` the governed
+    /// decimals; returns D.
     function _checkAssetTable(SolvencyRegistry.AssetSlot[] calldata table) private view returns (uint256 d) {
         uint256 na = _assets.length;
         if (table.length != na) revert AssetTableMismatch(table.length < na ? table.length : na);
@@ -396,8 +499,17 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
             if (t.decimals != a.decimals || t.token != a.token || keccak256(bytes(t.symbol)) != keccak256(bytes(a.symbol))) {
                 revert AssetTableMismatch(g);
             }
+            _checkTokenDecimals(g, a.token, a.decimals);
             if (a.decimals > d) d = a.decimals;
         }
+    }
+
+    /// The token answers `decimals()` with the governed decimals.
+    function _checkTokenDecimals(uint256 g, address token, uint8 decimals) private view {
+        try IERC20Metadata(token).decimals() returns (uint8 td) {
+            if (td == decimals) return;
+        } catch {}
+        revert TokenDecimalsMismatch(g, token, decimals);
     }
 
     /// One manifest segment against its current governed version; returns version | maxAge << 32.
@@ -420,12 +532,7 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
             if (g != cfg.assets[k] || (w >> 96) & 0x3FFF != cfg.cfBps[k]) revert SlotMismatch(s.id, k);
             uint256 oracle = _price(c, g, roundIds[g]);
             if (w & MASK96 != oracle) revert PriceMismatch(s.id, k, w & MASK96, oracle);
-            if (custody != address(0)) {
-                uint256 cap = w >> 114;
-                uint256 bal = _balance(_currentAsset(g).token, custody);
-                if (cap > bal) revert CustodyBelowCap(s.id, k, bal, cap);
-                c.ownCaps[g] += cap;
-            }
+            if (custody != address(0)) _claim(c.claims, custody, g, w >> 114);
         }
         uint256 sw = cfg.stress.length;
         if (s.stress.length != sw) revert StressMismatch(s.id, s.stress.length);
@@ -449,14 +556,58 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
         }
     }
 
-    /// Pooled caps: for each governed asset g, poolCap_g <= balanceOf(pooled custody) plus the caps
-    /// of the segments with their own custody (each already bounded by that custody's balance).
-    function _checkPooled(Ctx memory c, uint256[] calldata poolCaps) private view {
-        address pooled = pooledCustody();
-        for (uint256 g = 0; g < c.ownCaps.length; g++) {
+    /// Room for `segments` own accounts and the pooled one.
+    function _newClaims(uint256 segments, uint256 na) private pure returns (Claims memory cl) {
+        cl.accounts = new address[](segments + 1);
+        cl.own = new uint256[]((segments + 1) * na);
+        cl.ownTotal = new uint256[](na);
+    }
+
+    /// The index of `account` in the claims, added when new.
+    function _accountIndex(Claims memory cl, address account) private pure returns (uint256 i) {
+        for (i = 0; i < cl.count; i++) {
+            if (cl.accounts[i] == account) return i;
+        }
+        cl.accounts[i] = account;
+        cl.count = i + 1;
+    }
+
+    /// An own-custody segment's cap of asset g on `account`.
+    function _claim(Claims memory cl, address account, uint256 g, uint256 cap) private pure {
+        uint256 na = cl.ownTotal.length;
+        cl.own[_accountIndex(cl, account) * na + g] += cap;
+        cl.ownTotal[g] += cap;
+    }
+
+    /**
+     * Every unit held in custody backs one cap. For each custody account and asset g:
+     *   (sum of the caps of the segments naming the account) + (pooled draw, if it is the pooled
+     *   account) <= balanceOf(account),
+     * where the pooled draw of g is poolCap_g minus every own-custody cap of g (0 when the own caps
+     * cover it): the lot list totals every segment's collateral, the own-custody segments' part is
+     * bounded by their caps, and only the rest is drawn on the pooled account. An account named by
+     * several segments is split between them; the pooled account being an own account is the same
+     * rule. Each (account, asset) balance is read once.
+     */
+    function _checkClaims(Claims memory cl, uint256[] calldata poolCaps, address pooled) private view {
+        uint256 na = cl.ownTotal.length;
+        uint256[] memory draw = new uint256[](na);
+        uint256 p = type(uint256).max;
+        for (uint256 g = 0; g < na; g++) {
             uint256 cap = (poolCaps[g / 2] >> (120 * (g % 2))) & MASK120;
-            uint256 bal = pooled == address(0) ? 0 : _balance(_currentAsset(g).token, pooled);
-            if (cap > bal + c.ownCaps[g]) revert PooledCustodyBelowCap(g, bal + c.ownCaps[g], cap);
+            if (cap <= cl.ownTotal[g]) continue;
+            draw[g] = cap - cl.ownTotal[g];
+            if (pooled == address(0)) revert NoPooledCustody(g, draw[g]);
+            if (p == type(uint256).max) p = _accountIndex(cl, pooled);
+        }
+        for (uint256 i = 0; i < cl.count; i++) {
+            for (uint256 g = 0; g < na; g++) {
+                uint256 own = cl.own[i * na + g];
+                uint256 d = i == p ? draw[g] : 0;
+                if (own + d == 0) continue;
+                uint256 bal = _balance(_currentAsset(g).token, cl.accounts[i]);
+                if (own + d > bal) revert CustodyOvercommitted(cl.accounts[i], g, bal, own, d);
+            }
         }
     }
 
@@ -474,21 +625,28 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
         price = c.prices[g];
         if (price != 0) return price;
         Asset storage a = _currentAsset(g);
-        int256 answer = _checkedAnswer(g, a, roundId);
+        (int256 answer, uint256 updatedAt) = _checkedAnswer(g, a, roundId);
+        if (updatedAt < c.oldestPriceAt) c.oldestPriceAt = updatedAt;
         price = _toCircuit(g, a.feed, answer, PRICE_DECIMALS + c.maxDecimals - a.decimals);
         c.prices[g] = price;
     }
 
-    /// The answer of `roundId` (0: the latest round): complete, positive, at most maxStaleness old
-    /// and within maxDeviationBps of the latest round's answer.
-    function _checkedAnswer(uint256 g, Asset storage a, uint80 roundId) private view returns (int256 answer) {
-        (uint80 latestId, int256 latest, uint256 latestAt) = _latest(g, a.feed);
+    /// The answer of `roundId` (0: the latest round) and its `updatedAt`: complete (the latest
+    /// round not carried over from an earlier one), positive, at most maxStaleness old and within
+    /// maxDeviationBps of the latest round's answer.
+    function _checkedAnswer(uint256 g, Asset storage a, uint80 roundId)
+        private
+        view
+        returns (int256 answer, uint256 updatedAt)
+    {
+        (uint80 latestId, int256 latest, uint256 latestAt, uint80 inRound) = _latest(g, a.feed);
         if (latestAt == 0) revert RoundIncomplete(g, latestId);
         if (latest <= 0) revert InvalidAnswer(g, latestId, latest);
         answer = latest;
-        uint256 updatedAt = latestAt;
+        updatedAt = latestAt;
         if (roundId == 0) {
             roundId = latestId;
+            if (inRound < latestId) revert RoundCarriedOver(g, latestId, inRound);
         } else {
             (answer, updatedAt) = _round(g, a.feed, roundId);
             if (answer <= 0) revert InvalidAnswer(g, roundId, answer);
@@ -503,10 +661,10 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
     function _latest(uint256 g, AggregatorV3Interface feed)
         private
         view
-        returns (uint80 id, int256 answer, uint256 updatedAt)
+        returns (uint80 id, int256 answer, uint256 updatedAt, uint80 answeredInRound)
     {
-        try feed.latestRoundData() returns (uint80 rid, int256 ans, uint256, uint256 at, uint80) {
-            return (rid, ans, at);
+        try feed.latestRoundData() returns (uint80 rid, int256 ans, uint256, uint256 at, uint80 inRound) {
+            return (rid, ans, at, inRound);
         } catch {
             revert FeedUnavailable(g, address(feed));
         }

@@ -56,6 +56,9 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
     /// Entries (lots or liabilities) per segment, and lots per epoch, are at most 2^24
     /// (SPEC "Bounds": every per-asset total then stays below 2^120 and no sum wraps).
     uint256 public constant MAX_ENTRIES = uint256(1) << 24;
+    /// An epoch number is at most this much above the last committed one: reaching 2^64 - 1 takes
+    /// 2^44 commits, so no epoch number can leave the registry without a next epoch.
+    uint64 public constant MAX_EPOCH_STEP = uint64(1) << 20;
 
     bytes32 public constant PUBLISHER_ROLE = keccak256("PUBLISHER_ROLE");
     /// The admin role is OpenZeppelin's DEFAULT_ADMIN_ROLE (it administers PUBLISHER_ROLE).
@@ -137,9 +140,11 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
         /// list batch commitments the manifest commits
         uint32 listCount;
         /// the block of the commit (where `SegmentCommitted` and `ListCommitted` are)
-        uint64 commitBlock;
+        uint40 commitBlock;
         /// segments the manifest lists (a mapping with a packed count: no array length word)
         uint32 segmentCount;
+        /// the oldest `updatedAt` of the price rounds governance checked at the commit (0: ungoverned)
+        uint40 oldestPriceAt;
         /// t_listAccepted of the backward hash chain over the list commitments (0 once all are in)
         bytes32 listCursor;
         /// nextState of the last accepted list batch; the list fingerprint once the last batch is in
@@ -238,6 +243,9 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
 
     error InvalidConfiguration();
     error EpochNotIncreasing(uint64 epoch, uint64 lastCommitted);
+    error EpochStepTooLarge(uint64 epoch, uint64 lastCommitted, uint64 maxStep);
+    /// finalization must come `minBlocks` (at least 1) blocks after the commit
+    error FinalizeTooEarly(uint64 epoch, uint256 blockNumber, uint256 earliestBlock);
     error EmptyManifest();
     error SegmentsNotSorted(uint256 index, uint32 id);
     error SegmentHasNoBatch(uint32 segmentId);
@@ -397,7 +405,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
         SegmentEntry[] calldata segments,
         uint256[] calldata globalCommitments
     ) private returns (EpochData storage e, bytes32 manifestHash, uint256 r) {
-        if (epoch <= lastCommittedEpoch) revert EpochNotIncreasing(epoch, lastCommittedEpoch);
+        _checkEpochStep(epoch);
         if (segments.length == 0) revert EmptyManifest();
         if (globalCommitments.length == 0) revert ListHasNoBatch();
         if (globalCommitments.length > maxListBatches) {
@@ -411,7 +419,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
         e = epochs[epoch];
         e.manifestHash = manifestHash;
         e.committedAt = uint40(block.timestamp);
-        e.commitBlock = uint64(block.number);
+        e.commitBlock = uint40(block.number);
         e.listCount = uint32(globalCommitments.length);
         e.listCursor = _rootsChain(globalCommitments);
         _checkPoolCaps(poolCaps);
@@ -426,6 +434,13 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
             _storeSegment(e, s, assetTable);
             emit SegmentCommitted(epoch, s.id, s.batchRoots);
         }
+    }
+
+    /// lastCommittedEpoch < epoch <= lastCommittedEpoch + MAX_EPOCH_STEP.
+    function _checkEpochStep(uint64 epoch) private view {
+        uint64 last = lastCommittedEpoch;
+        if (epoch <= last) revert EpochNotIncreasing(epoch, last);
+        if (epoch - last > MAX_EPOCH_STEP) revert EpochStepTooLarge(epoch, last, MAX_EPOCH_STEP);
     }
 
     /// t_0 of the backward hash chain over `roots` (each checked < p): t_n = 0,
@@ -464,23 +479,30 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
     }
 
     /// Forwards this call's arguments to `governance.checkEpoch` (same parameter list), bubbling
-    /// its revert; stores each segment's governed version and maximum age.
+    /// its revert; stores each segment's governed version and maximum age, and the oldest price's
+    /// timestamp.
     function _applyGovernance(EpochData storage e) private {
-        (bool ok, bytes memory ret) =
-            governance.staticcall(abi.encodePacked(ISegmentGovernance.checkEpoch.selector, msg.data[4:]));
-        if (!ok) {
-            // revert with `ret` as is (bubbling governance's error); memory-safe: reads `ret` only
-            assembly ("memory-safe") {
-                revert(add(ret, 32), mload(ret))
-            }
-        }
-        uint256[] memory info = abi.decode(ret, (uint256[]));
+        bytes memory ret = _governanceCall(abi.encodePacked(ISegmentGovernance.checkEpoch.selector, msg.data[4:]));
+        (uint256[] memory info, uint64 oldestPriceAt) = abi.decode(ret, (uint256[], uint64));
+        e.oldestPriceAt = uint40(oldestPriceAt);
         uint256 n = e.segmentCount;
         if (info.length != n) revert InvalidConfiguration();
         for (uint256 i = 0; i < n; i++) {
             SegmentData storage d = e.segments[i];
             d.govVersion = uint32(info[i]);
             d.maxAge = uint64(info[i] >> 32);
+        }
+    }
+
+    /// A static call to governance, its revert bubbled unchanged.
+    function _governanceCall(bytes memory data) private view returns (bytes memory ret) {
+        bool ok;
+        (ok, ret) = governance.staticcall(data);
+        if (!ok) {
+            // revert with `ret` as is (bubbling governance's error); memory-safe: reads `ret` only
+            assembly ("memory-safe") {
+                revert(add(ret, 32), mload(ret))
+            }
         }
     }
 
@@ -848,12 +870,17 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
 
     /**
      * Finalizes `epoch`: every batch of every segment and of the lot list accepted, and
-     * prod(segment fingerprints) == list fingerprint (mod p). The epoch then becomes the latest
+     * prod(segment fingerprints) == list fingerprint (mod p); in a later block than the commit (a
+     * flash loan cannot span blocks) and, on a governed registry, at least the governed minimum
+     * number of blocks after it, with every custody cap (`poolCaps`: the committed pooled caps)
+     * checked again against the balances now (`checkCustody`). The epoch then becomes the latest
      * finalized one: each of its segments' records becomes current (healthy or not, independently).
      */
-    function finalizeEpoch(uint64 epoch) external onlyRole(PUBLISHER_ROLE) {
+    function finalizeEpoch(uint64 epoch, uint256[] calldata poolCaps) external onlyRole(PUBLISHER_ROLE) {
         EpochData storage e = _openEpoch(epoch);
         if (epoch <= latestEpoch) revert StaleEpoch(epoch, latestEpoch);
+        if (keccak256(abi.encodePacked(poolCaps)) != e.poolCapsHash) revert PoolCapsMismatch(epoch);
+        if (block.number <= e.commitBlock) revert FinalizeTooEarly(epoch, block.number, uint256(e.commitBlock) + 1);
         uint256 listCount = e.listCount;
         if (e.listAccepted != listCount) revert ListIncomplete(epoch, e.listAccepted, listCount);
         uint256 n = e.segmentCount;
@@ -867,6 +894,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
             if (s.result & 1 == 0) unhealthy++;
         }
         if (product != e.listState) revert FingerprintMismatch(epoch, product, e.listState);
+        if (governance != address(0)) _recheckCustody(e, epoch, poolCaps);
 
         e.finalizedAt = uint40(block.timestamp);
         latestEpoch = epoch;
@@ -876,6 +904,29 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
             emit SegmentRecorded(s.id, epoch, healthy, stressBits, band);
         }
         emit EpochFinalized(epoch, n, unhealthy);
+    }
+
+    /// `governance.checkCustody` on the epoch's committed caps, and its minimum block gap.
+    function _recheckCustody(EpochData storage e, uint64 epoch, uint256[] calldata poolCaps) private view {
+        uint256 n = e.segmentCount;
+        uint32[] memory ids = new uint32[](n);
+        uint32[] memory versions = new uint32[](n);
+        uint256[][] memory slots = new uint256[][](n);
+        for (uint256 i = 0; i < n; i++) {
+            SegmentData storage s = e.segments[i];
+            ids[i] = s.id;
+            versions[i] = s.govVersion;
+            uint256[] memory w = new uint256[](s.assetCount);
+            for (uint256 k = 0; k < w.length; k++) {
+                w[k] = s.words[k];
+            }
+            slots[i] = w;
+        }
+        bytes memory ret = _governanceCall(
+            abi.encodeCall(ISegmentGovernance.checkCustody, (epoch, ids, versions, slots, poolCaps))
+        );
+        uint256 earliest = uint256(e.commitBlock) + abi.decode(ret, (uint16));
+        if (block.number < earliest) revert FinalizeTooEarly(epoch, block.number, earliest);
     }
 
     // ------------------------------------------------------------------ reads
@@ -889,7 +940,8 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
     }
 
     /// True iff the segment is listed in the latest finalized epoch, was proven healthy there, and
-    /// that epoch was committed at most the segment's governed maximum age ago.
+    /// that epoch was committed at most the segment's governed maximum age ago
+    /// (block.timestamp <= committedAt + maxAge: the one freshness rule, docs/CHAIN.md "Freshness").
     function isHealthy(uint32 segmentId) external view returns (bool) {
         return segmentHealth(segmentId).healthyNow;
     }
@@ -902,6 +954,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
         h.epoch = latest;
         h.committedAt = e.committedAt;
         h.finalizedAt = e.finalizedAt;
+        h.oldestPriceAt = e.oldestPriceAt;
         (bool found, uint256 i) = _findSegment(e, segmentId);
         if (!found) return h;
         SegmentData storage s = e.segments[i];
@@ -939,14 +992,19 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
     function segmentStatus(uint32 segmentId)
         external
         view
-        returns (bool listed, bool healthy, uint64 epoch, uint64 finalizedAt)
+        returns (
+            bool listed,
+            bool healthy,
+            bool fresh,
+            uint64 epoch,
+            uint64 committedAt,
+            uint64 finalizedAt,
+            uint64 maxAge,
+            uint64 oldestPriceAt
+        )
     {
-        epoch = latestEpoch;
-        if (epoch == 0) return (false, false, 0, 0);
-        EpochData storage e = epochs[epoch];
-        (bool found, uint256 i) = _findSegment(e, segmentId);
-        if (!found) return (false, false, epoch, e.finalizedAt);
-        return (true, e.segments[i].result & 1 == 1, epoch, e.finalizedAt);
+        SegmentHealth memory h = segmentHealth(segmentId);
+        return (h.listed, h.healthy, h.fresh, h.epoch, h.committedAt, h.finalizedAt, h.maxAge, h.oldestPriceAt);
     }
 
     /// Whole epoch in one call (committed or finalized); reverts when `epoch` was never committed.

@@ -33,6 +33,7 @@ export {
   parseBundle,
 } from "./bundle/bundle.js";
 export { readBundle } from "./bundle/disk.js";
+export { type CustodyBalances, findOvercommit, readCustody } from "./chain/custody.js";
 // chain
 export {
   type DeployArtifacts,
@@ -54,7 +55,6 @@ export {
   type GovernedDeployment,
   governedSnapshot,
   parseGovernanceConfig,
-  readCustody,
   readGovernanceConfig,
   roundIdsFor,
 } from "./chain/governed.js";

@@ -32,8 +32,12 @@ contract MockSolvencyRegistry is ISolvencyRegistry {
         return segmentHealth(segmentId).healthyNow;
     }
 
-    function segmentStatus(uint32 segmentId) external view returns (bool, bool, uint64, uint64) {
-        SegmentHealth memory h = _records[segmentId];
-        return (h.listed, h.healthy, h.epoch, h.finalizedAt);
+    function segmentStatus(uint32 segmentId)
+        external
+        view
+        returns (bool, bool, bool, uint64, uint64, uint64, uint64, uint64)
+    {
+        SegmentHealth memory h = segmentHealth(segmentId);
+        return (h.listed, h.healthy, h.fresh, h.epoch, h.committedAt, h.finalizedAt, h.maxAge, h.oldestPriceAt);
     }
 }

@@ -121,6 +121,9 @@ export interface AuditReport {
     committed: boolean;
     finalized: boolean;
     differences: { field: string; bundle: string; chain: string }[];
+    /** governed registry: the committed caps against the custody rule at the commit's block
+     *  (null: they pass; absent: not checked) */
+    custody?: string | null;
   };
   epoch: string;
   profile: string;

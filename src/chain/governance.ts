@@ -51,6 +51,10 @@ export const GOVERNANCE_READ_ABI = [
   "function segmentVersionCount(uint32 segmentId) view returns (uint256)",
   "function segment(uint32 segmentId) view returns ((string name, uint16 marginBps, uint64 maxAge, address custody, bool active, uint8[] assets, uint16[] cfBps, uint256[] stress))",
   "function pooledCustody() view returns (address)",
+  "function pooledCustodyAt(uint64 epoch) view returns (address)",
+  "function segmentAt(uint32 segmentId, uint64 epoch) view returns (uint256)",
+  "function segmentVersion(uint32 segmentId, uint256 version) view returns ((string name, uint16 marginBps, uint64 maxAge, address custody, bool active, uint8[] assets, uint16[] cfBps, uint256[] stress) cfg, uint64 fromEpoch)",
+  "function finalizeBlocksAt(uint64 epoch) view returns (uint16)",
 ] as const;
 
 /** SegmentGovernance at `address`, for reading. */
@@ -218,6 +222,36 @@ export async function handOverToTimelock(governance: Contract, timelockAddress: 
   await sendTx("grant DEFAULT_ADMIN_ROLE", () => f("grantRole")(DEFAULT_ADMIN_ROLE, timelockAddress), i);
   await sendTx("renounce GOVERNOR_ROLE", () => f("renounceRole")(GOVERNOR_ROLE, me), i);
   await sendTx("renounce DEFAULT_ADMIN_ROLE", () => f("renounceRole")(DEFAULT_ADMIN_ROLE, me), i);
+}
+
+/**
+ * Step 5 (governed deploys): the registry's admin role, which grants and revokes PUBLISHER_ROLE,
+ * moves to the timelock too; the deployer renounces it. From then on a publisher key is added or
+ * rotated out only by a timelock operation (`publisherRoleOp`), public for the delay.
+ */
+export async function handRegistryToTimelock(registry: Contract, timelockAddress: string): Promise<void> {
+  const runner = registry.runner as Signer | null;
+  if (!runner || typeof (runner as Signer).getAddress !== "function")
+    throw new Error("handRegistryToTimelock: the registry must be connected to the deployer's signer");
+  const me = await runner.getAddress();
+  const f = (n: string) => registry.getFunction(n);
+  const i = registry.interface;
+  await sendTx(
+    "grant registry DEFAULT_ADMIN_ROLE",
+    () => f("grantRole")(DEFAULT_ADMIN_ROLE, timelockAddress),
+    i,
+  );
+  await sendTx("renounce registry DEFAULT_ADMIN_ROLE", () => f("renounceRole")(DEFAULT_ADMIN_ROLE, me), i);
+}
+
+/** A timelock operation granting or revoking the registry's PUBLISHER_ROLE (key rotation). */
+export function publisherRoleOp(
+  registry: Contract,
+  fn: "grantRole" | "revokeRole",
+  account: string,
+  salt: string = ZeroHash,
+): TimelockOp {
+  return governanceOp(registry, String(registry.target), fn, [PUBLISHER_ROLE, account], salt);
 }
 
 /** A timelock operation calling one governance function. */

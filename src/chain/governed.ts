@@ -41,6 +41,17 @@ import { formatDecimal, parseDecimal } from "../spec/units.js";
 import { faultPoint } from "../util/fault.js";
 import { sha256Hex } from "../util/hash.js";
 import { type Reporter, silentReporter } from "../util/progress.js";
+import { REGISTRY_ABI } from "./abi.js";
+import {
+  balanceOf,
+  type CustodyBalances,
+  type CustodyClaims,
+  findOvercommit,
+  type Overcommit,
+  overcommitReason,
+  ownTotals,
+  readCustody,
+} from "./custody.js";
 import { type DeployArtifacts, type Deployment, deployRegistry } from "./deploy.js";
 import { checkGenesisOnChain } from "./genesis-check.js";
 import {
@@ -53,6 +64,7 @@ import {
   type GovernedSegment,
   governanceAt,
   handOverToTimelock,
+  handRegistryToTimelock,
   readGovernedAssets,
   readGovernedEpoch,
   segmentConfigArg,
@@ -217,6 +229,8 @@ export interface GovernedProgress {
   pooled?: true;
   segments: number;
   handedOver?: true;
+  /** the registry's admin role (PUBLISHER_ROLE's administrator) handed to the timelock */
+  registryHandedOver?: true;
 }
 export const PROGRESS_FORMAT = "bulkhead-governed-deploy-progress";
 
@@ -342,9 +356,20 @@ export async function deployGovernedRegistry(
     p.handedOver = true;
     await saved();
   }
-  reporter.info(`governance handed over to the timelock (delay ${opts.delaySeconds} s)`);
+  if (!p.registryHandedOver) {
+    await handRegistryToTimelock(
+      new Contract(p.registry.registry, REGISTRY_ABI, signer),
+      p.governance.timelock,
+    );
+    p.registryHandedOver = true;
+    await saved();
+  }
+  reporter.info(
+    `governance and the registry's admin role (publisher keys) handed over to the timelock (delay ${opts.delaySeconds} s)`,
+  );
   return {
     ...p.registry,
+    admin: p.governance.timelock,
     governance: {
       address: p.governance.address,
       timelock: p.governance.timelock,
@@ -355,33 +380,6 @@ export async function deployGovernedRegistry(
 
 // ---------------------------------------------------------------- snapshot from governed state
 
-const ERC20_ABI = ["function balanceOf(address) view returns (uint256)"] as const;
-
-/** Custody balances at one read: per segment with own custody, per slot; pooled, per asset. */
-export interface CustodyBalances {
-  own: Map<bigint, bigint[]>;
-  pooled: bigint[];
-}
-
-export async function readCustody(ge: GovernedEpoch, runner: ContractRunner): Promise<CustodyBalances> {
-  const bal = (token: string, account: string) =>
-    new Contract(token, ERC20_ABI as unknown as InterfaceAbi, runner).getFunction("balanceOf")(
-      account,
-    ) as Promise<bigint>;
-  const own = new Map<bigint, bigint[]>();
-  for (const s of ge.segments) {
-    if (s.custody === ZeroAddress) continue;
-    const caps: bigint[] = [];
-    for (const g of s.assets)
-      caps.push(BigInt(await bal((ge.assets[g] as { token: string }).token, s.custody)));
-    own.set(s.id, caps);
-  }
-  const pooled: bigint[] = [];
-  for (const a of ge.assets)
-    pooled.push(ge.pooledCustody === ZeroAddress ? 0n : BigInt(await bal(a.token, ge.pooledCustody)));
-  return { own, pooled };
-}
-
 type Json = Record<string, unknown>;
 
 /** The registry's SegmentGovernance, for reading with the registry's runner; undefined: ungoverned. */
@@ -390,6 +388,17 @@ async function registryGovernance(registry: Contract): Promise<Contract | undefi
   if (!runner) throw new Error(`registry ${registry.target}: no runner to read it with`);
   const address = String(await registry.getFunction("governance")());
   return address === ZeroAddress ? undefined : governanceAt(address, runner);
+}
+
+/**
+ * The minimum number of blocks between `epoch`'s commit and its finalization: the governed one
+ * for that epoch (SegmentGovernance.finalizeBlocksAt), 1 on an ungoverned registry (finalization
+ * always comes in a later block than the commit).
+ */
+export async function finalizeBlocksForRegistry(registry: Contract, epoch: bigint): Promise<number> {
+  const gov = await registryGovernance(registry);
+  if (!gov) return 1;
+  return Number(await gov.getFunction("finalizeBlocksAt")(epoch));
 }
 
 /** What a governed snapshot needs of the circuit profile: the stress words' shape. */
@@ -420,9 +429,13 @@ export async function governedSnapshotFromRegistry(
  *  - `assets`: the governed asset table; each segment's `prices` (feed prices, in slot order),
  *    `collateralFactorBps`, `marginBps`, `name` and `stressScenarios` (names taken from `raw`'s
  *    scenario at the same index when it has one: names are display metadata);
- *  - custody caps: a segment with its own custody gets balanceOf(custody) per asset, or `raw`'s
- *    tighter cap (a larger one is an error); pooled caps: the pooled balance plus the own-custody
- *    caps of the asset (what the registry accepts), or `raw`'s tighter `custody.pooled`.
+ *  - custody caps (`custodyCaps`): a segment with its own custody gets, per admitted asset, `raw`'s
+ *    cap when it gives one, else its collateral total of the asset in `raw` (a tight cap: what the
+ *    segment proves is what it claims of the account, no slack for pooled segments to count);
+ *    pooled caps: the own-custody caps of the asset plus what the pooled account holds beyond the
+ *    own caps drawn on it, or `raw`'s `custody.pooled`.
+ * The caps must pass the registry's custody rule (src/chain/custody.ts) against `custody`: the
+ * first (account, asset) they overcommit is an error naming the field and the reason.
  * The result is validated like any snapshot when it is proven.
  */
 export function governedSnapshot(
@@ -440,52 +453,30 @@ export function governedSnapshot(
   const names = (s: Json | undefined) =>
     ((s?.stressScenarios ?? raw.stressScenarios) as { name?: string }[] | undefined)?.map((x) => x.name) ??
     [];
-  const ownTotals = ge.assets.map(() => 0n);
+  const claims = custodyClaims(raw, ge, custody, rawSegs);
   const segments = ge.segments.map((s) => {
     const sym = (g: number) => (ge.assets[g] as { symbol: string }).symbol;
-    const at = `segments (id ${s.id})`;
-    const prev = rawSegs.get(Number(s.id));
-    const caps = custody.own.get(s.id);
+    const caps = claims.own.get(s.id);
     const out: Json = {
       id: Number(s.id),
       name: s.name,
       marginBps: s.marginBps,
       prices: Object.fromEntries(s.assets.map((g) => [sym(g), price(g)])),
       collateralFactorBps: Object.fromEntries(s.assets.map((g, k) => [sym(g), s.cfBps[k]])),
-      stressScenarios: scenariosOf(s, names(prev), p, sym),
+      stressScenarios: scenariosOf(s, names(rawSegs.get(Number(s.id))), p, sym),
     };
     if (caps) {
-      const given = (prev?.custodyCaps ?? {}) as Record<string, string>;
       out.custodyCaps = Object.fromEntries(
         s.assets.map((g, k) => {
           const a = ge.assets[g] as { symbol: string; decimals: number };
-          const cap = tighter(
-            given[a.symbol],
-            caps[k] as bigint,
-            a.decimals,
-            `${at}.custodyCaps.${a.symbol}`,
-            `balance of custody ${s.custody}`,
-          );
-          ownTotals[g] = (ownTotals[g] as bigint) + cap;
-          return [a.symbol, formatDecimal(cap, a.decimals)];
+          return [a.symbol, formatDecimal(caps[k] as bigint, a.decimals)];
         }),
       );
     }
     return out;
   });
-  const givenPool = ((raw.custody as Json | undefined)?.pooled ?? {}) as Record<string, string>;
   const pooled = Object.fromEntries(
-    ge.assets.map((a, g) => {
-      const bound = (custody.pooled[g] as bigint) + (ownTotals[g] as bigint);
-      const cap = tighter(
-        givenPool[a.symbol],
-        bound,
-        a.decimals,
-        `custody.pooled.${a.symbol}`,
-        "pooled custody balance + own-custody caps",
-      );
-      return [a.symbol, formatDecimal(cap, a.decimals)];
-    }),
+    ge.assets.map((a, g) => [a.symbol, formatDecimal(claims.pooled[g] as bigint, a.decimals)]),
   );
   return {
     epoch: raw.epoch,
@@ -497,22 +488,83 @@ export function governedSnapshot(
   };
 }
 
-/** A publisher's cap when given (must not exceed what custody holds), else the custody bound. */
-function tighter(
-  given: string | undefined,
-  bound: bigint,
-  decimals: number,
-  at: string,
-  what: string,
-): bigint {
-  if (given === undefined) return bound;
+/**
+ * The caps of a governed snapshot (see governedSnapshot), checked against the registry's custody
+ * rule; throws naming the first field the registry would refuse.
+ */
+function custodyClaims(
+  raw: Json,
+  ge: GovernedEpoch,
+  custody: CustodyBalances,
+  rawSegs: Map<number, Json>,
+): CustodyClaims {
+  const own = new Map<bigint, bigint[]>();
+  for (const s of ge.segments) {
+    if (s.custody === ZeroAddress) continue;
+    const given = (rawSegs.get(Number(s.id))?.custodyCaps ?? {}) as Record<string, string>;
+    own.set(
+      s.id,
+      s.assets.map((g) => {
+        const a = ge.assets[g] as { symbol: string; decimals: number };
+        const at = `segments (id ${s.id}).custodyCaps.${a.symbol}`;
+        return given[a.symbol] === undefined
+          ? collateralTotal(raw, s.id, a)
+          : parsedCap(given[a.symbol] as string, a.decimals, at);
+      }),
+    );
+  }
+  const totals = ownTotals(ge, { own, pooled: [] });
+  const givenPool = ((raw.custody as Json | undefined)?.pooled ?? {}) as Record<string, string>;
+  const pooled = ge.assets.map((a, g) => {
+    const given = givenPool[a.symbol];
+    if (given !== undefined) return parsedCap(given, a.decimals, `custody.pooled.${a.symbol}`);
+    if (ge.pooledCustody === ZeroAddress) return totals[g] as bigint;
+    const left = balanceOf(custody, ge.pooledCustody, g) - ownCapsOn(ge, own, ge.pooledCustody, g);
+    return (totals[g] as bigint) + (left > 0n ? left : 0n);
+  });
+  const claims = { own, pooled };
+  const bad = findOvercommit(ge, claims, custody);
+  if (bad) throw new Error(overcommitMessage(ge, bad));
+  return claims;
+}
+
+/** The sum of the own-custody caps of asset g drawn on `account`. */
+function ownCapsOn(ge: GovernedEpoch, own: Map<bigint, bigint[]>, account: string, g: number): bigint {
+  let sum = 0n;
+  for (const s of ge.segments) {
+    const k = s.assets.indexOf(g);
+    if (k >= 0 && s.custody !== ZeroAddress && getAddress(s.custody) === getAddress(account))
+      sum += own.get(s.id)?.[k] ?? 0n;
+  }
+  return sum;
+}
+
+/** A segment's collateral total of an asset in the positions file (malformed amounts skipped:
+ *  the snapshot's validation names them). */
+function collateralTotal(raw: Json, id: bigint, a: { symbol: string; decimals: number }): bigint {
+  let sum = 0n;
+  for (const c of (raw.collateral ?? []) as Json[]) {
+    if (String(c.segment) !== String(id) || c.asset !== a.symbol) continue;
+    const r = parseDecimal(c.amount, a.decimals, "down");
+    if (r.ok) sum += r.value;
+  }
+  return sum;
+}
+
+function parsedCap(given: string, decimals: number, at: string): bigint {
   const r = parseDecimal(given, decimals, "down");
   if (!r.ok) throw new Error(`${at}: ${r.error}`);
-  if (r.value > bound)
-    throw new Error(
-      `${at}: ${given} exceeds the ${what} (${formatDecimal(bound, decimals)}); the registry would refuse it`,
-    );
   return r.value;
+}
+
+/** The snapshot field an overcommitted (account, asset) is reported at, and why. */
+function overcommitMessage(ge: GovernedEpoch, b: Overcommit): string {
+  const sym = (ge.assets[b.asset] as { symbol: string }).symbol;
+  const field =
+    b.account === ZeroAddress || (b.pooledDraw > 0n && b.ownCaps <= b.balance)
+      ? `custody.pooled.${sym}`
+      : `segments (id ${b.segments[b.segments.length - 1] ?? "?"}).custodyCaps.${sym}`;
+  return `${field}: ${overcommitReason(ge, b)}`;
 }
 
 /** A segment's governed stress words as snapshot scenarios (unused trailing scenarios dropped). */

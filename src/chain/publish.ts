@@ -14,7 +14,7 @@ import type { Contract, ContractTransactionResponse, Provider, Signer } from "et
 import { deriveR, FIELD_P, manifestHash } from "../spec/encoding.js";
 import { faultPoint } from "../util/fault.js";
 import { type Progress, type Reporter, silentReporter } from "../util/progress.js";
-import { roundIdsForRegistry } from "./governed.js";
+import { finalizeBlocksForRegistry, roundIdsForRegistry } from "./governed.js";
 import {
   type ChainEpoch,
   type EpochView,
@@ -57,6 +57,8 @@ export interface PublishOptions {
   group?: number;
   /** oracle round id per global asset, for a governed registry (default: latest rounds) */
   roundIds?: bigint[];
+  /** how long to wait for the first block the epoch may be finalized in (default 30 min) */
+  finalizeWaitMs?: number;
   /** how long to wait for the signer's pending transactions before giving up (default 10 min) */
   pendingTimeoutMs?: number;
 }
@@ -194,6 +196,47 @@ function checkOutputs(what: string, vs: readonly bigint[]): void {
 }
 
 /**
+ * `submitSegmentBatches`' group argument for batches first .. first + size - 1 of the segment at
+ * manifest index i: proofs, outputs (checked < p), the committed roots and the chain after them.
+ */
+export function segmentGroupArg(e: ChainEpoch, i: number, first: number, size: number) {
+  const s = e.segments[i];
+  if (!s) throw new Error(`epoch ${e.epoch}: no segment at index ${i}`);
+  const part = s.batches.slice(first, first + size);
+  const last = part[part.length - 1] as (typeof part)[number];
+  checkOutputs(`segment ${s.id} ${batchRange(first, size)}`, [
+    ...part.map((b) => b.nextState),
+    last.result,
+    last.fingerprint,
+  ]);
+  return {
+    firstBatch: first,
+    proofs: part.map((b) => b.proof),
+    nextStates: part.map((b) => b.nextState),
+    result: last.result,
+    fingerprint: last.fingerprint,
+    batchRoots: s.batchRoots.slice(first, first + size),
+    rootsTail: rootsChain(s.batchRoots)[first + size],
+  };
+}
+
+/** `submitListBatches`' group argument for list batches first .. first + size - 1. */
+export function listGroupArg(e: ChainEpoch, first: number, size: number) {
+  const part = e.list.slice(first, first + size);
+  const last = part[part.length - 1] as (typeof part)[number];
+  checkOutputs(`lot list ${batchRange(first, size)}`, [...part.map((b) => b.nextState), last.fingerprint]);
+  return {
+    firstBatch: first,
+    proofs: part.map((b) => b.proof),
+    nextStates: part.map((b) => b.nextState),
+    fingerprint: last.fingerprint,
+    commitments: e.globalCommitments.slice(first, first + size),
+    commitmentsTail: rootsChain(e.globalCommitments)[first + size],
+    poolCaps: e.poolCaps,
+  };
+}
+
+/**
  * Submit every segment batch the chain has not accepted yet, in order: `group` consecutive
  * batches per transaction (`submitSegmentBatches`, one batch verification for the group), each
  * with its committed roots and the roots chain after them.
@@ -213,25 +256,12 @@ async function submitSegments(
       ctx.tally.skipped += accepted;
       ctx.progress.tick(accepted, `segment ${s.id}: ${accepted} batch(es) already accepted`);
     }
-    const chain = rootsChain(s.batchRoots);
     for (const { first, size } of groups(accepted, s.batches.length, ctx.group)) {
-      const part = s.batches.slice(first, first + size);
-      const last = part[part.length - 1] as (typeof part)[number];
       const what = `segment ${s.id} ${batchRange(first, size)}`;
-      checkOutputs(what, [...part.map((b) => b.nextState), last.result, last.fingerprint]);
+      const arg = segmentGroupArg(e, i, first, size);
       const rc = await sendTx(
         `submitSegmentBatches(${what})`,
-        broadcast(() =>
-          registry.getFunction("submitSegmentBatches")(e.epoch, i, {
-            firstBatch: first,
-            proofs: part.map((b) => b.proof),
-            nextStates: part.map((b) => b.nextState),
-            result: last.result,
-            fingerprint: last.fingerprint,
-            batchRoots: s.batchRoots.slice(first, first + size),
-            rootsTail: chain[first + size],
-          }),
-        ),
+        broadcast(() => registry.getFunction("submitSegmentBatches")(e.epoch, i, arg)),
       );
       ctx.gas.segmentBatches.push({ segmentId: s.id, batch: first, batches: size, gasUsed: rc.gasUsed });
       ctx.tally.sent += size;
@@ -255,25 +285,12 @@ async function submitList(
     ctx.tally.skipped += accepted;
     ctx.progress.tick(accepted, `lot list: ${accepted} batch(es) already accepted`);
   }
-  const chain = rootsChain(e.globalCommitments);
   for (const { first, size } of groups(accepted, e.list.length, ctx.group)) {
-    const part = e.list.slice(first, first + size);
-    const last = part[part.length - 1] as (typeof part)[number];
     const what = `lot list ${batchRange(first, size)}`;
-    checkOutputs(what, [...part.map((b) => b.nextState), last.fingerprint]);
+    const arg = listGroupArg(e, first, size);
     const rc = await sendTx(
       `submitListBatches(${what})`,
-      broadcast(() =>
-        registry.getFunction("submitListBatches")(e.epoch, {
-          firstBatch: first,
-          proofs: part.map((b) => b.proof),
-          nextStates: part.map((b) => b.nextState),
-          fingerprint: last.fingerprint,
-          commitments: e.globalCommitments.slice(first, first + size),
-          commitmentsTail: chain[first + size],
-          poolCaps: e.poolCaps,
-        }),
-      ),
+      broadcast(() => registry.getFunction("submitListBatches")(e.epoch, arg)),
     );
     ctx.gas.listBatches.push({ batch: first, batches: size, gasUsed: rc.gasUsed });
     ctx.tally.sent += size;
@@ -287,6 +304,33 @@ interface SubmitContext {
   tally: Tally;
   /** batches per transaction */
   group: number;
+}
+
+/**
+ * Waits until the chain is at the first block where `epoch` may be finalized: commitBlock + the
+ * governed minimum gap (at least 1: finalization and custody's second check come in a later block
+ * than the commit). Throws after `timeoutMs` (default 30 min) naming the block it waited for.
+ */
+async function awaitFinalizeBlock(
+  registry: Contract,
+  epoch: bigint,
+  commitBlock: number,
+  reporter: Reporter,
+  timeoutMs = 30 * 60_000,
+): Promise<void> {
+  const provider = registry.runner?.provider;
+  if (!provider) throw new Error(`registry ${registry.target}: no provider to read blocks with`);
+  const earliest = commitBlock + (await finalizeBlocksForRegistry(registry, epoch));
+  const deadline = Date.now() + timeoutMs;
+  let current = await provider.getBlockNumber();
+  if (current + 1 < earliest) reporter.info(`epoch ${epoch}: waiting for block ${earliest} to finalize`);
+  // the finalize transaction lands in block current + 1 at the earliest
+  while (current + 1 < earliest) {
+    if (Date.now() > deadline)
+      throw new Error(`epoch ${epoch}: block ${earliest} (commit block + governed gap) not reached in time`);
+    await new Promise((r) => setTimeout(r, 1000));
+    current = await provider.getBlockNumber();
+  }
 }
 
 /**
@@ -331,9 +375,10 @@ export async function publishEpoch(
 
   let fin: PublishResult["finalized"] = "already";
   if (!view.finalized && !opts.noFinalize) {
+    await awaitFinalizeBlock(registry, e.epoch, view.commitBlock, reporter, opts.finalizeWaitMs);
     const rc = await sendTx(
       "finalizeEpoch",
-      broadcast(() => registry.getFunction("finalizeEpoch")(e.epoch)),
+      broadcast(() => registry.getFunction("finalizeEpoch")(e.epoch, e.poolCaps)),
     );
     gas.finalizeEpoch = rc.gasUsed;
     fin = "sent";

@@ -18,6 +18,11 @@ export interface SegmentStatus {
   /** per asset slot: circuit price, collateral factor, global asset index and custody cap in base
    *  units (null: not bounded); unused slots: price 1, cf 0 */
   slots: { price: string; cfBps: number; asset: number; cap: string | null }[];
+  /** the registry's freshness rule now: block.timestamp <= committedAt + maxAge (isHealthy =
+   *  healthy && fresh) */
+  fresh: boolean;
+  /** the governed maximum age in seconds (null: ungoverned, no bound) */
+  maxAgeSeconds: string | null;
 }
 export interface RegistryStatus {
   registry: string;
@@ -26,6 +31,10 @@ export interface RegistryStatus {
   stressScenarios: number;
   latestEpoch: string | null;
   finalizedAt: string | null;
+  /** when the latest finalized epoch was committed (its freshness counts from then) */
+  committedAt: string | null;
+  /** the oldest price round the commit used (null: ungoverned, no oracle) */
+  oldestPriceAt: string | null;
   manifestHash: string | null;
   segments: SegmentStatus[];
   healthyCount: number;
@@ -49,6 +58,18 @@ export async function readStatus(registry: Contract): Promise<RegistryStatus> {
       pending = { epoch: String(v.epoch), batchesAccepted: acc, batchesTotal: total };
     }
   }
+  const health = new Map<number, { fresh: boolean; maxAge: bigint }>();
+  for (const s of latest?.segments ?? []) {
+    const h = (await registry.getFunction("segmentHealth").staticCall(s.id)) as {
+      fresh: boolean;
+      maxAge: bigint;
+    };
+    health.set(s.id, { fresh: Boolean(h.fresh), maxAge: BigInt(h.maxAge) });
+  }
+  const oldest = latest
+    ? BigInt((await registry.getFunction("segmentHealth").staticCall(0)).oldestPriceAt)
+    : 0n;
+  const iso = (t: number | bigint) => new Date(Number(t) * 1000).toISOString();
   const segments: SegmentStatus[] = (latest?.segments ?? []).map((s) => ({
     id: s.id,
     healthy: s.healthy,
@@ -63,6 +84,9 @@ export async function readStatus(registry: Contract): Promise<RegistryStatus> {
       asset: Number(p.asset),
       cap: p.cap === UNBOUNDED_CAP ? null : String(p.cap),
     })),
+    fresh: health.get(s.id)?.fresh ?? false,
+    maxAgeSeconds:
+      (health.get(s.id)?.maxAge ?? 0n) === 2n ** 64n - 1n ? null : String(health.get(s.id)?.maxAge),
   }));
   return {
     registry: await registry.getAddress(),
@@ -70,7 +94,9 @@ export async function readStatus(registry: Contract): Promise<RegistryStatus> {
     assetSlots: assets,
     stressScenarios,
     latestEpoch: latest ? String(latest.epoch) : null,
-    finalizedAt: latest ? new Date(latest.finalizedAt * 1000).toISOString() : null,
+    finalizedAt: latest ? iso(latest.finalizedAt) : null,
+    committedAt: latest ? iso(latest.committedAt) : null,
+    oldestPriceAt: oldest > 0n ? iso(oldest) : null,
     manifestHash: latest?.manifestHash ?? null,
     segments,
     healthyCount: segments.filter((s) => s.healthy).length,
@@ -85,7 +111,7 @@ export function formatStatus(s: RegistryStatus): string {
   if (!s.latestEpoch) lines.push("no finalized epoch yet");
   else {
     lines.push(`latest finalized epoch ${s.latestEpoch} at ${s.finalizedAt}, manifest ${s.manifestHash}`);
-    const rows = [["segment", "health", "stress scenarios", "coverage", "margin bps", "batches"]];
+    const rows = [["segment", "health", "stress scenarios", "coverage", "margin bps", "batches", "fresh"]];
     for (const seg of s.segments) {
       const passed = Array.from({ length: seg.scenarios }, (_, k) => (seg.stressBits >> k) & 1);
       rows.push([
@@ -95,10 +121,18 @@ export function formatStatus(s: RegistryStatus): string {
         seg.coverage,
         String(seg.marginBps),
         String(seg.batches),
+        seg.maxAgeSeconds === null
+          ? "no bound"
+          : seg.fresh
+            ? `yes (max age ${seg.maxAgeSeconds} s)`
+            : "STALE",
       ]);
     }
     lines.push(...formatTable(rows));
     lines.push(`${s.healthyCount} healthy, ${s.unhealthyCount} unhealthy`);
+    lines.push(
+      `fresh: now <= committed (${s.committedAt}) + max age; oldest price ${s.oldestPriceAt ?? "none (ungoverned)"}`,
+    );
   }
   if (s.pending) {
     lines.push(

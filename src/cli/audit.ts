@@ -9,7 +9,8 @@ import { auditBundle } from "../audit/node.js";
 import { bundleManifest } from "../bundle/bundle.js";
 import { readBundle } from "../bundle/disk.js";
 import { compareWithChain, formatComparison } from "../chain/compare.js";
-import { registryAt, registryVerifiers } from "../chain/registry.js";
+import { committedCustodyProblem } from "../chain/custody.js";
+import { readEpoch, registryAt, registryVerifiers } from "../chain/registry.js";
 import { connectRpc } from "../chain/signer.js";
 import { segmentSignal } from "../spec/encoding.js";
 import type { CircuitName } from "../spec/profiles.js";
@@ -166,6 +167,17 @@ async function checkAgainstChain(
   if (!c.ok) {
     rep.ok = false;
     rep.errors.push(...formatComparison(c));
+  }
+  // the custody rule at the commit's block (a registry of an older revision may not have enforced it)
+  const manifest = bundleManifest(bundle);
+  const view = c.committed ? await readEpoch(registry, manifest.epoch) : undefined;
+  if (!view) return;
+  const problem = await committedCustodyProblem(registry, manifest, view.commitBlock);
+  rep.chain.custody = problem ?? null;
+  if (problem) {
+    rep.ok = false;
+    rep.chain.ok = false;
+    rep.errors.push(`chain: custody: ${problem}`);
   }
 }
 

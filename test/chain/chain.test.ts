@@ -279,8 +279,8 @@ describe("chain: SolvencyRegistry on anvil", function () {
       }),
     );
   };
-  const finalize = (reg: Contract, epoch: bigint) =>
-    sendTx("finalizeEpoch", () => reg.getFunction("finalizeEpoch")(epoch));
+  const finalize = (reg: Contract, e: ChainEpoch) =>
+    sendTx("finalizeEpoch", () => reg.getFunction("finalizeEpoch")(e.epoch, e.poolCaps));
 
   it("embeds the compiled registry ABI (src/chain/abi.ts)", () => {
     const embedded = new Interface(REGISTRY_ABI as string[]).format().sort();
@@ -408,17 +408,28 @@ describe("chain: SolvencyRegistry on anvil", function () {
 
   it("stores the committed asset slots and exposes each segment's latest record with its epoch and finalization time", async () => {
     const reg = await freshRegistry();
-    const status = (id: number) =>
-      reg.getFunction("segmentStatus")(id) as Promise<[boolean, boolean, bigint, bigint]>;
-    assert.deepEqual([...(await status(10))], [false, false, 0n, 0n], "nothing before the first epoch");
+    type Status = [boolean, boolean, boolean, bigint, bigint, bigint, bigint, bigint];
+    const status = async (id: number): Promise<Status> =>
+      [...((await reg.getFunction("segmentStatus")(id)) as Status)] as Status;
+    assert.deepEqual(
+      await status(10),
+      [false, false, false, 0n, 0n, 0n, 0n, 0n],
+      "nothing before the first epoch",
+    );
     await publishEpoch(reg, main);
     const block = await provider?.getBlock("latest");
-    const [listed, healthy, epoch, finalizedAt] = await status(10);
-    assert.deepEqual([listed, healthy, epoch], [true, true, 5n]);
+    const [listed, healthy, fresh, epoch, committedAt, finalizedAt, maxAge, oldestPriceAt] = await status(10);
+    assert.deepEqual([listed, healthy, fresh, epoch], [true, true, true, 5n]);
     assert.equal(finalizedAt, BigInt(block?.timestamp ?? -1), "finalized in the last block");
-    assert.deepEqual([...(await status(20))].slice(0, 3), [true, false, 5n], "insolvent segment");
-    assert.deepEqual([...(await status(99))], [false, false, 5n, finalizedAt], "unlisted segment");
-    // a consumer contract's freshness rule: listed && healthy && now - finalizedAt <= maxAge
+    assert.ok(committedAt > 0n && committedAt <= finalizedAt);
+    assert.deepEqual([maxAge, oldestPriceAt], [2n ** 64n - 1n, 0n], "ungoverned: no age bound, no oracle");
+    assert.deepEqual((await status(20)).slice(0, 4), [true, false, true, 5n], "insolvent segment");
+    assert.deepEqual(
+      await status(99),
+      [false, false, false, 5n, committedAt, finalizedAt, 0n, 0n],
+      "unlisted segment",
+    );
+    // the one freshness rule (isHealthy): listed && healthy && now <= committedAt + maxAge
     const rec = await reg.getFunction("segmentRecord")(10);
     assert.equal(rec.finalizedAt, finalizedAt);
     // the asset table is not stored: readers take it from the commit's log, and a segment's asset
@@ -616,9 +627,12 @@ describe("chain: SolvencyRegistry on anvil", function () {
     await expectRevert(commit(reg, main), "EpochNotIncreasing");
     await expectRevert(commit(reg, { ...main, epoch: 4n }), "EpochNotIncreasing");
     await expectRevert(commit(reg, { ...main, epoch: 0n }), "EpochNotIncreasing");
+    // epoch numbers advance by at most MAX_EPOCH_STEP (2^20): no epoch can leave no next one
+    await expectRevert(commit(reg, { ...main, epoch: 2n ** 64n - 1n }), "EpochStepTooLarge");
+    await expectRevert(commit(reg, { ...main, epoch: main.epoch + 2n ** 20n + 1n }), "EpochStepTooLarge");
     await publishEpoch(reg, main);
     await expectRevert(submitSeg(reg, main, 0, 0), "EpochAlreadyFinalized");
-    await expectRevert(finalize(reg, main.epoch), "EpochAlreadyFinalized");
+    await expectRevert(finalize(reg, main), "EpochAlreadyFinalized");
     // a later epoch can be committed and, once it is finalized, an older one cannot overtake it
     await commit(reg, dup);
     await expectRevert(commit(reg, { ...dup, epoch: 5n }), "EpochNotIncreasing");
@@ -632,17 +646,17 @@ describe("chain: SolvencyRegistry on anvil", function () {
     await submitSeg(reg, main, 2, 0);
     await submitList(reg, main, 0);
     await submitList(reg, main, 1);
-    await expectRevert(finalize(reg, main.epoch), "SegmentIncomplete");
+    await expectRevert(finalize(reg, main), "SegmentIncomplete");
     await submitSeg(reg, main, 0, 1);
-    await finalize(reg, main.epoch);
+    await finalize(reg, main);
 
     const reg2 = await freshRegistry();
     await commit(reg2, main);
     for (const [si, s] of main.segments.entries())
       for (const [bi] of s.batches.entries()) await submitSeg(reg2, main, si, bi);
     await submitList(reg2, main, 0);
-    await expectRevert(finalize(reg2, main.epoch), "ListIncomplete");
-    await expectRevert(finalize(reg2, 77n), "EpochNotCommitted");
+    await expectRevert(finalize(reg2, main), "ListIncomplete");
+    await expectRevert(finalize(reg2, { ...main, epoch: 77n }), "EpochNotCommitted");
   });
 
   it("refuses to finalize when a lot is counted in two segments (fingerprint mismatch)", async () => {
@@ -651,7 +665,7 @@ describe("chain: SolvencyRegistry on anvil", function () {
     for (const [si, s] of dup.segments.entries())
       for (const [bi] of s.batches.entries()) await submitSeg(reg, dup, si, bi);
     await submitList(reg, dup, 0);
-    await expectRevert(finalize(reg, dup.epoch), "FingerprintMismatch");
+    await expectRevert(finalize(reg, dup), "FingerprintMismatch");
     assert.equal(await reg.getFunction("latestEpoch")(), 0n);
     assert.equal(await reg.getFunction("isHealthy")(10), false);
   });
@@ -666,14 +680,14 @@ describe("chain: SolvencyRegistry on anvil", function () {
     for (const [si, s] of main.segments.entries())
       for (const [bi] of s.batches.entries()) await submitSeg(reg, main, si, bi);
     for (const [bi] of main.list.entries()) await submitList(reg, main, bi);
-    await expectRevert(finalize(asOutsider, main.epoch), "AccessControlUnauthorizedAccount");
+    await expectRevert(finalize(asOutsider, main), "AccessControlUnauthorizedAccount");
     const role = (await reg.getFunction("PUBLISHER_ROLE")()) as string;
     await expectRevert(
       sendTx("grantRole", () => asOutsider.getFunction("grantRole")(role, outsider.address)),
       "AccessControlUnauthorizedAccount",
     );
     await sendTx("grantRole", () => reg.getFunction("grantRole")(role, outsider.address));
-    await finalize(asOutsider, main.epoch);
+    await finalize(asOutsider, main);
   });
 
   it("validates the manifest on commit", async () => {

@@ -14,6 +14,7 @@ import {
   ContractFactory,
   Interface,
   type InterfaceAbi,
+  id,
   type JsonRpcProvider,
   Wallet,
   ZeroAddress,
@@ -29,7 +30,9 @@ import {
   governanceOp,
   governedSlotWords,
   handOverToTimelock,
+  handRegistryToTimelock,
   PUBLISHER_ROLE as PUBLISHER,
+  publisherRoleOp,
   readGovernedEpoch,
   scheduleGovernance,
   segmentConfigArg,
@@ -408,33 +411,184 @@ describe("chain: governed segments, oracle prices, custody", function () {
 
   // ------------------------------------------------------------------ custody
 
-  it("bounds every own-custody slot cap by balanceOf(custody), and pooled caps by the pooled account", async () => {
+  it("bounds the caps drawn on each custody account by its balance: own caps, and the pooled cap beyond them", async () => {
     const s = await system();
     const ge = await readGovernedEpoch(s.gov);
     // segment 10 custody holds 100 WETH, 50,000 USDC
-    await expectCommit(s.reg, 1n, manifestFrom(ge, { "10": [101n * E18, 1000n * E6] }), "CustodyBelowCap");
-    await expectCommit(s.reg, 1n, manifestFrom(ge, { "10": [E18, 50_001n * E6] }), "CustodyBelowCap");
-    await expectCommit(s.reg, 1n, manifestFrom(ge, { "10": [] }), "CustodyBelowCap"); // unbounded caps
+    const over = (caps: bigint[]) =>
+      expectCommit(s.reg, 1n, manifestFrom(ge, { "10": caps }), "CustodyOvercommitted");
+    await over([101n * E18, 1000n * E6]);
+    await over([E18, 50_001n * E6]);
+    await over([]); // unbounded caps
     try {
       await commit(s.reg, 1n, manifestFrom(ge, { "10": [101n * E18, 0n] }));
       assert.fail("committed");
     } catch (err) {
       const r = err as ChainError;
-      assert.equal(r.revertName, "CustodyBelowCap");
-      assert.deepEqual(r.revertArgs?.map(String), ["10", "0", String(100n * E18), String(101n * E18)]);
+      assert.equal(r.revertName, "CustodyOvercommitted");
+      assert.deepEqual(r.revertArgs?.map(String), [
+        s.custody10,
+        "0",
+        String(100n * E18),
+        String(101n * E18),
+        "0",
+      ]);
     }
-    // pooled USDC: 1,000,000 in the pool + segment 10's USDC cap (1,000)
-    await expectCommit(
-      s.reg,
-      1n,
-      manifestFrom(ge, undefined, [0n, 1_001_001n * E6]),
-      "PooledCustodyBelowCap",
-    );
-    await expectCommit(s.reg, 1n, manifestFrom(ge, undefined, [11n * E18, 0n]), "PooledCustodyBelowCap"); // ETH: 0 pooled + 10 own
+    // pooled USDC: segment 10's USDC cap (1,000) + at most the pooled account's 1,000,000
+    await expectCommit(s.reg, 1n, manifestFrom(ge, undefined, [0n, 1_001_001n * E6]), "CustodyOvercommitted");
+    await expectCommit(s.reg, 1n, manifestFrom(ge, undefined, [11n * E18, 0n]), "CustodyOvercommitted"); // ETH: 10 own + 1 drawn on an empty pool
     await commit(s.reg, 1n, manifestFrom(ge, undefined, [10n * E18, 1_001_000n * E6])); // exactly covered
     // a withdrawal from custody after the commit does not alter epoch 1, but the next commit sees it
     await sendTx("burn", () => s.weth.getFunction("burn")(s.custody10, 95n * E18));
-    await expectCommit(s.reg, 2n, manifestFrom(ge), "CustodyBelowCap");
+    await expectCommit(s.reg, 2n, manifestFrom(ge), "CustodyOvercommitted");
+  });
+
+  it("an account named by two segments is split between them, never counted twice", async () => {
+    const s = await system();
+    // segment 11 names segment 10's account (100 WETH, 50,000 USDC): allowed, the balance is shared
+    await sendTx("reg11", () =>
+      s.gov.getFunction("registerSegment")(11, segmentConfigArg(seg10(s.custody10))),
+    );
+    const ge = await readGovernedEpoch(s.gov);
+    // both claim the 100 WETH: 200 counted against 100 held
+    try {
+      await commit(
+        s.reg,
+        1n,
+        manifestFrom(ge, { "10": [100n * E18, 0n], "11": [100n * E18, 0n] }, [200n * E18, 0n]),
+      );
+      assert.fail("committed");
+    } catch (err) {
+      const r = err as ChainError;
+      assert.equal(r.revertName, "CustodyOvercommitted");
+      assert.deepEqual(r.revertArgs?.map(String), [
+        s.custody10,
+        "0",
+        String(100n * E18),
+        String(200n * E18),
+        "0",
+      ]);
+    }
+    // split: 60 + 40 WETH, 50,000 USDC to segment 11 only
+    await commit(
+      s.reg,
+      1n,
+      manifestFrom(ge, { "10": [60n * E18, 0n], "11": [40n * E18, 50_000n * E6] }, [
+        100n * E18,
+        50_000n * E6,
+      ]),
+    );
+  });
+
+  it("a pooled account that is also an own account: the pool draws only what the own caps leave", async () => {
+    const s = await system();
+    await sendTx("pooled", () => s.gov.getFunction("setPooledCustody")(s.custody10));
+    const ge = await readGovernedEpoch(s.gov);
+    // segment 10 claims all 100 WETH; the pooled cap of 150 draws 50 more on the same account
+    await expectCommit(
+      s.reg,
+      1n,
+      manifestFrom(ge, { "10": [100n * E18, 0n] }, [150n * E18, 0n]),
+      "CustodyOvercommitted",
+    );
+    // segment 10 claims 70: the pool may draw the other 30 (its cap: 70 own + 30)
+    await expectCommit(
+      s.reg,
+      1n,
+      manifestFrom(ge, { "10": [70n * E18, 0n] }, [100n * E18 + 1n, 0n]),
+      "CustodyOvercommitted",
+    );
+    await commit(s.reg, 1n, manifestFrom(ge, { "10": [70n * E18, 0n] }, [100n * E18, 50_000n * E6]));
+  });
+
+  it("a pooled cap with no pooled account may count only the own-custody caps", async () => {
+    const s = await system();
+    await sendTx("pooled", () => s.gov.getFunction("setPooledCustody")(ZeroAddress));
+    const ge = await readGovernedEpoch(s.gov);
+    await expectCommit(s.reg, 1n, manifestFrom(ge, undefined, [10n * E18, 1001n * E6]), "NoPooledCustody");
+    await commit(s.reg, 1n, manifestFrom(ge, undefined, [10n * E18, 1000n * E6]));
+  });
+
+  // ------------------------------------------------------------------ epoch step, roles
+
+  it("epoch numbers advance by at most MAX_EPOCH_STEP: 2^64-1 is refused and governance keeps working", async () => {
+    const s = await system();
+    const ge = await readGovernedEpoch(s.gov);
+    const step = (await s.reg.getFunction("MAX_EPOCH_STEP")()) as bigint;
+    assert.equal(step, 2n ** 20n);
+    await expectCommit(s.reg, 2n ** 64n - 1n, manifestFrom(ge), "EpochStepTooLarge");
+    await expectCommit(s.reg, step + 1n, manifestFrom(ge), "EpochStepTooLarge");
+    await commit(s.reg, step, manifestFrom(ge));
+    await expectCommit(s.reg, 2n * step + 1n, manifestFrom(ge), "EpochStepTooLarge");
+    // the next epoch exists, so governance changes still have an epoch to apply from
+    await sendTx("update", () =>
+      s.gov.getFunction("updateSegment")(10, segmentConfigArg({ ...seg10(s.custody10), marginBps: 2000 })),
+    );
+    assert.equal((await s.gov.getFunction("segmentVersion")(10, 2))[1], step + 1n);
+  });
+
+  it("publisher keys are granted and revoked only through the timelock (key rotation)", async () => {
+    const s = await system();
+    const delay = 2n * BigInt(HOUR);
+    const timelock = await deploy("GovernanceTimelock", [
+      delay,
+      [admin.address],
+      [admin.address],
+      ZeroAddress,
+    ]);
+    await handRegistryToTimelock(s.reg, addr(timelock));
+    const ADMIN = await s.reg.getFunction("DEFAULT_ADMIN_ROLE")();
+    assert.equal(await s.reg.getFunction("hasRole")(ADMIN, addr(timelock)), true);
+    assert.equal(await s.reg.getFunction("hasRole")(ADMIN, admin.address), false);
+    // the deployer can no longer add a publisher directly
+    await rejects(
+      sendTx("grant", () => s.reg.getFunction("grantRole")(PUBLISHER, outsider.address)),
+      "AccessControlUnauthorizedAccount",
+    );
+    // rotation: grant the new key, revoke the old one, both public for the delay
+    const grant = publisherRoleOp(s.reg, "grantRole", outsider.address, id("rotate-1"));
+    const revoke = publisherRoleOp(s.reg, "revokeRole", admin.address, id("rotate-1"));
+    await scheduleGovernance(timelock, grant, delay);
+    await scheduleGovernance(timelock, revoke, delay);
+    await assert.rejects(executeGovernance(timelock, grant), /TimelockUnexpectedOperationState|reverted/);
+    await increaseTime(Number(delay) + 1);
+    await executeGovernance(timelock, grant);
+    await executeGovernance(timelock, revoke);
+    await sendTx("price", () =>
+      s.ethFeed.getFunction("updateAnswer")(3000n * 10n ** 8n, { gasLimit: FEED_GAS }),
+    );
+    await sendTx("price", () => s.usdcFeed.getFunction("updateAnswer")(10n ** 8n, { gasLimit: FEED_GAS }));
+    const m = manifestFrom(await readGovernedEpoch(s.gov));
+    await expectCommit(s.reg, 1n, m, "AccessControlUnauthorizedAccount"); // the old key
+    await commit(s.reg.connect(outsider) as Contract, 1n, m);
+  });
+
+  // ------------------------------------------------------------------ oracle rounds, token decimals
+
+  it("refuses a latest round that carries an earlier answer over, and a token whose decimals() are not the governed ones", async () => {
+    const s = await system();
+    const feed = await deploy("ManualFeed", []);
+    const t = await now();
+    await sendTx("round", () => feed.getFunction("setRound")(7, 3000n * 10n ** 8n, t, 6));
+    await sendTx("oracle", () => s.gov.getFunction("setAssetOracle")(0, addr(feed), HOUR, 200));
+    const ge = await readGovernedEpoch(s.gov);
+    await expectCommit(s.reg, 1n, manifestFrom(ge), "RoundCarriedOver");
+    await sendTx("round", () => feed.getFunction("setRound")(7, 3000n * 10n ** 8n, t, 7));
+    await commit(s.reg, 1n, manifestFrom(ge));
+    // a 6-decimals token registered as 18 decimals: every amount would be misread by 10^12
+    const usdc6 = await deploy("TestToken", ["USD Coin", "USDC2", 6]);
+    await rejects(
+      sendTx("asset", () =>
+        s.gov.getFunction("addAsset")("USDC2", 18, addr(usdc6), addr(s.usdcFeed), HOUR, 100),
+      ),
+      "TokenDecimalsMismatch",
+    );
+    await rejects(
+      sendTx("asset", () =>
+        s.gov.getFunction("addAsset")("X", 18, addr(s.usdcFeed), addr(s.usdcFeed), HOUR, 100),
+      ),
+      "TokenDecimalsMismatch",
+    );
   });
 
   // ------------------------------------------------------------------ governance

@@ -11,13 +11,19 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { type Contract, type JsonRpcProvider, type Wallet, ZeroAddress } from "ethers";
+import { Contract, type InterfaceAbi, type JsonRpcProvider, type Wallet, ZeroAddress } from "ethers";
 import { readBundle } from "../../src/bundle/disk.js";
+import { committedCustodyProblem, readCustody } from "../../src/chain/custody.js";
 import {
+  executeGovernance,
   GovernanceTxError,
   governanceAt,
+  governanceOp,
+  publisherRoleOp,
   readGovernedEpoch,
+  scheduleGovernance,
   sendGovernanceTx,
+  type TimelockOp,
 } from "../../src/chain/governance.js";
 import {
   deployGovernedRegistry,
@@ -26,16 +32,27 @@ import {
   governedSnapshotFromRegistry,
   manifestSlotPrices,
   parseGovernanceConfig,
-  readCustody,
   roundIdsFor,
+  roundIdsForRegistry,
 } from "../../src/chain/governed.js";
-import { type PublishResult, publishEpoch } from "../../src/chain/publish.js";
-import { chainEpochFromBundle, registryAt } from "../../src/chain/registry.js";
+import { listGroupArg, type PublishResult, publishEpoch, segmentGroupArg } from "../../src/chain/publish.js";
+import {
+  type ChainEpoch,
+  chainEpochFromBundle,
+  manifestArgs,
+  manifestOf,
+  registryAt,
+} from "../../src/chain/registry.js";
 import { proveSnapshot } from "../../src/pipeline.js";
 import { loadSnapshot, parseSnapshot } from "../../src/snapshot/snapshot.js";
+import { packSegmentSlots, unpackSegmentSlots } from "../../src/spec/encoding.js";
 import { getProfile } from "../../src/spec/profiles.js";
 import { loadArtifacts } from "../../src/toolchain/artifacts.js";
-import { type CompiledContract, compileRegistryWith } from "../../src/toolchain/contracts.js";
+import {
+  type CompiledContract,
+  compileRegistryWith,
+  compileSolidity,
+} from "../../src/toolchain/contracts.js";
 import { terminateCurves } from "../../src/util/curve.js";
 import { PACKAGE_ROOT } from "../../src/util/paths.js";
 import { type LocalChain, startLocalChain } from "../helpers/anvil.js";
@@ -55,8 +72,13 @@ describe("chain: a governed epoch with real proofs (isHealthy, segmentHealth, Is
   let world: DevWorld;
   let d: GovernedDeployment;
   let registry: Contract;
+  /** the epoch published without finalizing, then finalized by a second, resuming publish */
   let res: PublishResult;
+  let resFinal: PublishResult;
   let raw: Record<string, unknown>;
+  let epoch: ChainEpoch;
+  let c: Record<string, CompiledContract>;
+  let timelock: Contract;
 
   const increaseTime = async (s: number) => {
     await provider.send("evm_increaseTime", [s]);
@@ -71,7 +93,7 @@ describe("chain: a governed epoch with real proofs (isHealthy, segmentHealth, Is
       segment: (await loadArtifacts("segment", "test")).zkey,
       lotlist: (await loadArtifacts("lotlist", "test")).zkey,
     };
-    const c = await compileRegistryWith(zkeys);
+    c = await compileRegistryWith(zkeys);
     dev = await compileDevContracts();
     const pick = (n: string) => {
       const x = c[n];
@@ -104,7 +126,126 @@ describe("chain: a governed epoch with real proofs (isHealthy, segmentHealth, Is
     });
     await terminateCurves();
     const { bundle } = await readBundle(summary.publicDir);
-    res = await publishEpoch(registry, chainEpochFromBundle(bundle));
+    epoch = chainEpochFromBundle(bundle);
+    timelock = new Contract(d.governance.timelock, c.GovernanceTimelock?.abi as InterfaceAbi, admin);
+  });
+
+  /** Schedules `ops` on the timelock, waits out its delay, executes them. */
+  async function throughTimelock(ops: TimelockOp[]): Promise<void> {
+    for (const op of ops) await scheduleGovernance(timelock, op, 3600n);
+    await increaseTime(3601);
+    for (const op of ops) await executeGovernance(timelock, op);
+  }
+  /** Every custody account's balance of every token (own accounts and the pooled one). */
+  async function custodyHoldings(): Promise<{ token: Contract; account: string; amount: bigint }[]> {
+    const out: { token: Contract; account: string; amount: bigint }[] = [];
+    for (const account of [...Object.values(world.custody), world.pooled])
+      for (const token of Object.values(world.tokens)) {
+        const amount = BigInt(await token.getFunction("balanceOf")(account));
+        if (amount > 0n) out.push({ token, account, amount });
+      }
+    return out;
+  }
+  const moveAll = async (h: { token: Contract; account: string; amount: bigint }[], fn: "mint" | "burn") => {
+    for (const x of h) await sendGovernanceTx(fn, () => x.token.getFunction(fn)(x.account, x.amount));
+  };
+
+  it("window dressing in one transaction (borrow into custody, commit, submit, finalize, repay) is refused", async () => {
+    // an attacker contract gets the publisher role (through the timelock, as every key now does)
+    const fc = await compileSolidity({
+      "contracts/test/FlashPublisher.sol": await fs.readFile(
+        path.join(PACKAGE_ROOT, "contracts", "test", "FlashPublisher.sol"),
+        "utf8",
+      ),
+    });
+    const attacker = await deployContract(fc, "FlashPublisher", [], admin);
+    await throughTimelock([publisherRoleOp(registry, "grantRole", String(attacker.target))]);
+    // the collateral is not in custody: every custody account emptied
+    const held = await custodyHoldings();
+    await moveAll(held, "burn");
+    // one transaction: "borrow" it back (mint), commit, submit every batch, finalize, "repay" (burn)
+    const r = registry.interface;
+    const m = manifestOf(epoch);
+    const roundIds = await roundIdsForRegistry(registry, m.segments);
+    const calls: [string, string][] = [];
+    for (const x of held)
+      calls.push([
+        String(x.token.target),
+        x.token.interface.encodeFunctionData("mint", [x.account, x.amount]),
+      ]);
+    calls.push([d.registry, r.encodeFunctionData("commitEpoch", manifestArgs(m, roundIds))]);
+    for (const [i, seg] of epoch.segments.entries())
+      calls.push([
+        d.registry,
+        r.encodeFunctionData("submitSegmentBatches", [
+          epoch.epoch,
+          i,
+          segmentGroupArg(epoch, i, 0, seg.batches.length),
+        ]),
+      ]);
+    calls.push([
+      d.registry,
+      r.encodeFunctionData("submitListBatches", [epoch.epoch, listGroupArg(epoch, 0, epoch.list.length)]),
+    ]);
+    calls.push([d.registry, r.encodeFunctionData("finalizeEpoch", [epoch.epoch, epoch.poolCaps])]);
+    for (const x of held)
+      calls.push([
+        String(x.token.target),
+        x.token.interface.encodeFunctionData("burn", [x.account, x.amount]),
+      ]);
+    const run = () =>
+      attacker.getFunction("run")(
+        calls.map((x) => x[0]),
+        calls.map((x) => x[1]),
+        { gasLimit: 29_000_000n },
+      );
+    // the call's revert, decoded (a mined transaction's receipt carries no revert data)
+    await assert.rejects(
+      attacker.getFunction("run").staticCall(
+        calls.map((x) => x[0]),
+        calls.map((x) => x[1]),
+        { gasLimit: 29_000_000n },
+      ),
+      (e: unknown) => {
+        const data = (e as { data?: string }).data;
+        assert.ok(data, String(e));
+        assert.equal(r.parseError(data)?.name, "FinalizeTooEarly", String(e));
+        return true;
+      },
+    );
+    // and sent as a transaction: reverted as a whole
+    await assert.rejects(sendGovernanceTx("flash publish", run, r), GovernanceTxError);
+    assert.equal(await registry.getFunction("lastCommittedEpoch")(), 0n, "nothing committed");
+    // the honest state: the collateral back in custody for good
+    await moveAll(held, "mint");
+  });
+
+  it("finalization comes the governed minimum of blocks after the commit, with custody checked again then", async () => {
+    const gov = governanceAt(d.governance.address, provider);
+    const govW = new Contract(d.governance.address, c.SegmentGovernance?.abi as InterfaceAbi, admin);
+    await throughTimelock([governanceOp(govW, d.governance.address, "setFinalizeBlocks", [20])]);
+    assert.equal(await gov.getFunction("finalizeBlocksAt")(epoch.epoch), 20n);
+    res = await publishEpoch(registry, epoch, { noFinalize: true });
+    const view = await registry.getFunction("getEpoch")(epoch.epoch);
+    const finalize = () =>
+      sendGovernanceTx(
+        "finalize",
+        () => registry.getFunction("finalizeEpoch")(epoch.epoch, epoch.poolCaps),
+        registry.interface,
+      );
+    const refused = (name: string) =>
+      assert.rejects(finalize(), (e: unknown) => e instanceof GovernanceTxError && e.revertName === name);
+    await refused("FinalizeTooEarly");
+    await provider.send("anvil_mine", ["0x14"]);
+    assert.ok(BigInt(await provider.getBlockNumber()) >= BigInt(view.commitBlock) + 20n);
+    // collateral withdrawn after the commit: the second custody check refuses to finalize
+    const held = await custodyHoldings();
+    const one = held[0];
+    assert.ok(one);
+    await sendGovernanceTx("withdraw", () => one.token.getFunction("burn")(one.account, one.amount));
+    await refused("CustodyOvercommitted");
+    await sendGovernanceTx("return", () => one.token.getFunction("mint")(one.account, one.amount));
+    resFinal = await publishEpoch(registry, epoch);
   });
 
   after(async () => {
@@ -126,15 +267,17 @@ describe("chain: a governed epoch with real proofs (isHealthy, segmentHealth, Is
       stressBits: bigint;
       band: bigint;
       governanceVersion: bigint;
+      oldestPriceAt: bigint;
     };
 
   it("the epoch built from governed state commits (prices named by oracle round) and finalizes", async () => {
     assert.equal(res.committed, "sent");
-    assert.equal(res.finalized, "sent");
+    assert.equal(resFinal.committed, "already");
+    assert.equal(resFinal.finalized, "sent");
     // the governance is the timelock's now: the deployer cannot change it directly
     const gov = governanceAt(d.governance.address, provider);
     assert.equal(await registry.getFunction("governance")(), d.governance.address);
-    const byId = Object.fromEntries(res.healthy.map((h) => [String(h.segmentId), h]));
+    const byId = Object.fromEntries(resFinal.healthy.map((h) => [String(h.segmentId), h]));
     assert.equal(byId["1"]?.healthy, true);
     assert.equal(byId["2"]?.healthy, true, "segment 2 healthy at the feed prices");
     assert.notEqual(byId["2"]?.stressBits, 3, "segment 2 fails a stress scenario");
@@ -151,9 +294,31 @@ describe("chain: a governed epoch with real proofs (isHealthy, segmentHealth, Is
     assert.equal(h.epoch, BigInt(raw.epoch as number));
     assert.ok(h.committedAt > 0n && h.finalizedAt >= h.committedAt);
     assert.equal(h.maxAge, BigInt(DAY));
-    assert.equal(h.stressBits, BigInt(res.healthy.find((x) => x.segmentId === 2n)?.stressBits ?? -1));
-    assert.equal(h.band, BigInt(res.healthy.find((x) => x.segmentId === 2n)?.band ?? -1));
+    assert.equal(h.stressBits, BigInt(resFinal.healthy.find((x) => x.segmentId === 2n)?.stressBits ?? -1));
+    assert.equal(h.band, BigInt(resFinal.healthy.find((x) => x.segmentId === 2n)?.band ?? -1));
     assert.equal(h.governanceVersion, 1n);
+    // the oldest price the commit used: the oldest latest round of the feeds the epoch prices
+    const used = new Set(epoch.segments.flatMap((x) => x.assets.map((a) => a.symbol)));
+    let oldest = 2n ** 64n;
+    for (const [sym, feed] of Object.entries(world.feeds)) {
+      if (!used.has(sym)) continue;
+      const at = BigInt((await feed.getFunction("latestRoundData")())[3]);
+      if (at < oldest) oldest = at;
+    }
+    assert.equal(h.oldestPriceAt, oldest);
+    assert.ok(h.oldestPriceAt <= h.committedAt);
+    // segmentStatus: the same fields as a tuple
+    const st = [...(await registry.getFunction("segmentStatus")(2))];
+    assert.deepEqual(st, [
+      true,
+      true,
+      true,
+      h.epoch,
+      h.committedAt,
+      h.finalizedAt,
+      h.maxAge,
+      h.oldestPriceAt,
+    ]);
     const bad = await health(3);
     assert.deepEqual([bad.listed, bad.healthy, bad.healthyNow], [true, false, false]);
     assert.equal(bad.band, 0n, "insolvent: the lowest coverage band");
@@ -204,7 +369,32 @@ describe("chain: a governed epoch with real proofs (isHealthy, segmentHealth, Is
     assert.ok((found[0] as bigint) > 0n);
   });
 
-  it("governedSnapshot refuses a cap above what custody holds, naming the field", async () => {
+  it("audit --rpc checks the committed caps against the custody rule at the commit's block", async () => {
+    const view = await registry.getFunction("getEpoch")(epoch.epoch);
+    const m = manifestOf(epoch);
+    assert.equal(await committedCustodyProblem(registry, m, Number(view.commitBlock)), undefined);
+    // a manifest claiming 1 wei more of segment 1's ETH than its account held at that block
+    const s1 = m.segments[0];
+    assert.ok(s1);
+    const held = BigInt(
+      await (world.tokens.ETH as Contract).getFunction("balanceOf")(world.custody["1"], {
+        blockTag: Number(view.commitBlock),
+      }),
+    );
+    const slots = unpackSegmentSlots(s1.slots);
+    const over = packSegmentSlots(
+      slots.map((x, k) => (k === 0 ? { ...x, cap: held + 1n } : x)),
+      PROFILE.assetsPerSegment,
+    );
+    const lying = { ...m, segments: [{ ...s1, slots: over }, ...m.segments.slice(1)] };
+    const problem = await committedCustodyProblem(registry, lying, Number(view.commitBlock));
+    assert.match(
+      problem ?? "",
+      /^segments\[id=1\]\.slots\[0\]\.cap: custody 0x[0-9a-fA-F]{40} holds 20 ETH, less than the caps drawn on it: own-custody caps 20\.000000000000000001 ETH; .*\(CustodyOvercommitted\) at the commit's block \d+$/,
+    );
+  });
+
+  it("governedSnapshot refuses caps the registry would refuse, naming the field", async () => {
     const ge = await readGovernedEpoch(governanceAt(d.governance.address, provider));
     const custody = await readCustody(ge, provider);
     const over = structuredClone(raw) as { segments: { id: number; custodyCaps?: Record<string, string> }[] };
@@ -213,13 +403,39 @@ describe("chain: a governed epoch with real proofs (isHealthy, segmentHealth, Is
     };
     assert.throws(
       () => governedSnapshot(over, ge, custody, PROFILE),
-      /segments \(id 1\)\.custodyCaps\.ETH: 20\.000000000000000001 exceeds the balance of custody/,
+      /segments \(id 1\)\.custodyCaps\.ETH: custody 0x[0-9a-fA-F]{40} holds 20 ETH, less than the caps drawn on it: own-custody caps 20\.000000000000000001 ETH; .*\(CustodyOvercommitted\)/,
     );
     assert.throws(
       () =>
         governedSnapshot({ ...raw, custody: { pooled: { USDC: "1000000000000" } } }, ge, custody, PROFILE),
-      /custody\.pooled\.USDC: 1000000000000 exceeds the pooled custody balance/,
+      /custody\.pooled\.USDC: custody 0x[0-9a-fA-F]{40} holds 0 USDC, less than the caps drawn on it: own-custody caps 0 USDC plus the pooled draw/,
     );
     assert.equal(ge.pooledCustody === ZeroAddress, false);
+  });
+
+  it("what an own account holds beyond its segment's collateral is not counted by the pooled cap", async () => {
+    const ge = await readGovernedEpoch(governanceAt(d.governance.address, provider));
+    const custody = await readCustody(ge, provider);
+    // no caps in the positions file: segment 1's caps are its collateral totals, not its
+    // account's 20 ETH and 50,000 USDC
+    const noCaps = structuredClone(raw) as { segments: { custodyCaps?: unknown }[]; collateral: unknown[] };
+    for (const x of noCaps.segments) delete x.custodyCaps;
+    const snap = governedSnapshot(noCaps, ge, custody, PROFILE) as {
+      segments: { id: number; custodyCaps?: Record<string, string> }[];
+      custody: { pooled: Record<string, string> };
+    };
+    assert.deepEqual(snap.segments[0]?.custodyCaps, { ETH: "16.391592653589793238", USDC: "46235.317891" });
+    // pooled ETH: segment 1's 16.39 own + the pooled account's 2.2 (segment 3's lot)
+    assert.equal(snap.custody.pooled.ETH, "18.591592653589793238");
+    parseSnapshot(snap, { profile: PROFILE });
+    // a pooled segment counting 3 ETH more (what segment 1's account holds beyond its collateral)
+    noCaps.collateral.push({
+      lotId: "0x7e570000000000000000000000000001",
+      segment: 4,
+      asset: "ETH",
+      amount: "3",
+    });
+    const more = governedSnapshot(noCaps, ge, custody, PROFILE);
+    assert.throws(() => parseSnapshot(more, { profile: PROFILE }), /custody\.pooled\.ETH/);
   });
 });

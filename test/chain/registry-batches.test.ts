@@ -255,7 +255,7 @@ describe("chain: registry grouped submission (submitSegmentBatches / submitListB
       ),
     );
     gas.push(`submitListBatches, 2 batches: ${(await tl.wait()).gasUsed}`);
-    await (await reg.getFunction("finalizeEpoch")(1n)).wait();
+    await (await reg.getFunction("finalizeEpoch")(1n, POOL_CAPS)).wait();
     assert.equal(await reg.getFunction("isHealthy")(SEG_ID), true);
   });
 

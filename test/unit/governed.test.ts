@@ -7,9 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { Wallet, ZeroAddress } from "ethers";
+import { type CustodyBalances, findOvercommit } from "../../src/chain/custody.js";
 import { type GovernedEpoch, governedSlotWords } from "../../src/chain/governance.js";
 import {
-  type CustodyBalances,
   type GovernanceConfig,
   governedSegmentOf,
   governedSnapshot,
@@ -69,6 +69,15 @@ function config(): GovernanceConfig {
       },
     ],
   };
+}
+
+/** Balances per account: own custody of segment 10 and the pooled account, per asset (ETH, USDC). */
+function balances(c: GovernanceConfig, own: bigint[], pooled: bigint[]): CustodyBalances {
+  const m = new Map<string, bigint[]>();
+  const own10 = c.segments[0]?.custody as string;
+  m.set(c.pooledCustody as string, pooled);
+  m.set(own10, own);
+  return { balances: m };
 }
 
 /** What readGovernedEpoch would return for `c` with these prices. */
@@ -148,10 +157,7 @@ describe("governed pipeline (pure parts)", () => {
     // ETH $3012.55, USDC $1.0001 in circuit units (D = 18: USDC carries 10^12 more)
     const prices = [301255000000n, 100010000n * 10n ** 12n];
     const ge = governedEpochOf(c, prices);
-    const custody: CustodyBalances = {
-      own: new Map([[10n, [20n * E18, 5_000n * E6]]]),
-      pooled: [0n, 1_000_000n * E6],
-    };
+    const custody = balances(c, [20n * E18, 5_000n * E6], [0n, 1_000_000n * E6]);
     const positions = {
       epoch: 3,
       segments: [{ id: 10, stressScenarios: [{ name: "ETH crash" }] }],
@@ -181,7 +187,8 @@ describe("governed pipeline (pure parts)", () => {
         seg.slots.map((x) => ({ price: x.circuitPrice, cfBps: x.cfBps, asset: BigInt(x.asset), cap: x.cap })),
         P.assetsPerSegment,
       );
-      const caps = custody.own.get(gs.id) ?? [];
+      // own custody: tight caps, the segment's collateral total per asset (12.5 ETH, 0 USDC)
+      const caps = gs.custody === ZeroAddress ? [] : [12_500_000_000_000_000_000n, 0n];
       assert.deepEqual(
         words,
         governedSlotWords(gs, prices, P.assetsPerSegment, caps),
@@ -194,8 +201,9 @@ describe("governed pipeline (pure parts)", () => {
         `segment ${gs.id} stress`,
       );
     }
-    // pooled caps: the pooled balance plus the own-custody caps, per asset
-    assert.deepEqual(snap.poolCaps.slice(0, 2), [20n * E18, 1_005_000n * E6]);
+    // pooled caps: the own-custody caps plus the pooled balance, per asset; the 7.5 ETH and
+    // 5,000 USDC that segment 10's account holds beyond its collateral are not counted by the pool
+    assert.deepEqual(snap.poolCaps.slice(0, 2), [12_500_000_000_000_000_000n, 1_000_000n * E6]);
     // the manifest's prices per global asset (for the oracle-round search)
     const m = manifestSlotPrices([
       { slots: governedSlotWords(ge.segments[0] as never, prices, 4, []), assets: [0, 1] },
@@ -209,10 +217,10 @@ describe("governed pipeline (pure parts)", () => {
     );
   });
 
-  it("governedSnapshot: a tighter cap of the positions file is kept, a larger one is refused by name", () => {
+  it("governedSnapshot: a cap of the positions file is kept when custody covers it, refused by name when not", () => {
     const c = config();
     const ge = governedEpochOf(c, [301255000000n, 10n ** 20n]);
-    const custody: CustodyBalances = { own: new Map([[10n, [20n * E18, 5_000n * E6]]]), pooled: [0n, 0n] };
+    const custody = balances(c, [20n * E18, 5_000n * E6], [0n, 0n]);
     const base = { epoch: 1, collateral: [], liabilities: [] };
     const tight = governedSnapshot(
       { ...base, segments: [{ id: 10, custodyCaps: { ETH: "15" } }] },
@@ -221,7 +229,7 @@ describe("governed pipeline (pure parts)", () => {
       P,
     );
     const seg = (tight.segments as { custodyCaps: Record<string, string> }[])[0];
-    assert.deepEqual(seg?.custodyCaps, { ETH: "15", USDC: "5000" });
+    assert.deepEqual(seg?.custodyCaps, { ETH: "15", USDC: "0" });
     assert.throws(
       () =>
         governedSnapshot(
@@ -230,17 +238,83 @@ describe("governed pipeline (pure parts)", () => {
           custody,
           P,
         ),
-      /segments \(id 10\)\.custodyCaps\.USDC: 5000\.000001 exceeds the balance of custody/,
+      /segments \(id 10\)\.custodyCaps\.USDC: custody 0x[0-9a-fA-F]{40} holds 5000 USDC, less than the caps drawn on it: own-custody caps 5000\.000001 USDC; .*\(CustodyOvercommitted\)/,
     );
     assert.throws(
       () =>
         governedSnapshot(
-          { ...base, custody: { pooled: { ETH: "15.5" } } },
+          {
+            ...base,
+            segments: [{ id: 10, custodyCaps: { ETH: "15" } }],
+            custody: { pooled: { ETH: "15.5" } },
+          },
           ge,
-          { ...custody, own: new Map([[10n, [15n * E18, 0n]]]) },
+          custody,
           P,
         ),
-      /custody\.pooled\.ETH: 15\.5 exceeds the pooled custody balance \+ own-custody caps \(15\)/,
+      /custody\.pooled\.ETH: custody 0x[0-9a-fA-F]{40} holds 0 ETH, less than the caps drawn on it: own-custody caps 0 ETH plus the pooled draw 0\.5 ETH/,
     );
+  });
+
+  it("custody rule: an account shared by two segments is split, never counted twice", () => {
+    const c = config();
+    const shared = c.segments[0]?.custody as string;
+    const s20 = c.segments[1];
+    assert.ok(s20);
+    s20.custody = shared; // both segments name the same account
+    const ge = governedEpochOf(c, [301255000000n, 10n ** 20n]);
+    const custody = balances(c, [5n * E18, 5_000n * E6], [0n, 0n]);
+    const base = { epoch: 1, liabilities: [] };
+    // segment 10 proves 5 ETH of the account, segment 20 5,000 USDC: split, both fit
+    const ok = governedSnapshot(
+      {
+        ...base,
+        collateral: [
+          { lotId: "0x01", segment: 10, asset: "ETH", amount: "5" },
+          { lotId: "0x02", segment: 20, asset: "USDC", amount: "5000" },
+        ],
+      },
+      ge,
+      custody,
+      P,
+    );
+    assert.deepEqual((ok.segments as { custodyCaps: Record<string, string> }[])[1]?.custodyCaps, {
+      USDC: "5000",
+    });
+    // both claim the account's 5,000 USDC: 10,000 against 5,000 held
+    assert.throws(
+      () =>
+        governedSnapshot(
+          {
+            ...base,
+            segments: [
+              { id: 10, custodyCaps: { ETH: "5", USDC: "5000" } },
+              { id: 20, custodyCaps: { USDC: "5000" } },
+            ],
+            collateral: [],
+          },
+          ge,
+          custody,
+          P,
+        ),
+      /segments \(id 20\)\.custodyCaps\.USDC: custody 0x[0-9a-fA-F]{40} \(shared by segments 10, 20\) holds 5000 USDC, less than the caps drawn on it: own-custody caps 10000 USDC/,
+    );
+  });
+
+  it("custody rule: the pooled account equal to an own account counts only what the own caps leave", () => {
+    const c = config();
+    c.pooledCustody = c.segments[0]?.custody as string;
+    const ge = governedEpochOf(c, [301255000000n, 10n ** 20n]);
+    const custody = balances(c, [10n * E18, 1_000n * E6], [10n * E18, 1_000n * E6]);
+    const own = new Map([[10n, [6n * E18, 0n]]]);
+    // the own cap takes 6 ETH of the 10: the pool may draw 4 more beyond the own caps
+    assert.equal(findOvercommit(ge, { own, pooled: [10n * E18, 1_000n * E6] }, custody), undefined);
+    const bad = findOvercommit(ge, { own, pooled: [10n * E18 + 1n, 1_000n * E6] }, custody);
+    assert.deepEqual(bad && [bad.asset, bad.balance, bad.ownCaps, bad.pooledDraw], [
+      0,
+      10n * E18,
+      6n * E18,
+      4n * E18 + 1n,
+    ]);
   });
 });

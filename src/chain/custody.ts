@@ -1,0 +1,193 @@
+/**
+ * The custody rule of SegmentGovernance (`_checkClaims`, docs/SPEC.md "Custody"), offline: every
+ * unit held in a custody account backs one cap. For each custody account and global asset g,
+ *
+ *   (caps of g of every own-custody segment naming the account)
+ *     + (pooled draw of g, when it is the pooled account)  <=  balanceOf(account)
+ *
+ * where the pooled draw of g is poolCap_g minus every own-custody cap of g (0 when they cover it).
+ * `snapshot govern` builds caps that pass it and `audit --rpc` checks a committed epoch with it.
+ */
+import { Contract, type ContractRunner, getAddress, type InterfaceAbi, ZeroAddress } from "ethers";
+import { type Manifest, unpackListCaps, unpackSegmentSlots } from "../spec/encoding.js";
+import { formatDecimal } from "../spec/units.js";
+import { GOVERNANCE_READ_ABI, readGovernedAssets } from "./governance.js";
+
+/** What the custody rule needs of governed state: custody accounts, admitted assets, tokens. */
+export interface CustodyView {
+  segments: readonly { id: bigint; custody: string; assets: readonly number[] }[];
+  assets: readonly { token: string; symbol: string; decimals: number }[];
+  pooledCustody: string;
+}
+type GovernedEpoch = CustodyView;
+
+const ERC20_ABI = ["function balanceOf(address) view returns (uint256)"] as const;
+
+/** balanceOf per custody account (checksummed) per global asset, read at one block. */
+export interface CustodyBalances {
+  balances: Map<string, bigint[]>;
+}
+
+/** The custody accounts an epoch's caps draw on: every own-custody segment's and the pooled one. */
+export function custodyAccounts(ge: Pick<GovernedEpoch, "segments" | "pooledCustody">): string[] {
+  const out = new Set<string>();
+  for (const s of ge.segments) if (s.custody !== ZeroAddress) out.add(getAddress(s.custody));
+  if (ge.pooledCustody !== ZeroAddress) out.add(getAddress(ge.pooledCustody));
+  return [...out];
+}
+
+/** Every custody account's balance of every governed asset, at `blockTag` (default latest). */
+export async function readCustody(
+  ge: Pick<GovernedEpoch, "segments" | "pooledCustody" | "assets">,
+  runner: ContractRunner,
+  blockTag?: number,
+): Promise<CustodyBalances> {
+  const balances = new Map<string, bigint[]>();
+  for (const account of custodyAccounts(ge)) {
+    const row: bigint[] = [];
+    for (const a of ge.assets) {
+      const token = new Contract(a.token, ERC20_ABI as unknown as InterfaceAbi, runner);
+      row.push(BigInt(await token.getFunction("balanceOf")(account, { blockTag })));
+    }
+    balances.set(account, row);
+  }
+  return { balances };
+}
+
+export function balanceOf(c: CustodyBalances, account: string, g: number): bigint {
+  return c.balances.get(getAddress(account))?.[g] ?? 0n;
+}
+
+/** What an epoch claims: per own-custody segment, its cap per admitted asset (slot order). */
+export interface CustodyClaims {
+  /** segment id -> cap per slot (the segment's admitted assets, in order) */
+  own: Map<bigint, bigint[]>;
+  /** pooled cap per global asset */
+  pooled: bigint[];
+}
+
+/** One (account, asset) whose caps exceed its balance: SegmentGovernance's CustodyOvercommitted. */
+export interface Overcommit {
+  account: string;
+  asset: number;
+  balance: bigint;
+  ownCaps: bigint;
+  pooledDraw: bigint;
+  /** the own-custody segments naming the account with a cap of the asset */
+  segments: bigint[];
+}
+
+/** Per global asset: the sum of every own-custody cap. */
+export function ownTotals(ge: Pick<GovernedEpoch, "segments" | "assets">, claims: CustodyClaims): bigint[] {
+  const totals = ge.assets.map(() => 0n);
+  for (const s of ge.segments) {
+    const caps = claims.own.get(s.id);
+    if (s.custody === ZeroAddress || !caps) continue;
+    s.assets.forEach((g, k) => {
+      totals[g] = (totals[g] as bigint) + (caps[k] ?? 0n);
+    });
+  }
+  return totals;
+}
+
+/**
+ * The first (account, asset) the registry would refuse, in the contract's order (own accounts in
+ * manifest order, then the pooled account), or undefined when every cap is covered. A pooled draw
+ * with no pooled account is reported with account ZeroAddress (NoPooledCustody on chain).
+ */
+export function findOvercommit(
+  ge: Pick<GovernedEpoch, "segments" | "assets" | "pooledCustody">,
+  claims: CustodyClaims,
+  custody: CustodyBalances,
+): Overcommit | undefined {
+  const totals = ownTotals(ge, claims);
+  const draw = ge.assets.map((_, g) => {
+    const cap = claims.pooled[g] ?? 0n;
+    const own = totals[g] as bigint;
+    return cap > own ? cap - own : 0n;
+  });
+  const pooled = ge.pooledCustody === ZeroAddress ? undefined : getAddress(ge.pooledCustody);
+  for (const [g, d] of draw.entries())
+    if (d > 0n && !pooled)
+      return { account: ZeroAddress, asset: g, balance: 0n, ownCaps: 0n, pooledDraw: d, segments: [] };
+  const accounts = custodyAccounts({ segments: ge.segments, pooledCustody: ZeroAddress });
+  if (pooled && !accounts.includes(pooled) && draw.some((d) => d > 0n)) accounts.push(pooled);
+  for (const account of accounts) {
+    for (const g of ge.assets.keys()) {
+      const segments: bigint[] = [];
+      let own = 0n;
+      for (const s of ge.segments) {
+        const k = s.assets.indexOf(g);
+        if (s.custody === ZeroAddress || getAddress(s.custody) !== account || k < 0) continue;
+        const cap = claims.own.get(s.id)?.[k] ?? 0n;
+        own += cap;
+        if (cap > 0n) segments.push(s.id);
+      }
+      const d = account === pooled ? (draw[g] as bigint) : 0n;
+      const balance = balanceOf(custody, account, g);
+      if (own + d > balance) return { account, asset: g, balance, ownCaps: own, pooledDraw: d, segments };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * `audit --rpc`: the committed epoch's caps (the bundle's manifest) against the custody rule at
+ * the commit's block, with the custody accounts and versions that applied to the epoch. Returns
+ * the failure naming the field, or undefined (also on an ungoverned registry: nothing to check).
+ * Reads balances at a past block: the node must serve historical state.
+ */
+export async function committedCustodyProblem(
+  registry: Contract,
+  m: Manifest,
+  commitBlock: number,
+): Promise<string | undefined> {
+  const runner = registry.runner;
+  if (!runner) throw new Error(`registry ${registry.target}: no runner to read it with`);
+  const address = String(await registry.getFunction("governance")());
+  if (address === ZeroAddress) return undefined;
+  const gov = new Contract(address, GOVERNANCE_READ_ABI as unknown as InterfaceAbi, runner);
+  const f = (n: string) => gov.getFunction(n);
+  const segments: CustodyView["segments"][number][] = [];
+  const own = new Map<bigint, bigint[]>();
+  for (const s of m.segments) {
+    const version = await f("segmentAt")(s.id, m.epoch);
+    const [cfg] = (await f("segmentVersion")(s.id, version)) as [{ custody: string; assets: bigint[] }];
+    const assets = [...cfg.assets].map(Number);
+    segments.push({ id: s.id, custody: String(cfg.custody), assets });
+    own.set(
+      s.id,
+      unpackSegmentSlots(s.slots)
+        .slice(0, assets.length)
+        .map((x) => x.cap),
+    );
+  }
+  const assets = await readGovernedAssets(gov);
+  const view: CustodyView = { segments, assets, pooledCustody: String(await f("pooledCustodyAt")(m.epoch)) };
+  const claims = { own, pooled: unpackListCaps(m.poolCaps, assets.length) };
+  const bad = findOvercommit(view, claims, await readCustody(view, runner, commitBlock));
+  return (
+    bad && `${custodyField(view, bad)}: ${overcommitReason(view, bad)} at the commit's block ${commitBlock}`
+  );
+}
+
+/** The manifest field an overcommit is reported at: the pooled cap when only the draw overflows,
+ *  else the last own-custody cap on the account. */
+export function custodyField(v: CustodyView, b: Overcommit): string {
+  if (b.account === ZeroAddress || (b.pooledDraw > 0n && b.ownCaps <= b.balance))
+    return `poolCaps[${b.asset}]`;
+  const id = b.segments[b.segments.length - 1];
+  const s = v.segments.find((x) => x.id === id);
+  return `segments[id=${id}].slots[${s?.assets.indexOf(b.asset) ?? "?"}].cap`;
+}
+
+/** Why an (account, asset) is overcommitted, in tokens. */
+export function overcommitReason(v: CustodyView, b: Overcommit): string {
+  const a = v.assets[b.asset] as { symbol: string; decimals: number };
+  const f = (x: bigint) => `${formatDecimal(x, a.decimals)} ${a.symbol}`;
+  if (b.account === ZeroAddress)
+    return `the pooled cap draws ${f(b.pooledDraw)} beyond the own-custody caps but governance names no pooled custody account; the registry would refuse it (NoPooledCustody)`;
+  const shared = b.segments.length > 1 ? ` (shared by segments ${b.segments.join(", ")})` : "";
+  const pool = b.pooledDraw > 0n ? ` plus the pooled draw ${f(b.pooledDraw)}` : "";
+  return `custody ${b.account}${shared} holds ${f(b.balance)}, less than the caps drawn on it: own-custody caps ${f(b.ownCaps)}${pool}; each unit backs one cap, the registry would refuse it (CustodyOvercommitted)`;
+}
