@@ -49,6 +49,7 @@ import {
   packListMeta,
   packSegmentMeta,
   packSegmentSlots,
+  scenarioLabels,
   segmentSignalCount,
   shockOf,
   UNBOUNDED_CAP,
@@ -653,6 +654,7 @@ async function auditSegment(
   }
   if (!paramsOk) segErrors.push("published parameters are inconsistent");
   const ok = segErrors.length === 0 && outcome !== null;
+  const committedStress = ctx.manifest.segments[i]?.stress ?? [];
   const audit: SegmentAudit = {
     id: s.id,
     name: s.name,
@@ -660,10 +662,10 @@ async function auditSegment(
     healthy: ok && outcome ? outcome.healthy : null,
     stress:
       ok && outcome
-        ? s.scenarios.map((name, k) => ({
+        ? scenarioLabels(s.scenarios, committedStress, K, ctx.profile.assetsPerSegment).map((name, k) => ({
             name,
             healthy: outcome?.stress[k] === true,
-            shocksBps: committedShocks(s, ctx.manifest.segments[i]?.stress ?? [], k, ctx.profile),
+            shocksBps: committedShocks(s, committedStress, k, ctx.profile),
           }))
         : null,
     band: ok && outcome ? outcome.band : null,

@@ -27,6 +27,7 @@ import {
   initPoseidon,
   liabilityLeaf,
   lotLeaf,
+  scenarioLabels,
   segmentSignal,
   sideCommitment,
 } from "../spec/encoding.js";
@@ -115,6 +116,29 @@ export interface ReceiptSubject {
 }
 
 /**
+ * A position (segment, batch, leaf) is counted once per receipt: one listed twice (same leaf, or
+ * same index in the same batch) would show the user a total the epoch does not count.
+ */
+export function repeatedPositions(list: readonly unknown[]): string[] {
+  const out: string[] = [];
+  const seen = new Map<string, number>();
+  list.forEach((pos, k) => {
+    if (!isObj(pos)) return;
+    const seg = isObj(pos.segment) ? String(pos.segment.id) : "?";
+    const keys = [`leaf ${String(pos.leaf)}`, `index ${String(pos.index)}`].map(
+      (x) => `segment ${seg} batch ${String(pos.batch)} ${x}`,
+    );
+    const first = keys.map((x) => seen.get(x)).find((j) => j !== undefined);
+    if (first !== undefined)
+      out.push(
+        `position ${k + 1} repeats position ${first + 1} (segment ${seg}, batch ${String(pos.batch)}): a position is counted once`,
+      );
+    for (const x of keys) if (!seen.has(x)) seen.set(x, k);
+  });
+  return out;
+}
+
+/**
  * The one reading of a receipt's identity, shared by the offline (`checkReceiptInclusion`) and
  * on-chain (`verifyReceiptOnChain`) checks: lotId text and value agree and are in range, the
  * accountId is the one derived from the account.
@@ -153,6 +177,7 @@ export function receiptSubject(receipt: Record<string, unknown>): ReceiptSubject
       if (receipt.accountId !== String(accountId)) reasons.push("accountId does not match the account");
       const list = Array.isArray(receipt.positions) ? receipt.positions : [];
       if (list.length === 0) reasons.push("the receipt lists no position");
+      reasons.push(...repeatedPositions(list));
       for (const pos of list) {
         items.push({
           pos: isObj(pos) ? pos : {},
@@ -272,7 +297,12 @@ export function segmentOutcomeOf(
     const r = decodeResult(BigInt(word), bundle.profile.stressScenarios);
     return {
       healthy: r.healthy,
-      stress: seg.scenarios.map((name, k) => ({ name, healthy: r.stress[k] === true })),
+      stress: scenarioLabels(
+        seg.scenarios,
+        seg.stress.map((w) => BigInt(w)),
+        bundle.profile.stressScenarios,
+        bundle.profile.assetsPerSegment,
+      ).map((name, k) => ({ name, healthy: r.stress[k] === true })),
       band: COVERAGE_BANDS[r.band] as string,
     };
   } catch {

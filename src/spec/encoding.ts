@@ -382,6 +382,27 @@ export function stressScenariosInUse(words: readonly bigint[], K: number, A: num
   return used;
 }
 
+/**
+ * The stress scenarios a report shows for a segment, from its committed stress words: every
+ * scenario in use (and any the bundle names, up to K), labelled with the bundle's names (display
+ * metadata outside the manifest hash), "unnamed" where it has none. Malformed words: the names.
+ */
+export function scenarioLabels(
+  names: readonly string[],
+  words: readonly bigint[],
+  K: number,
+  A: number,
+): string[] {
+  let used = 0;
+  try {
+    used = stressScenariosInUse(words, K, A);
+  } catch {
+    used = 0;
+  }
+  const n = Math.max(used, Math.min(names.length, K));
+  return Array.from({ length: n }, (_, k) => names[k] ?? "unnamed");
+}
+
 /** caps[q] = cap_2q + 2^120 cap_2q+1 (odd GA: high half 0); missing caps are UNBOUNDED_CAP. */
 export function packListCaps(caps: readonly bigint[], GA: number): bigint[] {
   if (caps.length > GA) throw new Error(`pooled caps: ${caps.length} caps exceed the profile's ${GA} assets`);

@@ -446,6 +446,10 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
     const otherDebt = structuredClone(acctR);
     otherDebt.positions[0].amount = "500";
     cases.push(["other stated debt", otherDebt, /amount 500 USDC/]);
+    // one position listed twice: a user owed 2x would see two included positions the epoch counts once
+    const twice = structuredClone(acctR);
+    twice.positions = [structuredClone(acctPos), structuredClone(acctPos)];
+    cases.push(["a position listed twice", twice, /position 2 repeats position 1 .*counted once/]);
     try {
       for (const [name, r, why] of cases) {
         const onChain = await verifyReceiptOnChain(r, registry, { allowDevKeys: true });

@@ -110,6 +110,25 @@ describe("audit", () => {
     assert.match(text, /not bounded/);
   });
 
+  it("a bundle whose scenario names are dropped still reports every committed scenario, unnamed", async () => {
+    // names are display metadata outside the manifest hash: dropping them changes no proof
+    const rep = await tampered((b) => {
+      for (const seg of b.manifest.segments) seg.scenarios = [];
+    });
+    assert.equal(rep.ok, true, rep.errors.join("\n"));
+    assert.deepEqual(
+      rep.segments[1]?.stress?.map((x) => [x.name, x.healthy, x.shocksBps]),
+      [
+        ["unnamed", false, { WBTC: -3000 }],
+        ["unnamed", true, { USDC: -500 }],
+      ],
+    );
+    const text = formatAudit(rep);
+    assert.doesNotMatch(text, /every segment healthy/);
+    assert.match(text, /healthy now but failing a stress scenario: segment 2/);
+    assert.match(text, /segment 2 is healthy now but FAILS stress scenario: unnamed/);
+  });
+
   it("fails on a flipped stress bit or a band one step higher: the proof no longer verifies", async () => {
     const K = 2n; // the test profile's stress scenarios
     const flipped = await tampered((b) => {

@@ -102,6 +102,40 @@ describe("receipts", () => {
     assert.equal(lot.positions[0]?.batch, 1);
   });
 
+  it("a receipt listing the same position twice is not included: a position is counted once", async () => {
+    const orig = read<AccountReceipt>(accountFile("0xabc0000000000000000000000000000000000001"));
+    const { bundle } = await import("../../src/bundle/disk.js").then((m) => m.readBundle(publicDir));
+    assert.equal((await checkReceiptInclusion(orig, bundle)).included, true);
+    const twice = structuredClone(orig);
+    twice.positions = [orig.positions[0] as AccountReceipt["positions"][number], ...orig.positions];
+    const inc = await checkReceiptInclusion(twice, bundle);
+    assert.equal(inc.included, false);
+    assert.ok(
+      inc.reasons.some((x) =>
+        /position 2 repeats position 1 \(segment 1, batch \d+\): a position is counted once/.test(x),
+      ),
+      inc.reasons.join("; "),
+    );
+    const file = path.join(tmpDir("receipt-twice"), "receipt.json");
+    writeFileSync(file, JSON.stringify(twice));
+    const v = await verifyReceipt(file, publicDir, LOCAL);
+    assert.equal(v.ok, false);
+    assert.doesNotMatch(v.verdict, /^VERIFIED/);
+  });
+
+  it("a bundle without scenario names: the committed scenarios are still reported, unnamed", async () => {
+    const { bundle } = await import("../../src/bundle/disk.js").then((m) => m.readBundle(publicDir));
+    const nameless: Bundle = structuredClone(bundle);
+    for (const seg of nameless.manifest.segments) seg.scenarios = [];
+    const r = read<AccountReceipt>(accountFile("0xabc0000000000000000000000000000000000004"));
+    const inc = await checkReceiptInclusion(r, nameless);
+    assert.equal(inc.included, true, inc.reasons.join("; "));
+    assert.deepEqual(inc.positions[0]?.stress, [
+      { name: "unnamed", healthy: false },
+      { name: "unnamed", healthy: true },
+    ]);
+  });
+
   it("a position in the insolvent segment: included and verified, but flagged unhealthy", async () => {
     const v = await verifyReceipt(
       accountFile("0xabc0000000000000000000000000000000000005"),
