@@ -508,7 +508,7 @@ async function chooseBackend(
   reporter: Reporter,
 ): Promise<{ backend: ProofBackend; fallback?: string }> {
   if (opts.backend) return { backend: opts.backend };
-  const choice = await resolveProver(opts.prover, opts.profile ?? "default", {
+  const choice = await resolveProver(opts.prover, opts.profile ?? DEFAULT_PROFILE, {
     buildDir: opts.buildDir,
     reporter,
     nativeBin: opts.nativeBin,

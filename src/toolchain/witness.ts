@@ -20,7 +20,7 @@ import { acquireLock, exists, replaceDir, withTmpDir } from "../util/fsutil.js";
 import { hashJson } from "../util/hash.js";
 import { buildDir as defaultBuildDir } from "../util/paths.js";
 import { type Reporter, silentReporter } from "../util/progress.js";
-import { circuitSpec, compileCircuit } from "./compile.js";
+import { circuitSpec, compileCircuit, compileKey } from "./compile.js";
 import { nativeToolchainMissing } from "./native.js";
 
 export interface NativeWitness {
@@ -67,8 +67,9 @@ export async function ensureNativeWitness(
   const t = Date.now();
   const root = opts.buildDir ?? defaultBuildDir();
   const spec = circuitSpec(circuit, profile);
-  const compiled = await compileCircuit(spec, { target: "c", buildDir: root });
-  const key = hashJson({ compileKey: compiled.key, compiler: compilerIdentity(), flags: CXX_FLAGS });
+  // the key is known without compiling: a built program needs nothing else (read-only build dirs)
+  const ck = await compileKey(spec, "c");
+  const key = hashJson({ compileKey: ck, compiler: compilerIdentity(), flags: CXX_FLAGS });
   const dir = path.join(root, "witness", `${spec.id}-${key.slice(0, 16)}`);
   const bin = path.join(dir, "main");
   if (await exists(`${bin}.dat`)) return { bin, dir, built: false, ms: Date.now() - t };
@@ -81,6 +82,7 @@ export async function ensureNativeWitness(
     await withTmpDir(
       path.dirname(dir),
       async (tmp) => {
+        const compiled = await compileCircuit(spec, { target: "c", buildDir: root });
         const src = path.join(tmp, "src");
         await fs.cp(path.join(compiled.dir, "main_cpp"), src, { recursive: true });
         const program = await compileProgram(src, spec.id);

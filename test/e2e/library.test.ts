@@ -5,7 +5,7 @@
  * lying bundle and a receipt for a position that is not in the epoch are rejected.
  */
 import assert from "node:assert/strict";
-import { cpSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import {
   auditBundle,
@@ -64,6 +64,10 @@ describe('library: import from "bulkhead"', () => {
   before(async () => {
     for (const id of ["segment-test", "lotlist-test"])
       cpSync(path.join(REPO, "build", id), path.join(prebuilt, id), { recursive: true });
+    // the native prover and witness generators, where this machine built them (test/helpers/global-setup.ts)
+    for (const dir of ["native", "witness"])
+      if (existsSync(path.join(REPO, "build", dir)))
+        cpSync(path.join(REPO, "build", dir), path.join(prebuilt, dir), { recursive: true });
     before_ = listing(prebuilt);
     const snapshot = parseSnapshot(TINY, { profile: getProfile("test") }, "tiny epoch");
     summary = await proveSnapshot({
