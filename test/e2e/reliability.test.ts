@@ -140,7 +140,7 @@ describe("prove: outputs as a set under kills, other epochs, signals, locks, ful
     assert.equal(res.proofs.proven, 0, "every proof of the killed runs reused");
   });
 
-  it("a receipt of another epoch headlines the epoch, not 'not included'", async () => {
+  it("a receipt of another epoch headlines the wrong epoch, not 'not included'", async () => {
     const r = await runCli([
       "receipt",
       "verify",
@@ -153,7 +153,7 @@ describe("prove: outputs as a set under kills, other epochs, signals, locks, ful
     assert.equal(r.code, 1, r.stderr);
     assert.match(
       r.stdout.split("\n")[0] ?? "",
-      /^NOT INCLUDED: the receipt is for epoch 7, the bundle for epoch 8/,
+      /^WRONG EPOCH: the receipt is for epoch 7, the bundle is epoch 8/,
     );
   });
 
