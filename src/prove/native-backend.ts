@@ -11,6 +11,7 @@
  * remaining jobs are proven with snarkjs on all `workers` threads, reported once.
  */
 import type { CircuitName } from "../spec/profiles.js";
+import { withSnarkjs } from "../util/curve.js";
 import { type Groth16Proof, sj } from "../util/snarkjs.js";
 import type { BackendContext, ProofBackend, ProofTask } from "./backend.js";
 import { NativeProverError, NativeSession } from "./native.js";
@@ -41,13 +42,22 @@ export function nativeBackend(opts: NativeBackendOptions): ProofBackend {
  * True iff `proof` verifies against `vkey` with `publicSignals` (snarkjs's Groth16 verifier: the
  * signals below the field modulus, the points on their curves, the pairing equation).
  */
-export async function proofVerifies(
+export function proofVerifies(
   vkey: object,
   publicSignals: readonly string[],
   proof: Groth16Proof,
 ): Promise<boolean> {
-  return sj.groth16.verify(vkey, [...publicSignals], proof).catch(() => false);
+  const run = verifyQueue.then(() => sj.groth16.verify(vkey, [...publicSignals], proof).catch(() => false));
+  verifyQueue = run;
+  return run;
 }
+
+/**
+ * Verifications run one after another: two first calls at once would each build snarkjs's curve
+ * (one global slot), and the curve built first would keep its worker threads alive after
+ * `withSnarkjs` terminates the one in the slot.
+ */
+let verifyQueue: Promise<unknown> = Promise.resolve();
 
 class NativeRun {
   private readonly session: NativeSession;
@@ -82,7 +92,12 @@ class NativeRun {
     };
   }
 
-  async run(): Promise<void> {
+  /** Proves every task; snarkjs's curve (the verifications) lives for the run, then is terminated. */
+  run(): Promise<void> {
+    return withSnarkjs(() => this.proveAll());
+  }
+
+  private async proveAll(): Promise<void> {
     this.ctx.reporter.info(
       `prover: native (${this.opts.native.bin}, ${this.workers} thread(s)); every proof verified before it is stored`,
       { prover: "native", threads: this.workers },
