@@ -259,10 +259,12 @@ describe("chain: governed segments, oracle prices, custody", function () {
   async function commit(reg: Contract, e: bigint, m: Manifest) {
     return sendTx(`commitEpoch ${e}`, () => reg.getFunction("commitEpoch")(...args(e, m)));
   }
-  async function rejects(p: Promise<unknown>, name: string) {
+  /** `p` reverts with the custom error `name` (and, when given, exactly these arguments). */
+  async function rejects(p: Promise<unknown>, name: string, args?: string[]) {
     await assert.rejects(p, (err: unknown) => {
       assert.ok(err instanceof ChainError, String(err));
       assert.equal(err.revertName, name, err.message);
+      if (args) assert.deepEqual(err.revertArgs?.map(String), args);
       return true;
     });
   }
@@ -420,20 +422,13 @@ describe("chain: governed segments, oracle prices, custody", function () {
     await over([101n * E18, 1000n * E6]);
     await over([E18, 50_001n * E6]);
     await over([]); // unbounded caps
-    try {
-      await commit(s.reg, 1n, manifestFrom(ge, { "10": [101n * E18, 0n] }));
-      assert.fail("committed");
-    } catch (err) {
-      const r = err as ChainError;
-      assert.equal(r.revertName, "CustodyOvercommitted");
-      assert.deepEqual(r.revertArgs?.map(String), [
-        s.custody10,
-        "0",
-        String(100n * E18),
-        String(101n * E18),
-        "0",
-      ]);
-    }
+    await rejects(commit(s.reg, 1n, manifestFrom(ge, { "10": [101n * E18, 0n] })), "CustodyOvercommitted", [
+      s.custody10,
+      "0",
+      String(100n * E18),
+      String(101n * E18),
+      "0",
+    ]);
     // pooled USDC: segment 10's USDC cap (1,000) + at most the pooled account's 1,000,000
     await expectCommit(s.reg, 1n, manifestFrom(ge, undefined, [0n, 1_001_001n * E6]), "CustodyOvercommitted");
     await expectCommit(s.reg, 1n, manifestFrom(ge, undefined, [11n * E18, 0n]), "CustodyOvercommitted"); // ETH: 10 own + 1 drawn on an empty pool
@@ -451,24 +446,15 @@ describe("chain: governed segments, oracle prices, custody", function () {
     );
     const ge = await readGovernedEpoch(s.gov);
     // both claim the 100 WETH: 200 counted against 100 held
-    try {
-      await commit(
+    await rejects(
+      commit(
         s.reg,
         1n,
         manifestFrom(ge, { "10": [100n * E18, 0n], "11": [100n * E18, 0n] }, [200n * E18, 0n]),
-      );
-      assert.fail("committed");
-    } catch (err) {
-      const r = err as ChainError;
-      assert.equal(r.revertName, "CustodyOvercommitted");
-      assert.deepEqual(r.revertArgs?.map(String), [
-        s.custody10,
-        "0",
-        String(100n * E18),
-        String(200n * E18),
-        "0",
-      ]);
-    }
+      ),
+      "CustodyOvercommitted",
+      [s.custody10, "0", String(100n * E18), String(200n * E18), "0"],
+    );
     // split: 60 + 40 WETH, 50,000 USDC to segment 11 only
     await commit(
       s.reg,
