@@ -19,7 +19,9 @@
  * are switched in that order, so public/ never shows a bundle whose receipts and totals are not
  * in place (a kill in between leaves private/ one manifest ahead, which the next run finishes).
  * Leftover temporary files of a killed run are removed by the next run. An output directory that
- * holds another epoch (or another manifest of this epoch) is not replaced without `force`.
+ * holds another epoch (or another manifest of this epoch) is not replaced without `force`; one
+ * whose outputs cannot be replaced (a read-only mount, an immutable entry) is refused before
+ * anything is proven or written.
  *
  * Private files are created owner-only: private/ 0700, the secret, receipts and totals 0600.
  */
@@ -45,6 +47,7 @@ import { faultPoint } from "./util/fault.js";
 import {
   acquireLock,
   atomicWriteJson,
+  checkReplaceable,
   readJsonIfExists,
   removeLeftovers,
   replaceDir,
@@ -248,6 +251,7 @@ async function proveSnapshotNow(opts: ProveOptions): Promise<ProveSummary> {
   await opts.backend?.preflight?.();
 
   const dirs = outDirs(opts.out);
+  await checkOutputsWritable(dirs);
   await makePrivateDir(dirs.privateDir);
   const release = await acquireLock(path.join(dirs.privateDir, ".lock"), {
     timeoutMs: opts.lockTimeoutMs ?? 30_000,
@@ -324,6 +328,17 @@ async function proveSnapshotNow(opts: ProveOptions): Promise<ProveSummary> {
   } finally {
     await release();
   }
+}
+
+/**
+ * Every output this run replaces (public/, private/receipts/, private/totals.json, the work files)
+ * can be replaced: refused before anything is proven or written, naming the path and the reason.
+ */
+async function checkOutputsWritable(dirs: OutDirs): Promise<void> {
+  await checkReplaceable(dirs.publicDir);
+  await checkReplaceable(path.join(dirs.privateDir, "receipts"));
+  await checkReplaceable(path.join(dirs.privateDir, "totals.json"));
+  await checkReplaceable(dirs.workDir);
 }
 
 /** private/ owner-only from its creation (0700); an existing one made by an older version is tightened. */

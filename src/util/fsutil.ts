@@ -9,7 +9,7 @@
  * and that name every temporary with one git-ignored prefix.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream, rmSync } from "node:fs";
+import { createReadStream, rmSync, type Stats } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -114,13 +114,87 @@ export async function withTmpDir<T>(
   }
 }
 
+/** `target` cannot be written, renamed or removed; `path` is the entry that refuses, `code` its errno. */
+export class NotWritableError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly path: string,
+  ) {
+    super(message);
+    this.name = "NotWritableError";
+  }
+}
+
+/** The nearest existing directory at or above `p`. */
+async function existingAncestor(p: string): Promise<string> {
+  let dir = p;
+  while (!(await exists(dir)) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+/** access(2) W_OK of `p`: undefined when allowed, else the errno code. */
+async function writeDenied(p: string): Promise<string | undefined> {
+  try {
+    await fs.access(p, fs.constants.W_OK);
+    return undefined;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? "EACCES";
+  }
+}
+
+const DENIED_REASON: Record<string, string> = {
+  EROFS: "read-only file system",
+  EPERM: "operation not permitted (immutable)",
+  EACCES: "permission denied",
+  EBUSY: "the mount point of another file system, which cannot be renamed or removed",
+};
+
+function notWritable(target: string, entry: string, code: string, what: string): NotWritableError {
+  const reason = DENIED_REASON[code] ?? code;
+  return new NotWritableError(`cannot replace ${target}: ${entry} ${what}: ${reason} (${code})`, code, entry);
+}
+
+/**
+ * Throws a NotWritableError naming the entry and the reason unless `target` (a file or a
+ * directory, present or not) can be replaced or removed as a whole: the directory it lives in is
+ * writable, and no entry at or below it is the mount point of another file system, on a read-only
+ * file system, immutable, or a directory whose entries cannot be removed. Checked with access(2), which refuses even the
+ * superuser on a read-only mount (EROFS) or an immutable entry (EPERM); a file's own mode bits do
+ * not matter, since removing it needs only its directory's. Writes nothing.
+ */
+export async function checkReplaceable(target: string): Promise<void> {
+  const parent = await existingAncestor(path.dirname(target));
+  const denied = await writeDenied(parent);
+  if (denied) throw notWritable(target, parent, denied, "is not writable");
+  const st = await fs.lstat(target).catch(() => undefined);
+  if (st) await checkRemovable(target, target, st, (await fs.stat(parent)).dev);
+}
+
+async function checkRemovable(target: string, entry: string, st: Stats, dev: number): Promise<void> {
+  if (st.dev !== dev) throw notWritable(target, entry, "EBUSY", "is");
+  if (st.isSymbolicLink()) return;
+  const denied = await writeDenied(entry);
+  if (st.isDirectory()) {
+    if (denied) throw notWritable(target, entry, denied, "cannot be emptied");
+    for (const name of await fs.readdir(entry)) {
+      const p = path.join(entry, name);
+      await checkRemovable(target, p, await fs.lstat(p), dev);
+    }
+  } else if (denied === "EPERM" || denied === "EROFS") {
+    throw notWritable(target, entry, denied, "cannot be removed");
+  }
+}
+
 /**
  * Atomically put directory `src` at `dest`, replacing any previous `dest`. The old directory is
  * first renamed aside, so at every instant `dest` is either the complete old or the complete new
  * directory (or, after a crash in between, absent). `private`: keep `src`'s owner-only mode.
+ * A `dest` that could not be removed once aside (checkReplaceable) is refused before anything moves.
  */
 export async function replaceDir(src: string, dest: string, opts: { private?: boolean } = {}): Promise<void> {
   await fs.mkdir(path.dirname(dest), { recursive: true });
+  await checkReplaceable(dest);
   // mkdtemp creates 0700 directories: kept for private ones; artifacts are readable like ordinary files.
   if (!opts.private) await fs.chmod(src, 0o755 & ~process.umask());
   let aside: string | undefined;

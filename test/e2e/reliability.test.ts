@@ -11,7 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import type { ProveSummary } from "../../src/pipeline.js";
 import { findReceipt } from "../../src/receipts/store.js";
@@ -54,6 +54,26 @@ function stateOf(out: string): [string, string, string] {
 const leftovers = (out: string) =>
   [out, path.join(out, "private"), path.join(out, "private", "work")].flatMap((d) =>
     readdirSync(d).filter((n) => n.startsWith(".bulkhead-tmp")),
+  );
+
+/**
+ * Makes the entries of `dir` unremovable, for the superuser too (chattr +i; the CI container runs
+ * as root), else by its mode (0555). Returns the undo, for every entry below `top` (a run that
+ * failed may have moved `dir`).
+ */
+function lockEntries(dir: string, top: string): () => void {
+  if (process.getuid?.() !== 0) {
+    chmodSync(dir, 0o555);
+    return () => execFileSync("chmod", ["-R", "u+w", top]);
+  }
+  execFileSync("chattr", ["+i", dir]);
+  return () => execFileSync("chattr", ["-R", "-i", top]);
+}
+
+/** The inodes of the outputs a run replaces: a replaced output gets a new one. */
+const outputInodes = (out: string) =>
+  ["public", "public/vkeys", "private/receipts", "private/totals.json"].map(
+    (p) => statSync(path.join(out, p)).ino,
   );
 
 describe("prove: outputs as a set under kills, other epochs, signals, locks, full disks", function () {
@@ -201,6 +221,46 @@ describe("prove: outputs as a set under kills, other epochs, signals, locks, ful
     assert.match(r.stderr, /released the lock/);
     assert.equal(existsSync(path.join(fresh, "private", ".lock")), false);
     assert.equal(existsSync(path.join(fresh, "private", ".lock.owner.json")), false);
+  });
+
+  /** A re-run over `out` that must be refused before proving, naming `entry`, with nothing moved. */
+  async function refusedUnwritable(entry: string, code: string, what: string): Promise<void> {
+    const before = outputInodes(out);
+    const r = await runCli(proveB(["--json"]));
+    assert.equal(r.code, 1, r.stderr);
+    const e = JSON.parse(r.stdout) as { code: string; error: string; path: string };
+    assert.equal(e.code, code, e.error);
+    assert.equal(e.path, entry);
+    assert.ok(e.error.startsWith(`cannot replace ${path.join(out, "public")}: ${entry} ${what}`), e.error);
+    assert.doesNotMatch(r.stderr, /batch proof\(s\)/, "refused before the epoch was built");
+    assert.deepEqual(outputInodes(out), before, "nothing replaced");
+    assert.deepEqual(leftovers(out), [], "no temporary directory left");
+  }
+
+  it("a public/ whose files cannot be removed: refused before proving, nothing replaced", async () => {
+    const vkeys = path.join(out, "public", "vkeys");
+    const undo = lockEntries(vkeys, out);
+    try {
+      const root = process.getuid?.() === 0;
+      await refusedUnwritable(vkeys, root ? "EPERM" : "EACCES", "cannot be emptied");
+    } finally {
+      undo();
+    }
+  });
+
+  it("a read-only mount at public/: refused before proving, nothing replaced", async function () {
+    const pub = path.join(out, "public");
+    try {
+      execFileSync("mount", ["--bind", pub, pub], { stdio: "ignore" });
+    } catch {
+      this.skip(); // needs root (mount); the CI container runs as root
+    }
+    try {
+      execFileSync("mount", ["-o", "remount,bind,ro", pub], { stdio: "ignore" });
+      await refusedUnwritable(pub, "EROFS", "cannot be emptied: read-only file system");
+    } finally {
+      execFileSync("umount", [pub]);
+    }
   });
 
   it("a full disk: the error names the path (ENOSPC)", async function () {
