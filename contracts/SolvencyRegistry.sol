@@ -66,7 +66,12 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
 
     uint256 private constant MASK96 = (uint256(1) << 96) - 1;
     uint256 private constant MASK120 = (uint256(1) << 120) - 1;
-    /// A slot word is price (96) | cf (14) << 96 | global asset (4) << 110 | cap (120) << 114.
+    /// A slot word is price (96) | cf (14) << 96 | global asset (4) << 110 | cap (120) << 114
+    /// (src/spec/encoding.ts `packSlot`; test/unit/signal-layout.test.ts holds the two equal).
+    uint256 private constant SLOT_CF_SHIFT = 96;
+    uint256 private constant SLOT_CF_MASK = 0x3FFF;
+    uint256 private constant SLOT_ASSET_SHIFT = 110;
+    uint256 private constant SLOT_ASSET_MASK = 0xF;
     uint256 private constant SLOT_WORD_BITS = 234;
     /// Stress words hold 16 price factors of 15 bits each.
     uint256 private constant FACTORS_PER_WORD = 16;
@@ -564,11 +569,10 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
                 if (w != 1) revert InvalidSlotParams(s.id, k);
                 continue;
             }
-            // fields of the slot word (layout at SLOT_WORD_BITS): global asset = 4 bits at 110, cf =
-            // 14 bits at 96. Literals, not named constants: a constant here changes the compiled
-            // code (legacy codegen) and so the gas of every commit.
-            uint256 g = (w >> 110) & 0xF;
-            if (w >> SLOT_WORD_BITS != 0 || w & MASK96 == 0 || (w >> 96) & 0x3FFF > MAX_CF_BPS) {
+            // fields of the slot word (layout at SLOT_WORD_BITS): price, cf, global asset; the mask
+            // on the left compiles to the same code as `(w >> 110) & 0xF` with literals
+            uint256 g = SLOT_ASSET_MASK & (w >> SLOT_ASSET_SHIFT);
+            if (w >> SLOT_WORD_BITS != 0 || w & MASK96 == 0 || SLOT_CF_MASK & (w >> SLOT_CF_SHIFT) > MAX_CF_BPS) {
                 revert InvalidSlotParams(s.id, k);
             }
             if (g >= assetTable.length || seen & (1 << g) != 0 || !_sameAsset(assetTable[g], s.assets[k])) {

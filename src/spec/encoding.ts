@@ -286,6 +286,12 @@ export interface SlotParams {
 /** The canonical unused slot: price 1, cf 0, asset 0, cap 0 (packed word 1). */
 export const UNUSED_SLOT: Readonly<SlotParams> = { price: 1n, cfBps: 0n, asset: 0n, cap: 0n };
 
+/** Bit offsets of a slot word's fields: price | cfBps << 96 | g << 110 | cap << 114, 234 bits. */
+export const SLOT_CF_SHIFT = PRICE_BITS;
+export const SLOT_ASSET_SHIFT = SLOT_CF_SHIFT + CF_BITS;
+export const SLOT_CAP_SHIFT = SLOT_ASSET_SHIFT + ASSET_BITS;
+export const SLOT_WORD_BITS = SLOT_CAP_SHIFT + CAP_BITS;
+
 /** slots[j] = price + 2^96 cfBps + 2^110 g + 2^114 cap */
 export function packSlot(s: SlotParams, j = 0): bigint {
   if (s.price < 1n || s.price >= 1n << BigInt(PRICE_BITS)) {
@@ -296,7 +302,12 @@ export function packSlot(s: SlotParams, j = 0): bigint {
   }
   checkBits(`slots: slot ${j} asset index`, s.asset, ASSET_BITS);
   checkBits(`slots: slot ${j} cap`, s.cap, CAP_BITS);
-  return s.price + (s.cfBps << 96n) + (s.asset << 110n) + (s.cap << 114n);
+  return (
+    s.price +
+    (s.cfBps << BigInt(SLOT_CF_SHIFT)) +
+    (s.asset << BigInt(SLOT_ASSET_SHIFT)) +
+    (s.cap << BigInt(SLOT_CAP_SHIFT))
+  );
 }
 /** Packs a segment's used slots and fills unused ones (UNUSED_SLOT) up to A words. */
 export function packSegmentSlots(slots: readonly SlotParams[], A: number): bigint[] {
@@ -305,10 +316,10 @@ export function packSegmentSlots(slots: readonly SlotParams[], A: number): bigin
 }
 export function unpackSlot(w: bigint): SlotParams {
   return {
-    price: w & ((1n << 96n) - 1n),
-    cfBps: (w >> 96n) & ((1n << 14n) - 1n),
-    asset: (w >> 110n) & 15n,
-    cap: w >> 114n,
+    price: w & ((1n << BigInt(PRICE_BITS)) - 1n),
+    cfBps: (w >> BigInt(SLOT_CF_SHIFT)) & ((1n << BigInt(CF_BITS)) - 1n),
+    asset: (w >> BigInt(SLOT_ASSET_SHIFT)) & ((1n << BigInt(ASSET_BITS)) - 1n),
+    cap: w >> BigInt(SLOT_CAP_SHIFT),
   };
 }
 export function unpackSegmentSlots(words: readonly bigint[]): SlotParams[] {

@@ -3,13 +3,26 @@
  * circuits give them (circuits/circuits.json, the one source for the signal order). Those
  * positions are constants in contracts/SolvencyRegistry.sol (`_segmentBase`, `_listBase`,
  * SEGMENT_LAYOUT, LIST_LAYOUT); this test reads them from the source and fails when any differs
- * from circuits.json or from the meta-word packing of src/spec/encoding.ts.
+ * from circuits.json or from the meta-word packing of src/spec/encoding.ts; likewise the bit
+ * offsets and masks `_checkSlots` decodes a slot word with, against encoding.ts's slot packing.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { CIRCUIT_DEFS } from "../../src/spec/circuits.js";
-import { packListMeta, packSegmentMeta } from "../../src/spec/encoding.js";
+import {
+  ASSET_BITS,
+  CF_BITS,
+  PRICE_BITS,
+  packListMeta,
+  packSegmentMeta,
+  packSlot,
+  SLOT_ASSET_SHIFT,
+  SLOT_CF_SHIFT,
+  SLOT_WORD_BITS,
+  UNBOUNDED_CAP,
+  unpackSlot,
+} from "../../src/spec/encoding.js";
 import { CONTRACTS_DIR } from "../../src/util/paths.js";
 
 const SOURCE = readFileSync(path.join(CONTRACTS_DIR, "SolvencyRegistry.sol"), "utf8");
@@ -95,5 +108,42 @@ describe("registry public-signal positions match circuits/circuits.json", () => 
       packListMeta({ isFirst: false, isLast: false, epoch: 0n, ...o });
     assert.equal(meta({ epoch: 1n }), 1n << 2n);
     checkLayout("LIST_LAYOUT", "lotlist", "commitment", meta);
+  });
+});
+
+/** The value of `uint256 private constant name = <decimal | hex | (uint256(1) << n) - 1>;`. */
+function constantOf(name: string): bigint {
+  const m = new RegExp(`uint256 private constant ${name} = ([^;]+);`).exec(SOURCE);
+  assert.ok(m?.[1], `SolvencyRegistry.sol has no uint256 constant ${name}`);
+  const mask = /^\(uint256\(1\) << (\d+)\) - 1$/.exec(m[1])?.[1];
+  return mask ? (1n << BigInt(mask)) - 1n : BigInt(m[1]);
+}
+
+const bits = (n: number): bigint => (1n << BigInt(n)) - 1n;
+
+describe("registry slot-word decoding matches src/spec/encoding.ts", () => {
+  it("_checkSlots' shifts and masks are encoding.ts's slot fields", () => {
+    assert.equal(constantOf("MASK96"), bits(PRICE_BITS));
+    assert.equal(constantOf("SLOT_CF_SHIFT"), BigInt(SLOT_CF_SHIFT));
+    assert.equal(constantOf("SLOT_CF_MASK"), bits(CF_BITS));
+    assert.equal(constantOf("SLOT_ASSET_SHIFT"), BigInt(SLOT_ASSET_SHIFT));
+    assert.equal(constantOf("SLOT_ASSET_MASK"), bits(ASSET_BITS));
+    assert.equal(constantOf("SLOT_WORD_BITS"), BigInt(SLOT_WORD_BITS));
+  });
+
+  it("encoding.ts's offsets are the fields packSlot writes: a full word has SLOT_WORD_BITS bits", () => {
+    const full = { price: bits(PRICE_BITS), cfBps: 10000n, asset: bits(ASSET_BITS), cap: UNBOUNDED_CAP };
+    assert.equal(packSlot(full).toString(2).length, SLOT_WORD_BITS);
+    const one = { price: 1n, cfBps: 1n, asset: 1n, cap: 0n };
+    assert.equal(packSlot(one), 1n + (1n << BigInt(SLOT_CF_SHIFT)) + (1n << BigInt(SLOT_ASSET_SHIFT)));
+    assert.deepEqual(unpackSlot(packSlot(full)), full);
+  });
+
+  it("_checkSlots reads the asset index and cf through the named constants, not literals", () => {
+    const body = functionBody("_checkSlots").replace(/\/\/.*$/gm, "");
+    assert.match(body, /SLOT_ASSET_MASK & \(w >> SLOT_ASSET_SHIFT\)/);
+    assert.match(body, /SLOT_CF_MASK & \(w >> SLOT_CF_SHIFT\)/);
+    assert.match(body, /w >> SLOT_WORD_BITS != 0/);
+    assert.doesNotMatch(body, /w >> \d|& 0x/, "a literal offset or mask");
   });
 });
