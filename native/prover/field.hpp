@@ -19,29 +19,26 @@ inline bool below(const uint64_t v[4], const uint64_t prime[4]) {
 inline bool fqValid(const AltBn128::F1Element &e) { return below(e.v, Fq_rawq); }
 inline bool frValid(const AltBn128::FrElement &e) { return below(e.v, Fr_rawq); }
 
-// (0, 0) encodes the point at infinity in snarkjs files
-inline bool onCurve(AltBn128::G1PointAffine &p) {
-    auto &F = AltBn128::F1;
-    if (!fqValid(p.x) || !fqValid(p.y)) return false;
+// y^2 = x^3 + b on the curve `G` over the field `F`; (0, 0) encodes the point at infinity in
+// snarkjs files
+template <typename Field, typename Curve, typename Affine>
+bool onCurveOver(Field &F, Curve &G, Affine &p) {
     if (F.isZero(p.x) && F.isZero(p.y)) return true;
-    AltBn128::F1Element y2, x3;
+    typename Field::Element y2, x3;
     F.square(y2, p.y);
     F.square(x3, p.x);
     F.mul(x3, x3, p.x);
-    F.add(x3, x3, AltBn128::G1.b());
+    F.add(x3, x3, G.b());
     return F.eq(y2, x3);
 }
 
+inline bool onCurve(AltBn128::G1PointAffine &p) {
+    return fqValid(p.x) && fqValid(p.y) && onCurveOver(AltBn128::F1, AltBn128::G1, p);
+}
+
 inline bool onCurve(AltBn128::G2PointAffine &p) {
-    auto &F = AltBn128::F2;
-    if (!fqValid(p.x.a) || !fqValid(p.x.b) || !fqValid(p.y.a) || !fqValid(p.y.b)) return false;
-    if (F.isZero(p.x) && F.isZero(p.y)) return true;
-    AltBn128::F2Element y2, x3;
-    F.square(y2, p.y);
-    F.square(x3, p.x);
-    F.mul(x3, x3, p.x);
-    F.add(x3, x3, AltBn128::G2.b());
-    return F.eq(y2, x3);
+    return fqValid(p.x.a) && fqValid(p.x.b) && fqValid(p.y.a) && fqValid(p.y.b) &&
+           onCurveOver(AltBn128::F2, AltBn128::G2, p);
 }
 
 }  // namespace bulkhead

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "msm.hpp"
 #include "random.hpp"
 
 namespace bulkhead {
@@ -20,12 +21,6 @@ using G2P = AltBn128::G2Point;
 
 double msSince(Clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-// the MSM routines take mutable pointers but only read the bases
-template <typename P>
-P *bases(const std::vector<P> &v) {
-    return const_cast<P *>(v.data());
 }
 
 uint8_t *scalars(const std::vector<Fr> &v) { return reinterpret_cast<uint8_t *>(const_cast<Fr *>(v.data())); }
@@ -120,13 +115,13 @@ Proof prove(const ProvingKey &k, const std::vector<Fr> &w, unsigned threads, Tim
     G2P pb;
 
     auto t0 = Clock::now();
-    G1.multiMulByScalar(pa, bases(k.pointsA), scalars(w), 32, k.nVars, threads);
-    G1.multiMulByScalar(pb1, bases(k.pointsB1), scalars(w), 32, k.nVars, threads);
-    G1.multiMulByScalar(pc, bases(k.pointsC), scalars(w) + (k.nPublic + 1) * sizeof(Fr), 32, nPriv, threads);
+    msm(G1, pa, k.pointsA.data(), scalars(w), k.nVars, threads);
+    msm(G1, pb1, k.pointsB1.data(), scalars(w), k.nVars, threads);
+    msm(G1, pc, k.pointsC.data(), scalars(w) + (k.nPublic + 1) * sizeof(Fr), nPriv, threads);
     t.msmG1Ms += msSince(t0);
 
     t0 = Clock::now();
-    G2.multiMulByScalar(pb, bases(k.pointsB2), scalars(w), 32, k.nVars, threads);
+    msm(G2, pb, k.pointsB2.data(), scalars(w), k.nVars, threads);
     t.msmG2Ms += msSince(t0);
 
     t0 = Clock::now();
@@ -142,7 +137,7 @@ Proof prove(const ProvingKey &k, const std::vector<Fr> &w, unsigned threads, Tim
     t.fftMs += msSince(t0);
 
     t0 = Clock::now();
-    G1.multiMulByScalar(ph, bases(k.pointsH), scalars(a), 32, k.domainSize, threads);
+    msm(G1, ph, k.pointsH.data(), scalars(a), k.domainSize, threads);
     t.msmG1Ms += msSince(t0);
 
     uint8_t r[32], s[32], rs[32];

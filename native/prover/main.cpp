@@ -2,10 +2,12 @@
 //
 //   bulkhead-prover prove <circuit.zkey> <witness.wtns> <proof.json> <public.json> [--threads N]
 //   bulkhead-prover serve [--threads N]
+//   bulkhead-prover selftest
 //
 // `prove` writes the proof and public signals in snarkjs's JSON format (both files or neither);
 // on error it prints one line `error: <message>` on stderr and exits 2. `serve` answers one JSON
-// request per stdin line with one JSON line on stdout, keeping proving keys loaded.
+// request per stdin line with one JSON line on stdout, keeping proving keys loaded. `selftest`
+// checks the multi-scalar multiplication against its definition (exit 0, or 1 and the case).
 #include <fcntl.h>
 #include <omp.h>
 #include <unistd.h>
@@ -20,6 +22,7 @@
 #include <string>
 
 #include "groth16.hpp"
+#include "selftest.hpp"
 #include "wtns.hpp"
 #include "zkey.hpp"
 
@@ -32,7 +35,7 @@ using Clock = std::chrono::steady_clock;
 
 const char *kUsage =
     "usage: bulkhead-prover prove <circuit.zkey> <witness.wtns> <proof.json> <public.json> [--threads N] | "
-    "bulkhead-prover serve [--threads N]";
+    "bulkhead-prover serve [--threads N] | bulkhead-prover selftest";
 
 class UsageError : public std::runtime_error {
   public:
@@ -244,6 +247,17 @@ int runServe(const std::vector<std::string> &args, unsigned threads) {
     return 0;
 }
 
+int runSelfTest(const std::vector<std::string> &args) {
+    if (!args.empty()) throw UsageError("selftest takes no arguments");
+    const std::string why = msmSelfTest();
+    if (!why.empty()) {
+        std::cerr << "error: msm self-check failed: " << why << std::endl;
+        return 1;
+    }
+    std::cout << "msm self-check: ok (G1 and G2, windows 2-16, 1-12 threads)" << std::endl;
+    return 0;
+}
+
 }  // namespace
 
 // OpenMP threads that spin while waiting for work slow every barrier down badly when the cores
@@ -267,6 +281,7 @@ int main(int argc, char **argv) {
         omp_set_num_threads(static_cast<int>(threads));
         if (cmd == "prove") return runProve(args, threads);
         if (cmd == "serve") return runServe(args, threads);
+        if (cmd == "selftest") return runSelfTest(args);
         throw UsageError("unknown command '" + cmd + "'");
     } catch (const UsageError &e) {
         std::cerr << "error: " << e.what() << " (" << kUsage << ")" << std::endl;

@@ -177,14 +177,25 @@ async function compileInto(dir: string, sources: string[]): Promise<void> {
   await run("g++", [...objects, ...LINK_FLAGS, "-o", path.join(out, NATIVE_PROVER_BIN)], dir);
 }
 
-/** The built binary must start and answer a bad command with its usage error (exit 2). */
+/**
+ * The built binary must start, answer a bad command with its usage error (exit 2) and pass its
+ * multi-scalar multiplication self-check (exit 0), so a miscompiled prover is never cached.
+ */
 function smokeTest(bin: string): void {
-  const r = spawnSync(bin, ["--version-check"], { encoding: "utf8" });
-  if (r.status !== 2 || !/^error: /.test(r.stderr)) {
-    const why =
-      r.error?.message ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.status}: ${r.stderr.trim()}`);
-    throw new Error(`native prover build: the built binary does not run (${why})`);
+  const usage = spawnSync(bin, ["--version-check"], { encoding: "utf8" });
+  if (usage.status !== 2 || !/^error: /.test(usage.stderr)) {
+    throw new Error(`native prover build: the built binary does not run (${exitReason(usage)})`);
   }
+  const self = spawnSync(bin, ["selftest"], { encoding: "utf8" });
+  if (self.status !== 0) {
+    throw new Error(`native prover build: the built binary fails its self-check (${exitReason(self)})`);
+  }
+}
+
+function exitReason(r: ReturnType<typeof spawnSync>): string {
+  return (
+    r.error?.message ?? (r.signal ? `killed by ${r.signal}` : `exit ${r.status}: ${String(r.stderr).trim()}`)
+  );
 }
 
 /** Builds in progress in this process, by binary path (concurrent callers share one build). */

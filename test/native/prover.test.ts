@@ -160,6 +160,15 @@ describe("native prover (C++ Groth16 on ffiasm)", () => {
     assert.equal(path.basename(path.dirname(bin)), `prover-${meta.key}`);
   });
 
+  it("its multi-scalar multiplication equals the sum of scalar multiplications (selftest, G1 and G2)", () => {
+    const r = spawnSync(bin, ["selftest"], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^msm self-check: ok /);
+    const extra = spawnSync(bin, ["selftest", "now"], { encoding: "utf8" });
+    assert.equal(extra.status, 2);
+    assert.match(extra.stderr, /^error: selftest takes no arguments/);
+  });
+
   describe("prove (one shot)", () => {
     it("writes a proof that snarkjs verifies, with snarkjs's public signals and proof format", async () => {
       const r = proveOnce(list.art.zkey, list.wtns, "list");
