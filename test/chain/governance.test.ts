@@ -387,7 +387,8 @@ describe("chain: governed segments, oracle prices, custody", function () {
     await expectCommit(s.reg, 1n, m, "InvalidAnswer");
     await sendTx("neg", () => s.ethFeed.getFunction("updateAnswer")(-5n, { gasLimit: FEED_GAS }));
     await expectCommit(s.reg, 1n, m, "InvalidAnswer");
-    const broken = await deploy("RevertingFeed", []);
+    const broken = await deploy("ManualFeed", []);
+    await sendTx("pause", () => broken.getFunction("setPaused")(true));
     await sendTx("feed", () => s.gov.getFunction("setAssetOracle")(0, addr(broken), HOUR, 200));
     await expectCommit(s.reg, 1n, m, "FeedUnavailable");
   });
