@@ -57,7 +57,7 @@ std::string checkCurve(Curve &g, const char *name) {
     using Point = typename Curve::Point;
     using Affine = typename Curve::PointAffine;
     std::mt19937_64 rng(20261205);
-    const unsigned n = 96;
+    const unsigned n = 600;
     std::vector<Scalar> scalars = testScalars(n, rng);
     std::vector<Affine> bases(n);
     for (unsigned i = 0; i < n; i++) {
@@ -83,13 +83,15 @@ std::string checkCurve(Curve &g, const char *name) {
     for (unsigned i = 0; i < n; i++) std::memcpy(&flat[i * 32], scalars[i].data(), 32);
     for (unsigned c = 0; c <= 16; c++) {
         if (c == 1) continue;
-        // 12 threads split the points of a window between tasks
+        // 12 threads split the points of a window between tasks; batches of 3 fill up and flush
         const unsigned threads = std::array<unsigned, 4>{1, 2, 3, 12}[c % 4];
-        Point got;
-        msmWindow(g, got, bases.data(), flat.data(), n, threads, c);
-        if (!g.eq(got, want)) {
-            return std::string(name) + ", window " + std::to_string(c) + ", threads " + std::to_string(threads) +
-                   ": the result differs from the sum of scalar multiplications";
+        for (const unsigned batch : {msm_detail::kAffineBatch, 3u}) {
+            Point got;
+            msmWindow(g, got, bases.data(), flat.data(), n, threads, c, batch);
+            if (!g.eq(got, want)) {
+                return std::string(name) + ", window " + std::to_string(c) + ", threads " + std::to_string(threads) +
+                       ", batch " + std::to_string(batch) + ": the result differs from the sum of scalar multiplications";
+            }
         }
     }
     return "";
