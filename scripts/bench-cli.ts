@@ -1,4 +1,17 @@
 /** What the benchmark scripts share: their flags, their stderr log, and the statistics they report. */
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+/** True when the module at `url` (its import.meta.url) is the script node runs, not an import. */
+export function isMain(url: string): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(url));
+  } catch {
+    return false;
+  }
+}
 
 /** The benchmark scripts' flags: `--name value`, else the default. */
 export function arg(name: string, def: string): string {

@@ -11,7 +11,8 @@
  *    snarkjs (witness + prove) on the same witnesses, interleaved, medians: pipeline overhead;
  *  - offline verification: per proof and whole-epoch audit (src/audit/audit.ts), proofs per second;
  *  - gas on a local anvil: commitEpoch / submitSegmentBatches / submitListBatches / finalizeEpoch, and
- *    per epoch for 1, 10 and 100 segments (measured where proven, derived otherwise: labelled);
+ *    per epoch for 1, 10 and 100 segments (measured where proven, derived otherwise: labelled):
+ *    scripts/bench-gas.ts `epochGas`;
  *  - public bundle size and receipt size per position;
  *  - with --baseline, the same measures for an earlier revision (its own bench, run in a git
  *    worktree in this run, scripts/bench-baseline.ts), reported side by side as before/after.
@@ -26,37 +27,23 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { type JsonRpcProvider, Wallet } from "ethers";
 import { auditBundle } from "../src/audit/node.js";
-import { readBundle } from "../src/bundle/disk.js";
-import { deployRegistry } from "../src/chain/deploy.js";
-import { publishEpoch } from "../src/chain/publish.js";
-import {
-  chainEpochFromBundle,
-  listBatchFromProof,
-  manifestArgs,
-  registryAt,
-  segmentBatchFromProof,
-  sendTx,
-} from "../src/chain/registry.js";
-import { connectRpc } from "../src/chain/signer.js";
 import { buildEpoch, type EpochBuild } from "../src/epoch/plan.js";
 import { readSecret } from "../src/epoch/salts.js";
 import { type ProveOptions, proveSnapshot } from "../src/pipeline.js";
-import { defaultWorkers, proveMany } from "../src/prove/pool.js";
+import { defaultWorkers } from "../src/prove/pool.js";
 import { type CircuitName, getProfile, type Profile } from "../src/spec/profiles.js";
 import { ensureCircuit } from "../src/toolchain/artifacts.js";
 import { readR1csHeader } from "../src/toolchain/binfile.js";
 import { circuitSpec, compileCircuit } from "../src/toolchain/compile.js";
-import { compileRegistryWith } from "../src/toolchain/contracts.js";
 import { ensureNativeWitness, nativeWitnessMissing } from "../src/toolchain/witness.js";
 import { terminateCurves } from "../src/util/curve.js";
 import { atomicWrite, atomicWriteJson } from "../src/util/fsutil.js";
 import { BUILD_DIR, PACKAGE_ROOT, packageVersion } from "../src/util/paths.js";
 import { sj } from "../src/util/snarkjs.js";
-import { type AnvilNode, startAnvil } from "../test/helpers/anvil.js";
 import { benchBaseline, V1_REVISION } from "./bench-baseline.js";
 import { benchLog, median, round } from "./bench-cli.js";
+import { epochGas } from "./bench-gas.js";
 import { benchQueue } from "./bench-queue.js";
 import { type AtScale, compareBaseline, type Json, markdown, targets } from "./bench-report.js";
 import { syntheticSnapshot } from "./bench-snapshot.js";
@@ -240,39 +227,6 @@ interface CppResult {
 async function buildCppWitness(circuit: CircuitName, p: Profile): Promise<{ bin: string; ms: number }> {
   const w = await ensureNativeWitness(circuit, p.name);
   return { bin: w.bin, ms: w.built ? w.ms : 0 };
-}
-
-// ------------------------------------------------------------------------------------ chain
-
-interface Chain {
-  node: AnvilNode;
-  provider: JsonRpcProvider;
-  registry: ReturnType<typeof registryAt>;
-  deployGas: Record<string, number>;
-}
-
-async function startChain(seg: { zkey: string }, list: { zkey: string }, p: Profile): Promise<Chain> {
-  const compiled = await compileRegistryWith({ segment: seg.zkey, lotlist: list.zkey });
-  const pick = (n: string) => {
-    const c = compiled[n];
-    if (!c) throw new Error(`${n} not compiled`);
-    return c;
-  };
-  const node = await startAnvil({ gasLimit: 1_000_000_000n });
-  const provider = await connectRpc(node.url, { pollingMs: 20 });
-  const admin = new Wallet(node.privateKeys[0] as string, provider);
-  const d = await deployRegistry(
-    admin,
-    {
-      segmentVerifier: pick("SegmentVerifier"),
-      listVerifier: pick("LotListVerifier"),
-      registry: pick("SolvencyRegistry"),
-      profile: p.name,
-    },
-    { profile: p },
-  );
-  const deployGas = Object.fromEntries(d.transactions.map((t) => [t.what, Number(t.gasUsed)]));
-  return { node, provider, registry: registryAt(d.registry, admin), deployGas };
 }
 
 // ------------------------------------------------------------------------------------ per profile
@@ -681,7 +635,13 @@ async function benchProfile(p: Profile, constraintsOnly: boolean) {
   const publicDir = path.join(runs.lastOut, "public");
   out.verification = await benchAudit(p, publicDir, rawp.verifyTimes);
   out.sizes = await benchSizes(e, rawp, publicDir, runs.lastOut);
-  if (GAS) out.gas = await benchGas(p, keys, e.build, publicDir, notes, e.positions);
+  if (GAS)
+    out.gas = await epochGas(p, keys, e.build, publicDir, notes, e.positions, {
+      proveMax: gasProveMax(p.name),
+      segmentCounts: GAS_SEGMENTS,
+      secret: BENCH_SECRET,
+      log,
+    });
   else out.gas = { skipped: "--no-gas" };
   out.protocols = {
     groth16: "measured above",
@@ -690,165 +650,6 @@ async function benchProfile(p: Profile, constraintsOnly: boolean) {
   };
   await fs.rm(runs.runDir, { recursive: true, force: true });
   return out;
-}
-
-// Over 80 lines: the measured epoch, then one loop over epoch sizes whose two branches (proven and
-// published for real, or derived from measured medians) fill the same row shape side by side.
-async function benchGas(
-  p: Profile,
-  keys: Keys,
-  build: EpochBuild,
-  publicDir: string,
-  notes: string[],
-  positions: number,
-) {
-  log(`${p.name}: gas: compiling verifiers + registry, starting anvil`);
-  const chain = await startChain(keys.segment, keys.lotlist, p);
-  try {
-    // 1. the pipeline's own epoch (epoch 1), published as is
-    const { bundle } = await readBundle(publicDir);
-    const pub = await publishEpoch(chain.registry, chainEpochFromBundle(bundle));
-    // grouped submissions (publish's default): gas per batch = the transaction's gas / its batches
-    const perBatch = (xs: { gasUsed: bigint; batches: number }[]) =>
-      xs.map((x) => Number(x.gasUsed) / x.batches);
-    const segGas = perBatch(pub.gas.segmentBatches);
-    const listGas = perBatch(pub.gas.listBatches);
-    const txGas = [...pub.gas.segmentBatches, ...pub.gas.listBatches].reduce(
-      (a, x) => a + Number(x.gasUsed),
-      0,
-    );
-    const wholeEpoch = Number(pub.gas.commitEpoch ?? 0) + txGas + Number(pub.gas.finalizeEpoch ?? 0);
-    const mainEpoch = {
-      segments: build.segments.length,
-      segmentBatches: segGas.length,
-      listBatches: listGas.length,
-      commitEpoch: Number(pub.gas.commitEpoch ?? 0),
-      submitSegmentBatch: segGas,
-      submitListBatch: listGas,
-      submissionTransactions: pub.gas.segmentBatches.length + pub.gas.listBatches.length,
-      finalizeEpoch: Number(pub.gas.finalizeEpoch ?? 0),
-      positions,
-      wholeEpoch,
-      wholeEpochPerPosition: round(wholeEpoch / positions, 0),
-    };
-    const submitSeg = median(segGas);
-    const submitList = median(listGas);
-
-    // 2. epochs of S segments (1 lot + 1 liability each, one batch per segment)
-    const scaling: Record<string, unknown>[] = [];
-    let epochNo = 2;
-    const finalizeAt: { s: number; gas: number }[] = [
-      { s: mainEpoch.segments, gas: mainEpoch.finalizeEpoch },
-    ];
-    for (const S of GAS_SEGMENTS) {
-      const snap = syntheticSnapshot(p, epochNo++, S, 1);
-      const b = await buildEpoch(snap, p, BENCH_SECRET);
-      const L = b.list.length;
-      const positions = S;
-      if (S <= gasProveMax(p.name)) {
-        log(`${p.name}: gas: ${S} segment(s): proving ${b.jobs.length} batches on the pool, publishing`);
-        const proofs = await proveMany(
-          b.jobs.map((j) => ({
-            id: j.id,
-            input: () => b.inputOf(j),
-            wasm: keys[j.circuit].wasm,
-            zkey: keys[j.circuit].zkey,
-          })),
-        );
-        const get = (id: string) => {
-          const r = proofs.get(id);
-          if (!r) throw new Error(`missing proof ${id}`);
-          return r;
-        };
-        const ce = {
-          epoch: b.manifest.epoch,
-          globalAssets: b.manifest.globalAssets,
-          poolCaps: b.manifest.poolCaps,
-          segments: b.manifest.segments.map((m, i) => ({
-            ...m,
-            batches: (b.segments[i]?.batches ?? []).map((_, k) => {
-              const r = get(`segment-${m.id}-${k}`);
-              return segmentBatchFromProof(r.proof, r.publicSignals, p);
-            }),
-          })),
-          globalCommitments: b.manifest.globalCommitments,
-          list: b.list.map((_, k) => {
-            const r = get(`lotlist-${k}`);
-            return listBatchFromProof(r.proof, r.publicSignals, p);
-          }),
-        };
-        const res = await publishEpoch(chain.registry, ce);
-        const commit = Number(res.gas.commitEpoch ?? 0);
-        const seg = res.gas.segmentBatches.reduce((a, x) => a + Number(x.gasUsed), 0);
-        const list = res.gas.listBatches.reduce((a, x) => a + Number(x.gasUsed), 0);
-        const fin = Number(res.gas.finalizeEpoch ?? 0);
-        finalizeAt.push({ s: S, gas: fin });
-        const total = commit + seg + list + fin;
-        scaling.push({
-          segments: S,
-          listBatches: L,
-          positions,
-          kind: "measured",
-          commitEpoch: commit,
-          submitSegmentBatches: seg,
-          submitListBatches: list,
-          finalizeEpoch: fin,
-          total,
-          perSegment: round(total / S, 0),
-          perPosition: round(total / positions, 0),
-        });
-      } else {
-        log(`${p.name}: gas: ${S} segments: commitEpoch measured, submissions and finalize derived`);
-        const rc = await sendTx("commitEpoch", () =>
-          chain.registry.getFunction("commitEpoch")(...manifestArgs(b.manifest)),
-        );
-        const commit = Number(rc.gasUsed);
-        // finalize is linear in S (one storage read pair + mulmod + event per segment): fit on measured points
-        let fin = Number.NaN;
-        const pts = [...finalizeAt].sort((x, y) => x.s - y.s);
-        const [a, z] = [pts[0], pts[pts.length - 1]];
-        if (a && z && z.s !== a.s) fin = a.gas + ((z.gas - a.gas) / (z.s - a.s)) * (S - a.s);
-        const seg = S * submitSeg;
-        const list = L * submitList;
-        const total = commit + seg + list + fin;
-        scaling.push({
-          segments: S,
-          listBatches: L,
-          positions,
-          kind: "commitEpoch measured; submissions = count x median measured submit gas; finalizeEpoch linear fit",
-          commitEpoch: commit,
-          submitSegmentBatches: round(seg, 0),
-          submitListBatches: round(list, 0),
-          finalizeEpoch: round(fin, 0),
-          total: round(total, 0),
-          perSegment: round(total / S, 0),
-          perPosition: round(total / positions, 0),
-        });
-      }
-    }
-    const perPositionFullBatches =
-      submitSeg / Math.min(p.lotsPerBatch, p.liabsPerBatch) + submitList / p.lotsPerGlobalBatch;
-    return {
-      node: "anvil (local), verifiers generated from this profile's zkeys",
-      deploy: chain.deployGas,
-      epoch: mainEpoch,
-      wholeEpochPerPosition: mainEpoch.wholeEpochPerPosition,
-      medianSubmitSegmentBatch: round(submitSeg, 0),
-      medianSubmitListBatch: round(submitList, 0),
-      submitGasPerPositionFullBatches: round(perPositionFullBatches, 0),
-      perPositionDefinition:
-        "median gas per segment batch / min(N,M) + median gas per list batch / G (full batches; grouped " +
-        "submissions: a transaction's gas / its batches); wholeEpochPerPosition = (commitEpoch + every " +
-        "submission + finalizeEpoch) / positions of the timing epoch",
-      scaling,
-    };
-  } catch (err) {
-    notes.push(`gas: ${(err as Error).message.split("\n")[0]}`);
-    return { error: (err as Error).message.split("\n")[0] };
-  } finally {
-    await terminateCurves();
-    await chain.node.stop();
-  }
 }
 
 // ------------------------------------------------------------------------------------ main
