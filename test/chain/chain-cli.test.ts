@@ -7,13 +7,12 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Contract, id, JsonRpcProvider, Wallet } from "ethers";
+import { Contract, id } from "ethers";
 import { auditBundle } from "../../src/audit/node.js";
 import { readBundle } from "../../src/bundle/disk.js";
 import { governanceAt, readGovernedEpoch } from "../../src/chain/governance.js";
 import { verifyReceiptOnChain } from "../../src/chain/receipt.js";
 import { registryAt } from "../../src/chain/registry.js";
-import { connectRpc } from "../../src/chain/signer.js";
 import { type ProveSummary, proveSnapshot } from "../../src/pipeline.js";
 import { checkReceiptInclusion } from "../../src/receipts/receipts.js";
 import { loadSnapshot } from "../../src/snapshot/snapshot.js";
@@ -23,7 +22,7 @@ import { compileRegistryWith } from "../../src/toolchain/contracts.js";
 import { terminateCurves } from "../../src/util/curve.js";
 import { atomicWriteJson } from "../../src/util/fsutil.js";
 import { PACKAGE_ROOT } from "../../src/util/paths.js";
-import { type AnvilNode, startAnvil } from "../helpers/anvil.js";
+import { type LocalChain, startLocalChain } from "../helpers/anvil.js";
 import { runCli } from "../helpers/cli.js";
 import { compileDevContracts, deployDevWorld } from "../helpers/devworld.js";
 import { type ForgeMode, forgeBundle, insolventClaimsHealthy } from "../helpers/forge.js";
@@ -42,7 +41,8 @@ const cli = (args: string[], env: Record<string, string | undefined> = {}): Prom
 
 describe("chain CLI: deploy, publish, status, receipt verify --rpc", function () {
   this.timeout(600_000);
-  let node: AnvilNode | undefined;
+  let chain: LocalChain | undefined;
+  let url: string;
   let tmp: string;
   let summary: ProveSummary;
   let key: string;
@@ -50,8 +50,9 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
   let buildDir: string;
 
   before(async () => {
-    node = await startAnvil();
-    key = node.privateKeys[0] as string;
+    chain = await startLocalChain();
+    url = chain.node.url;
+    key = chain.admin.privateKey;
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), "bulkhead-chain-cli-"));
     depFile = path.join(tmp, "deployment.json");
     summary = await proveSnapshot({
@@ -78,18 +79,17 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
   });
 
   after(async () => {
-    await node?.stop();
+    await chain?.stop();
     if (tmp) await fs.rm(tmp, { recursive: true, force: true });
   });
 
   it("deploy refuses to run without a key (no key flag exists)", async () => {
-    const r = await cli(["deploy", "--rpc", node?.url ?? "", "--build-dir", buildDir, "--out", depFile]);
+    const r = await cli(["deploy", "--rpc", url, "--build-dir", buildDir, "--out", depFile]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /BULKHEAD_PRIVATE_KEY/);
   });
 
   it("deploys, publishes (idempotently), shows status and verifies receipts against the chain", async () => {
-    const url = node?.url ?? "";
     const dep = await cli(
       ["deploy", "--rpc", url, "--build-dir", buildDir, "--out", depFile, "--json", "-q"],
       {
@@ -258,7 +258,6 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
   });
 
   it("a receipt of a superseded epoch: SUPERSEDED, exit 3 (never the 0 of the latest epoch)", async () => {
-    const url = node?.url ?? "";
     const env = { BULKHEAD_PRIVATE_KEY: key };
     const dep2 = path.join(tmp, "deployment-superseded.json");
     const d = await cli(["deploy", "--rpc", url, "--build-dir", buildDir, "--out", dep2, "-q"], env);
@@ -283,113 +282,107 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
   });
 
   it("governed: deploy --governance --timelock-delay, snapshot govern, prove, publish; a bad configuration is named", async () => {
-    const url = node?.url ?? "";
     const env = { BULKHEAD_PRIVATE_KEY: key };
-    const provider = await connectRpc(url, { pollingMs: 50 });
-    try {
-      const world = await deployDevWorld(
-        new Wallet(key, provider),
-        await loadSnapshot(path.join(PACKAGE_ROOT, "examples", "snapshot.json"), {
-          profile: getProfile("test"),
-        }),
-        await compileDevContracts(),
-      );
-      const cfgFile = path.join(tmp, "governance.json");
-      await atomicWriteJson(cfgFile, world.config);
-      const bad = path.join(tmp, "governance-bad.json");
-      const broken = structuredClone(world.config) as {
-        assets: { feed: string }[];
-        segments: { marginBps: number }[];
-      };
-      (broken.assets[1] as { feed: string }).feed = "0x1234";
-      (broken.segments[0] as { marginBps: number }).marginBps = 10001;
-      await atomicWriteJson(bad, broken);
-      const dep = path.join(tmp, "deployment-governed.json");
-      const base = ["deploy", "--rpc", url, "--build-dir", buildDir, "--out", dep];
-      const refused = await cli([...base, "--governance", bad, "--json"], env);
-      assert.equal(refused.code, 1, refused.stderr);
-      assert.match(refused.stdout, /assets\[1\]\.feed: not an address/);
-      assert.match(refused.stdout, /segments\[0\]\.marginBps/);
-      const noGov = await cli([...base, "--timelock-delay", "60"], env);
-      assert.equal(noGov.code, 1);
-      assert.match(noGov.stderr, /--timelock-delay is for a governed registry/);
+    const { provider, admin } = chain as LocalChain;
+    const world = await deployDevWorld(
+      admin,
+      await loadSnapshot(path.join(PACKAGE_ROOT, "examples", "snapshot.json"), {
+        profile: getProfile("test"),
+      }),
+      await compileDevContracts(),
+    );
+    const cfgFile = path.join(tmp, "governance.json");
+    await atomicWriteJson(cfgFile, world.config);
+    const bad = path.join(tmp, "governance-bad.json");
+    const broken = structuredClone(world.config) as {
+      assets: { feed: string }[];
+      segments: { marginBps: number }[];
+    };
+    (broken.assets[1] as { feed: string }).feed = "0x1234";
+    (broken.segments[0] as { marginBps: number }).marginBps = 10001;
+    await atomicWriteJson(bad, broken);
+    const dep = path.join(tmp, "deployment-governed.json");
+    const base = ["deploy", "--rpc", url, "--build-dir", buildDir, "--out", dep];
+    const refused = await cli([...base, "--governance", bad, "--json"], env);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stdout, /assets\[1\]\.feed: not an address/);
+    assert.match(refused.stdout, /segments\[0\]\.marginBps/);
+    const noGov = await cli([...base, "--timelock-delay", "60"], env);
+    assert.equal(noGov.code, 1);
+    assert.match(noGov.stderr, /--timelock-delay is for a governed registry/);
 
-      // killed after its first asset: the deployment file holds what was done; the re-run resumes
-      const governed = [...base, "--governance", cfgFile, "--timelock-delay", "600", "--json"];
-      const killed = await cli(governed, { ...env, BULKHEAD_FAULT: "deploy:asset-added#1" });
-      assert.equal(killed.code, null, killed.stderr);
-      const partial = JSON.parse(await fs.readFile(dep, "utf8")) as {
-        complete: boolean;
-        assets: number;
-        governance: { address: string };
-        registry: { registry: string };
-      };
-      assert.deepEqual([partial.complete, partial.assets], [false, 1]);
-      // another configuration does not resume that deployment
-      const otherDelay = await cli([...base, "--governance", cfgFile, "--timelock-delay", "601"], env);
-      assert.equal(otherDelay.code, 1);
-      assert.match(otherDelay.stderr, /holds an unfinished deployment of another configuration/);
-      const d = await cli(governed, env);
-      assert.equal(d.code, 0, d.stderr);
-      assert.match(d.stderr, /resuming the deployment of governance/);
-      const deployed = JSON.parse(d.stdout) as {
-        registry: string;
-        governance: { address: string; timelock: string; delaySeconds: string };
-      };
-      assert.equal(deployed.governance.address, partial.governance.address);
-      assert.equal(deployed.registry, partial.registry.registry);
-      const count = new Contract(
-        deployed.governance.address,
-        ["function assetCount() view returns (uint256)"],
-        provider,
-      );
-      assert.equal(await count.getFunction("assetCount")(), BigInt(world.config.assets.length));
-      assert.equal(deployed.governance.delaySeconds, "600");
-      const snap = path.join(tmp, "governed-snapshot.json");
-      const g = await cli(
-        [
-          "snapshot",
-          "govern",
-          path.join(PACKAGE_ROOT, "examples", "snapshot.json"),
-          "--rpc",
-          url,
-          "--registry",
-          dep,
-          "-o",
-          snap,
-        ],
-        env,
-      );
-      assert.equal(g.code, 0, g.stderr);
-      const out = path.join(tmp, "governed-epoch");
-      const p = await cli(["prove", "-s", snap, "-o", out, "--profile", "test", "-q"]);
-      assert.equal(p.code, 0, p.stderr);
-      const pub = await cli(
-        ["publish", path.join(out, "public"), "--rpc", url, "--registry", dep, "--json"],
-        env,
-      );
-      assert.equal(pub.code, 0, pub.stderr);
-      assert.match(pub.stderr, /oracle rounds: /);
-      const res = JSON.parse(pub.stdout) as { committed: string; finalized: string };
-      assert.deepEqual([res.committed, res.finalized], ["sent", "sent"]);
-      // the governance belongs to the timelock: the deployer is no longer governor
-      const gov = governanceAt(deployed.governance.address, provider);
-      const role = id("GOVERNOR_ROLE");
-      const hasRole = new Contract(
-        deployed.governance.address,
-        ["function hasRole(bytes32,address) view returns (bool)"],
-        provider,
-      );
-      assert.equal(await hasRole.getFunction("hasRole")(role, new Wallet(key).address), false);
-      assert.equal(await hasRole.getFunction("hasRole")(role, deployed.governance.timelock), true);
-      assert.equal((await readGovernedEpoch(gov)).segments.length, 4);
-    } finally {
-      provider.destroy();
-    }
+    // killed after its first asset: the deployment file holds what was done; the re-run resumes
+    const governed = [...base, "--governance", cfgFile, "--timelock-delay", "600", "--json"];
+    const killed = await cli(governed, { ...env, BULKHEAD_FAULT: "deploy:asset-added#1" });
+    assert.equal(killed.code, null, killed.stderr);
+    const partial = JSON.parse(await fs.readFile(dep, "utf8")) as {
+      complete: boolean;
+      assets: number;
+      governance: { address: string };
+      registry: { registry: string };
+    };
+    assert.deepEqual([partial.complete, partial.assets], [false, 1]);
+    // another configuration does not resume that deployment
+    const otherDelay = await cli([...base, "--governance", cfgFile, "--timelock-delay", "601"], env);
+    assert.equal(otherDelay.code, 1);
+    assert.match(otherDelay.stderr, /holds an unfinished deployment of another configuration/);
+    const d = await cli(governed, env);
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stderr, /resuming the deployment of governance/);
+    const deployed = JSON.parse(d.stdout) as {
+      registry: string;
+      governance: { address: string; timelock: string; delaySeconds: string };
+    };
+    assert.equal(deployed.governance.address, partial.governance.address);
+    assert.equal(deployed.registry, partial.registry.registry);
+    const count = new Contract(
+      deployed.governance.address,
+      ["function assetCount() view returns (uint256)"],
+      provider,
+    );
+    assert.equal(await count.getFunction("assetCount")(), BigInt(world.config.assets.length));
+    assert.equal(deployed.governance.delaySeconds, "600");
+    const snap = path.join(tmp, "governed-snapshot.json");
+    const g = await cli(
+      [
+        "snapshot",
+        "govern",
+        path.join(PACKAGE_ROOT, "examples", "snapshot.json"),
+        "--rpc",
+        url,
+        "--registry",
+        dep,
+        "-o",
+        snap,
+      ],
+      env,
+    );
+    assert.equal(g.code, 0, g.stderr);
+    const out = path.join(tmp, "governed-epoch");
+    const p = await cli(["prove", "-s", snap, "-o", out, "--profile", "test", "-q"]);
+    assert.equal(p.code, 0, p.stderr);
+    const pub = await cli(
+      ["publish", path.join(out, "public"), "--rpc", url, "--registry", dep, "--json"],
+      env,
+    );
+    assert.equal(pub.code, 0, pub.stderr);
+    assert.match(pub.stderr, /oracle rounds: /);
+    const res = JSON.parse(pub.stdout) as { committed: string; finalized: string };
+    assert.deepEqual([res.committed, res.finalized], ["sent", "sent"]);
+    // the governance belongs to the timelock: the deployer is no longer governor
+    const gov = governanceAt(deployed.governance.address, provider);
+    const role = id("GOVERNOR_ROLE");
+    const hasRole = new Contract(
+      deployed.governance.address,
+      ["function hasRole(bytes32,address) view returns (bool)"],
+      provider,
+    );
+    assert.equal(await hasRole.getFunction("hasRole")(role, admin.address), false);
+    assert.equal(await hasRole.getFunction("hasRole")(role, deployed.governance.timelock), true);
+    assert.equal((await readGovernedEpoch(gov)).segments.length, 4);
   });
 
   it("audit --rpc --registry: the bundle's keys must be the deployed verifiers' keys", async () => {
-    const url = node?.url ?? "";
     const ok = await cli([
       "audit",
       summary.publicDir,
@@ -416,8 +409,7 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
   });
 
   it("a mis-slotted lot or liability, or another stated amount, is NOT INCLUDED on chain and offline", async () => {
-    const url = node?.url ?? "";
-    const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true });
+    const { provider } = chain as LocalChain;
     const d = JSON.parse(await fs.readFile(depFile, "utf8")) as { registry: string };
     const registry = registryAt(d.registry, provider);
     const { bundle } = await readBundle(summary.publicDir);
@@ -450,29 +442,25 @@ describe("chain CLI: deploy, publish, status, receipt verify --rpc", function ()
     const twice = structuredClone(acctR);
     twice.positions = [structuredClone(acctPos), structuredClone(acctPos)];
     cases.push(["a position listed twice", twice, /position 2 repeats position 1 .*counted once/]);
-    try {
-      for (const [name, r, why] of cases) {
-        const onChain = await verifyReceiptOnChain(r, registry, { allowDevKeys: true });
-        assert.equal(onChain.included, false, `${name} (chain)`);
-        assert.match(onChain.verdict, /^NOT INCLUDED/, name);
-        assert.ok(
-          onChain.reasons.some((x) => why.test(x)),
-          `${name} (chain): ${onChain.reasons.join("; ")}`,
-        );
-        const offline = await checkReceiptInclusion(r, bundle);
-        assert.equal(offline.included, false, `${name} (offline)`);
-        assert.ok(
-          offline.reasons.some((x) => why.test(x)),
-          `${name} (offline): ${offline.reasons.join("; ")}`,
-        );
-      }
-      // the honest receipts still pass, stating what the leaf counts
-      const honest = await verifyReceiptOnChain(acctR, registry, { allowDevKeys: true });
-      assert.equal(honest.ok, true, honest.reasons.join("; "));
-      assert.match(honest.positions[0]?.counted ?? "", /^1000\.25 USDC \(slot 1: 1000250000 base units\)$/);
-    } finally {
-      provider.destroy();
+    for (const [name, r, why] of cases) {
+      const onChain = await verifyReceiptOnChain(r, registry, { allowDevKeys: true });
+      assert.equal(onChain.included, false, `${name} (chain)`);
+      assert.match(onChain.verdict, /^NOT INCLUDED/, name);
+      assert.ok(
+        onChain.reasons.some((x) => why.test(x)),
+        `${name} (chain): ${onChain.reasons.join("; ")}`,
+      );
+      const offline = await checkReceiptInclusion(r, bundle);
+      assert.equal(offline.included, false, `${name} (offline)`);
+      assert.ok(
+        offline.reasons.some((x) => why.test(x)),
+        `${name} (offline): ${offline.reasons.join("; ")}`,
+      );
     }
+    // the honest receipts still pass, stating what the leaf counts
+    const honest = await verifyReceiptOnChain(acctR, registry, { allowDevKeys: true });
+    assert.equal(honest.ok, true, honest.reasons.join("; "));
+    assert.match(honest.positions[0]?.counted ?? "", /^1000\.25 USDC \(slot 1: 1000250000 base units\)$/);
     const f = path.join(tmp, "mis-slotted.json");
     await fs.writeFile(f, JSON.stringify(misLot));
     const c = await cli(["receipt", "verify", f, "--rpc", url, "--registry", depFile, "--allow-dev-keys"]);

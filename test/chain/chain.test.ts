@@ -10,7 +10,7 @@ import {
   Interface,
   type InterfaceAbi,
   JsonRpcProvider,
-  Wallet,
+  type Wallet,
   ZeroHash,
 } from "ethers";
 import { REGISTRY_ABI } from "../../src/chain/abi.js";
@@ -34,7 +34,6 @@ import {
   rootsChain,
   sendTx,
 } from "../../src/chain/registry.js";
-import { connectRpc } from "../../src/chain/signer.js";
 import { readStatus } from "../../src/chain/status.js";
 import { buildSegmentBatch } from "../../src/epoch/inputs.js";
 import {
@@ -50,7 +49,7 @@ import { getProfile } from "../../src/spec/profiles.js";
 import { ensureCircuit } from "../../src/toolchain/artifacts.js";
 import { compileRegistryWith } from "../../src/toolchain/contracts.js";
 import { terminateCurves } from "../../src/util/curve.js";
-import { type AnvilNode, type LocalChain, startAnvil, startLocalChain } from "../helpers/anvil.js";
+import { type AnvilNode, type LocalChain, startLocalChain } from "../helpers/anvil.js";
 import {
   liability,
   lot,
@@ -450,10 +449,9 @@ describe("chain: SolvencyRegistry on anvil", function () {
   });
 
   it("refuses development verifiers on a chain that is not local, unless allowed", async () => {
-    const remote = await startAnvil({ chainId: 11155111 });
-    const p = await connectRpc(remote.url, { pollingMs: 50 });
+    const remote = await startLocalChain({ chainId: 11155111 });
     try {
-      const w = new Wallet(remote.privateKeys[0] as string, p);
+      const w = remote.admin;
       // arts carries no contracts-build record: the development key is recognised in the verifier code
       assert.equal(arts.verifiers, undefined);
       await assert.rejects(
@@ -464,7 +462,6 @@ describe("chain: SolvencyRegistry on anvil", function () {
       assert.equal(d.devSetup, true);
       assert.equal(d.chainId, "11155111");
     } finally {
-      p.destroy();
       await remote.stop();
     }
   });

@@ -5,35 +5,32 @@
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
-import { type JsonRpcProvider, Wallet } from "ethers";
+import type { JsonRpcProvider, Wallet } from "ethers";
 import { genesisProblems } from "../../src/chain/genesis-check.js";
 import { deployGovernedRegistry, type GovernanceConfig } from "../../src/chain/governed.js";
-import { connectRpc } from "../../src/chain/signer.js";
 import { loadSnapshot } from "../../src/snapshot/snapshot.js";
 import { getProfile } from "../../src/spec/profiles.js";
 import { PACKAGE_ROOT } from "../../src/util/paths.js";
-import { type AnvilNode, startAnvil } from "../helpers/anvil.js";
+import { type LocalChain, startLocalChain } from "../helpers/anvil.js";
 import { compileDevContracts, type DevWorld, deployDevWorld } from "../helpers/devworld.js";
 
 describe("chain: deploy --governance checks the configuration on chain first", function () {
   this.timeout(300_000);
-  let node: AnvilNode | undefined;
+  let chain: LocalChain | undefined;
   let provider: JsonRpcProvider;
   let signer: Wallet;
   let world: DevWorld;
 
   before(async () => {
-    node = await startAnvil();
-    provider = await connectRpc(node.url, { pollingMs: 50 });
-    signer = new Wallet(node.privateKeys[0] as string, provider);
+    chain = await startLocalChain();
+    ({ provider, admin: signer } = chain);
     const snap = await loadSnapshot(path.join(PACKAGE_ROOT, "examples", "snapshot.json"), {
       profile: getProfile("test"),
     });
     world = await deployDevWorld(signer, snap, await compileDevContracts());
   });
   after(async () => {
-    provider?.destroy();
-    await node?.stop();
+    await chain?.stop();
   });
 
   it("the dev world's configuration passes", async () => {

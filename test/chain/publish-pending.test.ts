@@ -18,12 +18,12 @@ import { loadArtifacts } from "../../src/toolchain/artifacts.js";
 import { compileRegistryWith } from "../../src/toolchain/contracts.js";
 import { terminateCurves } from "../../src/util/curve.js";
 import { PACKAGE_ROOT } from "../../src/util/paths.js";
-import { type AnvilNode, startAnvil } from "../helpers/anvil.js";
+import { type LocalChain, startLocalChain } from "../helpers/anvil.js";
 import { runCli } from "../helpers/cli.js";
 
 describe("publish under pending transactions (interval mining)", function () {
   this.timeout(600_000);
-  let node: AnvilNode | undefined;
+  let chain: LocalChain | undefined;
   let tmp: string;
   let summary: ProveSummary;
   let key: string;
@@ -31,8 +31,8 @@ describe("publish under pending transactions (interval mining)", function () {
   let provider: JsonRpcProvider;
 
   before(async () => {
-    node = await startAnvil({ args: ["--block-time", "2"] });
-    key = node.privateKeys[0] as string;
+    chain = await startLocalChain({ args: ["--block-time", "2"] });
+    key = chain.admin.privateKey;
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), "bulkhead-pending-"));
     summary = await proveSnapshot({
       snapshot: path.join(PACKAGE_ROOT, "examples", "snapshot.json"),
@@ -46,7 +46,8 @@ describe("publish under pending transactions (interval mining)", function () {
     };
     const c = await compileRegistryWith(zkeys);
     await terminateCurves();
-    provider = new JsonRpcProvider(node.url, undefined, { pollingInterval: 200, cacheTimeout: -1 });
+    // its own provider: every read goes to the node (no cache), polled like a public RPC client
+    provider = new JsonRpcProvider(chain.node.url, undefined, { pollingInterval: 200, cacheTimeout: -1 });
     const pick = (n: string) => {
       const x = c[n];
       if (!x) throw new Error(`not compiled: ${n}`);
@@ -63,7 +64,7 @@ describe("publish under pending transactions (interval mining)", function () {
 
   after(async () => {
     provider?.destroy();
-    await node?.stop();
+    await chain?.stop();
     if (tmp) await fs.rm(tmp, { recursive: true, force: true });
   });
 
@@ -93,7 +94,7 @@ describe("publish under pending transactions (interval mining)", function () {
   };
 
   it("a re-run after a kill waits for the pending transaction and resumes without a second send", async () => {
-    const url = node?.url ?? "";
+    const url = chain?.node.url ?? "";
     const me = new Wallet(key).address;
     const startNonce = await provider.getTransactionCount(me, "latest");
     // one transaction per batch (--group 1), so that a kill falls between two batches
@@ -141,7 +142,7 @@ describe("publish under pending transactions (interval mining)", function () {
   });
 
   it("a wrong registry says what is wrong: no code, not a registry, another chain id (JSON error objects)", async () => {
-    const url = node?.url ?? "";
+    const url = chain?.node.url ?? "";
     const env = { BULKHEAD_PRIVATE_KEY: key };
     const err = (r: { code: number | null; stdout: string; stderr: string }) => {
       assert.equal(r.code, 1, r.stdout + r.stderr);

@@ -9,11 +9,10 @@
 import assert from "node:assert/strict";
 import { mkdirSync, symlinkSync } from "node:fs";
 import * as path from "node:path";
-import { Contract, ContractFactory, Wallet } from "ethers";
+import { Contract, ContractFactory } from "ethers";
 import { auditBundle } from "../../src/audit/node.js";
 import type { Bundle } from "../../src/bundle/bundle.js";
 import { readBundle } from "../../src/bundle/disk.js";
-import { connectRpc } from "../../src/chain/signer.js";
 import { type ProveSummary, proveSnapshot } from "../../src/pipeline.js";
 import { resolveProver } from "../../src/prove/prover.js";
 import type { CircuitName } from "../../src/spec/profiles.js";
@@ -23,7 +22,7 @@ import { compileSolidity, verifierSourceFromVkey } from "../../src/toolchain/con
 import { NATIVE_INSTALL_COMMAND } from "../../src/toolchain/native.js";
 import { createReporter } from "../../src/util/progress.js";
 import type { Groth16Proof } from "../../src/util/snarkjs.js";
-import { type AnvilNode, startAnvil } from "../helpers/anvil.js";
+import { type LocalChain, startLocalChain } from "../helpers/anvil.js";
 import { runCli } from "../helpers/cli.js";
 import { EXAMPLE, secretFile, tmpDir } from "../helpers/epoch.js";
 import { requireNativeWitness } from "../helpers/native.js";
@@ -99,13 +98,12 @@ describe("native prover: the pipeline", function () {
   });
 
   describe("on chain", () => {
-    let node: AnvilNode | undefined;
-    after(async () => node?.stop());
+    let chain: LocalChain | undefined;
+    after(async () => chain?.stop());
 
     it("every native proof verifies in the generated verifier; one with a changed public signal does not", async () => {
-      node = await startAnvil();
-      const provider = await connectRpc(node.url, { pollingMs: 50 });
-      const admin = new Wallet(node.privateKeys[0] as string, provider);
+      chain = await startLocalChain();
+      const { provider, admin } = chain;
       const verifiers = {} as Record<CircuitName, Contract>;
       for (const circuit of ["segment", "lotlist"] as const) {
         const vkey = (await ensureCircuit(circuit, "test")).vkey;

@@ -11,8 +11,7 @@ import { type ChildProcessWithoutNullStreams, execFileSync, spawn, spawnSync } f
 import { existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import * as readline from "node:readline";
-import { Contract, ContractFactory, Wallet } from "ethers";
-import { connectRpc } from "../../src/chain/signer.js";
+import { Contract, ContractFactory } from "ethers";
 import { initPoseidon } from "../../src/spec/encoding.js";
 import { type Artifacts, ensureCircuit } from "../../src/toolchain/artifacts.js";
 import { proofWords } from "../../src/toolchain/batch-verifier.js";
@@ -20,7 +19,7 @@ import { compileSolidity, verifierSourceFromVkey } from "../../src/toolchain/con
 import { ensureNativeProver } from "../../src/toolchain/native.js";
 import { withSnarkjs } from "../../src/util/curve.js";
 import { type Groth16Proof, sj } from "../../src/util/snarkjs.js";
-import { type AnvilNode, startAnvil } from "../helpers/anvil.js";
+import { type LocalChain, startLocalChain } from "../helpers/anvil.js";
 import { tmpDir } from "../helpers/epoch.js";
 import { requireNativeProver } from "../helpers/native.js";
 import { liability, listChain, lot, NO_SHOCK, SLOTS, segmentChain } from "../helpers/scenario.js";
@@ -454,23 +453,22 @@ describe("native prover (C++ Groth16 on ffiasm)", () => {
   });
 
   describe("on chain", () => {
-    let node: AnvilNode | undefined;
+    let chain: LocalChain | undefined;
     let verifier: Contract;
 
     before(async () => {
       const src = await verifierSourceFromVkey(list.art.vkey, "LotListVerifier");
       const c = (await compileSolidity({ "build/contracts/LotListVerifier.sol": src })).LotListVerifier;
       assert.ok(c);
-      node = await startAnvil();
-      const provider = await connectRpc(node.url, { pollingMs: 50 });
-      const admin = new Wallet(node.privateKeys[0] as string, provider);
+      chain = await startLocalChain();
+      const { provider, admin } = chain;
       const d = await new ContractFactory(c.abi as never, c.bytecode, admin).deploy();
       await d.waitForDeployment();
       verifier = new Contract(await d.getAddress(), c.abi as never, provider);
     });
 
     after(async () => {
-      await node?.stop();
+      await chain?.stop();
     });
 
     const verifyOnChain = async (proof: Groth16Proof, signals: string[]): Promise<boolean> => {
