@@ -21,7 +21,7 @@
  */
 import * as os from "node:os";
 import * as path from "node:path";
-import { type JsonRpcProvider, Wallet } from "ethers";
+import type { JsonRpcProvider } from "ethers";
 import { readBundle } from "../src/bundle/disk.js";
 import { deployRegistry, loadDeployArtifacts } from "../src/chain/deploy.js";
 import { loadGovernanceArtifacts } from "../src/chain/governance.js";
@@ -36,7 +36,6 @@ import {
   segmentBatchFromProof,
   sendTx,
 } from "../src/chain/registry.js";
-import { connectRpc } from "../src/chain/signer.js";
 import { buildEpoch, type EpochBuild } from "../src/epoch/plan.js";
 import { proveSnapshot } from "../src/pipeline.js";
 import { proveMany } from "../src/prove/pool.js";
@@ -47,7 +46,7 @@ import { terminateCurves } from "../src/util/curve.js";
 import { atomicWriteJson } from "../src/util/fsutil.js";
 import { PACKAGE_ROOT } from "../src/util/paths.js";
 import { createReporter } from "../src/util/progress.js";
-import { startAnvil } from "../test/helpers/anvil.js";
+import { type LocalChain, startLocalChain } from "../test/helpers/anvil.js";
 import { compileDevContracts, type DevWorld, deployDevWorld } from "../test/helpers/devworld.js";
 import { arg, benchLog, isMain, median, round } from "./bench-cli.js";
 import { syntheticPositions, syntheticSnapshot } from "./bench-snapshot.js";
@@ -56,22 +55,8 @@ const log = benchLog("bench-gas");
 
 // ------------------------------------------------------------------------------------ shared
 
-/** A local anvil with a high block gas limit, its provider and its first funded account. */
-interface BenchNode {
-  provider: JsonRpcProvider;
-  signer: Wallet;
-  stop: () => Promise<void>;
-}
-
-async function startBenchNode(pollingMs: number): Promise<BenchNode> {
-  const node = await startAnvil({ gasLimit: 1_000_000_000n });
-  const provider = await connectRpc(node.url, { pollingMs });
-  const stop = async () => {
-    provider.destroy();
-    await node.stop();
-  };
-  return { provider, signer: new Wallet(node.privateKeys[0] as string, provider), stop };
-}
+/** A local anvil with a high block gas limit (the fixture of test/helpers/anvil.ts). */
+const startBenchNode = () => startLocalChain({ gasLimit: 1_000_000_000n });
 
 /** A publication's gas per call: commit, the segment and list submissions summed, finalize, total. */
 function gasSums(g: PublishGas) {
@@ -96,10 +81,10 @@ async function startPlainChain(keys: BenchKeys, p: Profile) {
     if (!c) throw new Error(`${n} not compiled`);
     return c;
   };
-  const node = await startBenchNode(20);
+  const node = await startBenchNode();
   try {
     const d = await deployRegistry(
-      node.signer,
+      node.admin,
       {
         segmentVerifier: pick("SegmentVerifier"),
         listVerifier: pick("LotListVerifier"),
@@ -109,7 +94,7 @@ async function startPlainChain(keys: BenchKeys, p: Profile) {
       { profile: p },
     );
     const deployGas = Object.fromEntries(d.transactions.map((t) => [t.what, Number(t.gasUsed)]));
-    return { node, registry: registryAt(d.registry, node.signer), deployGas };
+    return { node, registry: registryAt(d.registry, node.admin), deployGas };
   } catch (err) {
     await node.stop();
     throw err;
@@ -298,16 +283,16 @@ export async function epochGas(
 
 // ------------------------------------------------------------------------------------ at scale (bench/gas.json)
 
-interface Chain extends BenchNode {
+interface Chain extends LocalChain {
   world: DevWorld;
 }
 
 /** anvil with the development world (tokens, feeds, custody) of the synthetic epoch. */
 async function startChain(profile: Profile, raw: Record<string, unknown>): Promise<Chain> {
-  const node = await startBenchNode(50);
+  const node = await startBenchNode();
   try {
     const snap = parseSnapshot(raw, { profile }, "synthetic positions");
-    const world = await deployDevWorld(node.signer, snap, await compileDevContracts());
+    const world = await deployDevWorld(node.admin, snap, await compileDevContracts());
     return { ...node, world };
   } catch (err) {
     await node.stop();
@@ -427,7 +412,7 @@ export async function gasAtScale(o: GasAtScaleOptions): Promise<void> {
   const chain = await startChain(profile, raw);
   try {
     const deploy = () =>
-      deployGovernedRegistry(chain.signer, arts, chain.world.config, { profile, delaySeconds: 3600 });
+      deployGovernedRegistry(chain.admin, arts, chain.world.config, { profile, delaySeconds: 3600 });
     const first = await deploy();
     const warm = await proveGoverned(
       first.registry,
@@ -450,7 +435,7 @@ export async function gasAtScale(o: GasAtScaleOptions): Promise<void> {
     const rows = [];
     for (const [i, group] of groups.entries()) {
       const registry = i === 0 ? first.registry : (await deploy()).registry;
-      const reg = registryAt(registry, chain.signer);
+      const reg = registryAt(registry, chain.admin);
       log(`publishing epochs 1 (warm-up) and 2 on ${registry} in groups of ${group}`);
       const w = await publishEpoch(reg, warm.epoch, { group });
       const from = await chain.provider.getBlockNumber();
