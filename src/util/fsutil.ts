@@ -150,24 +150,25 @@ const DENIED_REASON: Record<string, string> = {
   EBUSY: "the mount point of another file system, which cannot be renamed or removed",
 };
 
-function notWritable(target: string, entry: string, code: string, what: string): NotWritableError {
+/** "cannot replace TARGET: ENTRY is not writable: read-only file system (EROFS)" ("write" for a new TARGET). */
+function notWritable(target: string, entry: string, code: string, what: string, verb = "replace") {
   const reason = DENIED_REASON[code] ?? code;
-  return new NotWritableError(`cannot replace ${target}: ${entry} ${what}: ${reason} (${code})`, code, entry);
+  return new NotWritableError(`cannot ${verb} ${target}: ${entry} ${what}: ${reason} (${code})`, code, entry);
 }
 
 /**
  * Throws a NotWritableError naming the entry and the reason unless `target` (a file or a
  * directory, present or not) can be replaced or removed as a whole: the directory it lives in is
  * writable, and no entry at or below it is the mount point of another file system, on a read-only
- * file system, immutable, or a directory whose entries cannot be removed. Checked with access(2), which refuses even the
- * superuser on a read-only mount (EROFS) or an immutable entry (EPERM); a file's own mode bits do
- * not matter, since removing it needs only its directory's. Writes nothing.
+ * file system, immutable, or a directory whose entries cannot be removed. Checked with access(2),
+ * which refuses even the superuser on a read-only mount (EROFS) or an immutable entry (EPERM); a
+ * file's own mode bits do not matter, since removing it needs only its directory's. Writes nothing.
  */
 export async function checkReplaceable(target: string): Promise<void> {
   const parent = await existingAncestor(path.dirname(target));
-  const denied = await writeDenied(parent);
-  if (denied) throw notWritable(target, parent, denied, "is not writable");
   const st = await fs.lstat(target).catch(() => undefined);
+  const denied = await writeDenied(parent);
+  if (denied) throw notWritable(target, parent, denied, "is not writable", st ? "replace" : "write");
   if (st) await checkRemovable(target, target, st, (await fs.stat(parent)).dev);
 }
 
