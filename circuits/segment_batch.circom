@@ -6,7 +6,7 @@ include "gadgets.circom";
 /// @notice Unpacks and checks the public parameters of one segment batch (docs/SPEC.md,
 ///         "Packed public inputs"):
 ///           meta     = segmentId | marginBps << 32 | isFirst << 48 | isLast << 49 | epoch << 50
-///           slots[j] = price | cfBps << 96 | asset << 110 | cap << 114
+///           slots[j] = price | cfBps << 96 | asset << 110 | cap << 114 | pooled << 234
 ///           stress[w] = 16 price factors of 15 bits; factor (k, j) is number k*A + j
 ///         and derives the per-slot weights of the health rule:
 ///           collWeight[j] = price_j * cf_j,  liabWeight[j] = price_j * (10000 + marginBps)
@@ -14,10 +14,11 @@ include "gadgets.circom";
 /// @param K  stress scenarios, 1 <= K <= 16
 /// @input meta, slots[A], stress[ceil(K*A/16)]  packed public inputs
 /// @output segmentId (< 2^32), isFirst, isLast (boolean), collWeight[A] (< 2^110),
-///         liabWeight[A] (< 2^113), asset[A] (global asset index, < 16), cap[A] (< 2^120),
+///         liabWeight[A] (< 2^113), tag[A] (global asset index + 16 * pooled bit, < 32: the
+///         slot's lots are counted against the pooled caps exactly when pooled = 1), cap[A] (< 2^120),
 ///         factor[K][A] (stressed price in basis points of the price, < 2^15)
 /// @limits price in [1, 2^96), cf <= 10000, marginBps < 2^16, epoch < 2^64
-/// @cost 114 + 250 * A + 15 * K * A constraints
+/// @cost 114 + 251 * A + 15 * K * A constraints
 template SegmentParams(A, K) {
     assert(A >= 1 && A <= 16);
     assert(K >= 1 && K <= 16);
@@ -30,7 +31,7 @@ template SegmentParams(A, K) {
     signal output isLast;
     signal output collWeight[A];
     signal output liabWeight[A];
-    signal output asset[A];
+    signal output tag[A];
     signal output cap[A];
     signal output factor[K][A];
 
@@ -46,7 +47,7 @@ template SegmentParams(A, K) {
     signal priceInv[A];
     component cfMax[A];
     for (var j = 0; j < A; j++) {
-        sw[j] = Unpack(4, [96, 14, 4, 120]);
+        sw[j] = Unpack(5, [96, 14, 4, 120, 1]);
         sw[j].in <== slots[j];
         // price >= 1: price has an inverse
         priceInv[j] <-- sw[j].out[0] != 0 ? 1 / sw[j].out[0] : 0;
@@ -58,7 +59,7 @@ template SegmentParams(A, K) {
         cfMax[j].out === 1;
         collWeight[j] <== sw[j].out[0] * sw[j].out[1];
         liabWeight[j] <== sw[j].out[0] * (10000 + mb.out[1]);
-        asset[j] <== sw[j].out[2];
+        tag[j] <== sw[j].out[2] + 16 * sw[j].out[4];
         cap[j] <== sw[j].out[3];
     }
 
@@ -209,8 +210,10 @@ template SegmentEntries(L, A) {
 ///     nextState = ListCommitment(collTotal[A], liabTotal[A], fp, salt); the first batch starts
 ///     from the canonical empty state (prevState = 0, totals 0, fp 1);
 ///   - collateral totals never exceed the public custody caps (every batch; totals only grow);
-///   - fp *= r - (lotId + gamma * amount + gamma^2 * asset) over active lots, gamma = H1(r),
-///     asset = the slot's global asset index; padding is inert (no value, factor 1, leaf 0);
+///   - fp *= r - (lotId + gamma * amount + gamma^2 * tag) over active lots, gamma = H1(r),
+///     tag = the slot's global asset index + 16 * the slot's pooled bit (the lot list totals a
+///     lot against the pooled caps exactly when its tag says pooled); padding is inert (no
+///     value, factor 1, leaf 0);
 ///   - on the last batch: result = healthy | stress bits << 1 | band << (1 + K), and
 ///     fingerprint = fp; otherwise both are 0.
 /// @param N  lots per batch (<= 1024)
@@ -309,12 +312,12 @@ template SegmentBatch(N, M, A, K) {
     rootHash.inputs[1] <== liabs.commitment;
     batchRoot <== rootHash.out;
 
-    // ---- fingerprint over the lot tuples (lotId, amount, global asset)
+    // ---- fingerprint over the lot tuples (lotId, amount, tag)
     component ch = Challenges();
     ch.r <== r;
     signal assetTerm[A];
     for (var j = 0; j < A; j++) {
-        assetTerm[j] <== ch.gamma2 * sp.asset[j];
+        assetTerm[j] <== ch.gamma2 * sp.tag[j];
     }
     signal amountTerm[N];
     signal assetPick[N][A];

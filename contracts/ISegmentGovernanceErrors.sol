@@ -13,6 +13,9 @@ interface ISegmentGovernanceErrors {
     error MissingSegment(uint32 segmentId);
     error MarginMismatch(uint32 segmentId, uint16 marginBps, uint16 governed);
     error SlotMismatch(uint32 segmentId, uint256 slot);
+    /// A slot word's pooled bit disagrees with the segment's custody: it must be set exactly when
+    /// the segment has no custody account of its own.
+    error CustodyModeMismatch(uint32 segmentId, uint256 slot);
     error StressMismatch(uint32 segmentId, uint256 word);
     error PriceMismatch(uint32 segmentId, uint256 slot, uint256 price, uint256 oraclePrice);
     error FeedUnavailable(uint256 asset, address feed);
@@ -23,10 +26,10 @@ interface ISegmentGovernanceErrors {
     error InexactPrice(uint256 asset, int256 answer, uint8 feedDecimals);
     error CustodyUnavailable(address token, address account);
     /// The caps drawn on one custody account for one asset exceed its balance: `ownCaps` is the
-    /// sum of the caps of every segment naming the account, `pooledDraw` what the pooled cap draws
-    /// from it (the pooled cap beyond all own-custody caps; 0 unless it is the pooled account).
+    /// sum of the caps of every segment naming the account, `pooledDraw` the pooled cap (0 unless
+    /// it is the pooled account).
     error CustodyOvercommitted(address account, uint256 asset, uint256 balance, uint256 ownCaps, uint256 pooledDraw);
-    /// The pooled cap of an asset exceeds the own-custody caps and no pooled account is governed.
+    /// The pooled cap of an asset is not 0 and no pooled account is governed.
     error NoPooledCustody(uint256 asset, uint256 pooledDraw);
     /// The latest round (round id 0) carries an answer over from an earlier round.
     error RoundCarriedOver(uint256 asset, uint80 roundId, uint80 answeredInRound);

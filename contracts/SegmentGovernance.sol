@@ -26,8 +26,9 @@ import {SolvencyRegistry} from "./SolvencyRegistry.sol";
  * assets (slot k = the k-th admitted asset, ascending global index), collateral factors and stress
  * words; the asset table is the governed one; each slot price is the feed's answer in circuit units
  * (docs/SPEC.md "Prices in circuit units") for the round the publisher names (0: the latest), that
- * round fresh and within the governed deviation of the latest; each segment's custody caps are
- * covered by ERC-20 balances at this block.
+ * round fresh and within the governed deviation of the latest; each slot's pooled bit set exactly
+ * when the segment has no custody account; each segment's custody caps are covered by ERC-20
+ * balances at this block.
  */
 contract SegmentGovernance is AccessControl, ISegmentGovernance {
     bytes32 public constant GOVERNOR_ROLE = keccak256("GOVERNOR_ROLE");
@@ -417,8 +418,8 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
         uint256 count;
         /// own[i * GA' + g]: caps on accounts[i] for asset g (GA': the governed asset count)
         uint256[] own;
-        /// per global asset: the sum of every own-custody cap
-        uint256[] ownTotal;
+        /// the governed asset count
+        uint256 na;
     }
 
     /// @inheritdoc ISegmentGovernance
@@ -481,7 +482,7 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
             if (custody == address(0)) continue;
             uint256[] calldata w = slots[i];
             for (uint256 k = 0; k < w.length; k++) {
-                _claim(cl, custody, (w[k] >> 110) & 0xF, w[k] >> 114);
+                _claim(cl, custody, (w[k] >> 110) & 0xF, (w[k] >> 114) & MASK120);
             }
         }
         _checkClaims(cl, poolCaps, pooledCustodyAt(epoch));
@@ -530,9 +531,11 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
             uint256 w = s.slots[k];
             uint256 g = (w >> 110) & 0xF;
             if (g != cfg.assets[k] || (w >> 96) & 0x3FFF != cfg.cfBps[k]) revert SlotMismatch(s.id, k);
+            // the pooled bit: set exactly when the segment has no custody account of its own
+            if ((w >> 234 == 1) != (custody == address(0))) revert CustodyModeMismatch(s.id, k);
             uint256 oracle = _price(c, g, roundIds[g]);
             if (w & MASK96 != oracle) revert PriceMismatch(s.id, k, w & MASK96, oracle);
-            if (custody != address(0)) _claim(c.claims, custody, g, w >> 114);
+            if (custody != address(0)) _claim(c.claims, custody, g, (w >> 114) & MASK120);
         }
         uint256 sw = cfg.stress.length;
         if (s.stress.length != sw) revert StressMismatch(s.id, s.stress.length);
@@ -560,7 +563,7 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
     function _newClaims(uint256 segments, uint256 na) private pure returns (Claims memory cl) {
         cl.accounts = new address[](segments + 1);
         cl.own = new uint256[]((segments + 1) * na);
-        cl.ownTotal = new uint256[](na);
+        cl.na = na;
     }
 
     /// The index of `account` in the claims, added when new.
@@ -574,29 +577,27 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
 
     /// An own-custody segment's cap of asset g on `account`.
     function _claim(Claims memory cl, address account, uint256 g, uint256 cap) private pure {
-        uint256 na = cl.ownTotal.length;
-        cl.own[_accountIndex(cl, account) * na + g] += cap;
-        cl.ownTotal[g] += cap;
+        cl.own[_accountIndex(cl, account) * cl.na + g] += cap;
     }
 
     /**
      * Every unit held in custody backs one cap. For each custody account and asset g:
-     *   (sum of the caps of the segments naming the account) + (pooled draw, if it is the pooled
-     *   account) <= balanceOf(account),
-     * where the pooled draw of g is poolCap_g minus every own-custody cap of g (0 when the own caps
-     * cover it): the lot list totals every segment's collateral, the own-custody segments' part is
-     * bounded by their caps, and only the rest is drawn on the pooled account. An account named by
-     * several segments is split between them; the pooled account being an own account is the same
-     * rule. Each (account, asset) balance is read once.
+     *   (sum of the caps of the segments naming the account) + (poolCap_g, if it is the pooled
+     *   account) <= balanceOf(account).
+     * The lot list totals against the pooled caps only the lots of pooled slots (the slot word's
+     * pooled bit, checked above against the segment's custody and bound into each lot's
+     * fingerprint tag), so a pooled cap is backed by the pooled account alone and an own cap by
+     * its own account alone. An account named by several segments is split between them; the
+     * pooled account being an own account is the same rule. Each (account, asset) balance is read
+     * once.
      */
     function _checkClaims(Claims memory cl, uint256[] calldata poolCaps, address pooled) private view {
-        uint256 na = cl.ownTotal.length;
+        uint256 na = cl.na;
         uint256[] memory draw = new uint256[](na);
         uint256 p = type(uint256).max;
         for (uint256 g = 0; g < na; g++) {
-            uint256 cap = (poolCaps[g / 2] >> (120 * (g % 2))) & MASK120;
-            if (cap <= cl.ownTotal[g]) continue;
-            draw[g] = cap - cl.ownTotal[g];
+            draw[g] = (poolCaps[g / 2] >> (120 * (g % 2))) & MASK120;
+            if (draw[g] == 0) continue;
             if (pooled == address(0)) revert NoPooledCustody(g, draw[g]);
             if (p == type(uint256).max) p = _accountIndex(cl, pooled);
         }

@@ -66,13 +66,14 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
 
     uint256 private constant MASK96 = (uint256(1) << 96) - 1;
     uint256 private constant MASK120 = (uint256(1) << 120) - 1;
-    /// A slot word is price (96) | cf (14) << 96 | global asset (4) << 110 | cap (120) << 114
-    /// (src/spec/encoding.ts `packSlot`; test/unit/signal-layout.test.ts holds the two equal).
+    /// A slot word is price (96) | cf (14) << 96 | global asset (4) << 110 | cap (120) << 114 |
+    /// pooled (1) << 234 (src/spec/encoding.ts `packSlot`; test/unit/signal-layout.test.ts holds
+    /// the two equal).
     uint256 private constant SLOT_CF_SHIFT = 96;
     uint256 private constant SLOT_CF_MASK = 0x3FFF;
     uint256 private constant SLOT_ASSET_SHIFT = 110;
     uint256 private constant SLOT_ASSET_MASK = 0xF;
-    uint256 private constant SLOT_WORD_BITS = 234;
+    uint256 private constant SLOT_WORD_BITS = 235;
     /// Stress words hold 16 price factors of 15 bits each.
     uint256 private constant FACTORS_PER_WORD = 16;
     uint256 private constant FACTOR_BITS = 15;

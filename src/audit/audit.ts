@@ -503,6 +503,7 @@ function checkPublishedParams(bundle: Bundle, errors: string[]): boolean[] {
           cfBps: BigInt(a.cfBps),
           asset: BigInt(a.asset),
           cap: BigInt(a.cap),
+          pooled: a.pooled,
         })),
         A,
       );

@@ -52,6 +52,8 @@ export interface BundleAsset {
   asset: number;
   /** custody cap of the segment for this asset, base units (UNBOUNDED_CAP: no bound given) */
   cap: string;
+  /** held by the pooled custody account: the slot's lots count against the pooled caps */
+  pooled: boolean;
 }
 export interface BundleSegment {
   id: number;
@@ -355,6 +357,7 @@ function checkSegmentShape(pr: Problems, p: string, s: unknown, dims: Dims): voi
     if (a.token !== undefined && !isAddress(a.token)) pr.bad(`${q}.token`, "not an address");
     pr.int(`${q}.asset`, a.asset, 15);
     checkCap(pr, `${q}.cap`, a.cap);
+    if (typeof a.pooled !== "boolean") pr.bad(`${q}.pooled`, "not a boolean");
     if (typeof a.price !== "string" || !/^\d+(\.\d+)?$/.test(a.price))
       pr.bad(`${q}.price`, "not a decimal string");
     pr.field(`${q}.circuitPrice`, a.circuitPrice);

@@ -48,6 +48,7 @@ export function makeBundle(
           cfBps: Number(a.cfBps),
           asset: a.asset,
           cap: String(a.cap),
+          pooled: a.pooled,
         })),
         slots: (build.manifest.segments[i]?.slots ?? []).map(String),
         stress: (build.manifest.segments[i]?.stress ?? []).map(String),

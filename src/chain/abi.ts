@@ -14,6 +14,7 @@ export const REGISTRY_ABI: readonly string[] = [
   "error BatchOutOfOrder(uint64 epoch, uint256 batchIndex, uint256 expected)",
   "error BatchRootsLengthMismatch(uint256 proofs, uint256 roots)",
   "error BatchRootsMismatch(uint64 epoch, uint256 firstBatch)",
+  "error CustodyModeMismatch(uint32 segmentId, uint256 slot)",
   "error CustodyOvercommitted(address account, uint256 asset, uint256 balance, uint256 ownCaps, uint256 pooledDraw)",
   "error CustodyUnavailable(address token, address account)",
   "error EmptyBatchGroup()",

@@ -56,14 +56,15 @@ function compareWords(d: Diff, where: string, a: readonly bigint[], b: readonly 
   for (const [i, x] of a.entries()) d(`${where}[${i}]`, x, b[i]);
 }
 
-/** Slot words decoded, so a difference names the field (price, cfBps, asset, cap), not a word. */
+/** Slot words decoded, so a difference names the field (price, cfBps, asset, cap, pooled), not a word. */
 function compareSlots(d: Diff, where: string, a: readonly bigint[], b: readonly bigint[]): void {
   const x = unpackSegmentSlots(a);
   const y = unpackSegmentSlots(b);
   d(`${where}.length`, x.length, y.length);
   x.forEach((s, j) => {
     const t = y[j];
-    for (const k of ["price", "cfBps", "asset", "cap"] as const) d(`${where}[${j}].${k}`, s[k], t?.[k]);
+    for (const k of ["price", "cfBps", "asset", "cap", "pooled"] as const)
+      d(`${where}[${j}].${k}`, s[k], t?.[k]);
   });
 }
 

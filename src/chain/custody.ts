@@ -3,9 +3,12 @@
  * unit held in a custody account backs one cap. For each custody account and global asset g,
  *
  *   (caps of g of every own-custody segment naming the account)
- *     + (pooled draw of g, when it is the pooled account)  <=  balanceOf(account)
+ *     + (poolCap_g, when it is the pooled account)  <=  balanceOf(account)
  *
- * where the pooled draw of g is poolCap_g minus every own-custody cap of g (0 when they cover it).
+ * The lot list totals against the pooled caps only the lots of pooled-custody slots (the slot
+ * word's pooled bit, bound into each lot's fingerprint tag), so a pooled cap is backed by the
+ * pooled account alone and an own cap by its own account alone; an account named by several
+ * segments (or by segments and the pooled role) is split between them, never counted twice.
  * `snapshot govern` builds caps that pass it and `audit --rpc` checks a committed epoch with it.
  */
 import { Contract, type ContractRunner, getAddress, type InterfaceAbi, ZeroAddress } from "ethers";
@@ -72,27 +75,15 @@ export interface Overcommit {
   asset: number;
   balance: bigint;
   ownCaps: bigint;
+  /** the pooled cap when the account is the pooled one, else 0 */
   pooledDraw: bigint;
   /** the own-custody segments naming the account with a cap of the asset */
   segments: bigint[];
 }
 
-/** Per global asset: the sum of every own-custody cap. */
-export function ownTotals(ge: Pick<GovernedEpoch, "segments" | "assets">, claims: CustodyClaims): bigint[] {
-  const totals = ge.assets.map(() => 0n);
-  for (const s of ge.segments) {
-    const caps = claims.own.get(s.id);
-    if (s.custody === ZeroAddress || !caps) continue;
-    s.assets.forEach((g, k) => {
-      totals[g] = (totals[g] as bigint) + (caps[k] ?? 0n);
-    });
-  }
-  return totals;
-}
-
 /**
  * The first (account, asset) the registry would refuse, in the contract's order (own accounts in
- * manifest order, then the pooled account), or undefined when every cap is covered. A pooled draw
+ * manifest order, then the pooled account), or undefined when every cap is covered. A non-zero pooled cap
  * with no pooled account is reported with account ZeroAddress (NoPooledCustody on chain).
  */
 export function findOvercommit(
@@ -100,12 +91,7 @@ export function findOvercommit(
   claims: CustodyClaims,
   custody: CustodyBalances,
 ): Overcommit | undefined {
-  const totals = ownTotals(ge, claims);
-  const draw = ge.assets.map((_, g) => {
-    const cap = claims.pooled[g] ?? 0n;
-    const own = totals[g] as bigint;
-    return cap > own ? cap - own : 0n;
-  });
+  const draw = ge.assets.map((_, g) => claims.pooled[g] ?? 0n);
   const pooled = ge.pooledCustody === ZeroAddress ? undefined : getAddress(ge.pooledCustody);
   for (const [g, d] of draw.entries())
     if (d > 0n && !pooled)
@@ -155,11 +141,14 @@ export async function committedCustodyProblem(
     const [cfg] = (await f("segmentVersion")(s.id, version)) as [{ custody: string; assets: bigint[] }];
     const assets = [...cfg.assets].map(Number);
     segments.push({ id: s.id, custody: String(cfg.custody), assets });
+    const slots = unpackSegmentSlots(s.slots).slice(0, assets.length);
+    const pooled = String(cfg.custody) === ZeroAddress;
+    const k = slots.findIndex((x) => x.pooled !== pooled);
+    if (k >= 0)
+      return `segments[id=${s.id}].slots[${k}].pooled: ${!pooled} but the segment's custody is ${pooled ? "pooled" : `its own account ${cfg.custody}`}; the registry would refuse it (CustodyModeMismatch)`;
     own.set(
       s.id,
-      unpackSegmentSlots(s.slots)
-        .slice(0, assets.length)
-        .map((x) => x.cap),
+      slots.map((x) => x.cap),
     );
   }
   const assets = await readGovernedAssets(gov);
@@ -186,8 +175,8 @@ export function overcommitReason(v: CustodyView, b: Overcommit): string {
   const a = v.assets[b.asset] as { symbol: string; decimals: number };
   const f = (x: bigint) => `${formatDecimal(x, a.decimals)} ${a.symbol}`;
   if (b.account === ZeroAddress)
-    return `the pooled cap draws ${f(b.pooledDraw)} beyond the own-custody caps but governance names no pooled custody account; the registry would refuse it (NoPooledCustody)`;
+    return `the pooled cap draws ${f(b.pooledDraw)} but governance names no pooled custody account; the registry would refuse it (NoPooledCustody)`;
   const shared = b.segments.length > 1 ? ` (shared by segments ${b.segments.join(", ")})` : "";
-  const pool = b.pooledDraw > 0n ? ` plus the pooled draw ${f(b.pooledDraw)}` : "";
+  const pool = b.pooledDraw > 0n ? ` plus the pooled cap ${f(b.pooledDraw)}` : "";
   return `custody ${b.account}${shared} holds ${f(b.balance)}, less than the caps drawn on it: own-custody caps ${f(b.ownCaps)}${pool}; each unit backs one cap, the registry would refuse it (CustodyOvercommitted)`;
 }

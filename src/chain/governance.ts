@@ -26,6 +26,7 @@ import {
   id,
   type Signer,
   type TransactionReceipt,
+  ZeroAddress,
   ZeroHash,
 } from "ethers";
 import { PRICE_DECIMALS, packSegmentSlots, UNBOUNDED_CAP } from "../spec/encoding.js";
@@ -406,7 +407,8 @@ export async function readGovernedEpoch(
 
 /**
  * The slot words of a governed segment: slot k = its k-th admitted asset at the governed price
- * and cf, with caps[k] (default UNBOUNDED_CAP, which passes only for pooled segments); the slots
+ * and cf, with caps[k] (default UNBOUNDED_CAP, which passes only for pooled segments) and the
+ * pooled bit set exactly when the segment has no custody account of its own; the slots
  * after them the unused word; A words in all.
  */
 export function governedSlotWords(
@@ -418,7 +420,14 @@ export function governedSlotWords(
   const slots = seg.assets.map((g, k) => {
     const price = prices[g];
     if (price === undefined) throw new Error(`no price for asset ${g}`);
-    return { price, cfBps: BigInt(seg.cfBps[k] ?? 0), asset: BigInt(g), cap: caps[k] ?? UNBOUNDED_CAP };
+    const pooled = seg.custody === ZeroAddress;
+    return {
+      price,
+      cfBps: BigInt(seg.cfBps[k] ?? 0),
+      asset: BigInt(g),
+      cap: caps[k] ?? UNBOUNDED_CAP,
+      pooled,
+    };
   });
   return packSegmentSlots(slots, A);
 }

@@ -49,7 +49,6 @@ import {
   findOvercommit,
   type Overcommit,
   overcommitReason,
-  ownTotals,
   readCustody,
 } from "./custody.js";
 import { type DeployArtifacts, type Deployment, deployRegistry } from "./deploy.js";
@@ -429,11 +428,15 @@ export async function governedSnapshotFromRegistry(
  *  - `assets`: the governed asset table; each segment's `prices` (feed prices, in slot order),
  *    `collateralFactorBps`, `marginBps`, `name` and `stressScenarios` (names taken from `raw`'s
  *    scenario at the same index when it has one: names are display metadata);
+ *  - custody: a segment with its own custody account is `"custody": "own"` (its lots count
+ *    against its own caps only), the others pooled;
  *  - custody caps (`custodyCaps`): a segment with its own custody gets, per admitted asset, `raw`'s
- *    cap when it gives one, else its collateral total of the asset in `raw` (a tight cap: what the
- *    segment proves is what it claims of the account, no slack for pooled segments to count);
- *    pooled caps: the own-custody caps of the asset plus what the pooled account holds beyond the
- *    own caps drawn on it, or `raw`'s `custody.pooled`.
+ *    cap when it gives one, else an equal share of what its account holds beyond the caps given
+ *    on it, split among the segments without a given cap that name the account (and the pooled
+ *    role, when it is also the pooled account): no cap depends on a segment's collateral total.
+ *    A share below the segment's collateral total is refused, naming the cap to give instead.
+ *    Pooled caps: `raw`'s `custody.pooled`, else what the pooled account holds beyond the own
+ *    caps drawn on it (0 without a pooled account).
  * The caps must pass the registry's custody rule (src/chain/custody.ts) against `custody`: the
  * first (account, asset) they overcommit is an error naming the field and the reason.
  * The result is validated like any snapshot when it is proven.
@@ -460,6 +463,7 @@ export function governedSnapshot(
     const out: Json = {
       id: Number(s.id),
       name: s.name,
+      custody: s.custody === ZeroAddress ? "pooled" : "own",
       marginBps: s.marginBps,
       prices: Object.fromEntries(s.assets.map((g) => [sym(g), price(g)])),
       collateralFactorBps: Object.fromEntries(s.assets.map((g, k) => [sym(g), s.cfBps[k]])),
@@ -498,7 +502,40 @@ function custodyClaims(
   custody: CustodyBalances,
   rawSegs: Map<number, Json>,
 ): CustodyClaims {
-  const own = new Map<bigint, bigint[]>();
+  const own = givenOwnCaps(ge, rawSegs);
+  const given = givenOwnCaps(ge, rawSegs);
+  const givenPool = ((raw.custody as Json | undefined)?.pooled ?? {}) as Record<string, string>;
+  for (const s of ge.segments) {
+    const caps = own.get(s.id);
+    if (!caps) continue;
+    s.assets.forEach((g, k) => {
+      if (caps[k] !== undefined) return;
+      const a = ge.assets[g] as { symbol: string; decimals: number };
+      const share = defaultShare(ge, given, custody, s.custody, g, givenPool[a.symbol] !== undefined);
+      const total = collateralTotal(raw, s.id, a);
+      if (share < total)
+        throw new Error(
+          `segments (id ${s.id}).custodyCaps.${a.symbol}: the segment's share ${formatDecimal(share, a.decimals)} ${a.symbol} of custody ${getAddress(s.custody)} is below its collateral ${formatDecimal(total, a.decimals)} ${a.symbol}; give its custodyCaps explicitly (the caps of the segments sharing the account may sum to its balance)`,
+        );
+      caps[k] = share;
+    });
+  }
+  const pooled = ge.assets.map((a, g) => {
+    const given = givenPool[a.symbol];
+    if (given !== undefined) return parsedCap(given, a.decimals, `custody.pooled.${a.symbol}`);
+    if (ge.pooledCustody === ZeroAddress) return 0n;
+    const left = balanceOf(custody, ge.pooledCustody, g) - ownCapsOn(ge, own, ge.pooledCustody, g);
+    return left > 0n ? left : 0n;
+  });
+  const claims = { own: new Map([...own].map(([id, caps]) => [id, caps.map((c) => c ?? 0n)])), pooled };
+  const bad = findOvercommit(ge, claims, custody);
+  if (bad) throw new Error(overcommitMessage(ge, bad));
+  return claims;
+}
+
+/** The own-custody caps `raw` gives, per own-custody segment (undefined: none given). */
+function givenOwnCaps(ge: GovernedEpoch, rawSegs: Map<number, Json>): Map<bigint, (bigint | undefined)[]> {
+  const own = new Map<bigint, (bigint | undefined)[]>();
   for (const s of ge.segments) {
     if (s.custody === ZeroAddress) continue;
     const given = (rawSegs.get(Number(s.id))?.custodyCaps ?? {}) as Record<string, string>;
@@ -506,30 +543,51 @@ function custodyClaims(
       s.id,
       s.assets.map((g) => {
         const a = ge.assets[g] as { symbol: string; decimals: number };
-        const at = `segments (id ${s.id}).custodyCaps.${a.symbol}`;
-        return given[a.symbol] === undefined
-          ? collateralTotal(raw, s.id, a)
-          : parsedCap(given[a.symbol] as string, a.decimals, at);
+        const v = given[a.symbol];
+        return v === undefined
+          ? undefined
+          : parsedCap(v, a.decimals, `segments (id ${s.id}).custodyCaps.${a.symbol}`);
       }),
     );
   }
-  const totals = ownTotals(ge, { own, pooled: [] });
-  const givenPool = ((raw.custody as Json | undefined)?.pooled ?? {}) as Record<string, string>;
-  const pooled = ge.assets.map((a, g) => {
-    const given = givenPool[a.symbol];
-    if (given !== undefined) return parsedCap(given, a.decimals, `custody.pooled.${a.symbol}`);
-    if (ge.pooledCustody === ZeroAddress) return totals[g] as bigint;
-    const left = balanceOf(custody, ge.pooledCustody, g) - ownCapsOn(ge, own, ge.pooledCustody, g);
-    return (totals[g] as bigint) + (left > 0n ? left : 0n);
-  });
-  const claims = { own, pooled };
-  const bad = findOvercommit(ge, claims, custody);
-  if (bad) throw new Error(overcommitMessage(ge, bad));
-  return claims;
+  return own;
+}
+
+/**
+ * The default own cap of asset g on `account`: what the account holds beyond the caps given on it,
+ * split equally among the segments naming it without a given cap (plus the pooled role when it
+ * is the pooled account and the pooled cap is not given); rounded down.
+ */
+function defaultShare(
+  ge: GovernedEpoch,
+  own: Map<bigint, (bigint | undefined)[]>,
+  custody: CustodyBalances,
+  account: string,
+  g: number,
+  poolGiven: boolean,
+): bigint {
+  let given = 0n;
+  let open = 0n;
+  for (const s of ge.segments) {
+    const k = s.assets.indexOf(g);
+    if (k < 0 || s.custody === ZeroAddress || getAddress(s.custody) !== getAddress(account)) continue;
+    const c = own.get(s.id)?.[k];
+    if (c === undefined) open += 1n;
+    else given += c;
+  }
+  const isPool = ge.pooledCustody !== ZeroAddress && getAddress(ge.pooledCustody) === getAddress(account);
+  if (isPool && !poolGiven) open += 1n;
+  const left = balanceOf(custody, account, g) - given;
+  return left > 0n && open > 0n ? left / open : 0n;
 }
 
 /** The sum of the own-custody caps of asset g drawn on `account`. */
-function ownCapsOn(ge: GovernedEpoch, own: Map<bigint, bigint[]>, account: string, g: number): bigint {
+function ownCapsOn(
+  ge: GovernedEpoch,
+  own: Map<bigint, (bigint | undefined)[]>,
+  account: string,
+  g: number,
+): bigint {
   let sum = 0n;
   for (const s of ge.segments) {
     const k = s.assets.indexOf(g);

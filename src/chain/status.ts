@@ -15,9 +15,10 @@ export interface SegmentStatus {
   scenarios: number;
   /** coverage band label (COVERAGE_BANDS) */
   coverage: string;
-  /** per asset slot: circuit price, collateral factor, global asset index and custody cap in base
-   *  units (null: not bounded); unused slots: price 1, cf 0 */
-  slots: { price: string; cfBps: number; asset: number; cap: string | null }[];
+  /** per asset slot: circuit price, collateral factor, global asset index, custody cap in base
+   *  units (null: not bounded) and whether the pooled custody account holds it; unused slots:
+   *  price 1, cf 0 */
+  slots: { price: string; cfBps: number; asset: number; cap: string | null; pooled: boolean }[];
   /** the registry's freshness rule now: block.timestamp <= committedAt + maxAge (isHealthy =
    *  healthy && fresh) */
   fresh: boolean;
@@ -83,6 +84,7 @@ export async function readStatus(registry: Contract): Promise<RegistryStatus> {
       cfBps: Number(p.cfBps),
       asset: Number(p.asset),
       cap: p.cap === UNBOUNDED_CAP ? null : String(p.cap),
+      pooled: p.pooled,
     })),
     fresh: health.get(s.id)?.fresh ?? false,
     maxAgeSeconds:

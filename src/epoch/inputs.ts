@@ -86,6 +86,7 @@ export type ListInput = {
   nextSalt: string;
   lotId: string[];
   lotAsset: string[];
+  lotPooled: string[];
   lotAmount: string[];
   lotActive: string[];
 };
@@ -167,7 +168,8 @@ function slotOf(slots: readonly SlotParams[], e: { slot: bigint; amount: bigint 
 
 /** The global lot-list entry of a segment lot: (lotId, its slot's global asset index, amount). */
 export function listLotOf(slots: readonly SlotParams[], l: LotFields): ListLot {
-  return { lotId: l.lotId, asset: slotOf(slots, l, `lot ${l.lotId}`).asset, amount: l.amount };
+  const s = slotOf(slots, l, `lot ${l.lotId}`);
+  return { lotId: l.lotId, asset: s.asset, amount: l.amount, pooled: s.pooled };
 }
 
 // Long by nature: one circuit input field by field in the circuit's order, with the public signals
@@ -202,7 +204,11 @@ export function buildSegmentBatch(q: SegmentBatchRequest): SegmentBatchResult {
     const s = slotOf(q.slots, l, `lot ${l.lotId}`);
     const j = Number(l.slot);
     coll[j] = (coll[j] as bigint) + l.amount;
-    fp = fingerprintStep(fp, q.r, lotTuple({ lotId: l.lotId, amount: l.amount, asset: s.asset }, gamma));
+    fp = fingerprintStep(
+      fp,
+      q.r,
+      lotTuple({ lotId: l.lotId, amount: l.amount, asset: s.asset, pooled: s.pooled }, gamma),
+    );
   }
   for (const l of q.liabilities) {
     slotOf(q.slots, l, "liability");
@@ -318,14 +324,15 @@ export function buildListBatch(q: ListBatchRequest): ListBatchResult {
     if (l.asset < 0n || l.asset >= BigInt(GA))
       throw new Error(`lot list: lot ${l.lotId} asset ${l.asset} >= GA ${GA}`);
     last = l.lotId;
+    // the pooled caps bound the lots of pooled-custody slots only
     const g = Number(l.asset);
-    totals[g] = (totals[g] as bigint) + l.amount;
+    if (l.pooled) totals[g] = (totals[g] as bigint) + l.amount;
     fp = fingerprintStep(fp, q.r, lotTuple(l, gamma));
   }
   totals.forEach((t, g) => {
     if (t > (capOf[g] as bigint)) {
       throw new Error(
-        `lot list: collateral ${t} of global asset ${g} exceeds the pooled cap ${capOf[g]} (base units)`,
+        `lot list: pooled collateral ${t} of global asset ${g} exceeds the pooled cap ${capOf[g]} (base units)`,
       );
     }
   });
@@ -347,6 +354,7 @@ export function buildListBatch(q: ListBatchRequest): ListBatchResult {
     nextSalt: String(q.nextSalt),
     lotId: col((l) => l.lotId),
     lotAsset: col((l) => l.asset),
+    lotPooled: col((l) => (l.pooled ? 1n : 0n)),
     lotAmount: col((l) => l.amount),
     lotActive: col(() => 1n),
   };

@@ -235,6 +235,7 @@ export function slotParams(segment: Segment): SlotParams[] {
     cfBps: s.cfBps,
     asset: BigInt(s.asset),
     cap: s.cap,
+    pooled: s.pooled,
   }));
 }
 /** The segment's stress factors: scenario x slot, bps of the price. */

@@ -17,6 +17,9 @@
  *  - custody caps (per segment `custodyCaps`, pooled `custody.pooled`) are decimal tokens rounded
  *    DOWN to the smallest unit (a cap can only get tighter); an asset without a cap is unbounded
  *    (UNBOUNDED_CAP). Collateral over a cap is an error before anything is proven.
+ *  - a segment's `custody` is "pooled" (default: its collateral counts against the pooled caps and
+ *    its own caps) or "own" (its own custody account: bounded by its own caps alone, not counted
+ *    against the pooled caps).
  *  - stress scenarios (`stressScenarios`, top level or per segment) are integer price shocks in
  *    bps per asset symbol or "*" (every asset; a named symbol overrides it): factor = 10000 +
  *    shock in [0, 32767]; at most the profile's K scenarios.
@@ -73,6 +76,8 @@ export interface SegmentSlot {
   cfBps: bigint;
   /** custody cap of this segment for the asset, base units (UNBOUNDED_CAP: none given) */
   cap: bigint;
+  /** the segment's custody is pooled: the slot's collateral counts against the pooled caps */
+  pooled: boolean;
 }
 
 /** A named stress scenario resolved for one segment: a price factor (bps of the price) per slot. */
@@ -213,6 +218,7 @@ const SEGMENT_KEYS = [
   "prices",
   "collateralFactorBps",
   "custodyCaps",
+  "custody",
   "stressScenarios",
 ];
 const SCENARIO_KEYS = ["name", "shocksBps"];
@@ -471,6 +477,7 @@ function parseSegment(ctx: Ctx, s: unknown, p: string, at: AssetTable, st: Segme
     ownStress: s.stressScenarios !== undefined,
   };
   ok &&= parseSegmentCaps(ctx, s.custodyCaps, `${p}.custodyCaps`, seg, at);
+  ok &&= parseCustodyMode(ctx, s.custody, `${p}.custody`, seg);
   if (seg.ownStress) {
     const own = parseScenarios(ctx, s.stressScenarios, `${p}.stressScenarios`, at, seg);
     seg.stress = resolveScenarios(own, seg);
@@ -585,6 +592,7 @@ function parseSlot(
     circuitPrice,
     cfBps,
     cap: UNBOUNDED_CAP,
+    pooled: true,
   };
   return { value, ok };
 }
@@ -872,10 +880,21 @@ function resolveScenarios(list: readonly StressScenario[], seg: Segment): Segmen
   }));
 }
 
+/** A segment's `custody`: "pooled" (default) or "own"; sets every slot's pooled bit. */
+function parseCustodyMode(ctx: Ctx, v: unknown, p: string, seg: Segment): boolean {
+  if (v === undefined) return true;
+  if (v !== "pooled" && v !== "own") {
+    ctx.bad(p, 'must be "pooled" or "own"');
+    return false;
+  }
+  for (const s of seg.slots) s.pooled = v === "pooled";
+  return true;
+}
+
 /**
  * The custody bounds the circuits enforce, checked before proving: per segment and asset, the
- * collateral total must not exceed the segment's cap; per asset, the total over all segments must
- * not exceed the pooled cap.
+ * collateral total must not exceed the segment's cap; per asset, the total over the segments with
+ * pooled custody must not exceed the pooled cap (own-custody segments count nothing there).
  */
 function checkCaps(ctx: Ctx, st: SegmentTable, at: AssetTable, pool: PoolCaps, lots: readonly Lot[]): void {
   const perSlot = new Map<bigint, bigint[]>();
@@ -885,8 +904,8 @@ function checkCaps(ctx: Ctx, st: SegmentTable, at: AssetTable, pool: PoolCaps, l
     const t = perSlot.get(seg.id) ?? seg.slots.map(() => 0n);
     t[l.slot] = (t[l.slot] as bigint) + l.amount;
     perSlot.set(seg.id, t);
-    const g = (seg.slots[l.slot] as SegmentSlot).asset;
-    perAsset[g] = (perAsset[g] as bigint) + l.amount;
+    const s = seg.slots[l.slot] as SegmentSlot;
+    if (s.pooled) perAsset[s.asset] = (perAsset[s.asset] as bigint) + l.amount;
   }
   for (const seg of st.segments) {
     const t = perSlot.get(seg.id);
@@ -907,7 +926,7 @@ function checkCaps(ctx: Ctx, st: SegmentTable, at: AssetTable, pool: PoolCaps, l
     if (total > cap) {
       ctx.bad(
         `custody.pooled.${a.symbol}`,
-        `collateral ${formatDecimal(total, a.decimals)} ${a.symbol} over all segments exceeds the pooled custody cap ${formatDecimal(cap, a.decimals)} ${a.symbol}`,
+        `collateral ${formatDecimal(total, a.decimals)} ${a.symbol} over the pooled-custody segments exceeds the pooled custody cap ${formatDecimal(cap, a.decimals)} ${a.symbol}`,
       );
     }
   });

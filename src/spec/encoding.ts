@@ -167,20 +167,28 @@ export function batchRoot(lotCommit: bigint, liabCommit: bigint): bigint {
   return poseidon([lotCommit, liabCommit]);
 }
 
-/** One lot of the global lot list: its id, its global asset index and its amount. */
+/**
+ * One lot of the global lot list: its id, its global asset index, its amount, and whether the
+ * slot that counts it is pooled (its amount counts against the pooled caps).
+ */
 export interface ListLot {
   lotId: bigint;
   asset: bigint;
   amount: bigint;
+  pooled: boolean;
 }
-/** The lot list batch's sponge items: [lotId + 2^128 g, amount] per lot, [0, 0] per padding slot. */
+/** A lot's tag: g + 16 * pooled (< 32), the third member of its fingerprint tuple. */
+export function lotTag(l: Pick<ListLot, "asset" | "pooled">): bigint {
+  checkBits("lot asset", l.asset, ASSET_BITS);
+  return l.asset + (l.pooled ? 16n : 0n);
+}
+/** The lot list batch's sponge items: [lotId + 2^128 tag, amount] per lot, [0, 0] per padding slot. */
 export function listItems(lots: readonly ListLot[], G: number): bigint[] {
   if (lots.length > G) throw new Error(`lot list batch: ${lots.length} lots exceed ${G}`);
   const items: bigint[] = [];
   for (const l of lots) {
     checkBits("lot id", l.lotId, LOT_ID_BITS);
-    checkBits("lot asset", l.asset, ASSET_BITS);
-    items.push(l.lotId + (l.asset << 128n), l.amount);
+    items.push(l.lotId + (lotTag(l) << 128n), l.amount);
   }
   while (items.length < 2 * G) items.push(0n);
   return items;
@@ -196,9 +204,9 @@ export function listBatchCommitment(lots: readonly ListLot[], G: number): bigint
 export function gammaOf(r: bigint): bigint {
   return poseidon([r]);
 }
-/** tuple(lot) = lotId + gamma * amount + gamma^2 * g (mod p); g = the lot's global asset index. */
+/** tuple(lot) = lotId + gamma * amount + gamma^2 * tag (mod p); tag = lotTag(lot). */
 export function lotTuple(l: ListLot, gamma: bigint): bigint {
-  return mod(l.lotId + gamma * l.amount + mod(gamma * gamma) * l.asset);
+  return mod(l.lotId + gamma * l.amount + mod(gamma * gamma) * lotTag(l));
 }
 /** fp * (r - tuple) mod p: one factor of a fingerprint. */
 export function fingerprintStep(fp: bigint, r: bigint, tuple: bigint): bigint {
@@ -282,17 +290,26 @@ export interface SlotParams {
   asset: bigint;
   /** custody cap of this segment for the asset, base units, <= UNBOUNDED_CAP */
   cap: bigint;
+  /**
+   * the slot's collateral is held by the pooled custody account: its lots count against the
+   * pooled caps (false: the segment's own custody account, bounded by `cap` alone)
+   */
+  pooled: boolean;
 }
-/** The canonical unused slot: price 1, cf 0, asset 0, cap 0 (packed word 1). */
-export const UNUSED_SLOT: Readonly<SlotParams> = { price: 1n, cfBps: 0n, asset: 0n, cap: 0n };
+/** The canonical unused slot: price 1, cf 0, asset 0, cap 0, not pooled (packed word 1). */
+export const UNUSED_SLOT: Readonly<SlotParams> = { price: 1n, cfBps: 0n, asset: 0n, cap: 0n, pooled: false };
 
-/** Bit offsets of a slot word's fields: price | cfBps << 96 | g << 110 | cap << 114, 234 bits. */
+/**
+ * Bit offsets of a slot word's fields: price | cfBps << 96 | g << 110 | cap << 114 |
+ * pooled << 234, 235 bits.
+ */
 export const SLOT_CF_SHIFT = PRICE_BITS;
 export const SLOT_ASSET_SHIFT = SLOT_CF_SHIFT + CF_BITS;
 export const SLOT_CAP_SHIFT = SLOT_ASSET_SHIFT + ASSET_BITS;
-export const SLOT_WORD_BITS = SLOT_CAP_SHIFT + CAP_BITS;
+export const SLOT_POOLED_SHIFT = SLOT_CAP_SHIFT + CAP_BITS;
+export const SLOT_WORD_BITS = SLOT_POOLED_SHIFT + 1;
 
-/** slots[j] = price + 2^96 cfBps + 2^110 g + 2^114 cap */
+/** slots[j] = price + 2^96 cfBps + 2^110 g + 2^114 cap + 2^234 pooled */
 export function packSlot(s: SlotParams, j = 0): bigint {
   if (s.price < 1n || s.price >= 1n << BigInt(PRICE_BITS)) {
     throw new Error(`slots: slot ${j} price ${s.price} is outside [1, 2^${PRICE_BITS})`);
@@ -306,7 +323,8 @@ export function packSlot(s: SlotParams, j = 0): bigint {
     s.price +
     (s.cfBps << BigInt(SLOT_CF_SHIFT)) +
     (s.asset << BigInt(SLOT_ASSET_SHIFT)) +
-    (s.cap << BigInt(SLOT_CAP_SHIFT))
+    (s.cap << BigInt(SLOT_CAP_SHIFT)) +
+    (s.pooled ? 1n << BigInt(SLOT_POOLED_SHIFT) : 0n)
   );
 }
 /** Packs a segment's used slots and fills unused ones (UNUSED_SLOT) up to A words. */
@@ -319,7 +337,8 @@ export function unpackSlot(w: bigint): SlotParams {
     price: w & ((1n << BigInt(PRICE_BITS)) - 1n),
     cfBps: (w >> BigInt(SLOT_CF_SHIFT)) & ((1n << BigInt(CF_BITS)) - 1n),
     asset: (w >> BigInt(SLOT_ASSET_SHIFT)) & ((1n << BigInt(ASSET_BITS)) - 1n),
-    cap: w >> BigInt(SLOT_CAP_SHIFT),
+    cap: (w >> BigInt(SLOT_CAP_SHIFT)) & ((1n << BigInt(CAP_BITS)) - 1n),
+    pooled: ((w >> BigInt(SLOT_POOLED_SHIFT)) & 1n) === 1n,
   };
 }
 export function unpackSegmentSlots(words: readonly bigint[]): SlotParams[] {
@@ -669,8 +688,8 @@ export function manifestProblems(m: Manifest, p: Profile): string[] {
         if (w !== 1n) out.push(`${where} slot ${k}: an unused slot must be the word 1`);
         return;
       }
-      if (w < 0n || w >> 234n !== 0n) {
-        out.push(`${where} slot ${k}: not a 234-bit slot word`);
+      if (w < 0n || w >> BigInt(SLOT_WORD_BITS) !== 0n) {
+        out.push(`${where} slot ${k}: not a ${SLOT_WORD_BITS}-bit slot word`);
         return;
       }
       const sl = unpackSlot(w);

@@ -64,8 +64,8 @@ import {
 const PROFILE = getProfile("test");
 /** slot 0 = WETH (global asset 0), slot 1 = USDC (global asset 1); no custody caps */
 const SLOTS: SlotParams[] = [
-  { price: 300000000000n, cfBps: 8000n, asset: 0n, cap: UNBOUNDED_CAP },
-  { price: 100000000n, cfBps: 10000n, asset: 1n, cap: UNBOUNDED_CAP },
+  { price: 300000000000n, cfBps: 8000n, asset: 0n, cap: UNBOUNDED_CAP, pooled: true },
+  { price: 100000000n, cfBps: 10000n, asset: 1n, cap: UNBOUNDED_CAP, pooled: true },
 ];
 
 describe("chain: SolvencyRegistry on anvil", function () {

@@ -414,7 +414,7 @@ describe("chain: governed segments, oracle prices, custody", function () {
 
   // ------------------------------------------------------------------ custody
 
-  it("bounds the caps drawn on each custody account by its balance: own caps, and the pooled cap beyond them", async () => {
+  it("bounds the caps drawn on each custody account by its balance: own caps on their account, the pooled cap on the pooled one", async () => {
     const s = await system();
     const ge = await readGovernedEpoch(s.gov);
     // segment 10 custody holds 100 WETH, 50,000 USDC
@@ -430,10 +430,19 @@ describe("chain: governed segments, oracle prices, custody", function () {
       String(101n * E18),
       "0",
     ]);
-    // pooled USDC: segment 10's USDC cap (1,000) + at most the pooled account's 1,000,000
-    await expectCommit(s.reg, 1n, manifestFrom(ge, undefined, [0n, 1_001_001n * E6]), "CustodyOvercommitted");
-    await expectCommit(s.reg, 1n, manifestFrom(ge, undefined, [11n * E18, 0n]), "CustodyOvercommitted"); // ETH: 10 own + 1 drawn on an empty pool
-    await commit(s.reg, 1n, manifestFrom(ge, undefined, [10n * E18, 1_001_000n * E6])); // exactly covered
+    // the pooled cap is backed by the pooled account alone (the lot list totals only pooled
+    // lots against it): at most its 1,000,000 USDC and 0 ETH, whatever segment 10's account holds
+    await rejects(
+      commit(s.reg, 1n, manifestFrom(ge, undefined, [0n, 1_000_001n * E6])),
+      "CustodyOvercommitted",
+      [s.pooled, "1", String(1_000_000n * E6), "0", String(1_000_001n * E6)],
+    );
+    // the old attack: segment 10 caps 10 ETH of its account's 100 and proves less; a pooled cap
+    // counting that surplus (own caps + surplus) draws ETH on the empty pooled account
+    await expectCommit(s.reg, 1n, manifestFrom(ge, undefined, [10n * E18, 0n]), "CustodyOvercommitted");
+    await expectCommit(s.reg, 1n, manifestFrom(ge, undefined, [1n, 0n]), "CustodyOvercommitted");
+    // loose own caps (the whole balance) with the pooled balance as the pooled cap: exactly covered
+    await commit(s.reg, 1n, manifestFrom(ge, { "10": [100n * E18, 50_000n * E6] }, [0n, 1_000_000n * E6]));
     // a withdrawal from custody after the commit does not alter epoch 1, but the next commit sees it
     await sendTx("burn", () => s.weth.getFunction("burn")(s.custody10, 95n * E18));
     await expectCommit(s.reg, 2n, manifestFrom(ge), "CustodyOvercommitted");
@@ -456,44 +465,50 @@ describe("chain: governed segments, oracle prices, custody", function () {
       "CustodyOvercommitted",
       [s.custody10, "0", String(100n * E18), String(200n * E18), "0"],
     );
-    // split: 60 + 40 WETH, 50,000 USDC to segment 11 only
+    // split: 60 + 40 WETH, 50,000 USDC to segment 11 only; the pooled cap on the pooled account
     await commit(
       s.reg,
       1n,
-      manifestFrom(ge, { "10": [60n * E18, 0n], "11": [40n * E18, 50_000n * E6] }, [
-        100n * E18,
-        50_000n * E6,
-      ]),
+      manifestFrom(ge, { "10": [60n * E18, 0n], "11": [40n * E18, 50_000n * E6] }, [0n, 50_000n * E6]),
     );
   });
 
-  it("a pooled account that is also an own account: the pool draws only what the own caps leave", async () => {
+  it("a pooled account that is also an own account: own caps plus the pooled cap fit its balance", async () => {
     const s = await system();
     await sendTx("pooled", () => s.gov.getFunction("setPooledCustody")(s.custody10));
     const ge = await readGovernedEpoch(s.gov);
-    // segment 10 claims all 100 WETH; the pooled cap of 150 draws 50 more on the same account
+    // segment 10 claims all 100 WETH; a pooled cap of 1 more is drawn on the same account
     await expectCommit(
       s.reg,
       1n,
-      manifestFrom(ge, { "10": [100n * E18, 0n] }, [150n * E18, 0n]),
+      manifestFrom(ge, { "10": [100n * E18, 0n] }, [1n, 0n]),
       "CustodyOvercommitted",
     );
-    // segment 10 claims 70: the pool may draw the other 30 (its cap: 70 own + 30)
+    // segment 10 claims 70: the pooled cap may be the other 30
     await expectCommit(
       s.reg,
       1n,
-      manifestFrom(ge, { "10": [70n * E18, 0n] }, [100n * E18 + 1n, 0n]),
+      manifestFrom(ge, { "10": [70n * E18, 0n] }, [30n * E18 + 1n, 0n]),
       "CustodyOvercommitted",
     );
-    await commit(s.reg, 1n, manifestFrom(ge, { "10": [70n * E18, 0n] }, [100n * E18, 50_000n * E6]));
+    await commit(s.reg, 1n, manifestFrom(ge, { "10": [70n * E18, 0n] }, [30n * E18, 50_000n * E6]));
   });
 
-  it("a pooled cap with no pooled account may count only the own-custody caps", async () => {
+  it("a pooled cap with no pooled account must be 0; a slot's pooled bit must match its segment's custody", async () => {
     const s = await system();
-    await sendTx("pooled", () => s.gov.getFunction("setPooledCustody")(ZeroAddress));
     const ge = await readGovernedEpoch(s.gov);
-    await expectCommit(s.reg, 1n, manifestFrom(ge, undefined, [10n * E18, 1001n * E6]), "NoPooledCustody");
-    await commit(s.reg, 1n, manifestFrom(ge, undefined, [10n * E18, 1000n * E6]));
+    // segment 10 has its own account: its slot words carry pooled = 0; segment 20's carry 1
+    const flip = (m: Manifest, i: number): Manifest => ({
+      ...m,
+      segments: m.segments.map((x, j) =>
+        j === i ? { ...x, slots: x.slots.map((w, k) => (k < x.assets.length ? w ^ (1n << 234n) : w)) } : x,
+      ),
+    });
+    await rejects(commit(s.reg, 1n, flip(manifestFrom(ge), 0)), "CustodyModeMismatch", ["10", "0"]);
+    await rejects(commit(s.reg, 1n, flip(manifestFrom(ge), 1)), "CustodyModeMismatch", ["20", "0"]);
+    await sendTx("pooled", () => s.gov.getFunction("setPooledCustody")(ZeroAddress));
+    await expectCommit(s.reg, 1n, manifestFrom(ge, undefined, [0n, 1n]), "NoPooledCustody");
+    await commit(s.reg, 1n, manifestFrom(ge, undefined, [0n, 0n]));
   });
 
   // ------------------------------------------------------------------ epoch step, roles
@@ -576,6 +591,21 @@ describe("chain: governed segments, oracle prices, custody", function () {
       ),
       "TokenDecimalsMismatch",
     );
+  });
+
+  it("refuses the commit after a token's decimals() change away from the governed decimals", async () => {
+    const s = await system();
+    const token = await deploy("MutableDecimalsToken", ["Dai", "DAI", 18]);
+    await sendTx("asset", () =>
+      s.gov.getFunction("addAsset")("DAI", 18, addr(token), addr(s.usdcFeed), 24 * HOUR, 100),
+    );
+    const ge = await readGovernedEpoch(s.gov);
+    const m = manifestFrom(ge, undefined, [0n, 500_000n * E6, 0n]);
+    await commit(s.reg, 1n, m);
+    await sendTx("decimals", () => token.getFunction("setDecimals")(6));
+    await rejects(commit(s.reg, 2n, m), "TokenDecimalsMismatch", ["2", addr(token), "18"]);
+    await sendTx("decimals", () => token.getFunction("setDecimals")(18));
+    await commit(s.reg, 2n, m);
   });
 
   // ------------------------------------------------------------------ governance
@@ -692,7 +722,7 @@ describe("chain: governed segments, oracle prices, custody", function () {
     ]);
     await scheduleGovernance(d.timelock, op, d.delaySeconds);
     // epoch 1 committed while the change is pending
-    const m1 = manifestFrom(await readGovernedEpoch(g), { "1": [E18] }, [E18]);
+    const m1 = manifestFrom(await readGovernedEpoch(g), { "1": [E18] }, [0n]);
     await commit(reg, 1n, m1);
     await assert.rejects(executeGovernance(d.timelock, op), (err: unknown) => {
       assert.match(String((err as Error).message), /TimelockUnexpectedOperationState|reverted/);
@@ -708,10 +738,10 @@ describe("chain: governed segments, oracle prices, custody", function () {
     await expectCommit(
       reg,
       2n,
-      { ...manifestFrom(ge2, { "1": [E18] }, [E18]), segments: m1.segments },
+      { ...manifestFrom(ge2, { "1": [E18] }, [0n]), segments: m1.segments },
       "MarginMismatch",
     );
-    await commit(reg, 2n, manifestFrom(ge2, { "1": [E18] }, [E18]));
+    await commit(reg, 2n, manifestFrom(ge2, { "1": [E18] }, [0n]));
   });
 
   // ------------------------------------------------------------------ health and the example consumer

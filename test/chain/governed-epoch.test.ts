@@ -42,10 +42,16 @@ import {
   manifestArgs,
   manifestOf,
   registryAt,
+  revertOf,
 } from "../../src/chain/registry.js";
 import { proveSnapshot } from "../../src/pipeline.js";
 import { loadSnapshot, parseSnapshot } from "../../src/snapshot/snapshot.js";
-import { packSegmentSlots, unpackSegmentSlots } from "../../src/spec/encoding.js";
+import {
+  packListCaps,
+  packSegmentSlots,
+  unpackListCaps,
+  unpackSegmentSlots,
+} from "../../src/spec/encoding.js";
 import { getProfile } from "../../src/spec/profiles.js";
 import { loadArtifacts } from "../../src/toolchain/artifacts.js";
 import {
@@ -149,6 +155,55 @@ describe("chain: a governed epoch with real proofs (isHealthy, segmentHealth, Is
   const moveAll = async (h: { token: Contract; account: string; amount: bigint }[], fn: "mint" | "burn") => {
     for (const x of h) await sendGovernanceTx(fn, () => x.token.getFunction(fn)(x.account, x.amount));
   };
+
+  it("own custody backs only its segment: the pooled cap cannot count what an own account holds beyond its segment's collateral", async () => {
+    const m = manifestOf(epoch);
+    const roundIds = await roundIdsForRegistry(registry, m.segments);
+    const commitCall = (x: typeof m) =>
+      registry.getFunction("commitEpoch").staticCall(...manifestArgs(x, roundIds));
+    const refused = (x: typeof m, name: string) =>
+      assert.rejects(commitCall(x), (e: unknown) => {
+        assert.equal(revertOf(e, registry.interface)?.name, name, String(e));
+        return true;
+      });
+    // the honest epoch: segment 1 (own custody) caps 20 ETH, its account's whole balance, and
+    // proves 16.39 of it; segments 3 and 4 are pooled; the pooled ETH cap is the pooled
+    // account's 2.2 ETH alone
+    assert.deepEqual(
+      m.segments.map((s) => unpackSegmentSlots(s.slots)[0]?.pooled),
+      [false, false, true, true],
+    );
+    const caps = unpackListCaps(m.poolCaps, PROFILE.globalAssets);
+    assert.equal(caps[0], 2_200_000_000_000_000_000n);
+    await commitCall(m);
+    // the attack: pooled segments count the 3.6 ETH segment 1's account holds beyond its
+    // collateral; their lots count against the pooled cap, which must then grow past the pooled
+    // account's balance: refused
+    const raised = {
+      ...m,
+      poolCaps: packListCaps([(caps[0] as bigint) + 3n * 10n ** 18n, ...caps.slice(1)], PROFILE.globalAssets),
+    };
+    await refused(raised, "CustodyOvercommitted");
+    // nor can the publisher mark segment 1's slots pooled (or a pooled segment's own)
+    const flip = (i: number) => ({
+      ...m,
+      segments: m.segments.map((s, j) =>
+        j === i
+          ? {
+              ...s,
+              slots: packSegmentSlots(
+                unpackSegmentSlots(s.slots)
+                  .slice(0, s.assets.length)
+                  .map((x) => ({ ...x, pooled: !x.pooled })),
+                PROFILE.assetsPerSegment,
+              ),
+            }
+          : s,
+      ),
+    });
+    await refused(flip(0), "CustodyModeMismatch");
+    await refused(flip(2), "CustodyModeMismatch");
+  });
 
   it("window dressing in one transaction (borrow into custody, commit, submit, finalize, repay) is refused", async () => {
     // an attacker contract gets the publisher role (through the timelock, as every key now does)
@@ -392,6 +447,30 @@ describe("chain: a governed epoch with real proofs (isHealthy, segmentHealth, Is
       problem ?? "",
       /^segments\[id=1\]\.slots\[0\]\.cap: custody 0x[0-9a-fA-F]{40} holds 20 ETH, less than the caps drawn on it: own-custody caps 20\.000000000000000001 ETH; .*\(CustodyOvercommitted\) at the commit's block \d+$/,
     );
+    // a pooled cap counting what segment 1's account holds beyond its collateral (3 ETH more
+    // than the pooled account's 2.2): refused at the pooled account, naming the pooled cap
+    const caps = unpackListCaps(m.poolCaps, PROFILE.globalAssets);
+    const raised = {
+      ...m,
+      poolCaps: packListCaps([(caps[0] as bigint) + 3n * 10n ** 18n, ...caps.slice(1)], PROFILE.globalAssets),
+    };
+    assert.match(
+      (await committedCustodyProblem(registry, raised, Number(view.commitBlock))) ?? "",
+      /^poolCaps\[0\]: custody 0x[0-9a-fA-F]{40} holds 2\.2 ETH, less than the caps drawn on it: own-custody caps 0 ETH plus the pooled cap 5\.2 ETH; .*\(CustodyOvercommitted\) at the commit's block \d+$/,
+    );
+    // segment 1's slots marked pooled (its lots would escape its own caps' account)
+    const marked = packSegmentSlots(
+      slots.map((x, k) => (k < s1.assets.length ? { ...x, pooled: true } : x)),
+      PROFILE.assetsPerSegment,
+    );
+    assert.match(
+      (await committedCustodyProblem(
+        registry,
+        { ...m, segments: [{ ...s1, slots: marked }, ...m.segments.slice(1)] },
+        Number(view.commitBlock),
+      )) ?? "",
+      /^segments\[id=1\]\.slots\[0\]\.pooled: true but the segment's custody is its own account 0x[0-9a-fA-F]{40}; .*\(CustodyModeMismatch\)/,
+    );
   });
 
   it("governedSnapshot refuses caps the registry would refuse, naming the field", async () => {
@@ -408,27 +487,32 @@ describe("chain: a governed epoch with real proofs (isHealthy, segmentHealth, Is
     assert.throws(
       () =>
         governedSnapshot({ ...raw, custody: { pooled: { USDC: "1000000000000" } } }, ge, custody, PROFILE),
-      /custody\.pooled\.USDC: custody 0x[0-9a-fA-F]{40} holds 0 USDC, less than the caps drawn on it: own-custody caps 0 USDC plus the pooled draw/,
+      /custody\.pooled\.USDC: custody 0x[0-9a-fA-F]{40} holds 0 USDC, less than the caps drawn on it: own-custody caps 0 USDC plus the pooled cap/,
     );
     assert.equal(ge.pooledCustody === ZeroAddress, false);
   });
 
-  it("what an own account holds beyond its segment's collateral is not counted by the pooled cap", async () => {
+  it("snapshot govern: own caps default to the account's balance (no total disclosed), pooled caps to the pooled balance", async () => {
     const ge = await readGovernedEpoch(governanceAt(d.governance.address, provider));
     const custody = await readCustody(ge, provider);
-    // no caps in the positions file: segment 1's caps are its collateral totals, not its
-    // account's 20 ETH and 50,000 USDC
+    // no caps in the positions file: segment 1's caps are its account's 20 ETH and 50,000 USDC,
+    // not its collateral totals (16.39 ETH, 46,235.32 USDC)
     const noCaps = structuredClone(raw) as { segments: { custodyCaps?: unknown }[]; collateral: unknown[] };
     for (const x of noCaps.segments) delete x.custodyCaps;
     const snap = governedSnapshot(noCaps, ge, custody, PROFILE) as {
-      segments: { id: number; custodyCaps?: Record<string, string> }[];
+      segments: { id: number; custody: string; custodyCaps?: Record<string, string> }[];
       custody: { pooled: Record<string, string> };
     };
-    assert.deepEqual(snap.segments[0]?.custodyCaps, { ETH: "16.391592653589793238", USDC: "46235.317891" });
-    // pooled ETH: segment 1's 16.39 own + the pooled account's 2.2 (segment 3's lot)
-    assert.equal(snap.custody.pooled.ETH, "18.591592653589793238");
+    assert.deepEqual(snap.segments[0]?.custodyCaps, { ETH: "20", USDC: "50000" });
+    assert.deepEqual(
+      snap.segments.map((x) => x.custody),
+      ["own", "own", "pooled", "pooled"],
+    );
+    // pooled ETH: the pooled account's 2.2 alone (segment 3's lot)
+    assert.equal(snap.custody.pooled.ETH, "2.2");
     parseSnapshot(snap, { profile: PROFILE });
-    // a pooled segment counting 3 ETH more (what segment 1's account holds beyond its collateral)
+    // a pooled segment counting 3 ETH more (what segment 1's account holds beyond its collateral):
+    // over the pooled cap before proving, and a pooled cap raised to cover it is refused by name
     noCaps.collateral.push({
       lotId: "0x7e570000000000000000000000000001",
       segment: 4,
@@ -437,5 +521,9 @@ describe("chain: a governed epoch with real proofs (isHealthy, segmentHealth, Is
     });
     const more = governedSnapshot(noCaps, ge, custody, PROFILE);
     assert.throws(() => parseSnapshot(more, { profile: PROFILE }), /custody\.pooled\.ETH/);
+    assert.throws(
+      () => governedSnapshot({ ...noCaps, custody: { pooled: { ETH: "5.2" } } }, ge, custody, PROFILE),
+      /custody\.pooled\.ETH: custody 0x[0-9a-fA-F]{40} holds 2\.2 ETH, less than the caps drawn on it: own-custody caps 0 ETH plus the pooled cap 5\.2 ETH; .*\(CustodyOvercommitted\)/,
+    );
   });
 });

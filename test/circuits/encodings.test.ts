@@ -24,6 +24,7 @@ import {
   type Slot,
   segmentChain,
   TEST,
+  tagOf,
   UNBOUNDED_CAP,
 } from "../helpers/scenario.js";
 
@@ -66,7 +67,7 @@ describe("circuits (v2)", () => {
       assert.equal(enc.gammaOf(R), gammaOf(R));
       const entries = lots.map((l) => listLot(l, slots));
       for (const e of entries)
-        assert.equal(enc.lotTuple(e, enc.gammaOf(R)), lotTuple(R, e.lotId, e.amount, e.asset));
+        assert.equal(enc.lotTuple(e, enc.gammaOf(R)), lotTuple(R, e.lotId, e.amount, tagOf(e)));
       assert.equal(
         entries.reduce((fp, e) => enc.fingerprintStep(fp, R, enc.lotTuple(e, gammaOf(R))), 1n),
         b.fingerprint,

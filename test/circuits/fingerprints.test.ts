@@ -117,6 +117,34 @@ describe("circuits (v2)", () => {
       assert.notEqual(await listFp(negative, [10n * ETH]), fa);
     });
 
+    it("the pooled bit is bound by the slot that counts the lot; only pooled lots count against the pooled caps", async () => {
+      const ownSlots = SLOTS.map((x) => ({ ...x, pooled: false }));
+      const a = lot(3n, 1n, 0n, 10n * ETH); // own-custody segment 1
+      const b = lot(9n, 2n, 0n, 4n * ETH); // pooled segment 2
+      const segs = product([await segFp([a], 1n, ownSlots), await segFp([b], 2n)]);
+      const honestList = [listLot(a, ownSlots), listLot(b)];
+      // a pooled cap of 4 ETH covers the pooled lot; the own lot (10 ETH) counts nothing there
+      assert.equal(segs, await listFp(honestList, [4n * ETH]));
+      const [low] = listChain(honestList, { caps: [4n * ETH - 1n] });
+      assert.ok(low);
+      await expectWitnessFail(list, low.input);
+      // a list that moves the own lot into the pooled total, or hides the pooled lot as own
+      // (to fit a smaller pooled cap), proves, but no longer matches the segments' product
+      const asPooled = [{ ...(honestList[0] as ListLot), pooled: true }, honestList[1] as ListLot];
+      assert.notEqual(await listFp(asPooled, [14n * ETH]), segs);
+      const asOwn = [honestList[0] as ListLot, { ...(honestList[1] as ListLot), pooled: false }];
+      assert.notEqual(await listFp(asOwn, [0n]), segs);
+      // the slot word's pooled bit is what tags the segment's lots
+      assert.notEqual(await segFp([a], 1n), await segFp([a], 1n, ownSlots));
+      // the pooled bit is boolean and 0 on padding
+      const [h] = listChain(honestList, { caps: [4n * ETH] });
+      assert.ok(h);
+      await expectWitnessFail(list, tamper(h.input, { lotPooled: [0, 2n] }));
+      await expectWitnessFail(list, tamper(h.input, { lotPooled: [5, 1n] }));
+      // tag 16 + g cannot pose as another asset: lotAsset 16 with pooled 0 is outside the slots
+      await expectWitnessFail(list, tamper(h.input, { lotAsset: [1, 16n], lotPooled: [1, 0n] }));
+    });
+
     it("fingerprint factors use r: a tuple equal to r would zero the product (probability n/p)", () => {
       const t = lotTuple(R, 1n, 1n, 0n);
       assert.ok(t !== R && t < FIELD_P);

@@ -102,8 +102,8 @@ describe("circuits (v2)", () => {
       const art = await ensureCircuit("lotlist", "test");
       const [b] = listChain(
         [
-          { lotId: 3n, asset: 0n, amount: 5n },
-          { lotId: 8n, asset: 2n, amount: 6n },
+          { lotId: 3n, asset: 0n, amount: 5n, pooled: true },
+          { lotId: 8n, asset: 2n, amount: 6n, pooled: true },
         ],
         { caps: [5n, 100n, 6n, 0n] },
       );

@@ -38,7 +38,7 @@ describe("circuits (v2)", () => {
   describe("LotListBatch", () => {
     const ids = [1n, 5n, 6n, 900n, 2n ** 127n, 2n ** 128n - 1n];
     const sorted = (): ListLot[] =>
-      ids.map((id, i) => ({ lotId: id, asset: BigInt(i % 3), amount: 100n + BigInt(i) }));
+      ids.map((id, i) => ({ lotId: id, asset: BigInt(i % 3), amount: 100n + BigInt(i), pooled: true }));
 
     it("honest sorted lists satisfy every constraint across batches and expose the predicted signals", async () => {
       const lots: ListLot[] = [
@@ -47,6 +47,7 @@ describe("circuits (v2)", () => {
           lotId: id,
           asset: 3n,
           amount: 5n,
+          pooled: true,
         })),
       ].sort(byId);
       const chain = listChain(lots);
@@ -79,6 +80,7 @@ describe("circuits (v2)", () => {
         lotId: BigInt(10 * (i + 1)),
         asset: 0n,
         amount: 1n,
+        pooled: true,
       }));
       const [first, second] = listChain(lots);
       assert.ok(first && second);
@@ -106,10 +108,11 @@ describe("circuits (v2)", () => {
     it("rejects ids >= 2^128 (last-id check) and gaps >= 2^128", async () => {
       await honest(
         list,
-        (listChain([{ lotId: 2n ** 128n - 1n, asset: 0n, amount: 1n }])[0] as { input: Input }).input,
+        (listChain([{ lotId: 2n ** 128n - 1n, asset: 0n, amount: 1n, pooled: true }])[0] as { input: Input })
+          .input,
       );
       // a lone id of 2^128: its gap (2^128 - 1) is in range, the last id is not
-      const [big] = listChain([{ lotId: 2n ** 128n, asset: 0n, amount: 1n }]);
+      const [big] = listChain([{ lotId: 2n ** 128n, asset: 0n, amount: 1n, pooled: true }]);
       assert.ok(big);
       await expectWitnessFail(list, big.input);
       // 2^128 as the last of several ids
@@ -119,8 +122,8 @@ describe("circuits (v2)", () => {
       );
       // a gap of exactly 2^128
       const [gap] = listChain([
-        { lotId: 1n, asset: 0n, amount: 1n },
-        { lotId: 2n ** 128n + 2n, asset: 0n, amount: 1n },
+        { lotId: 1n, asset: 0n, amount: 1n, pooled: true },
+        { lotId: 2n ** 128n + 2n, asset: 0n, amount: 1n, pooled: true },
       ]);
       assert.ok(gap);
       await expectWitnessFail(list, gap.input);
@@ -143,7 +146,12 @@ describe("circuits (v2)", () => {
       await expectWitnessFail(list, tamper(c.input, { prevFp: 7n }));
       await expectWitnessFail(list, tamper(c.input, { prevLastId: 1000n }));
       await expectWitnessFail(list, tamper(c.input, { prevTotal: [1, FIELD_P - 100n] }));
-      const lots = Array.from({ length: 10 }, (_, i) => ({ lotId: BigInt(i + 1), asset: 1n, amount: 7n }));
+      const lots = Array.from({ length: 10 }, (_, i) => ({
+        lotId: BigInt(i + 1),
+        asset: 1n,
+        amount: 7n,
+        pooled: true,
+      }));
       const [, second] = listChain(lots);
       assert.ok(second);
       await expectWitnessFail(list, tamper(second.input, { prevTotal: [1, 0n] }));
@@ -156,7 +164,7 @@ describe("circuits (v2)", () => {
       let id = 0n;
       const lots: ListLot[] = Array.from({ length: 19 }, () => {
         id += 1n + rnd(100n);
-        return { lotId: id, asset: rnd(8n) % BigInt(GA), amount: rnd(96n) };
+        return { lotId: id, asset: rnd(8n) % BigInt(GA), amount: rnd(96n), pooled: true };
       });
       const chain = listChain(lots);
       assert.equal(chain.length, 3);
@@ -180,6 +188,7 @@ describe("circuits (v2)", () => {
         lotId: BigInt(i + 1),
         asset: BigInt(i % 2),
         amount: 1000n + BigInt(i),
+        pooled: true,
       }));
       const total = (k: bigint, upTo = lots.length) =>
         lots

@@ -135,6 +135,7 @@ describe("circuits (v2)", () => {
           cfBps: rnd(14n) % 10001n,
           asset: BigInt(j),
           cap: UNBOUNDED_CAP,
+          pooled: true,
         }));
         const amt = () => rnd(96n) >> BigInt(24 * round);
         const lots = Array.from({ length: 7 + round }, (_, i) =>
@@ -171,6 +172,7 @@ describe("circuits (v2)", () => {
         cfBps: 10000n,
         asset: BigInt(j),
         cap: UNBOUNDED_CAP,
+        pooled: true,
       }));
       const start = {
         coll: Array(A).fill(UNBOUNDED_CAP - MAX_AMOUNT),
@@ -375,7 +377,7 @@ describe("circuits (v2)", () => {
 
       it("a band one step too high or too low is rejected (every floor, both directions)", async () => {
         // one USD-like slot at price 1 and cf 10000, margin 0: coverage = collateral / liabilities
-        const usd: Slot[] = [{ price: 1n, cfBps: 10000n, asset: 1n, cap: UNBOUNDED_CAP }];
+        const usd: Slot[] = [{ price: 1n, cfBps: 10000n, asset: 1n, cap: UNBOUNDED_CAP, pooled: true }];
         const cases: [bigint, number][] = [
           [99n, 0],
           [100n, 1],
@@ -558,7 +560,7 @@ describe("circuits (v2)", () => {
       assert.notEqual((await sig(tamper(b.input, { slots: [0, moved] })))[3], published[3]);
     });
 
-    it("the fingerprint tuple uses the slot's global asset index (not the slot number)", async () => {
+    it("the fingerprint tuple uses the slot's tag: global asset index + 16 * pooled (not the slot number)", async () => {
       // slots 0, 1, 2 hold global assets 2, 3, 0
       const slots: Slot[] = SLOTS.map((s, j) => ({ ...s, asset: [2n, 3n, 0n][j] as bigint }));
       const lots = [lot(5n, 8n, 0n, 100n), lot(9n, 8n, 1n, 200n), lot(12n, 8n, 2n, 300n)];
@@ -568,7 +570,10 @@ describe("circuits (v2)", () => {
       const fp = readSignal(seg, w, "fingerprint");
       const gm = gammaOf(R);
       const byHand = product(
-        lots.map((l, j) => mod(R - (l.lotId + gm * l.amount + gm * gm * ([2n, 3n, 0n][j] as bigint)))),
+        // the slots are pooled: tag = g + 16
+        lots.map((l, j) =>
+          mod(R - (l.lotId + gm * l.amount + gm * gm * (16n + ([2n, 3n, 0n][j] as bigint)))),
+        ),
       );
       assert.equal(fp, byHand);
       assert.equal(

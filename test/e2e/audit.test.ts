@@ -157,7 +157,13 @@ describe("audit", () => {
       if (!seg || !a) return;
       a.asset = 3;
       seg.slots[1] = String(
-        packSlot({ price: BigInt(a.circuitPrice), cfBps: BigInt(a.cfBps), asset: 3n, cap: BigInt(a.cap) }),
+        packSlot({
+          price: BigInt(a.circuitPrice),
+          cfBps: BigInt(a.cfBps),
+          asset: 3n,
+          cap: BigInt(a.cap),
+          pooled: true,
+        }),
       );
       rehash(b);
     });

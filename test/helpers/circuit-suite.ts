@@ -12,7 +12,7 @@ import { compileTestCircuit, expectSatisfied, type TestCircuit } from "./witness
 export const A = TEST.assetsPerSegment;
 export const K = TEST.stressScenarios;
 export const GA = TEST.globalAssets;
-export const UNUSED_SLOT_ENC: Slot = { price: 1n, cfBps: 0n, asset: 0n, cap: 0n };
+export const UNUSED_SLOT_ENC: Slot = { price: 1n, cfBps: 0n, asset: 0n, cap: 0n, pooled: false };
 
 /** Copy an input and override some of its entries; `arr: [i, v]` sets one array element. */
 export function tamper(input: Input, edits: Record<string, bigint | [number, bigint]>): Input {

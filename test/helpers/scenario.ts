@@ -24,20 +24,22 @@ export const NO_SHOCK = 10000n;
 /** coverage band floors in basis points (band b covers [FLOOR[b], FLOOR[b+1])) */
 export const BAND_FLOORS = [0n, 10000n, 11000n, 15000n, 20000n] as const;
 
-/** A segment's asset slot: price, haircut, the global asset index g, the custody cap. */
+/** A segment's asset slot: price, haircut, the global asset index g, the custody cap, pooled. */
 export interface Slot {
   price: bigint;
   cfBps: bigint;
   asset: bigint;
   cap: bigint;
+  /** held by the pooled account: its lots count against the pooled caps */
+  pooled: boolean;
 }
 export const SLOTS: Slot[] = [
-  { price: 301255000000n, cfBps: 8500n, asset: 0n, cap: UNBOUNDED_CAP }, // ETH-like (18 decimals)
-  { price: 100000000n * 10n ** 12n, cfBps: 10000n, asset: 1n, cap: UNBOUNDED_CAP }, // USDC-like (6)
-  { price: 6500000000000n * 10n ** 10n, cfBps: 7000n, asset: 2n, cap: UNBOUNDED_CAP }, // BTC-like (8)
+  { price: 301255000000n, cfBps: 8500n, asset: 0n, cap: UNBOUNDED_CAP, pooled: true }, // ETH-like (18 decimals)
+  { price: 100000000n * 10n ** 12n, cfBps: 10000n, asset: 1n, cap: UNBOUNDED_CAP, pooled: true }, // USDC-like (6)
+  { price: 6500000000000n * 10n ** 10n, cfBps: 7000n, asset: 2n, cap: UNBOUNDED_CAP, pooled: true }, // BTC-like (8)
 ];
 /** what an unused slot must hold */
-export const UNUSED_SLOT: Slot = { price: 1n, cfBps: 0n, asset: 0n, cap: 0n };
+export const UNUSED_SLOT: Slot = { price: 1n, cfBps: 0n, asset: 0n, cap: 0n, pooled: false };
 export const MARGIN = 1000n;
 
 let saltCounter = 1000n;
@@ -82,14 +84,16 @@ export const liabilityLeaf = (l: Liability): bigint =>
   poseidon([l.accountId, packedFields(l.amount, l.slot, l.segmentId), l.salt]);
 
 export const gammaOf = (r: bigint): bigint => poseidon([r]);
-/** tuple(lot) = lotId + gamma * amount + gamma^2 * g (mod p) */
-export function lotTuple(r: bigint, lotId: bigint, amount: bigint, asset: bigint): bigint {
+/** tag = g + 16 * pooled */
+export const tagOf = (x: { asset: bigint; pooled: boolean }): bigint => x.asset + (x.pooled ? 16n : 0n);
+/** tuple(lot) = lotId + gamma * amount + gamma^2 * tag (mod p) */
+export function lotTuple(r: bigint, lotId: bigint, amount: bigint, tag: bigint): bigint {
   const g = gammaOf(r);
-  return mod(lotId + g * amount + g * g * asset);
+  return mod(lotId + g * amount + g * g * tag);
 }
-/** prod (r - tuple) over lots given as (lotId, amount, global asset) */
+/** prod (r - tuple) over lots given as (lotId, amount, tag) */
 export const fingerprintOf = (r: bigint, lots: readonly ListLot[]): bigint =>
-  product(lots.map((l) => mod(r - lotTuple(r, l.lotId, l.amount, l.asset))));
+  product(lots.map((l) => mod(r - lotTuple(r, l.lotId, l.amount, tagOf(l)))));
 
 export interface SegmentMeta {
   segmentId: bigint;
@@ -104,7 +108,8 @@ export const packSegmentMeta = (m: SegmentMeta): bigint =>
   (m.isFirst ? 1n << 48n : 0n) +
   (m.isLast ? 1n << 49n : 0n) +
   (m.epoch << 50n);
-export const packSlot = (s: Slot): bigint => s.price + (s.cfBps << 96n) + (s.asset << 110n) + (s.cap << 114n);
+export const packSlot = (s: Slot): bigint =>
+  s.price + (s.cfBps << 96n) + (s.asset << 110n) + (s.cap << 114n) + (s.pooled ? 1n << 234n : 0n);
 /** the A slots of a segment (unused ones are UNUSED_SLOT) */
 export function fullSlots(slots: readonly Slot[], A: number): Slot[] {
   if (slots.length > A) throw new Error(`${slots.length} slots > A = ${A}`);
@@ -282,7 +287,7 @@ export function segmentChain(o: SegmentChainOptions): SegmentBatch[] {
     let fp = prev.fp;
     for (const l of ls) {
       coll[Number(l.slot)] = (coll[Number(l.slot)] as bigint) + l.amount;
-      fp = mod(fp * mod(r - lotTuple(r, l.lotId, l.amount, (slots[Number(l.slot)] as Slot).asset)));
+      fp = mod(fp * mod(r - lotTuple(r, l.lotId, l.amount, tagOf(slots[Number(l.slot)] as Slot))));
     }
     for (const q of qs) liab[Number(q.slot)] = (liab[Number(q.slot)] as bigint) + q.amount;
     const next: SegmentState = { coll, liab, fp, salt: salt() };
@@ -350,17 +355,19 @@ export function segmentChain(o: SegmentChainOptions): SegmentBatch[] {
 
 // ------------------------------------------------------------------------ lot list batches
 
-/** A lot as the global list sees it: (lotId, global asset index, amount). */
+/** A lot as the global list sees it: (lotId, global asset index, amount, pooled). */
 export interface ListLot {
   lotId: bigint;
   asset: bigint;
   amount: bigint;
+  pooled: boolean;
 }
-/** The list entry of a segment lot: its slot's global asset index. */
+/** The list entry of a segment lot: its slot's global asset index and pooled bit. */
 export const listLot = (l: Lot, slots: readonly Slot[] = SLOTS): ListLot => ({
   lotId: l.lotId,
   asset: (slots[Number(l.slot)] as Slot).asset,
   amount: l.amount,
+  pooled: (slots[Number(l.slot)] as Slot).pooled,
 });
 export const byId = (a: { lotId: bigint }, b: { lotId: bigint }): number =>
   a.lotId < b.lotId ? -1 : a.lotId > b.lotId ? 1 : 0;
@@ -406,8 +413,8 @@ export function listChain(lots: readonly ListLot[], o: ListChainOptions = {}): L
     let fp = prev.fp;
     let lastId = prev.lastId;
     for (const l of ls) {
-      totals[Number(l.asset)] = (totals[Number(l.asset)] as bigint) + l.amount;
-      fp = mod(fp * mod(r - lotTuple(r, l.lotId, l.amount, l.asset)));
+      if (l.pooled) totals[Number(l.asset)] = (totals[Number(l.asset)] as bigint) + l.amount;
+      fp = mod(fp * mod(r - lotTuple(r, l.lotId, l.amount, tagOf(l))));
       lastId = l.lotId;
     }
     const next: ListState = { lastId, fp, totals, salt: salt() };
@@ -415,7 +422,7 @@ export function listChain(lots: readonly ListLot[], o: ListChainOptions = {}): L
     const items: bigint[] = [];
     for (let i = 0; i < G; i++) {
       const l = ls[i];
-      items.push(l ? l.lotId + (l.asset << LOT_ID_BITS) : 0n, l ? l.amount : 0n);
+      items.push(l ? l.lotId + (tagOf(l) << LOT_ID_BITS) : 0n, l ? l.amount : 0n);
     }
     const commitment = listCommitment(items);
     const fingerprint = isLast ? fp : 0n;
@@ -433,6 +440,7 @@ export function listChain(lots: readonly ListLot[], o: ListChainOptions = {}): L
       nextSalt: String(next.salt),
       lotId: pad((l) => l.lotId),
       lotAsset: pad((l) => l.asset),
+      lotPooled: pad((l) => (l.pooled ? 1n : 0n)),
       lotAmount: pad((l) => l.amount),
       lotActive: pad(() => 1n),
     };

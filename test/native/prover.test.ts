@@ -123,8 +123,8 @@ describe("native prover (C++ Groth16 on ffiasm)", () => {
     dir = tmpDir("native");
     const [l] = listChain(
       [
-        { lotId: 3n, asset: 0n, amount: 5n },
-        { lotId: 8n, asset: 2n, amount: 6n },
+        { lotId: 3n, asset: 0n, amount: 5n, pooled: true },
+        { lotId: 8n, asset: 2n, amount: 6n, pooled: true },
       ],
       { caps: [5n, 100n, 6n, 0n] },
     );

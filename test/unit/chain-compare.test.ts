@@ -24,8 +24,8 @@ const USDC = { symbol: "USDC", decimals: 6, token: "0x00000000000000000000000000
 function manifest(): Manifest {
   const slots = packSegmentSlots(
     [
-      { price: 300000000000n, cfBps: 8000n, asset: 0n, cap: 10n ** 20n },
-      { price: 100000000n * 10n ** 12n, cfBps: 10000n, asset: 1n, cap: UNBOUNDED_CAP },
+      { price: 300000000000n, cfBps: 8000n, asset: 0n, cap: 10n ** 20n, pooled: true },
+      { price: 100000000n * 10n ** 12n, cfBps: 10000n, asset: 1n, cap: UNBOUNDED_CAP, pooled: true },
     ],
     P.assetsPerSegment,
   );
@@ -97,8 +97,8 @@ describe("audit against the chain (compare.ts)", () => {
     assert.ok(seg);
     seg.slots = packSegmentSlots(
       [
-        { price: 310000000000n, cfBps: 8000n, asset: 0n, cap: 10n ** 20n + 1n },
-        { price: 100000000n * 10n ** 12n, cfBps: 10000n, asset: 1n, cap: UNBOUNDED_CAP },
+        { price: 310000000000n, cfBps: 8000n, asset: 0n, cap: 10n ** 20n + 1n, pooled: true },
+        { price: 100000000n * 10n ** 12n, cfBps: 10000n, asset: 1n, cap: UNBOUNDED_CAP, pooled: true },
       ],
       P.assetsPerSegment,
     );

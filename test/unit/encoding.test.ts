@@ -52,21 +52,43 @@ describe("encoding v2", () => {
     assert.throws(() => sideCommitment([1n, 2n, 3n], 2), /3 entries exceed 2/);
   });
 
-  it("slot words: price + 2^96 cf + 2^110 g + 2^114 cap; unused slots are the word 1", () => {
-    const words = packSegmentSlots([{ price: 7n, cfBps: 8500n, asset: 3n, cap: UNBOUNDED_CAP }], 4);
+  it("slot words: price + 2^96 cf + 2^110 g + 2^114 cap + 2^234 pooled; unused slots are the word 1", () => {
+    const words = packSegmentSlots(
+      [{ price: 7n, cfBps: 8500n, asset: 3n, cap: UNBOUNDED_CAP, pooled: true }],
+      4,
+    );
     assert.deepEqual(words.slice(1), [1n, 1n, 1n]);
-    assert.equal(words[0], 7n + (8500n << 96n) + (3n << 110n) + (UNBOUNDED_CAP << 114n));
+    assert.equal(words[0], 7n + (8500n << 96n) + (3n << 110n) + (UNBOUNDED_CAP << 114n) + (1n << 234n));
     assert.ok((words[0] as bigint) < FIELD_P);
     assert.deepEqual(unpackSegmentSlots(words)[0], {
       price: 7n,
       cfBps: 8500n,
       asset: 3n,
       cap: UNBOUNDED_CAP,
+      pooled: true,
     });
-    assert.throws(() => packSegmentSlots([{ price: 0n, cfBps: 0n, asset: 0n, cap: 0n }], 4), /price 0/);
-    assert.throws(() => packSegmentSlots([{ price: 1n, cfBps: 10001n, asset: 0n, cap: 0n }], 4), /10001/);
-    assert.throws(() => packSegmentSlots([{ price: 1n, cfBps: 0n, asset: 16n, cap: 0n }], 4), /asset index/);
-    assert.throws(() => packSegmentSlots([{ price: 1n, cfBps: 0n, asset: 0n, cap: 1n << 120n }], 4), /cap/);
+    const own = packSegmentSlots(
+      [{ price: 7n, cfBps: 8500n, asset: 3n, cap: UNBOUNDED_CAP, pooled: false }],
+      4,
+    );
+    assert.equal((words[0] as bigint) - (own[0] as bigint), 1n << 234n);
+    assert.equal(unpackSegmentSlots(own)[0]?.pooled, false);
+    assert.throws(
+      () => packSegmentSlots([{ price: 0n, cfBps: 0n, asset: 0n, cap: 0n, pooled: true }], 4),
+      /price 0/,
+    );
+    assert.throws(
+      () => packSegmentSlots([{ price: 1n, cfBps: 10001n, asset: 0n, cap: 0n, pooled: true }], 4),
+      /10001/,
+    );
+    assert.throws(
+      () => packSegmentSlots([{ price: 1n, cfBps: 0n, asset: 16n, cap: 0n, pooled: true }], 4),
+      /asset index/,
+    );
+    assert.throws(
+      () => packSegmentSlots([{ price: 1n, cfBps: 0n, asset: 0n, cap: 1n << 120n, pooled: true }], 4),
+      /cap/,
+    );
   });
 
   it("stress words: 16 factors of 15 bits per word, factor (k, j) is number k*A + j; missing = 10000", () => {
@@ -113,7 +135,7 @@ describe("encoding v2", () => {
   });
 
   it("outcome: bands at their floors, stress scales both sides by the factors, req = 0 is band 4", () => {
-    const slots = [{ price: 1n, cfBps: 10000n, asset: 0n, cap: UNBOUNDED_CAP }];
+    const slots = [{ price: 1n, cfBps: 10000n, asset: 0n, cap: UNBOUNDED_CAP, pooled: true }];
     const at = (coll: bigint, req: bigint) => segmentOutcome([coll], [req], slots, 0n, []).band;
     // coverage = coll / req (margin 0, cf 100%)
     assert.deepEqual(
@@ -122,7 +144,7 @@ describe("encoding v2", () => {
     );
     assert.deepEqual([at(199n, 100n), at(200n, 100n), at(0n, 0n), at(5n, 0n)], [3, 4, 4, 4]);
     // two assets: collateral in slot 0, liabilities in slot 1; shocking slot 0 by -50% breaks it
-    const two = [...slots, { price: 1n, cfBps: 10000n, asset: 1n, cap: UNBOUNDED_CAP }];
+    const two = [...slots, { price: 1n, cfBps: 10000n, asset: 1n, cap: UNBOUNDED_CAP, pooled: true }];
     const o = segmentOutcome([150n, 0n], [0n, 100n], two, 0n, [
       [5000n, 10000n],
       [10000n, 5000n],

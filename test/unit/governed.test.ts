@@ -184,11 +184,18 @@ describe("governed pipeline (pure parts)", () => {
     ] as const) {
       assert.ok(gs);
       const words = packSegmentSlots(
-        seg.slots.map((x) => ({ price: x.circuitPrice, cfBps: x.cfBps, asset: BigInt(x.asset), cap: x.cap })),
+        seg.slots.map((x) => ({
+          price: x.circuitPrice,
+          cfBps: x.cfBps,
+          asset: BigInt(x.asset),
+          cap: x.cap,
+          pooled: x.pooled,
+        })),
         P.assetsPerSegment,
       );
-      // own custody: tight caps, the segment's collateral total per asset (12.5 ETH, 0 USDC)
-      const caps = gs.custody === ZeroAddress ? [] : [12_500_000_000_000_000_000n, 0n];
+      // own custody: by default the account's whole balance per asset (20 ETH, 5,000 USDC; it
+      // names no other segment), not the segment's collateral total (12.5 ETH, 0 USDC)
+      const caps = gs.custody === ZeroAddress ? [] : [20n * E18, 5_000n * E6];
       assert.deepEqual(
         words,
         governedSlotWords(gs, prices, P.assetsPerSegment, caps),
@@ -201,9 +208,13 @@ describe("governed pipeline (pure parts)", () => {
         `segment ${gs.id} stress`,
       );
     }
-    // pooled caps: the own-custody caps plus the pooled balance, per asset; the 7.5 ETH and
-    // 5,000 USDC that segment 10's account holds beyond its collateral are not counted by the pool
-    assert.deepEqual(snap.poolCaps.slice(0, 2), [12_500_000_000_000_000_000n, 1_000_000n * E6]);
+    // pooled caps: the pooled account's balance, per asset; the own segment's 12.5 ETH counts
+    // against its own cap only, and its account's 7.5 ETH and 5,000 USDC beyond that back no pool
+    assert.deepEqual(snap.poolCaps.slice(0, 2), [0n, 1_000_000n * E6]);
+    assert.deepEqual(
+      snap.segments.map((x) => x.slots.map((y) => y.pooled)),
+      [[false, false], [true]],
+    );
     // the manifest's prices per global asset (for the oracle-round search)
     const m = manifestSlotPrices([
       { slots: governedSlotWords(ge.segments[0] as never, prices, 4, []), assets: [0, 1] },
@@ -229,7 +240,8 @@ describe("governed pipeline (pure parts)", () => {
       P,
     );
     const seg = (tight.segments as { custodyCaps: Record<string, string> }[])[0];
-    assert.deepEqual(seg?.custodyCaps, { ETH: "15", USDC: "0" });
+    // the cap not given defaults to the account's balance (the only segment naming it)
+    assert.deepEqual(seg?.custodyCaps, { ETH: "15", USDC: "5000" });
     assert.throws(
       () =>
         governedSnapshot(
@@ -252,7 +264,7 @@ describe("governed pipeline (pure parts)", () => {
           custody,
           P,
         ),
-      /custody\.pooled\.ETH: custody 0x[0-9a-fA-F]{40} holds 0 ETH, less than the caps drawn on it: own-custody caps 0 ETH plus the pooled draw 0\.5 ETH/,
+      /custody\.pooled\.ETH: custody 0x[0-9a-fA-F]{40} holds 0 ETH, less than the caps drawn on it: own-custody caps 0 ETH plus the pooled cap 15\.5 ETH/,
     );
   });
 
@@ -265,22 +277,29 @@ describe("governed pipeline (pure parts)", () => {
     const ge = governedEpochOf(c, [301255000000n, 10n ** 20n]);
     const custody = balances(c, [5n * E18, 5_000n * E6], [0n, 0n]);
     const base = { epoch: 1, liabilities: [] };
-    // segment 10 proves 5 ETH of the account, segment 20 5,000 USDC: split, both fit
-    const ok = governedSnapshot(
-      {
-        ...base,
-        collateral: [
-          { lotId: "0x01", segment: 10, asset: "ETH", amount: "5" },
-          { lotId: "0x02", segment: 20, asset: "USDC", amount: "5000" },
-        ],
-      },
+    // by default the account's balance is split equally between the segments naming it: each
+    // may prove up to 2,500 USDC of it (segment 10 is the only one with ETH: all 5 ETH)
+    const two = [
+      { lotId: "0x01", segment: 10, asset: "ETH", amount: "5" },
+      { lotId: "0x02", segment: 20, asset: "USDC", amount: "2500" },
+    ];
+    const ok = governedSnapshot({ ...base, collateral: two }, ge, custody, P);
+    const capsOf = (x: typeof ok) =>
+      (x.segments as { custodyCaps: Record<string, string> }[]).map((y) => y.custodyCaps);
+    assert.deepEqual(capsOf(ok), [{ ETH: "5", USDC: "2500" }, { USDC: "2500" }]);
+    // a segment above its equal share is refused by name; explicit caps summing to the balance fit
+    const more = [two[0], { ...two[1], amount: "5000" }];
+    assert.throws(
+      () => governedSnapshot({ ...base, collateral: more }, ge, custody, P),
+      /segments \(id 20\)\.custodyCaps\.USDC: the segment's share 2500 USDC of custody 0x[0-9a-fA-F]{40} is below its collateral 5000 USDC/,
+    );
+    const given = governedSnapshot(
+      { ...base, collateral: more, segments: [{ id: 20, custodyCaps: { USDC: "5000" } }] },
       ge,
       custody,
       P,
     );
-    assert.deepEqual((ok.segments as { custodyCaps: Record<string, string> }[])[1]?.custodyCaps, {
-      USDC: "5000",
-    });
+    assert.deepEqual(capsOf(given), [{ ETH: "5", USDC: "0" }, { USDC: "5000" }]);
     // both claim the account's 5,000 USDC: 10,000 against 5,000 held
     assert.throws(
       () =>
@@ -301,20 +320,23 @@ describe("governed pipeline (pure parts)", () => {
     );
   });
 
-  it("custody rule: the pooled account equal to an own account counts only what the own caps leave", () => {
+  it("custody rule: the pooled account equal to an own account: own caps plus the pooled cap fit its balance", () => {
     const c = config();
     c.pooledCustody = c.segments[0]?.custody as string;
     const ge = governedEpochOf(c, [301255000000n, 10n ** 20n]);
     const custody = balances(c, [10n * E18, 1_000n * E6], [10n * E18, 1_000n * E6]);
     const own = new Map([[10n, [6n * E18, 0n]]]);
-    // the own cap takes 6 ETH of the 10: the pool may draw 4 more beyond the own caps
-    assert.equal(findOvercommit(ge, { own, pooled: [10n * E18, 1_000n * E6] }, custody), undefined);
-    const bad = findOvercommit(ge, { own, pooled: [10n * E18 + 1n, 1_000n * E6] }, custody);
+    // the own cap takes 6 ETH of the 10: the pooled cap may be 4 ETH (it no longer includes
+    // the own caps: the lot list totals only pooled lots against it)
+    assert.equal(findOvercommit(ge, { own, pooled: [4n * E18, 0n] }, custody), undefined);
+    const bad = findOvercommit(ge, { own, pooled: [4n * E18 + 1n, 0n] }, custody);
     assert.deepEqual(bad && [bad.asset, bad.balance, bad.ownCaps, bad.pooledDraw], [
       0,
       10n * E18,
       6n * E18,
       4n * E18 + 1n,
     ]);
+    // the old reading (pooled cap = own caps + pooled share) is now an overcommit
+    assert.ok(findOvercommit(ge, { own, pooled: [10n * E18, 0n] }, custody));
   });
 });

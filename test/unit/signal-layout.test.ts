@@ -19,6 +19,7 @@ import {
   packSlot,
   SLOT_ASSET_SHIFT,
   SLOT_CF_SHIFT,
+  SLOT_POOLED_SHIFT,
   SLOT_WORD_BITS,
   UNBOUNDED_CAP,
   unpackSlot,
@@ -132,10 +133,17 @@ describe("registry slot-word decoding matches src/spec/encoding.ts", () => {
   });
 
   it("encoding.ts's offsets are the fields packSlot writes: a full word has SLOT_WORD_BITS bits", () => {
-    const full = { price: bits(PRICE_BITS), cfBps: 10000n, asset: bits(ASSET_BITS), cap: UNBOUNDED_CAP };
+    const full = {
+      price: bits(PRICE_BITS),
+      cfBps: 10000n,
+      asset: bits(ASSET_BITS),
+      cap: UNBOUNDED_CAP,
+      pooled: true,
+    };
     assert.equal(packSlot(full).toString(2).length, SLOT_WORD_BITS);
-    const one = { price: 1n, cfBps: 1n, asset: 1n, cap: 0n };
+    const one = { price: 1n, cfBps: 1n, asset: 1n, cap: 0n, pooled: false };
     assert.equal(packSlot(one), 1n + (1n << BigInt(SLOT_CF_SHIFT)) + (1n << BigInt(SLOT_ASSET_SHIFT)));
+    assert.equal(packSlot({ ...one, pooled: true }) - packSlot(one), 1n << BigInt(SLOT_POOLED_SHIFT));
     assert.deepEqual(unpackSlot(packSlot(full)), full);
   });
 

@@ -463,7 +463,7 @@ describe("snapshot: custody caps, pooled custody, stress scenarios, tokens", () 
     expectProblem(
       pooled,
       "custody.pooled.USDC",
-      /: collateral 160 USDC over all segments exceeds the pooled custody cap 150 USDC$/,
+      /: collateral 160 USDC over the pooled-custody segments exceeds the pooled custody cap 150 USDC$/,
     );
     // a cap equal to the total is fine
     pooled.custody = { pooled: { USDC: "160" } };
@@ -668,6 +668,7 @@ describe("epoch planning, salts and manifest", () => {
           cfBps: x.cfBps,
           asset: BigInt(x.asset),
           cap: x.cap,
+          pooled: x.pooled,
         })),
         TEST.assetsPerSegment,
       );
