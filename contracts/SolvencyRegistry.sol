@@ -13,7 +13,7 @@ import {ISolvencyRegistry} from "./ISolvencyRegistry.sol";
  * Flow per epoch:
  *   1. `commitEpoch` fixes the manifest (the epoch's asset table and pooled custody caps; every
  *      segment's id, margin, packed slot words (price, collateral factor, global asset, custody
- *      cap), packed stress factors, batch roots and asset slots (symbol, decimals, token); the
+ *      cap, pooled bit), packed stress factors, batch roots and asset slots (symbol, decimals, token); the
  *      global lot list's batch commitments) and derives `r` from it.
  *   2. `submitSegmentBatches` / `submitListBatches` verify consecutive Groth16 batch proofs in one
  *      batch verification, in order. Every public input the registry can derive (r, batch root /

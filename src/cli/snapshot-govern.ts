@@ -51,7 +51,7 @@ export function register(program: Command): void {
     .description("snapshots for a governed registry")
     .command("govern")
     .description(
-      "write the snapshot to prove for a governed registry: the positions and epoch of <positions>; assets, segments, prices (the feeds), collateral factors, margins, stress scenarios and custody caps (balanceOf) read from the chain",
+      "write the snapshot to prove for a governed registry: the positions and epoch of <positions>; assets, segments, prices (the feeds), collateral factors, margins, stress scenarios, custody modes and custody caps (balanceOf; own caps default to an equal share of their account, never to a segment's total) read from the chain",
     )
     .argument("<positions>", "a snapshot file (JSON) whose collateral, liabilities and epoch are used")
     .requiredOption("--rpc <url>", "JSON-RPC endpoint")
