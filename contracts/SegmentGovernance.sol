@@ -41,6 +41,15 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
 
     uint256 private constant MASK96 = (uint256(1) << 96) - 1;
     uint256 private constant MASK120 = (uint256(1) << 120) - 1;
+    /// Slot word fields (src/spec/encoding.ts `packSlot`; test/unit/signal-layout.test.ts holds the
+    /// two equal): price (96) | cf (14) << 96 | global asset (4) << 110 | cap (120) << 114 |
+    /// pooled (1) << 234.
+    uint256 private constant SLOT_CF_SHIFT = 96;
+    uint256 private constant SLOT_CF_MASK = 0x3FFF;
+    uint256 private constant SLOT_ASSET_SHIFT = 110;
+    uint256 private constant SLOT_ASSET_MASK = 0xF;
+    uint256 private constant SLOT_CAP_SHIFT = 114;
+    uint256 private constant SLOT_POOLED_SHIFT = 234;
 
     /// One governed asset of the epoch's asset table (index = global asset index g).
     struct Asset {
@@ -482,7 +491,7 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
             if (custody == address(0)) continue;
             uint256[] calldata w = slots[i];
             for (uint256 k = 0; k < w.length; k++) {
-                _claim(cl, custody, (w[k] >> 110) & 0xF, (w[k] >> 114) & MASK120);
+                _claim(cl, custody, SLOT_ASSET_MASK & (w[k] >> SLOT_ASSET_SHIFT), MASK120 & (w[k] >> SLOT_CAP_SHIFT));
             }
         }
         _checkClaims(cl, poolCaps, pooledCustodyAt(epoch));
@@ -529,13 +538,13 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
         address custody = cfg.custody;
         for (uint256 k = 0; k < n; k++) {
             uint256 w = s.slots[k];
-            uint256 g = (w >> 110) & 0xF;
-            if (g != cfg.assets[k] || (w >> 96) & 0x3FFF != cfg.cfBps[k]) revert SlotMismatch(s.id, k);
+            uint256 g = SLOT_ASSET_MASK & (w >> SLOT_ASSET_SHIFT);
+            if (g != cfg.assets[k] || SLOT_CF_MASK & (w >> SLOT_CF_SHIFT) != cfg.cfBps[k]) revert SlotMismatch(s.id, k);
             // the pooled bit: set exactly when the segment has no custody account of its own
-            if ((w >> 234 == 1) != (custody == address(0))) revert CustodyModeMismatch(s.id, k);
+            if ((w >> SLOT_POOLED_SHIFT == 1) != (custody == address(0))) revert CustodyModeMismatch(s.id, k);
             uint256 oracle = _price(c, g, roundIds[g]);
             if (w & MASK96 != oracle) revert PriceMismatch(s.id, k, w & MASK96, oracle);
-            if (custody != address(0)) _claim(c.claims, custody, g, (w >> 114) & MASK120);
+            if (custody != address(0)) _claim(c.claims, custody, g, MASK120 & (w >> SLOT_CAP_SHIFT));
         }
         uint256 sw = cfg.stress.length;
         if (s.stress.length != sw) revert StressMismatch(s.id, s.stress.length);

@@ -18,6 +18,7 @@ import {
   packSegmentMeta,
   packSlot,
   SLOT_ASSET_SHIFT,
+  SLOT_CAP_SHIFT,
   SLOT_CF_SHIFT,
   SLOT_POOLED_SHIFT,
   SLOT_WORD_BITS,
@@ -27,6 +28,7 @@ import {
 import { CONTRACTS_DIR } from "../../src/util/paths.js";
 
 const SOURCE = readFileSync(path.join(CONTRACTS_DIR, "SolvencyRegistry.sol"), "utf8");
+const GOVERNANCE = readFileSync(path.join(CONTRACTS_DIR, "SegmentGovernance.sol"), "utf8");
 
 /** The body of `function name(...)` up to its closing brace at the function's indentation. */
 function functionBody(name: string): string {
@@ -153,5 +155,25 @@ describe("registry slot-word decoding matches src/spec/encoding.ts", () => {
     assert.match(body, /SLOT_CF_MASK & \(w >> SLOT_CF_SHIFT\)/);
     assert.match(body, /w >> SLOT_WORD_BITS != 0/);
     assert.doesNotMatch(body, /w >> \d|& 0x/, "a literal offset or mask");
+  });
+});
+
+describe("governance slot-word decoding matches src/spec/encoding.ts", () => {
+  const constant = (name: string): bigint => {
+    const m = new RegExp(`uint256 private constant ${name} = ([^;]+);`).exec(GOVERNANCE);
+    assert.ok(m?.[1], `SegmentGovernance.sol has no uint256 constant ${name}`);
+    return BigInt(m[1]);
+  };
+
+  it("checkEpoch's shifts and masks (asset, cf, cap, pooled bit) are encoding.ts's slot fields", () => {
+    assert.equal(constant("SLOT_CF_SHIFT"), BigInt(SLOT_CF_SHIFT));
+    assert.equal(constant("SLOT_CF_MASK"), bits(CF_BITS));
+    assert.equal(constant("SLOT_ASSET_SHIFT"), BigInt(SLOT_ASSET_SHIFT));
+    assert.equal(constant("SLOT_ASSET_MASK"), bits(ASSET_BITS));
+    assert.equal(constant("SLOT_CAP_SHIFT"), BigInt(SLOT_CAP_SHIFT));
+    assert.equal(constant("SLOT_POOLED_SHIFT"), BigInt(SLOT_POOLED_SHIFT));
+    assert.equal(SLOT_WORD_BITS, SLOT_POOLED_SHIFT + 1, "the pooled bit is the word's top bit");
+    const body = GOVERNANCE.replace(/\/\/.*$/gm, "");
+    assert.doesNotMatch(body, /w(\[k\])? >> \d/, "a literal slot-word offset");
   });
 });
