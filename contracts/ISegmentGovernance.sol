@@ -4,6 +4,9 @@ pragma solidity ^0.8.24;
 import {ISegmentGovernanceErrors} from "./ISegmentGovernanceErrors.sol";
 import {SolvencyRegistry} from "./SolvencyRegistry.sol";
 
+// `checkEpoch` returns per segment its governed version | maxAge << SEGMENT_INFO_MAX_AGE_SHIFT.
+uint256 constant SEGMENT_INFO_MAX_AGE_SHIFT = 32;
+
 /**
  * @title ISegmentGovernance
  * @notice What the SolvencyRegistry asks its governance contract at `commitEpoch`. `checkEpoch`

@@ -5,7 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {AggregatorV3Interface} from "./vendor/AggregatorV3Interface.sol";
-import {ISegmentGovernance} from "./ISegmentGovernance.sol";
+import {ISegmentGovernance, SEGMENT_INFO_MAX_AGE_SHIFT} from "./ISegmentGovernance.sol";
 import {SolvencyRegistry} from "./SolvencyRegistry.sol";
 
 /**
@@ -522,7 +522,8 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
         revert TokenDecimalsMismatch(g, token, decimals);
     }
 
-    /// One manifest segment against its current governed version; returns version | maxAge << 32.
+    /// One manifest segment against its current governed version; returns version | maxAge <<
+    /// SEGMENT_INFO_MAX_AGE_SHIFT.
     function _checkSegment(Ctx memory c, SolvencyRegistry.SegmentEntry calldata s, uint80[] calldata roundIds)
         private
         view
@@ -551,7 +552,7 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
         for (uint256 w = 0; w < sw; w++) {
             if (s.stress[w] != cfg.stress[w]) revert StressMismatch(s.id, w);
         }
-        return nv | (uint256(cfg.maxAge) << 32);
+        return nv | (uint256(cfg.maxAge) << SEGMENT_INFO_MAX_AGE_SHIFT);
     }
 
     /// Names the first active segment the manifest lacks (manifest ids are strictly increasing,

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {ISegmentGovernance} from "./ISegmentGovernance.sol";
+import {ISegmentGovernance, SEGMENT_INFO_MAX_AGE_SHIFT} from "./ISegmentGovernance.sol";
 import {ISegmentGovernanceErrors} from "./ISegmentGovernanceErrors.sol";
 import {ISolvencyRegistry} from "./ISolvencyRegistry.sol";
 
@@ -74,6 +74,16 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
     uint256 private constant SLOT_ASSET_SHIFT = 110;
     uint256 private constant SLOT_ASSET_MASK = 0xF;
     uint256 private constant SLOT_WORD_BITS = 235;
+    /// A segment meta word is id (32) | marginBps (16) << 32 | isFirst << 48 | isLast << 49 |
+    /// epoch (64) << 50; a list meta word isFirst | isLast << 1 | epoch << 2 (encoding.ts
+    /// `packSegmentMeta` / `packListMeta`; signal-layout.test.ts holds them equal).
+    uint256 private constant META_MARGIN_SHIFT = 32;
+    uint256 private constant META_EPOCH_SHIFT = 50;
+    uint256 private constant LIST_META_EPOCH_SHIFT = 2;
+    /// A pooled-caps word holds two caps of CAP_BITS bits: POOL_CAPS_WORD_BITS = 2 * CAP_BITS
+    /// (written out: the product compiles to different bytecode).
+    uint256 private constant CAP_BITS = 120;
+    uint256 private constant POOL_CAPS_WORD_BITS = 240;
     /// Stress words hold 16 price factors of 15 bits each.
     uint256 private constant FACTORS_PER_WORD = 16;
     uint256 private constant FACTOR_BITS = 15;
@@ -496,7 +506,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
         for (uint256 i = 0; i < n; i++) {
             SegmentData storage d = e.segments[i];
             d.govVersion = uint32(info[i]);
-            d.maxAge = uint64(info[i] >> 32);
+            d.maxAge = uint64(info[i] >> SEGMENT_INFO_MAX_AGE_SHIFT);
         }
     }
 
@@ -603,7 +613,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
         for (uint256 q = 0; q < poolCaps.length; q++) {
             uint256 w = poolCaps[q];
             bool oddTop = 2 * q + 1 >= globalAssets;
-            if (w >> 240 != 0 || (oddTop && w >> 120 != 0)) revert InvalidPoolCaps(q, capWords);
+            if (w >> POOL_CAPS_WORD_BITS != 0 || (oddTop && w >> CAP_BITS != 0)) revert InvalidPoolCaps(q, capWords);
         }
     }
 
@@ -645,7 +655,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
         uint256 a = slots.length;
         pub = new uint256[](7 + a + stress.length);
         pub[4] = r;
-        pub[6] = uint256(s.id) | (uint256(s.marginBps) << 32) | (uint256(epoch) << 50);
+        pub[6] = uint256(s.id) | (uint256(s.marginBps) << META_MARGIN_SHIFT) | (uint256(epoch) << META_EPOCH_SHIFT);
         for (uint256 k = 0; k < a; k++) {
             pub[7 + k] = slots[k];
         }
@@ -740,7 +750,7 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
     function _listBase(uint64 epoch, uint256[] calldata poolCaps) private view returns (uint256[] memory base) {
         base = new uint256[](6 + poolCaps.length);
         base[3] = _r(epoch);
-        base[5] = uint256(epoch) << 2;
+        base[5] = uint256(epoch) << LIST_META_EPOCH_SHIFT;
         for (uint256 q = 0; q < poolCaps.length; q++) {
             base[6 + q] = poolCaps[q];
         }

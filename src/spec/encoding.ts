@@ -258,16 +258,24 @@ export interface SegmentMeta {
   isLast: boolean;
   epoch: bigint;
 }
+/** segment meta word: id | marginBps << 32 | isFirst << 48 | isLast << 49 | epoch << 50 */
+export const META_MARGIN_SHIFT = SEGMENT_ID_BITS;
+export const META_FIRST_SHIFT = META_MARGIN_SHIFT + MARGIN_BITS;
+export const META_LAST_SHIFT = META_FIRST_SHIFT + 1;
+export const META_EPOCH_SHIFT = META_LAST_SHIFT + 1;
+/** list meta word: isFirst | isLast << 1 | epoch << 2 */
+export const LIST_META_EPOCH_SHIFT = 2;
+
 export function packSegmentMeta(m: SegmentMeta): bigint {
   checkBits("segmentId", m.segmentId, SEGMENT_ID_BITS);
   checkBits("marginBps", m.marginBps, MARGIN_BITS);
   checkBits("epoch", m.epoch, EPOCH_BITS);
   return (
     m.segmentId +
-    (m.marginBps << 32n) +
-    (m.isFirst ? 1n << 48n : 0n) +
-    (m.isLast ? 1n << 49n : 0n) +
-    (m.epoch << 50n)
+    (m.marginBps << BigInt(META_MARGIN_SHIFT)) +
+    (m.isFirst ? 1n << BigInt(META_FIRST_SHIFT) : 0n) +
+    (m.isLast ? 1n << BigInt(META_LAST_SHIFT) : 0n) +
+    (m.epoch << BigInt(META_EPOCH_SHIFT))
   );
 }
 export interface ListMeta {
@@ -277,7 +285,7 @@ export interface ListMeta {
 }
 export function packListMeta(m: ListMeta): bigint {
   checkBits("epoch", m.epoch, EPOCH_BITS);
-  return (m.isFirst ? 1n : 0n) + (m.isLast ? 2n : 0n) + (m.epoch << 2n);
+  return (m.isFirst ? 1n : 0n) + (m.isLast ? 2n : 0n) + (m.epoch << BigInt(LIST_META_EPOCH_SHIFT));
 }
 
 /** One asset slot of a segment as the circuit takes it. */

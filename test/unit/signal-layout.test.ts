@@ -12,7 +12,11 @@ import * as path from "node:path";
 import { CIRCUIT_DEFS } from "../../src/spec/circuits.js";
 import {
   ASSET_BITS,
+  CAP_BITS,
   CF_BITS,
+  LIST_META_EPOCH_SHIFT,
+  META_EPOCH_SHIFT,
+  META_MARGIN_SHIFT,
   PRICE_BITS,
   packListMeta,
   packSegmentMeta,
@@ -85,7 +89,7 @@ describe("registry public-signal positions match circuits/circuits.json", () => 
     assert.match(
       body,
       new RegExp(
-        `pub\\[${at("segment", "meta")}\\] = uint256\\(s\\.id\\) \\| \\(uint256\\(s\\.marginBps\\) << 32\\) \\| \\(uint256\\(epoch\\) << 50\\);`,
+        `pub\\[${at("segment", "meta")}\\] = uint256\\(s\\.id\\) \\| \\(uint256\\(s\\.marginBps\\) << META_MARGIN_SHIFT\\) \\| \\(uint256\\(epoch\\) << META_EPOCH_SHIFT\\);`,
       ),
     );
     assert.match(body, new RegExp(`new uint256\\[\\]\\(${slots} \\+ a \\+ stress\\.length\\)`));
@@ -104,7 +108,10 @@ describe("registry public-signal positions match circuits/circuits.json", () => 
     const caps = at("lotlist", "caps");
     assert.equal(caps, CIRCUIT_DEFS.lotlist.publicSignals.length - 1);
     assert.match(body, new RegExp(`base\\[${at("lotlist", "r")}\\] = _r\\(epoch\\);`));
-    assert.match(body, new RegExp(`base\\[${at("lotlist", "meta")}\\] = uint256\\(epoch\\) << 2;`));
+    assert.match(
+      body,
+      new RegExp(`base\\[${at("lotlist", "meta")}\\] = uint256\\(epoch\\) << LIST_META_EPOCH_SHIFT;`),
+    );
     assert.match(body, new RegExp(`new uint256\\[\\]\\(${caps} \\+ poolCaps\\.length\\)`));
     assert.match(body, new RegExp(`base\\[${caps} \\+ q\\] = poolCaps\\[q\\];`));
     const meta = (o: Partial<Parameters<typeof packListMeta>[0]>) =>
@@ -147,6 +154,18 @@ describe("registry slot-word decoding matches src/spec/encoding.ts", () => {
     assert.equal(packSlot(one), 1n + (1n << BigInt(SLOT_CF_SHIFT)) + (1n << BigInt(SLOT_ASSET_SHIFT)));
     assert.equal(packSlot({ ...one, pooled: true }) - packSlot(one), 1n << BigInt(SLOT_POOLED_SHIFT));
     assert.deepEqual(unpackSlot(packSlot(full)), full);
+  });
+
+  it("the meta words and pooled-caps words use encoding.ts's offsets, through named constants", () => {
+    assert.equal(constantOf("META_MARGIN_SHIFT"), BigInt(META_MARGIN_SHIFT));
+    assert.equal(constantOf("META_EPOCH_SHIFT"), BigInt(META_EPOCH_SHIFT));
+    assert.equal(constantOf("LIST_META_EPOCH_SHIFT"), BigInt(LIST_META_EPOCH_SHIFT));
+    assert.equal(constantOf("CAP_BITS"), BigInt(CAP_BITS));
+    assert.equal(constantOf("POOL_CAPS_WORD_BITS"), 2n * BigInt(CAP_BITS));
+    for (const fn of ["_segmentBase", "_listBase", "_checkPoolCaps"]) {
+      const body = functionBody(fn).replace(/\/\/.*$/gm, "");
+      assert.doesNotMatch(body, /(<<|>>) \(?\d/, `${fn}: a literal shift`);
+    }
   });
 
   it("_checkSlots reads the asset index and cf through the named constants, not literals", () => {
