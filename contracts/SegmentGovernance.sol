@@ -7,6 +7,17 @@ import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IER
 import {AggregatorV3Interface} from "./vendor/AggregatorV3Interface.sol";
 import {ISegmentGovernance, SEGMENT_INFO_MAX_AGE_SHIFT} from "./ISegmentGovernance.sol";
 import {SolvencyRegistry} from "./SolvencyRegistry.sol";
+import {
+    CAP_BITS,
+    MASK96,
+    MASK120,
+    SLOT_ASSET_MASK,
+    SLOT_ASSET_SHIFT,
+    SLOT_CAP_SHIFT,
+    SLOT_CF_MASK,
+    SLOT_CF_SHIFT,
+    SLOT_POOLED_SHIFT
+} from "./WordLayout.sol";
 
 /**
  * @title SegmentGovernance
@@ -39,17 +50,6 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
     uint16 public constant MAX_DEVIATION_BPS = 10000;
     uint8 public constant MAX_DECIMALS = 30;
 
-    uint256 private constant MASK96 = (uint256(1) << 96) - 1;
-    uint256 private constant MASK120 = (uint256(1) << 120) - 1;
-    /// Slot word fields (src/spec/encoding.ts `packSlot`; test/unit/signal-layout.test.ts holds the
-    /// two equal): price (96) | cf (14) << 96 | global asset (4) << 110 | cap (120) << 114 |
-    /// pooled (1) << 234.
-    uint256 private constant SLOT_CF_SHIFT = 96;
-    uint256 private constant SLOT_CF_MASK = 0x3FFF;
-    uint256 private constant SLOT_ASSET_SHIFT = 110;
-    uint256 private constant SLOT_ASSET_MASK = 0xF;
-    uint256 private constant SLOT_CAP_SHIFT = 114;
-    uint256 private constant SLOT_POOLED_SHIFT = 234;
 
     /// One governed asset of the epoch's asset table (index = global asset index g).
     struct Asset {
@@ -606,7 +606,7 @@ contract SegmentGovernance is AccessControl, ISegmentGovernance {
         uint256[] memory draw = new uint256[](na);
         uint256 p = type(uint256).max;
         for (uint256 g = 0; g < na; g++) {
-            draw[g] = (poolCaps[g / 2] >> (120 * (g % 2))) & MASK120;
+            draw[g] = (poolCaps[g / 2] >> (CAP_BITS * (g % 2))) & MASK120;
             if (draw[g] == 0) continue;
             if (pooled == address(0)) revert NoPooledCustody(g, draw[g]);
             if (p == type(uint256).max) p = _accountIndex(cl, pooled);

@@ -5,6 +5,22 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ISegmentGovernance, SEGMENT_INFO_MAX_AGE_SHIFT} from "./ISegmentGovernance.sol";
 import {ISegmentGovernanceErrors} from "./ISegmentGovernanceErrors.sol";
 import {ISolvencyRegistry} from "./ISolvencyRegistry.sol";
+import {
+    CAP_BITS,
+    FACTOR_BITS,
+    FACTORS_PER_WORD,
+    LIST_META_EPOCH_SHIFT,
+    MASK96,
+    MASK120,
+    META_EPOCH_SHIFT,
+    META_MARGIN_SHIFT,
+    POOL_CAPS_WORD_BITS,
+    SLOT_ASSET_MASK,
+    SLOT_ASSET_SHIFT,
+    SLOT_CF_MASK,
+    SLOT_CF_SHIFT,
+    SLOT_WORD_BITS
+} from "./WordLayout.sol";
 
 /**
  * @title SolvencyRegistry
@@ -64,29 +80,6 @@ contract SolvencyRegistry is AccessControl, ISolvencyRegistry, ISegmentGovernanc
     /// The admin role is OpenZeppelin's DEFAULT_ADMIN_ROLE (it administers PUBLISHER_ROLE).
     bytes32 public constant ADMIN_ROLE = DEFAULT_ADMIN_ROLE;
 
-    uint256 private constant MASK96 = (uint256(1) << 96) - 1;
-    uint256 private constant MASK120 = (uint256(1) << 120) - 1;
-    /// A slot word is price (96) | cf (14) << 96 | global asset (4) << 110 | cap (120) << 114 |
-    /// pooled (1) << 234 (src/spec/encoding.ts `packSlot`; test/unit/signal-layout.test.ts holds
-    /// the two equal).
-    uint256 private constant SLOT_CF_SHIFT = 96;
-    uint256 private constant SLOT_CF_MASK = 0x3FFF;
-    uint256 private constant SLOT_ASSET_SHIFT = 110;
-    uint256 private constant SLOT_ASSET_MASK = 0xF;
-    uint256 private constant SLOT_WORD_BITS = 235;
-    /// A segment meta word is id (32) | marginBps (16) << 32 | isFirst << 48 | isLast << 49 |
-    /// epoch (64) << 50; a list meta word isFirst | isLast << 1 | epoch << 2 (encoding.ts
-    /// `packSegmentMeta` / `packListMeta`; signal-layout.test.ts holds them equal).
-    uint256 private constant META_MARGIN_SHIFT = 32;
-    uint256 private constant META_EPOCH_SHIFT = 50;
-    uint256 private constant LIST_META_EPOCH_SHIFT = 2;
-    /// A pooled-caps word holds two caps of CAP_BITS bits: POOL_CAPS_WORD_BITS = 2 * CAP_BITS
-    /// (written out: the product compiles to different bytecode).
-    uint256 private constant CAP_BITS = 120;
-    uint256 private constant POOL_CAPS_WORD_BITS = 240;
-    /// Stress words hold 16 price factors of 15 bits each.
-    uint256 private constant FACTORS_PER_WORD = 16;
-    uint256 private constant FACTOR_BITS = 15;
 
     // ------------------------------------------------------------------ types
 

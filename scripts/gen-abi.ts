@@ -15,6 +15,7 @@ const names = [
   "ISolvencyRegistry.sol",
   "ISegmentGovernance.sol",
   "ISegmentGovernanceErrors.sol",
+  "WordLayout.sol",
 ];
 const src = Object.fromEntries(names.map((n) => [n, readFileSync(path.join(CONTRACTS_DIR, n), "utf8")]));
 const out = await compileSolidity(src);

@@ -33,6 +33,7 @@ import { CONTRACTS_DIR } from "../../src/util/paths.js";
 
 const SOURCE = readFileSync(path.join(CONTRACTS_DIR, "SolvencyRegistry.sol"), "utf8");
 const GOVERNANCE = readFileSync(path.join(CONTRACTS_DIR, "SegmentGovernance.sol"), "utf8");
+const LAYOUT = readFileSync(path.join(CONTRACTS_DIR, "WordLayout.sol"), "utf8");
 
 /** The body of `function name(...)` up to its closing brace at the function's indentation. */
 function functionBody(name: string): string {
@@ -121,10 +122,10 @@ describe("registry public-signal positions match circuits/circuits.json", () => 
   });
 });
 
-/** The value of `uint256 private constant name = <decimal | hex | (uint256(1) << n) - 1>;`. */
+/** The value of WordLayout.sol's `uint256 constant name = <decimal | hex | (uint256(1) << n) - 1>;`. */
 function constantOf(name: string): bigint {
-  const m = new RegExp(`uint256 private constant ${name} = ([^;]+);`).exec(SOURCE);
-  assert.ok(m?.[1], `SolvencyRegistry.sol has no uint256 constant ${name}`);
+  const m = new RegExp(`^uint256 constant ${name} = ([^;]+);`, "m").exec(LAYOUT);
+  assert.ok(m?.[1], `WordLayout.sol has no uint256 constant ${name}`);
   const mask = /^\(uint256\(1\) << (\d+)\) - 1$/.exec(m[1])?.[1];
   return mask ? (1n << BigInt(mask)) - 1n : BigInt(m[1]);
 }
@@ -178,21 +179,29 @@ describe("registry slot-word decoding matches src/spec/encoding.ts", () => {
 });
 
 describe("governance slot-word decoding matches src/spec/encoding.ts", () => {
-  const constant = (name: string): bigint => {
-    const m = new RegExp(`uint256 private constant ${name} = ([^;]+);`).exec(GOVERNANCE);
-    assert.ok(m?.[1], `SegmentGovernance.sol has no uint256 constant ${name}`);
-    return BigInt(m[1]);
-  };
+  it("both contracts take the word layout from WordLayout.sol, with no copy of their own", () => {
+    for (const [name, src] of [
+      ["SolvencyRegistry.sol", SOURCE],
+      ["SegmentGovernance.sol", GOVERNANCE],
+    ] as const) {
+      assert.match(src, /\} from "\.\/WordLayout\.sol";/, `${name} imports WordLayout.sol`);
+      assert.doesNotMatch(
+        src,
+        /constant (MASK\d+|SLOT_\w+|META_\w+|CAP_BITS|FACTOR\w*) =/,
+        `${name}: its own copy`,
+      );
+    }
+  });
 
   it("checkEpoch's shifts and masks (asset, cf, cap, pooled bit) are encoding.ts's slot fields", () => {
-    assert.equal(constant("SLOT_CF_SHIFT"), BigInt(SLOT_CF_SHIFT));
-    assert.equal(constant("SLOT_CF_MASK"), bits(CF_BITS));
-    assert.equal(constant("SLOT_ASSET_SHIFT"), BigInt(SLOT_ASSET_SHIFT));
-    assert.equal(constant("SLOT_ASSET_MASK"), bits(ASSET_BITS));
-    assert.equal(constant("SLOT_CAP_SHIFT"), BigInt(SLOT_CAP_SHIFT));
-    assert.equal(constant("SLOT_POOLED_SHIFT"), BigInt(SLOT_POOLED_SHIFT));
+    assert.equal(constantOf("SLOT_CAP_SHIFT"), BigInt(SLOT_CAP_SHIFT));
+    assert.equal(constantOf("SLOT_POOLED_SHIFT"), BigInt(SLOT_POOLED_SHIFT));
     assert.equal(SLOT_WORD_BITS, SLOT_POOLED_SHIFT + 1, "the pooled bit is the word's top bit");
     const body = GOVERNANCE.replace(/\/\/.*$/gm, "");
-    assert.doesNotMatch(body, /w(\[k\])? >> \d/, "a literal slot-word offset");
+    assert.doesNotMatch(
+      body,
+      /(w(\[k\])?|poolCaps\[g \/ 2\]) >> \(?\d/,
+      "a literal slot-word or pooled-caps offset",
+    );
   });
 });
