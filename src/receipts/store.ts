@@ -22,28 +22,11 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { normalizeAccount } from "../spec/encoding.js";
 import { writeNewFile } from "../util/fsutil.js";
-import {
-  accountIndexFile,
-  accountReceiptFile,
-  lotKey,
-  lotReceiptFile,
-  parseLotId,
-  ReceiptLookupError,
-  SHARD_CHARS,
-  shardOf,
-} from "./layout.js";
+import { accountIndexFile, lotReceiptFile, parseLotId, ReceiptLookupError, SHARD_CHARS } from "./layout.js";
 import type { Receipt } from "./receipts.js";
 
-export {
-  accountIndexFile,
-  accountReceiptFile,
-  lotKey,
-  lotReceiptFile,
-  parseLotId,
-  ReceiptLookupError,
-  SHARD_CHARS,
-  shardOf,
-};
+/** the store's layout (file names, shards, lot keys), for callers of the store */
+export * from "./layout.js";
 
 export const RECEIPT_INDEX_FORMAT = "bulkhead-receipt-index";
 export const RECEIPT_INDEX_VERSION = 2;
