@@ -213,16 +213,13 @@ export async function bindGovernance(governance: Contract, registryAddress: stri
 
 /** Step 4: the timelock becomes governor and admin; the deployer renounces both roles. */
 export async function handOverToTimelock(governance: Contract, timelockAddress: string): Promise<void> {
-  const runner = governance.runner as Signer | null;
-  if (!runner || typeof (runner as Signer).getAddress !== "function")
-    throw new Error("handOverToTimelock: governance must be connected to the deployer's signer");
-  const me = await runner.getAddress();
-  const f = (n: string) => governance.getFunction(n);
-  const i = governance.interface;
-  await sendTx("grant GOVERNOR_ROLE", () => f("grantRole")(GOVERNOR_ROLE, timelockAddress), i);
-  await sendTx("grant DEFAULT_ADMIN_ROLE", () => f("grantRole")(DEFAULT_ADMIN_ROLE, timelockAddress), i);
-  await sendTx("renounce GOVERNOR_ROLE", () => f("renounceRole")(GOVERNOR_ROLE, me), i);
-  await sendTx("renounce DEFAULT_ADMIN_ROLE", () => f("renounceRole")(DEFAULT_ADMIN_ROLE, me), i);
+  await handRolesTo(
+    governance,
+    "handOverToTimelock: governance",
+    "",
+    [GOVERNOR_ROLE, DEFAULT_ADMIN_ROLE],
+    timelockAddress,
+  );
 }
 
 /**
@@ -231,18 +228,42 @@ export async function handOverToTimelock(governance: Contract, timelockAddress: 
  * rotated out only by a timelock operation (`publisherRoleOp`), public for the delay.
  */
 export async function handRegistryToTimelock(registry: Contract, timelockAddress: string): Promise<void> {
-  const runner = registry.runner as Signer | null;
-  if (!runner || typeof (runner as Signer).getAddress !== "function")
-    throw new Error("handRegistryToTimelock: the registry must be connected to the deployer's signer");
-  const me = await runner.getAddress();
-  const f = (n: string) => registry.getFunction(n);
-  const i = registry.interface;
-  await sendTx(
-    "grant registry DEFAULT_ADMIN_ROLE",
-    () => f("grantRole")(DEFAULT_ADMIN_ROLE, timelockAddress),
-    i,
+  await handRolesTo(
+    registry,
+    "handRegistryToTimelock: the registry",
+    "registry ",
+    [DEFAULT_ADMIN_ROLE],
+    timelockAddress,
   );
-  await sendTx("renounce registry DEFAULT_ADMIN_ROLE", () => f("renounceRole")(DEFAULT_ADMIN_ROLE, me), i);
+}
+
+const ROLE_NAMES: Record<string, string> = {
+  [GOVERNOR_ROLE]: "GOVERNOR_ROLE",
+  [DEFAULT_ADMIN_ROLE]: "DEFAULT_ADMIN_ROLE",
+};
+
+/**
+ * Grants `roles` of `contract` to the timelock, then renounces them for the deployer (the signer
+ * `contract` is connected to), one transaction each, in that order; `what` names the caller and
+ * the contract in the error when no signer is connected, `label` prefixes the transactions' names.
+ */
+async function handRolesTo(
+  contract: Contract,
+  what: string,
+  label: string,
+  roles: readonly string[],
+  timelockAddress: string,
+): Promise<void> {
+  const runner = contract.runner as Signer | null;
+  if (!runner || typeof (runner as Signer).getAddress !== "function")
+    throw new Error(`${what} must be connected to the deployer's signer`);
+  const me = await runner.getAddress();
+  const f = (n: string) => contract.getFunction(n);
+  const i = contract.interface;
+  for (const role of roles)
+    await sendTx(`grant ${label}${ROLE_NAMES[role]}`, () => f("grantRole")(role, timelockAddress), i);
+  for (const role of roles)
+    await sendTx(`renounce ${label}${ROLE_NAMES[role]}`, () => f("renounceRole")(role, me), i);
 }
 
 /** A timelock operation granting or revoking the registry's PUBLISHER_ROLE (key rotation). */
