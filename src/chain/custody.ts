@@ -22,7 +22,6 @@ export interface CustodyView {
   assets: readonly { token: string; symbol: string; decimals: number }[];
   pooledCustody: string;
 }
-type GovernedEpoch = CustodyView;
 
 const ERC20_ABI = ["function balanceOf(address) view returns (uint256)"] as const;
 
@@ -32,7 +31,7 @@ export interface CustodyBalances {
 }
 
 /** The custody accounts an epoch's caps draw on: every own-custody segment's and the pooled one. */
-export function custodyAccounts(ge: Pick<GovernedEpoch, "segments" | "pooledCustody">): string[] {
+export function custodyAccounts(ge: Pick<CustodyView, "segments" | "pooledCustody">): string[] {
   const out = new Set<string>();
   for (const s of ge.segments) if (s.custody !== ZeroAddress) out.add(getAddress(s.custody));
   if (ge.pooledCustody !== ZeroAddress) out.add(getAddress(ge.pooledCustody));
@@ -41,7 +40,7 @@ export function custodyAccounts(ge: Pick<GovernedEpoch, "segments" | "pooledCust
 
 /** Every custody account's balance of every governed asset, at `blockTag` (default latest). */
 export async function readCustody(
-  ge: Pick<GovernedEpoch, "segments" | "pooledCustody" | "assets">,
+  ge: Pick<CustodyView, "segments" | "pooledCustody" | "assets">,
   runner: ContractRunner,
   blockTag?: number,
 ): Promise<CustodyBalances> {
@@ -59,6 +58,21 @@ export async function readCustody(
 
 export function balanceOf(c: CustodyBalances, account: string, g: number): bigint {
   return c.balances.get(getAddress(account))?.[g] ?? 0n;
+}
+
+/** The own-custody segments naming `account` that admit global asset g, with g's slot index. */
+export function ownSlotsOn(
+  segments: CustodyView["segments"],
+  account: string,
+  g: number,
+): { id: bigint; k: number }[] {
+  const at = getAddress(account);
+  const out: { id: bigint; k: number }[] = [];
+  for (const s of segments) {
+    const k = s.assets.indexOf(g);
+    if (k >= 0 && s.custody !== ZeroAddress && getAddress(s.custody) === at) out.push({ id: s.id, k });
+  }
+  return out;
 }
 
 /** What an epoch claims: per own-custody segment, its cap per admitted asset (slot order). */
@@ -87,7 +101,7 @@ export interface Overcommit {
  * with no pooled account is reported with account ZeroAddress (NoPooledCustody on chain).
  */
 export function findOvercommit(
-  ge: Pick<GovernedEpoch, "segments" | "assets" | "pooledCustody">,
+  ge: Pick<CustodyView, "segments" | "assets" | "pooledCustody">,
   claims: CustodyClaims,
   custody: CustodyBalances,
 ): Overcommit | undefined {
@@ -102,12 +116,10 @@ export function findOvercommit(
     for (const g of ge.assets.keys()) {
       const segments: bigint[] = [];
       let own = 0n;
-      for (const s of ge.segments) {
-        const k = s.assets.indexOf(g);
-        if (s.custody === ZeroAddress || getAddress(s.custody) !== account || k < 0) continue;
-        const cap = claims.own.get(s.id)?.[k] ?? 0n;
+      for (const { id, k } of ownSlotsOn(ge.segments, account, g)) {
+        const cap = claims.own.get(id)?.[k] ?? 0n;
         own += cap;
-        if (cap > 0n) segments.push(s.id);
+        if (cap > 0n) segments.push(id);
       }
       const d = account === pooled ? (draw[g] as bigint) : 0n;
       const balance = balanceOf(custody, account, g);
@@ -160,11 +172,15 @@ export async function committedCustodyProblem(
   );
 }
 
-/** The manifest field an overcommit is reported at: the pooled cap when only the draw overflows,
- *  else the last own-custody cap on the account. */
+/** Whether an overcommit is the pooled cap's (no pooled account, or only the draw overflows)
+ *  rather than the last own-custody cap's on the account. */
+export function blamesPooledCap(b: Overcommit): boolean {
+  return b.account === ZeroAddress || (b.pooledDraw > 0n && b.ownCaps <= b.balance);
+}
+
+/** The manifest field an overcommit is reported at (see blamesPooledCap). */
 export function custodyField(v: CustodyView, b: Overcommit): string {
-  if (b.account === ZeroAddress || (b.pooledDraw > 0n && b.ownCaps <= b.balance))
-    return `poolCaps[${b.asset}]`;
+  if (blamesPooledCap(b)) return `poolCaps[${b.asset}]`;
   const id = b.segments[b.segments.length - 1];
   const s = v.segments.find((x) => x.id === id);
   return `segments[id=${id}].slots[${s?.assets.indexOf(b.asset) ?? "?"}].cap`;

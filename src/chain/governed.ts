@@ -44,11 +44,13 @@ import { type Reporter, silentReporter } from "../util/progress.js";
 import { REGISTRY_ABI } from "./abi.js";
 import {
   balanceOf,
+  blamesPooledCap,
   type CustodyBalances,
   type CustodyClaims,
   findOvercommit,
   type Overcommit,
   overcommitReason,
+  ownSlotsOn,
   readCustody,
 } from "./custody.js";
 import { type DeployArtifacts, type Deployment, deployRegistry } from "./deploy.js";
@@ -502,8 +504,9 @@ function custodyClaims(
   custody: CustodyBalances,
   rawSegs: Map<number, Json>,
 ): CustodyClaims {
-  const own = givenOwnCaps(ge, rawSegs);
   const given = givenOwnCaps(ge, rawSegs);
+  // filled in below with the default shares; `given` keeps what raw gave
+  const own = new Map([...given].map(([id, caps]) => [id, [...caps]]));
   const givenPool = ((raw.custody as Json | undefined)?.pooled ?? {}) as Record<string, string>;
   for (const s of ge.segments) {
     const caps = own.get(s.id);
@@ -568,10 +571,8 @@ function defaultShare(
 ): bigint {
   let given = 0n;
   let open = 0n;
-  for (const s of ge.segments) {
-    const k = s.assets.indexOf(g);
-    if (k < 0 || s.custody === ZeroAddress || getAddress(s.custody) !== getAddress(account)) continue;
-    const c = own.get(s.id)?.[k];
+  for (const { id, k } of ownSlotsOn(ge.segments, account, g)) {
+    const c = own.get(id)?.[k];
     if (c === undefined) open += 1n;
     else given += c;
   }
@@ -589,11 +590,7 @@ function ownCapsOn(
   g: number,
 ): bigint {
   let sum = 0n;
-  for (const s of ge.segments) {
-    const k = s.assets.indexOf(g);
-    if (k >= 0 && s.custody !== ZeroAddress && getAddress(s.custody) === getAddress(account))
-      sum += own.get(s.id)?.[k] ?? 0n;
-  }
+  for (const { id, k } of ownSlotsOn(ge.segments, account, g)) sum += own.get(id)?.[k] ?? 0n;
   return sum;
 }
 
@@ -618,10 +615,9 @@ function parsedCap(given: string, decimals: number, at: string): bigint {
 /** The snapshot field an overcommitted (account, asset) is reported at, and why. */
 function overcommitMessage(ge: GovernedEpoch, b: Overcommit): string {
   const sym = (ge.assets[b.asset] as { symbol: string }).symbol;
-  const field =
-    b.account === ZeroAddress || (b.pooledDraw > 0n && b.ownCaps <= b.balance)
-      ? `custody.pooled.${sym}`
-      : `segments (id ${b.segments[b.segments.length - 1] ?? "?"}).custodyCaps.${sym}`;
+  const field = blamesPooledCap(b)
+    ? `custody.pooled.${sym}`
+    : `segments (id ${b.segments[b.segments.length - 1] ?? "?"}).custodyCaps.${sym}`;
   return `${field}: ${overcommitReason(ge, b)}`;
 }
 
