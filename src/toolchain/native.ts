@@ -5,7 +5,7 @@
  * is built once (under a lock, into a temporary directory renamed into place) and never
  * committed. Its command-line and `serve` protocol are described in native/prover/main.cpp.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { acquireLock, exists, replaceDir, withTmpDir } from "../util/fsutil.js";
 import { sha256Hex } from "../util/hash.js";
 import { buildDir as defaultBuildDir, PACKAGE_ROOT, packageDir, packageVersion } from "../util/paths.js";
+import { inParallel, runTool } from "./tools.js";
 
 /** Debian packages the native prover builds with. */
 export const NATIVE_PACKAGES = ["g++", "nasm", "libgmp-dev", "nlohmann-json3-dev"] as const;
@@ -115,35 +116,13 @@ async function buildKey(sources: string[]): Promise<string> {
   return sha256Hex(parts.join("\n"));
 }
 
-function run(cmd: string, args: string[], cwd: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (d) => {
-      output += d;
-    });
-    child.stderr.on("data", (d) => {
-      output += d;
-    });
-    child.on("error", (err) => reject(new Error(`native prover build: cannot run ${cmd}: ${err.message}`)));
-    child.on("close", (code) => {
-      if (code === 0) return resolve();
-      const tail = output.trim().split("\n").slice(-15).join("\n");
-      reject(new Error(`native prover build: ${cmd} ${args.join(" ")} failed (exit ${code}):\n${tail}`));
-    });
-  });
-}
-
-/** Runs the tasks with at most `limit` at a time. */
-async function inParallel(tasks: (() => Promise<void>)[], limit: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
-      const task = tasks[next++] as () => Promise<void>;
-      await task();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+/** Runs one build command; a failure names the command and the tail of its output. */
+async function run(cmd: string, args: string[], cwd: string): Promise<void> {
+  const r = await runTool(cmd, args, cwd);
+  if (r.error !== undefined) throw new Error(`native prover build: cannot run ${cmd}: ${r.error}`);
+  if (r.code === 0) return;
+  const tail = r.output.trim().split("\n").slice(-15).join("\n");
+  throw new Error(`native prover build: ${cmd} ${args.join(" ")} failed (exit ${r.code}):\n${tail}`);
 }
 
 /** Generates the field code, compiles and links into `dir`. */

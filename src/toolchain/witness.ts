@@ -11,7 +11,7 @@
  * temporary sibling and renamed into place (complete or absent), under the build directory's
  * lock for that circuit so that concurrent runs build it once.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -22,6 +22,7 @@ import { buildDir as defaultBuildDir } from "../util/paths.js";
 import { type Reporter, silentReporter } from "../util/progress.js";
 import { circuitSpec, compileCircuit, compileKey } from "./compile.js";
 import { nativeToolchainMissing } from "./native.js";
+import { inParallel, runTool } from "./tools.js";
 
 export interface NativeWitness {
   /** the program: `<bin> <input.json> <out.wtns>` (reads `<bin>.dat` next to it) */
@@ -105,48 +106,21 @@ const UNITS = ["main", "calcwit", "fr", "main_c"];
 
 /** Compiles circom's main_cpp/ sources in `dir`: returns the program (`main_c`, data `main_c.dat`). */
 async function compileProgram(dir: string, id: string): Promise<string> {
-  const steps = [
-    ...UNITS.map((u) => () => run("g++", ["-c", `${u}.cpp`, ...CXX_FLAGS, "-o", `${u}.o`], dir)),
-    () => run("nasm", ["-felf64", "fr.asm", "-o", "fr_asm.o"], dir),
-  ];
-  // main_c.cpp (the circuit) is by far the largest unit: start it first
-  const order = [steps[3], steps[0], steps[1], steps[2], steps[4]] as (() => Promise<Run>)[];
-  let next = 0;
-  const lane = async (): Promise<Run | undefined> => {
-    while (next < order.length) {
-      const r = await (order[next++] as () => Promise<Run>)();
-      if (r.code !== 0) return r;
-    }
-    return undefined;
+  const step = (cmd: string, args: string[]) => async () => {
+    const r = await runTool(cmd, args, dir);
+    if (r.code !== 0)
+      throw new Error(`${id}: building the native witness generator failed: ${r.output.trim().slice(-400)}`);
   };
-  const lanes = Math.max(1, Math.min(order.length, os.availableParallelism()));
-  let failed = (await Promise.all(Array.from({ length: lanes }, lane))).find((r) => r !== undefined);
-  if (!failed) {
-    const link = await run("g++", ["-o", "main_c", ...UNITS.map((u) => `${u}.o`), "fr_asm.o", "-lgmp"], dir);
-    if (link.code !== 0) failed = link;
-  }
-  if (failed)
-    throw new Error(
-      `${id}: building the native witness generator failed: ${failed.output.trim().slice(-400)}`,
-    );
+  const compile = (u: string) => step("g++", ["-c", `${u}.cpp`, ...CXX_FLAGS, "-o", `${u}.o`]);
+  // main_c.cpp (the circuit) is by far the largest unit: start it first
+  await inParallel(
+    [
+      compile("main_c"),
+      ...UNITS.filter((u) => u !== "main_c").map(compile),
+      step("nasm", ["-felf64", "fr.asm", "-o", "fr_asm.o"]),
+    ],
+    os.availableParallelism(),
+  );
+  await step("g++", ["-o", "main_c", ...UNITS.map((u) => `${u}.o`), "fr_asm.o", "-lgmp"])();
   return path.join(dir, "main_c");
-}
-
-interface Run {
-  code: number;
-  output: string;
-}
-
-function run(cmd: string, args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    const add = (d: Buffer) => {
-      output = (output + d.toString()).slice(-20_000);
-    };
-    child.stdout.on("data", add);
-    child.stderr.on("data", add);
-    child.on("error", (err) => resolve({ code: 127, output: `cannot run ${cmd}: ${err.message}` }));
-    child.on("close", (code) => resolve({ code: code ?? 1, output }));
-  });
 }
