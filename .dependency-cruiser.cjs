@@ -23,10 +23,10 @@ const stageRules = STAGES.map((stage, i) => ({
 const CORE = [
   "src/bundle/bundle\\.ts",
   "src/receipts/receipts\\.ts",
-  "src/audit/(anchor|audit|batchverify|html|receipt)\\.ts",
+  "src/audit/(anchor|audit|html|receipt)\\.ts",
   "src/chain/(abi|receipt|registry)\\.ts",
   "src/spec/",
-  "src/util/(curve|hash|snarkjs|table)\\.ts",
+  "src/util/(batchverify|curve|hash|snarkjs|table)\\.ts",
   "src/toolchain/(devkeys|page-anchor)\\.ts",
 ];
 

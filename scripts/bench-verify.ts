@@ -1,6 +1,6 @@
 /**
  * Offline Groth16 verification speed: snarkjs one proof after another vs bulkhead's batch
- * verification (src/audit/batchverify.ts) on the calling thread, at n = 16, 64, 256 proofs (medians of --runs runs, after a warm-up).
+ * verification (src/util/batchverify.ts) on the calling thread, at n = 16, 64, 256 proofs (medians of --runs runs, after a warm-up).
  *
  * Proofs are of the batchtoy fixture circuit with 17 public signals, as many as the default
  * profile's segment circuit: a Groth16 verifier's cost depends only on the number of public
@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { verifyBatch } from "../src/audit/batchverify.js";
+import { verifyBatch } from "../src/util/batchverify.js";
 import { withSnarkjs } from "../src/util/curve.js";
 import { sha256Hex } from "../src/util/hash.js";
 import { buildDir, PACKAGE_ROOT } from "../src/util/paths.js";

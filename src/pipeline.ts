@@ -42,6 +42,7 @@ import { formatDecimal, loadSnapshot, type Snapshot } from "./snapshot/snapshot.
 import { COVERAGE_BANDS, PRICE_DECIMALS, UNBOUNDED_CAP } from "./spec/encoding.js";
 import { type CircuitName, DEFAULT_PROFILE, getProfile, type Profile } from "./spec/profiles.js";
 import { ensureCircuit } from "./toolchain/artifacts.js";
+import { type Groth16VKey, verifyBatch } from "./util/batchverify.js";
 import { terminateCurves, withSnarkjs } from "./util/curve.js";
 import { faultPoint } from "./util/fault.js";
 import {
@@ -57,7 +58,6 @@ import {
 import { hashJson, sha256Hex } from "./util/hash.js";
 import { type Reporter, silentReporter } from "./util/progress.js";
 import type { Groth16Proof } from "./util/snarkjs.js";
-import { sj } from "./util/snarkjs.js";
 
 export interface CircuitKeys {
   wasm: string;
@@ -419,7 +419,8 @@ async function loadKeys(profile: Profile, opts: ProveOptions, reporter: Reporter
 
 /**
  * Split the epoch's jobs into proofs already in the work cache (same key, same public signals,
- * proof verifies) and jobs still to prove.
+ * proof verifies: one batch verification per circuit, each bad proof named) and jobs still to
+ * prove, in job order.
  */
 async function reuseWork(
   build: EpochBuild,
@@ -427,31 +428,33 @@ async function reuseWork(
   ks: KeySet,
   workDir: string,
 ): Promise<{ proofs: Map<string, BundleProof>; todo: Todo[]; reused: number }> {
-  const proofs = new Map<string, BundleProof>();
-  const todo: Todo[] = [];
-  let reused = 0;
-  const vkeys: Record<CircuitName, unknown> = {
-    segment: JSON.parse(ks.vkeyText.segment),
-    lotlist: JSON.parse(ks.vkeyText.lotlist),
-  };
+  const found: { job: ProofJob; key: string; proof?: Groth16Proof }[] = [];
   for (const job of build.jobs) {
     const key = keyOf(job);
     const w = await readJsonIfExists<WorkFile>(path.join(workDir, `${key}.json`)).catch(() => undefined);
-    if (
+    const usable =
       w?.format === "bulkhead-work-proof" &&
       w.key === key &&
       Array.isArray(w.publicSignals) &&
-      sameSignals(w.publicSignals, job.publicSignals) &&
-      (await sj.groth16.verify(vkeys[job.circuit], job.publicSignals, w.proof).catch(() => false))
-    ) {
-      proofs.set(job.id, { publicSignals: job.publicSignals, proof: w.proof });
-      reused++;
-    } else {
-      todo.push({ job, key });
-    }
+      sameSignals(w.publicSignals, job.publicSignals);
+    found.push({ job, key, ...(usable ? { proof: w.proof } : {}) });
   }
-  await terminateCurves();
-  return { proofs, todo, reused };
+  const rejected = new Set<ProofJob>();
+  for (const circuit of ["segment", "lotlist"] as const) {
+    const cached = found.filter((f) => f.proof && f.job.circuit === circuit);
+    if (cached.length === 0) continue;
+    const vkey = JSON.parse(ks.vkeyText[circuit]) as Groth16VKey;
+    const items = cached.map((f) => ({ proof: f.proof as Groth16Proof, publicSignals: f.job.publicSignals }));
+    const { bad } = await verifyBatch(vkey, items).catch(() => ({ bad: cached.map((_, i) => i) }));
+    for (const i of bad) rejected.add((cached[i] as (typeof found)[number]).job);
+  }
+  const proofs = new Map<string, BundleProof>();
+  const todo: Todo[] = [];
+  for (const { job, key, proof } of found) {
+    if (proof && !rejected.has(job)) proofs.set(job.id, { publicSignals: job.publicSignals, proof });
+    else todo.push({ job, key });
+  }
+  return { proofs, todo, reused: proofs.size };
 }
 
 /**

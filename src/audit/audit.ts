@@ -59,6 +59,7 @@ import {
 import { type CircuitName, PROFILES, type Profile } from "../spec/profiles.js";
 import { circuitPriceOf, formatDecimal, parseDecimal } from "../spec/units.js";
 import { developmentKeyOrigin } from "../toolchain/devkeys.js";
+import { type Groth16VKey, verifyBatch } from "../util/batchverify.js";
 import { withSnarkjs } from "../util/curve.js";
 import { sha256Hex } from "../util/hash.js";
 import type { Groth16Proof } from "../util/snarkjs.js";
@@ -72,7 +73,6 @@ import {
   NO_ANCHOR_MESSAGE,
   UNANCHORED_WARNING,
 } from "./anchor.js";
-import { type Groth16VKey, verifyBatch } from "./batchverify.js";
 
 export interface AuditOptions {
   /**
@@ -151,8 +151,8 @@ export interface AuditReport {
 }
 
 /**
- * Verifies every queued proof of one circuit with Groth16 batch verification (src/audit/
- * batchverify.ts: one multi-pairing per chunk, random weights drawn after the proofs are fixed;
+ * Verifies every queued proof of one circuit with Groth16 batch verification
+ * (src/util/batchverify.ts: one multi-pairing per chunk, random weights drawn after the proofs are fixed;
  * a failing chunk is bisected so that each bad proof is named). A key the batch verifier cannot
  * read fails every proof.
  */

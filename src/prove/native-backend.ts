@@ -4,15 +4,15 @@
  * computed (two jobs in flight, so at most two circuit inputs exist at once).
  *
  * Nothing trusted: every native proof is checked before it is stored, against the verification
- * key and the public signals the coordinator derived (snarkjs's verifier, as the queue
- * coordinator checks its workers' proofs). A proof that fails, or a job the native prover or
+ * key and the public signals the coordinator derived (src/util/batchverify.ts, the check the queue
+ * coordinator and the auditor run). A proof that fails, or a job the native prover or
  * witness program fails on, is proven again with snarkjs and reported by job id (a warning and a
  * `ProverIncident`). If the native process itself stops (exit, deadline, protocol error), the
  * remaining jobs are proven with snarkjs on all `workers` threads, reported once.
  */
 import type { CircuitName } from "../spec/profiles.js";
-import { withSnarkjs } from "../util/curve.js";
-import { type Groth16Proof, sj } from "../util/snarkjs.js";
+import { proofVerifies } from "../util/batchverify.js";
+import type { Groth16Proof } from "../util/snarkjs.js";
 import type { BackendContext, ProofBackend, ProofTask } from "./backend.js";
 import { NativeProverError, NativeSession } from "./native.js";
 import { defaultWorkers, type ProveOutput, ProverPool } from "./pool.js";
@@ -37,27 +37,6 @@ export function nativeBackend(opts: NativeBackendOptions): ProofBackend {
     prove: (tasks, ctx) => new NativeRun(tasks, ctx, opts).run(),
   };
 }
-
-/**
- * True iff `proof` verifies against `vkey` with `publicSignals` (snarkjs's Groth16 verifier: the
- * signals below the field modulus, the points on their curves, the pairing equation).
- */
-export function proofVerifies(
-  vkey: object,
-  publicSignals: readonly string[],
-  proof: Groth16Proof,
-): Promise<boolean> {
-  const run = verifyQueue.then(() => sj.groth16.verify(vkey, [...publicSignals], proof).catch(() => false));
-  verifyQueue = run;
-  return run;
-}
-
-/**
- * Verifications run one after another: two first calls at once would each build snarkjs's curve
- * (one global slot), and the curve built first would keep its worker threads alive after
- * `withSnarkjs` terminates the one in the slot.
- */
-let verifyQueue: Promise<unknown> = Promise.resolve();
 
 class NativeRun {
   private readonly session: NativeSession;
@@ -92,12 +71,8 @@ class NativeRun {
     };
   }
 
-  /** Proves every task; snarkjs's curve (the verifications) lives for the run, then is terminated. */
-  run(): Promise<void> {
-    return withSnarkjs(() => this.proveAll());
-  }
-
-  private async proveAll(): Promise<void> {
+  /** Proves every task: natively, or with snarkjs where the native prover failed or stopped. */
+  async run(): Promise<void> {
     this.ctx.reporter.info(
       `prover: native (${this.opts.native.bin}, ${this.workers} thread(s)); every proof verified before it is stored`,
       { prover: "native", threads: this.workers },

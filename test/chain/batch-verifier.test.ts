@@ -7,10 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { Contract, ContractFactory, type JsonRpcProvider, type Wallet } from "ethers";
-import { type BatchItem, FQ_MODULUS } from "../../src/audit/batchverify.js";
 import { FIELD_P } from "../../src/spec/encoding.js";
 import { batchCallArgs, proofWords } from "../../src/toolchain/batch-verifier.js";
 import { compileSolidity, verifierSourceFromVkey } from "../../src/toolchain/contracts.js";
+import { type BatchItem, FQ_MODULUS } from "../../src/util/batchverify.js";
 import { type LocalChain, startLocalChain } from "../helpers/anvil.js";
 import { type BatchToy, batchToy, proveBatchToy } from "../helpers/batchtoy.js";
 import { nonSubgroupG2 } from "../helpers/g2.js";

@@ -1,7 +1,7 @@
 /** The prove pipeline end to end (test profile): bundle, private/public separation, reuse, resume. */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { BUNDLE_FORMAT, BUNDLE_VERSION, type Bundle, parseBundle } from "../../src/bundle/bundle.js";
 import { type ProveSummary, proveSnapshot } from "../../src/pipeline.js";
@@ -196,6 +196,25 @@ describe("pipeline: prove the example epoch", () => {
     assert.deepEqual(again.proofs, { total: 7, reused: 7, proven: 0 });
     assert.equal(readFileSync(s.bundleFile, "utf8"), before);
     assert.equal(JSON.stringify(receiptsOf(s.privateDir)), receiptsBefore);
+  });
+
+  it("a re-run proves again a job whose work file holds a proof that does not verify", async function () {
+    this.timeout(300_000);
+    const out = path.join(tmpDir("forged-work"), "out"); // a copy: the example's output stays as it is
+    cpSync(s.out, out, { recursive: true });
+    const work = path.join(out, "private", "work");
+    const files = readdirSync(work).filter((f) => /^[0-9a-f]{64}\.json$/.test(f));
+    assert.equal(files.length, 7);
+    const forged = path.join(work, files[3] as string);
+    const wf = JSON.parse(readFileSync(forged, "utf8"));
+    // on the curve (the generator) but not this job's A: only the pairing check catches it
+    wf.proof.pi_a = ["1", "2", "1"];
+    writeFileSync(forged, JSON.stringify(wf));
+    const again = await proveSnapshot({ snapshot: EXAMPLE, out, profile: "test", secretFile: secretFile() });
+    assert.deepEqual(again.proofs, { total: 7, reused: 6, proven: 1 });
+    const redone = JSON.parse(readFileSync(forged, "utf8"));
+    assert.equal(redone.job, wf.job);
+    assert.notDeepEqual(redone.proof.pi_a, ["1", "2", "1"]);
   });
 });
 

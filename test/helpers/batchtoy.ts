@@ -4,9 +4,9 @@
  * snarkjs: the fixture of the batch-verification tests and of scripts/bench-verify.ts.
  */
 import * as path from "node:path";
-import type { BatchItem, Groth16VKey } from "../../src/audit/batchverify.js";
 import { type EnsureResult, ensureArtifact } from "../../src/toolchain/artifacts.js";
 import type { CircuitSpec } from "../../src/toolchain/compile.js";
+import type { BatchItem, Groth16VKey } from "../../src/util/batchverify.js";
 import { withSnarkjs } from "../../src/util/curve.js";
 import { PACKAGE_ROOT } from "../../src/util/paths.js";
 import { sj as snarkjs } from "../../src/util/snarkjs.js";

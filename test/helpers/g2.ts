@@ -3,7 +3,7 @@
  * twist's group has order r * h with a large cofactor h): what a forged proof's B would be to
  * exploit a verifier without a subgroup check. Plain bigint arithmetic over Fp2 = Fp[u]/(u^2+1).
  */
-import { FQ_MODULUS as P } from "../../src/audit/batchverify.js";
+import { FQ_MODULUS as P } from "../../src/util/batchverify.js";
 
 type F2 = [bigint, bigint];
 const mod = (a: bigint) => ((a % P) + P) % P;

@@ -1,13 +1,13 @@
 /**
- * Offline Groth16 batch verification (src/audit/batchverify.ts) against real proofs of the
+ * Offline Groth16 batch verification (src/util/batchverify.ts) against real proofs of the
  * batchtoy fixture (17 public signals): valid batches, bad proofs named (one among many, several,
  * swapped inputs, replay), malformed inputs, a B outside G2's order-r subgroup (the subgroup test
  * cross-checked against [r]B).
  */
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
-import { type BatchItem, FQ_MODULUS, g2InSubgroup, verifyBatch } from "../../src/audit/batchverify.js";
 import { FIELD_P } from "../../src/spec/encoding.js";
+import { type BatchItem, FQ_MODULUS, g2InSubgroup, verifyBatch } from "../../src/util/batchverify.js";
 import { packageDir } from "../../src/util/paths.js";
 import { type BatchToy, batchToy, proveBatchToy } from "../helpers/batchtoy.js";
 import { nonSubgroupG2 } from "../helpers/g2.js";

@@ -21,8 +21,7 @@
  * removed from Redis as soon as its proof is stored.
  */
 import { Queue, QueueEvents } from "bullmq";
-import { terminateCurves } from "../../util/curve.js";
-import { sj } from "../../util/snarkjs.js";
+import { proofVerifies } from "../../util/batchverify.js";
 import type { BackendContext, ProofBackend, ProofTask } from "../backend.js";
 import {
   connect,
@@ -118,7 +117,6 @@ export class QueueBackend implements ProofBackend {
       await settleWithin(events.close(), 5000);
       await settleWithin(queue.close(), 5000);
       for (const c of [qconn, econn]) await c.quit().catch(() => c.disconnect());
-      await terminateCurves();
     }
   }
 }
@@ -407,7 +405,7 @@ class CoordinatorRun {
     const want = task.publicSignals;
     if (res.publicSignals.length !== want.length || res.publicSignals.some((s, i) => s !== want[i]))
       return "its public signals differ from the ones the coordinator derived";
-    const ok = await sj.groth16.verify(this.vkeys[task.circuit], want, res.proof).catch(() => false);
+    const ok = await proofVerifies(this.vkeys[task.circuit], want, res.proof);
     return ok ? undefined : "the proof does not verify against the coordinator's verification key";
   }
 

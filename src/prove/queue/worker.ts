@@ -25,11 +25,10 @@ import { type Job, WaitingError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { CircuitName } from "../../spec/profiles.js";
 import { loadArtifacts } from "../../toolchain/artifacts.js";
-import { terminateCurves } from "../../util/curve.js";
+import { proofVerifies } from "../../util/batchverify.js";
 import { sha256Hex } from "../../util/hash.js";
 import { type Reporter, silentReporter } from "../../util/progress.js";
 import { NativeProverError, NativeSession } from "../native.js";
-import { proofVerifies } from "../native-backend.js";
 import { defaultWorkers, type ProveOutput, ProverPool } from "../pool.js";
 import { nativeWitnessFor, type ProverName, resolveProverBinary } from "../prover.js";
 import {
@@ -358,6 +357,5 @@ class WorkerProver {
   async close(): Promise<void> {
     await this.session?.close();
     await this.pool?.close();
-    await terminateCurves(); // the verifier's curve (snarkjs)
   }
 }

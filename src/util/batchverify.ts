@@ -28,10 +28,12 @@
  * caller learns exactly which proofs are bad.
  *
  * `verifyBatch` runs on the calling thread (a private single-threaded curve), unchanged in Node and
- * the browser (Web Crypto randomness, snarkjs's curve).
+ * the browser (Web Crypto randomness, snarkjs's curve). `proofVerifies` is the same check for one
+ * proof: the auditor's and the prover's (local, queue worker, coordinator, work cache) one check of
+ * a Groth16 proof.
  */
 import { FIELD_P } from "../spec/encoding.js";
-import { type Groth16Proof, sj } from "../util/snarkjs.js";
+import { type Groth16Proof, sj } from "./snarkjs.js";
 
 /** BN254 base field modulus (coordinates live below it). */
 export const FQ_MODULUS = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
@@ -430,4 +432,21 @@ export async function verifyBatch(
   if (opts.findBad === false) return { ok: false, bad };
   const more = await findBad(curve, key, parsed, good);
   return { ok: false, bad: [...bad, ...more].sort((a, b) => a - b) };
+}
+
+/**
+ * True iff `proof` verifies against `vkey` with `publicSignals`: `verifyBatch` of this one proof
+ * (canonical signals and coordinates, points on their curves, B in the subgroup, the pairing
+ * equation). A verification key it cannot read gives false.
+ */
+export async function proofVerifies(
+  vkey: unknown,
+  publicSignals: readonly string[],
+  proof: Groth16Proof,
+): Promise<boolean> {
+  try {
+    return (await verifyBatch(vkey as Groth16VKey, [{ proof, publicSignals }], { findBad: false })).ok;
+  } catch {
+    return false;
+  }
 }
