@@ -292,7 +292,9 @@ export class NativeSession {
     program = this.opts.witness[zkey],
   ): Promise<NativeProof & { timings: NativeJobTimings }> {
     if (!program) throw new Error(`native session: no witness program for ${zkey}`);
-    await this.load(zkey);
+    // the key loads (the first time) while the witness program runs
+    const loading = this.load(zkey);
+    loading.catch(() => undefined); // awaited below, after the witness
     const dir = await this.privateDir();
     const n = ++this.jobs;
     const inFile = path.join(dir, `${n}.input.json`);
@@ -302,6 +304,7 @@ export class NativeSession {
       const t = performance.now();
       await runWitness(program, inFile, wtns, this.opts.witnessTimeoutMs ?? 600_000);
       const witnessMs = performance.now() - t;
+      await loading;
       const out = await this.proc.prove(zkey, wtns);
       if (faultHit("native:corrupt-proof")) out.proof = corrupt(out.proof);
       return { ...out, timings: { ...out.timings, witnessMs } };
