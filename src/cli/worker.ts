@@ -65,7 +65,7 @@ export function register(program: Command): void {
       if (opts.json) printJson({ ok: true, ...stats });
       else
         reporter.info(
-          `worker stopped after ${stats.proofs} proof(s) (native ${stats.byProver.native}, snarkjs ${stats.byProver.snarkjs}${stats.incidents.length ? `; ${stats.incidents.length} native proof(s) rejected and proven again with snarkjs` : ""})`,
+          `worker stopped after ${stats.proofs} proof(s) (native ${stats.byProver.native}, snarkjs ${stats.byProver.snarkjs}${stats.incidents.length ? `; ${stats.incidents.length} job(s) the native prover failed on, proven again with snarkjs` : ""})`,
         );
     });
 }

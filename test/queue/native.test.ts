@@ -1,8 +1,8 @@
 /**
  * Queue workers on the native prover (test profile, real Redis): a `bulkhead worker --prover
- * native` proves an epoch that audits, every proof verified again by the coordinator; a worker
- * whose native proof is corrupted on purpose (fault point `native:corrupt-proof`) catches it,
- * proves that job again with snarkjs, and the coordinator reports the job by id and worker.
+ * native` proves an epoch that audits, every proof verified by the coordinator; a native proof
+ * corrupted on purpose on the worker (fault point `native:corrupt-proof`) is rejected by the
+ * coordinator, reported by job id and worker, and proven again with snarkjs at its request.
  */
 import assert from "node:assert/strict";
 import { auditBundle } from "../../src/audit/node.js";
@@ -73,18 +73,26 @@ describe("queue: workers on the native prover", function () {
     assert.equal(worker.match(/proved (segment|lotlist)-[\d-]+ with native in \d+ ms/g)?.length, 3, worker);
   });
 
-  it("a corrupted native proof is caught by the worker, proven with snarkjs, reported by job id", async () => {
+  it("a corrupted native proof is rejected by the coordinator, reported by job id, proven again with snarkjs", async () => {
     const { s, log, worker } = await epoch("q-native-corrupt", { BULKHEAD_FAULT: "native:corrupt-proof#1" });
     assert.deepEqual(s.prover.proofs, { native: 2, snarkjs: 1 });
     assert.equal(s.prover.incidents.length, 1);
     const inc = s.prover.incidents[0] as (typeof s.prover.incidents)[number];
-    assert.match(inc.reason, /the native proof does not verify against the verification key/);
+    assert.match(
+      inc.reason,
+      /its native proof was rejected: the proof does not verify against the coordinator's verification key/,
+    );
+    assert.equal(inc.reprovedWith, "snarkjs");
     assert.match(inc.worker ?? "", /^.+:\d+$/);
+    assert.ok(log.includes(`warning: job ${inc.job}: rejected the proof of worker ${inc.worker}`), log);
     assert.ok(
-      log.includes(`warning: job ${inc.job}: worker ${inc.worker}: the native proof does not verify`),
+      log.includes(`warning: job ${inc.job}: worker ${inc.worker}: its native proof was rejected`),
       log,
     );
-    assert.ok(worker.includes(`job ${inc.job}: the native proof does not verify`), worker);
+    assert.ok(
+      worker.includes(`job ${inc.job}: the coordinator rejected its native proof; proving it with snarkjs`),
+      worker,
+    );
     assert.match(worker, new RegExp(`proved ${inc.job} with snarkjs in`));
   });
 });

@@ -52,11 +52,11 @@ describe("queue: URLs and message checks", () => {
   });
 
   it("a worker checks job data and a coordinator checks result shapes", () => {
-    assert.throws(() => parseJobData({ format: "other" }), /job data is not bulkhead-queue-job\/1/);
+    assert.throws(() => parseJobData({ format: "other" }), /job data is not bulkhead-queue-job\/2/);
     assert.throws(
       () =>
         parseJobData({
-          format: "bulkhead-queue-job/1",
+          format: "bulkhead-queue-job/2",
           job: "x",
           circuit: "segment",
           profile: "test",
@@ -65,6 +65,16 @@ describe("queue: URLs and message checks", () => {
         }),
       /input must map signal names to decimal strings/,
     );
+    const job = {
+      format: "bulkhead-queue-job/2",
+      job: "x",
+      circuit: "segment",
+      profile: "test",
+      vkeySha256: "0",
+      input: { a: "1" },
+    };
+    assert.equal(parseJobData({ ...job, prover: "snarkjs" }).prover, "snarkjs");
+    assert.throws(() => parseJobData({ ...job, prover: "native" }), /prover must be "snarkjs" or absent/);
     assert.throws(() => parseJobResult(undefined), /the job returned no proof/);
     assert.throws(
       () => parseJobResult({ format: "bulkhead-queue-proof/1", proof: {}, publicSignals: [1] }),

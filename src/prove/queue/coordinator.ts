@@ -11,8 +11,11 @@
  *
  * Trust: none in the workers. Every returned proof must carry exactly the public signals the
  * coordinator derived and verify against the coordinator's own verification key before it is
- * stored; a rejected proof is re-queued, and after `maxBadProofs` rejections the job is reported
- * by id. A job that fails in BullMQ (its attempts used up) is reported by id too.
+ * stored (src/util/batchverify.ts; the workers do not check their own proofs). A rejected proof is
+ * re-queued, and after `maxBadProofs` rejections the job is reported by id. A rejected native proof
+ * is also an incident, reported by job id and worker, and its job goes back marked `prover:
+ * "snarkjs"` so that a worker proves it with snarkjs. A job that fails in BullMQ (its attempts used
+ * up) is reported by id too.
  *
  * Robustness: job ids are work-cache keys, so a restarted coordinator re-adds nothing that still
  * exists and takes the proofs of jobs that completed while it was down from the queue. A periodic
@@ -134,6 +137,8 @@ class CoordinatorRun {
   private refill = false;
   private readonly handling = new Set<string>();
   private readonly badProofs = new Map<string, number>();
+  /** jobs whose native proof was rejected: queued again for snarkjs */
+  private readonly snarkjsOnly = new Set<string>();
   private readonly failures: string[] = [];
   private readonly vkeys: Record<string, unknown>;
   private readonly totalCount: number;
@@ -253,6 +258,7 @@ class CoordinatorRun {
       profile: this.ctx.profile,
       vkeySha256: this.ctx.keys[task.circuit].vkeySha256,
       input,
+      ...(this.snarkjsOnly.has(task.key) ? { prover: "snarkjs" as const } : {}),
     };
     return {
       name: task.id,
@@ -274,8 +280,10 @@ class CoordinatorRun {
       this.adding.add(t.key);
     }
     try {
-      for (let i = 0; i < tasks.length; i += 500) {
-        await this.queue.addBulk(tasks.slice(i, i + 500).map((t) => this.jobOf(t)));
+      // chunks of 1, 2, 4, … 500 jobs: the workers start on the first job while the next
+      // chunk's inputs are built, instead of waiting for the whole window's
+      for (let i = 0, n = 1; i < tasks.length; i += n, n = Math.min(2 * n, 500)) {
+        await this.queue.addBulk(tasks.slice(i, i + n).map((t) => this.jobOf(t)));
       }
     } finally {
       for (const t of tasks) this.adding.delete(t.key);
@@ -366,7 +374,8 @@ class CoordinatorRun {
     }
     if (problem === undefined && res) {
       try {
-        if (res.incident) this.reportIncident(task, res);
+        if (res.incident)
+          this.reportIncident(task, res.worker, res.incident, "it proved the job again with snarkjs");
         await this.ctx.onProof(task, {
           proof: res.proof,
           publicSignals: task.publicSignals,
@@ -383,21 +392,17 @@ class CoordinatorRun {
       else this.leave(task.key);
       return;
     }
-    await this.rejectProof(task, problem ?? "no proof", res?.worker ?? "?", job);
+    await this.rejectProof(task, problem ?? "no proof", res, job);
   }
 
-  /** A worker's native proof failed its own check; the worker proved the job again with snarkjs. */
-  private reportIncident(task: ProofTask, res: QueueJobResult): void {
-    const reason = res.incident as string;
-    this.ctx.onIncident({ job: task.id, key: task.key, reason, reprovedWith: "snarkjs", worker: res.worker });
-    this.ctx.reporter.warn(
-      `job ${task.id}: worker ${res.worker}: ${reason}; it proved the job again with snarkjs`,
-      {
-        job: task.id,
-        incident: reason,
-        worker: res.worker,
-      },
-    );
+  /** A native proof was not used: the worker's prover failed, or this coordinator rejected its proof. */
+  private reportIncident(task: ProofTask, worker: string, reason: string, then: string): void {
+    this.ctx.onIncident({ job: task.id, key: task.key, reason, reprovedWith: "snarkjs", worker });
+    this.ctx.reporter.warn(`job ${task.id}: worker ${worker}: ${reason}; ${then}`, {
+      job: task.id,
+      incident: reason,
+      worker,
+    });
   }
 
   /** Never trust a worker: the proof must have our public signals and verify against our key. */
@@ -412,16 +417,26 @@ class CoordinatorRun {
   private async rejectProof(
     task: ProofTask,
     problem: string,
-    worker: string,
+    res: QueueJobResult | undefined,
     job: NonNullable<Awaited<ReturnType<Queue["getJob"]>>>,
   ): Promise<void> {
     const bad = (this.badProofs.get(task.key) ?? 0) + 1;
     this.badProofs.set(task.key, bad);
     const max = this.opts.maxBadProofs ?? 3;
+    const worker = res?.worker ?? "?";
     this.ctx.reporter.warn(
       `job ${task.id}: rejected the proof of worker ${worker}: ${problem} (${bad}/${max})`,
     );
     await job.remove().catch(() => undefined);
+    if (bad < max && res?.prover === "native" && !this.snarkjsOnly.has(task.key)) {
+      this.snarkjsOnly.add(task.key);
+      this.reportIncident(
+        task,
+        worker,
+        `its native proof was rejected: ${problem}`,
+        "queued again for snarkjs",
+      );
+    }
     if (bad >= max) this.fail(task, `${bad} rejected proofs, the last one: ${problem}`);
     else await this.add([task]).catch(() => undefined); // if Redis is down, reconcile re-adds it
   }

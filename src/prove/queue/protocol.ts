@@ -17,7 +17,7 @@ import type { Groth16Proof } from "../../util/snarkjs.js";
 import type { ProverName } from "../prover.js";
 
 export const DEFAULT_QUEUE_NAME = "bulkhead-prove";
-export const JOB_FORMAT = "bulkhead-queue-job/1";
+export const JOB_FORMAT = "bulkhead-queue-job/2";
 export const RESULT_FORMAT = "bulkhead-queue-proof/1";
 
 export interface QueueJobData {
@@ -30,6 +30,11 @@ export interface QueueJobData {
   vkeySha256: string;
   /** private witness input: never logged */
   input: CircuitInput;
+  /**
+   * "snarkjs": prove this job with snarkjs (a native proof of it was rejected by the coordinator);
+   * absent: the worker's prover
+   */
+  prover?: "snarkjs";
 }
 
 export interface QueueJobResult {
@@ -42,7 +47,7 @@ export interface QueueJobResult {
   worker: string;
   /** the prover that made this proof (absent: snarkjs) */
   prover?: ProverName;
-  /** why the worker's native proof was not used and the job was proven again with snarkjs */
+  /** why the native prover failed on this job, which the worker then proved with snarkjs */
   incident?: string;
 }
 
@@ -207,6 +212,8 @@ export function parseJobData(data: unknown): QueueJobData {
     !Object.values(input).every((v) => typeof v === "string" || isStrings(v))
   )
     throw new Error("job data: input must map signal names to decimal strings");
+  if (d.prover !== undefined && d.prover !== "snarkjs")
+    throw new Error(`job data: prover must be "snarkjs" or absent, not ${JSON.stringify(d.prover)}`);
   return d as QueueJobData;
 }
 

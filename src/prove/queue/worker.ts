@@ -10,10 +10,11 @@
  *
  * Prover: native (`bulkhead-prover serve` with the circuits' native witness programs, two jobs in
  * flight) when its toolchain is available or `prover: "native"`, else snarkjs on the thread pool
- * (src/prove/prover.ts). A native proof is verified against this worker's verification key (the
- * coordinator's, by sha256) before it is returned; one that fails, or a job the native prover
- * fails on, is proven again with snarkjs and the result says why (`incident`), which the
- * coordinator reports by job id. The coordinator verifies every returned proof again anyway.
+ * (src/prove/prover.ts). The coordinator verifies every returned proof against its own key and
+ * derived public signals; a native proof it rejects comes back as a job marked `prover:
+ * "snarkjs"`, which this worker proves with snarkjs. A job the native prover fails on (witness
+ * program, prover error) is proven with snarkjs here, and the result says why (`incident`), which
+ * the coordinator reports by job id.
  *
  * Proving runs in threads and child processes, so this process's event loop stays free to renew
  * BullMQ's job locks; a killed worker's jobs go back to the queue when their lock expires
@@ -25,7 +26,6 @@ import { type Job, WaitingError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { CircuitName } from "../../spec/profiles.js";
 import { loadArtifacts } from "../../toolchain/artifacts.js";
-import { proofVerifies } from "../../util/batchverify.js";
 import { sha256Hex } from "../../util/hash.js";
 import { type Reporter, silentReporter } from "../../util/progress.js";
 import { NativeProverError, NativeSession } from "../native.js";
@@ -81,7 +81,6 @@ interface LocalKeys {
   profile: string;
   wasm: string;
   zkey: string;
-  vkey: object;
   vkeySha256: string;
 }
 
@@ -258,7 +257,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
   };
 }
 
-/** This machine's artifacts for (circuit, profile) and its verification key (parsed, sha256). */
+/** This machine's artifacts for (circuit, profile) and the sha256 of its verification key. */
 async function localKeys(circuit: CircuitName, profile: string, buildDir?: string): Promise<LocalKeys> {
   const a = await loadArtifacts(circuit, profile, buildDir);
   const text = await fs.readFile(a.vkeyPath, "utf8");
@@ -267,12 +266,11 @@ async function localKeys(circuit: CircuitName, profile: string, buildDir?: strin
     profile,
     wasm: a.wasm,
     zkey: a.zkey,
-    vkey: JSON.parse(text) as object,
     vkeySha256: sha256Hex(text),
   };
 }
 
-/** The proving side of a worker: native (verified, snarkjs on failure) or snarkjs. */
+/** The proving side of a worker: native (snarkjs when it fails or when the job asks) or snarkjs. */
 class WorkerProver {
   private session: NativeSession | undefined;
   private pool: ProverPool | undefined;
@@ -298,20 +296,19 @@ class WorkerProver {
     local: LocalKeys,
   ): Promise<ProveOutput & { prover: ProverName; incident?: string }> {
     let incident: string | undefined;
-    if (this.session) {
+    if (data.prover === "snarkjs" && this.session)
+      this.reporter.info(
+        `job ${data.job}: the coordinator rejected its native proof; proving it with snarkjs`,
+        {
+          job: data.job,
+        },
+      );
+    else if (this.session) {
       const t0 = Date.now();
       try {
         const witness = await this.witnessFor(local);
         const out = await this.session.prove(local.zkey, data.input, witness);
-        const ok = await proofVerifies(local.vkey, out.publicSignals, out.proof);
-        if (ok)
-          return {
-            proof: out.proof,
-            publicSignals: out.publicSignals,
-            ms: Date.now() - t0,
-            prover: "native",
-          };
-        incident = "the native proof does not verify against the verification key";
+        return { proof: out.proof, publicSignals: out.publicSignals, ms: Date.now() - t0, prover: "native" };
       } catch (err) {
         incident = (err as Error).message;
         if (err instanceof NativeProverError && err.fatal) this.nativeStopped(err);
