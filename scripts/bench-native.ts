@@ -30,7 +30,7 @@ import type { ProverName } from "../src/prove/prover.js";
 import { type CircuitName, getProfile, type Profile } from "../src/spec/profiles.js";
 import { type Artifacts, ensureCircuit } from "../src/toolchain/artifacts.js";
 import { ensureNativeProver } from "../src/toolchain/native.js";
-import { ensureNativeWitness } from "../src/toolchain/witness.js";
+import { ensureNativeWitnesses } from "../src/toolchain/witness.js";
 import { terminateCurves } from "../src/util/curve.js";
 import { atomicWrite, atomicWriteJson } from "../src/util/fsutil.js";
 import { buildDir, PACKAGE_ROOT } from "../src/util/paths.js";
@@ -64,10 +64,7 @@ async function keysFor(p: Profile): Promise<Keys> {
     lotlist: await ensureCircuit("lotlist", p.name),
   };
   log(`${p.name}: native witness generators (built once, cached)`);
-  const witness = {
-    segment: (await ensureNativeWitness("segment", p.name)).bin,
-    lotlist: (await ensureNativeWitness("lotlist", p.name)).bin,
-  };
+  const witness = await ensureNativeWitnesses(["segment", "lotlist"], p.name);
   return { art, witness };
 }
 

@@ -4,7 +4,7 @@ import { type CircuitName, DEFAULT_PROFILE } from "../spec/profiles.js";
 import { ensureCircuit } from "../toolchain/artifacts.js";
 import { buildContracts } from "../toolchain/contracts.js";
 import { ensureNativeProver, nativeToolchainMissing } from "../toolchain/native.js";
-import { ensureNativeWitness } from "../toolchain/witness.js";
+import { ensureNativeWitnesses } from "../toolchain/witness.js";
 import type { Reporter } from "../util/progress.js";
 import { BUILD_DIR_HELP, checkProfile, parseCircuits, printJson, reporterFor } from "./common.js";
 
@@ -91,8 +91,7 @@ async function buildNative(
   }
   try {
     const bin = await ensureNativeProver({ log: (line) => reporter.info(line) });
-    const witness: Record<string, string> = {};
-    for (const c of circuits) witness[c] = (await ensureNativeWitness(c, profile, { reporter })).bin;
+    const witness: Record<string, string> = await ensureNativeWitnesses(circuits, profile, { reporter });
     return { bin, witness };
   } catch (err) {
     const message = (err as Error).message;

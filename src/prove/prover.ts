@@ -10,9 +10,9 @@
  */
 import { constants } from "node:fs";
 import * as fs from "node:fs/promises";
-import type { CircuitName } from "../spec/profiles.js";
+import { CIRCUITS, type CircuitName } from "../spec/profiles.js";
 import { ensureNativeProver } from "../toolchain/native.js";
-import { ensureNativeWitness, nativeWitnessMissing } from "../toolchain/witness.js";
+import { ensureNativeWitness, ensureNativeWitnesses, nativeWitnessMissing } from "../toolchain/witness.js";
 import type { Reporter } from "../util/progress.js";
 
 export const PROVERS = ["native", "snarkjs"] as const;
@@ -108,13 +108,7 @@ async function choose<T>(
 async function nativeSetup(profile: string, opts: ResolveProverOptions): Promise<NativeSetup> {
   const bin = await proverBinary(opts);
   const w = { buildDir: opts.buildDir, reporter: opts.reporter };
-  return {
-    bin,
-    witness: {
-      segment: await nativeWitnessFor("segment", profile, w),
-      lotlist: await nativeWitnessFor("lotlist", profile, w),
-    },
-  };
+  return { bin, witness: await ensureNativeWitnesses(CIRCUITS, profile, w) };
 }
 
 /** The bulkhead-prover binary: `nativeBin` when given (it must be executable), else built. */

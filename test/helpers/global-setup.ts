@@ -6,7 +6,7 @@
  * falls back to snarkjs, and test/native says so (or fails under CI=true).
  */
 import { ensureNativeProver, nativeToolchainMissing } from "../../src/toolchain/native.js";
-import { ensureNativeWitness } from "../../src/toolchain/witness.js";
+import { ensureNativeWitnesses } from "../../src/toolchain/witness.js";
 import { createReporter } from "../../src/util/progress.js";
 
 export async function mochaGlobalSetup(): Promise<void> {
@@ -16,6 +16,5 @@ export async function mochaGlobalSetup(): Promise<void> {
   const reporter = createReporter({
     stream: { write: (l: string) => process.stdout.write(`  [native setup] ${l}`) },
   });
-  await ensureNativeWitness("segment", "test", { reporter });
-  await ensureNativeWitness("lotlist", "test", { reporter });
+  await ensureNativeWitnesses(["segment", "lotlist"], "test", { reporter });
 }

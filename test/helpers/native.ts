@@ -4,7 +4,7 @@
  * where that is an error (.ci/run installs it).
  */
 import { ensureNativeProver, nativeToolchainMissing } from "../../src/toolchain/native.js";
-import { ensureNativeWitness } from "../../src/toolchain/witness.js";
+import { ensureNativeWitnesses } from "../../src/toolchain/witness.js";
 import { createReporter } from "../../src/util/progress.js";
 
 /** For `before` hooks: the binary's path, or the suite skipped (outside CI) without a toolchain. */
@@ -23,7 +23,6 @@ export async function requireNativeProver(ctx: Mocha.Context): Promise<string> {
 export async function requireNativeWitness(ctx: Mocha.Context, profile: string): Promise<string> {
   const bin = await requireNativeProver(ctx);
   const reporter = createReporter({ stream: { write: (l: string) => process.stdout.write(`      ${l}`) } });
-  await ensureNativeWitness("segment", profile, { reporter });
-  await ensureNativeWitness("lotlist", profile, { reporter });
+  await ensureNativeWitnesses(["segment", "lotlist"], profile, { reporter });
   return bin;
 }

@@ -17,11 +17,12 @@ import { type Artifacts, ensureCircuit } from "../../src/toolchain/artifacts.js"
 import { proofWords } from "../../src/toolchain/batch-verifier.js";
 import { compileSolidity, verifierSourceFromVkey } from "../../src/toolchain/contracts.js";
 import { ensureNativeProver } from "../../src/toolchain/native.js";
+import { ensureNativeWitness } from "../../src/toolchain/witness.js";
 import { withSnarkjs } from "../../src/util/curve.js";
 import { type Groth16Proof, sj } from "../../src/util/snarkjs.js";
 import { type LocalChain, startLocalChain } from "../helpers/anvil.js";
 import { tmpDir } from "../helpers/epoch.js";
-import { requireNativeProver } from "../helpers/native.js";
+import { requireNativeProver, requireNativeWitness } from "../helpers/native.js";
 import { liability, listChain, lot, NO_SHOCK, SLOTS, segmentChain } from "../helpers/scenario.js";
 
 const ETH = 10n ** 18n;
@@ -45,6 +46,8 @@ let bin: string;
 let dir: string;
 let list: Case;
 let seg: Case;
+/** the circuit inputs behind `list` and `seg` */
+const inputs: Record<"lotlist" | "segment", Record<string, unknown>> = { lotlist: {}, segment: {} };
 
 function proveOnce(zkey: string, wtns: string, label: string): Run {
   const proofFile = path.join(dir, `${label}-proof.json`);
@@ -136,6 +139,8 @@ describe("native prover (C++ Groth16 on ffiasm)", () => {
       slots: SLOTS.map((x, j) => (j === 0 ? { ...x, cap: 10n * ETH } : x)),
     });
     assert.ok(l && s);
+    inputs.lotlist = l.input;
+    inputs.segment = s.input;
     const listArt = await ensureCircuit("lotlist", "test");
     const segArt = await ensureCircuit("segment", "test");
     list = {
@@ -157,6 +162,25 @@ describe("native prover (C++ Groth16 on ffiasm)", () => {
       key: string;
     };
     assert.equal(path.basename(path.dirname(bin)), `prover-${meta.key}`);
+  });
+
+  it("the native witness programs compute snarkjs's witness, every signal (segment and lot list)", async function () {
+    await requireNativeWitness(this, "test");
+    for (const [circuit, c] of [
+      ["lotlist", list],
+      ["segment", seg],
+    ] as const) {
+      const w = await ensureNativeWitness(circuit, "test");
+      const input = path.join(dir, `${circuit}-native.input.json`);
+      const out = path.join(dir, `${circuit}-native.wtns`);
+      writeFileSync(input, JSON.stringify(inputs[circuit]));
+      execFileSync(w.bin, [input, out]);
+      const native = (await sj.wtns.exportJson(out)) as bigint[];
+      const wasm = (await sj.wtns.exportJson(c.wtns)) as bigint[];
+      assert.equal(native.length, wasm.length, circuit);
+      assert.ok(native.length > 1000, `${circuit}: ${native.length} signals`);
+      assert.deepEqual(native, wasm, circuit);
+    }
   });
 
   it("its multi-scalar multiplication equals the sum of scalar multiplications (selftest, G1 and G2)", () => {
