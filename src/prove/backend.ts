@@ -16,6 +16,7 @@
  */
 import type { CircuitInput } from "../epoch/inputs.js";
 import type { CircuitName } from "../spec/profiles.js";
+import { proofVerifies } from "../util/batchverify.js";
 import type { Progress, Reporter } from "../util/progress.js";
 import type { Groth16Proof } from "../util/snarkjs.js";
 import { type LazyProveRequest, type ProveOutput, proveMany } from "./pool.js";
@@ -80,6 +81,23 @@ export interface ProofBackend {
   prove(tasks: readonly ProofTask[], ctx: BackendContext): Promise<void>;
   /** checks what the backend needs (a queue's address and credentials) before anything is written */
   preflight?(): Promise<void>;
+}
+
+/**
+ * Why a proof made elsewhere (the native prover, a queue worker) must not be stored, or undefined
+ * when it carries exactly the public signals the coordinator derived for the task and verifies
+ * against the coordinator's verification key with them (src/util/batchverify.ts).
+ */
+export async function proofProblem(
+  vkey: unknown,
+  task: ProofTask,
+  out: { proof: Groth16Proof; publicSignals: readonly string[] },
+): Promise<string | undefined> {
+  const want = task.publicSignals;
+  if (out.publicSignals.length !== want.length || out.publicSignals.some((s, i) => s !== want[i]))
+    return "its public signals differ from the ones the coordinator derived";
+  const ok = await proofVerifies(vkey, want, out.proof);
+  return ok ? undefined : "the proof does not verify against the coordinator's verification key";
 }
 
 /** snarkjs on the worker-thread pool of this process. */

@@ -11,9 +11,8 @@
  * remaining jobs are proven with snarkjs on all `workers` threads, reported once.
  */
 import type { CircuitName } from "../spec/profiles.js";
-import { proofVerifies } from "../util/batchverify.js";
 import type { Groth16Proof } from "../util/snarkjs.js";
-import type { BackendContext, ProofBackend, ProofTask } from "./backend.js";
+import { type BackendContext, type ProofBackend, type ProofTask, proofProblem } from "./backend.js";
 import { NativeProverError, NativeSession } from "./native.js";
 import { defaultWorkers, type ProveOutput, ProverPool } from "./pool.js";
 import type { NativeSetup } from "./prover.js";
@@ -126,11 +125,12 @@ class NativeRun {
     let problem: string;
     try {
       const out = await this.session.prove(keys.zkey, t.input());
-      problem = await this.problemOf(t, out);
-      if (!problem) {
+      const rejected = await proofProblem(this.vkeys[t.circuit], t, out);
+      if (!rejected) {
         await this.store(t, { proof: out.proof, publicSignals: t.publicSignals }, "native");
         return;
       }
+      problem = `its native proof was rejected: ${rejected}`;
     } catch (err) {
       if (!(err instanceof NativeProverError)) throw err;
       if (err.fatal) {
@@ -145,17 +145,6 @@ class NativeRun {
       incident: problem,
     });
     await this.store(t, await this.proveSnarkjs(t), "snarkjs");
-  }
-
-  /** Why a native proof must not be stored ("" when it verifies with the derived signals). */
-  private async problemOf(t: ProofTask, out: { proof: Groth16Proof; publicSignals: string[] }) {
-    const want = t.publicSignals;
-    if (out.publicSignals.length !== want.length || out.publicSignals.some((s, i) => s !== want[i]))
-      return "the native proof's public signals differ from the ones the coordinator derived";
-    const ok = await proofVerifies(this.vkeys[t.circuit], want, out.proof);
-    return ok
-      ? ""
-      : "the native proof does not verify against the verification key and the derived public signals";
   }
 
   private async proveSnarkjs(t: ProofTask): Promise<ProveOutput> {

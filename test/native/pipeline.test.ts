@@ -158,10 +158,15 @@ describe("native prover: the pipeline", function () {
     assert.equal(s.prover.incidents.length, 1);
     const inc = s.prover.incidents[0] as (typeof s.prover.incidents)[number];
     assert.match(inc.job, /^(segment-\d+-\d+|lotlist-\d+)$/);
-    assert.match(inc.reason, /native proof does not verify against the verification key/);
+    assert.match(
+      inc.reason,
+      /its native proof was rejected: the proof does not verify against the coordinator's verification key/,
+    );
     assert.equal(inc.reprovedWith, "snarkjs");
     assert.ok(
-      log.text().includes(`warning: job ${inc.job}: the native proof does not verify`),
+      log
+        .text()
+        .includes(`warning: job ${inc.job}: its native proof was rejected: the proof does not verify`),
       "the incident is reported by job id",
     );
     // progress lines are throttled, so the re-proven job's own tick may not be printed

@@ -24,8 +24,7 @@
  * removed from Redis as soon as its proof is stored.
  */
 import { Queue, QueueEvents } from "bullmq";
-import { proofVerifies } from "../../util/batchverify.js";
-import type { BackendContext, ProofBackend, ProofTask } from "../backend.js";
+import { type BackendContext, type ProofBackend, type ProofTask, proofProblem } from "../backend.js";
 import {
   connect,
   DEFAULT_QUEUE_NAME,
@@ -368,7 +367,7 @@ class CoordinatorRun {
     let problem: string | undefined;
     try {
       res = parseJobResult(job.returnvalue);
-      problem = await this.check(task, res);
+      problem = await proofProblem(this.vkeys[task.circuit], task, res);
     } catch (err) {
       problem = (err as Error).message;
     }
@@ -403,15 +402,6 @@ class CoordinatorRun {
       incident: reason,
       worker,
     });
-  }
-
-  /** Never trust a worker: the proof must have our public signals and verify against our key. */
-  private async check(task: ProofTask, res: QueueJobResult): Promise<string | undefined> {
-    const want = task.publicSignals;
-    if (res.publicSignals.length !== want.length || res.publicSignals.some((s, i) => s !== want[i]))
-      return "its public signals differ from the ones the coordinator derived";
-    const ok = await proofVerifies(this.vkeys[task.circuit], want, res.proof);
-    return ok ? undefined : "the proof does not verify against the coordinator's verification key";
   }
 
   private async rejectProof(
