@@ -33,7 +33,13 @@ import { makeBundle } from "./bundle/make.js";
 import type { CircuitInput } from "./epoch/inputs.js";
 import { buildEpoch, checkMinBatches, type EpochBuild, type ProofJob } from "./epoch/plan.js";
 import { loadOrCreateSecret } from "./epoch/salts.js";
-import { localBackend, type ProofBackend, type ProofTask, type ProverIncident } from "./prove/backend.js";
+import {
+  localBackend,
+  type ProofBackend,
+  type ProofTask,
+  type ProverIncident,
+  sameSignals,
+} from "./prove/backend.js";
 import { nativeBackend } from "./prove/native-backend.js";
 import { type ProverName, resolveProver } from "./prove/prover.js";
 import { receiptsOf } from "./receipts/build.js";
@@ -187,9 +193,6 @@ export function jobKey(
 ): string {
   return hashJson({ v: 1, circuit: job.circuit, profile, vkey: vkeySha256, input: job.input });
 }
-
-const sameSignals = (a: readonly string[], b: readonly string[]) =>
-  a.length === b.length && a.every((x, i) => x === b[i]);
 
 export class StoppedError extends Error {
   constructor(n: number) {

@@ -83,6 +83,10 @@ export interface ProofBackend {
   preflight?(): Promise<void>;
 }
 
+/** Two lists of public signals are the same, entry by entry. */
+export const sameSignals = (a: readonly string[], b: readonly string[]): boolean =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
 /**
  * Why a proof made elsewhere (the native prover, a queue worker) must not be stored, or undefined
  * when it carries exactly the public signals the coordinator derived for the task and verifies
@@ -93,10 +97,9 @@ export async function proofProblem(
   task: ProofTask,
   out: { proof: Groth16Proof; publicSignals: readonly string[] },
 ): Promise<string | undefined> {
-  const want = task.publicSignals;
-  if (out.publicSignals.length !== want.length || out.publicSignals.some((s, i) => s !== want[i]))
+  if (!sameSignals(out.publicSignals, task.publicSignals))
     return "its public signals differ from the ones the coordinator derived";
-  const ok = await proofVerifies(vkey, want, out.proof);
+  const ok = await proofVerifies(vkey, task.publicSignals, out.proof);
   return ok ? undefined : "the proof does not verify against the coordinator's verification key";
 }
 
