@@ -1,5 +1,5 @@
 /**
- * Groth16 batch verification (offline): many proofs of one verification key checked with one
+ * Groth16 verification, one proof or a batch: many proofs of one verification key checked with one
  * multi-Miller loop and one final exponentiation.
  *
  * For proofs (A_i, B_i, C_i) with public inputs x_i, vk_x_i = IC_0 + sum_j x_ij IC_{j+1}, and
